@@ -1,0 +1,112 @@
+"""Frozen job descriptions passed from the GUI/CLI to the inference pipeline, and their results.
+
+A :class:`Job` holds *copies* of everything it needs (pixels, mask, parameters), so the worker
+never reads the live document (ARCHITECTURE.md, "frozen jobs").
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+_job_ids = itertools.count(1)
+
+
+class Operation(str, Enum):
+    """The AI operations the pipeline can run."""
+
+    INPAINT = "inpaint"
+    STYLIZE = "stylize"
+    DENOISE = "denoise"
+
+
+class JobCancelled(Exception):
+    """Raised by :func:`texpaint.engine.pipeline.run_job` when ``abort()`` returned True."""
+
+
+class JobError(Exception):
+    """A job could not run (bad input, missing model, out of memory); the message is for the user."""
+
+
+def _frozen_array(a: np.ndarray, ndim: int, name: str) -> np.ndarray:
+    a = np.array(a, dtype=np.float32, copy=True, order="C")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions, got shape {a.shape}")
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True)
+class Job:
+    """One AI edit, frozen at submission time.
+
+    Attributes:
+        op: which operation to run.
+        image: float32 ``(H, W, 3)`` RGB, [0, 1] for integer sources (float sources may exceed
+            1), a read-only private copy.
+        mask: float32 ``(H, W)`` in [0, 1], 1 = change this pixel; read-only private copy.
+            An all-zero mask means "whole image" for Stylize/Denoise; Inpaint requires a
+            non-empty mask.
+        params: operation parameters (e.g. ``strength`` in [0, 1]); read-only mapping.
+        model_id: catalog id of the model to use, or None for the operation's default.
+        style_id: style library id for Stylize, else None.
+        seed: RNG seed, so a job is reproducible.
+        wrap: True when the document is in seamless mode (circular padding, wrapping tiles).
+        job_id: unique, increasing id; results carry it so stale ones can be dropped.
+
+    Raises:
+        ValueError: image/mask shapes do not match or have the wrong number of dimensions.
+    """
+
+    op: Operation
+    image: np.ndarray
+    mask: np.ndarray
+    params: Mapping[str, Any] = field(default_factory=dict)
+    model_id: str | None = None
+    style_id: str | None = None
+    seed: int = 0
+    wrap: bool = False
+    job_id: int = field(default_factory=lambda: next(_job_ids))
+
+    def __post_init__(self) -> None:
+        image = _frozen_array(self.image, 3, "image")
+        mask = _frozen_array(self.mask, 2, "mask")
+        if image.shape[2] != 3:
+            raise ValueError(f"image must be (H, W, 3), got {image.shape}")
+        if mask.shape != image.shape[:2]:
+            raise ValueError(f"mask shape {mask.shape} does not match image {image.shape[:2]}")
+        object.__setattr__(self, "op", Operation(self.op))
+        object.__setattr__(self, "image", image)
+        object.__setattr__(self, "mask", mask)
+        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a finished job returns.
+
+    Attributes:
+        job_id: id of the :class:`Job` this answers.
+        op: the operation that ran.
+        image: float32 ``(H, W, 3)``, the whole image after the edit. Pixels where the job's
+            mask is 0 are bit-identical to the job's input.
+        region: ``(y0, y1, x0, x1)`` pixel box that contains every changed pixel (half-open),
+            so the document stores only that box in its undo history.
+        seconds: wall time of the job in seconds.
+        device: description of the device that ran it, e.g. ``"CPU (2 threads)"``.
+        model_id: catalog id of the model that ran.
+    """
+
+    job_id: int
+    op: Operation
+    image: np.ndarray
+    region: tuple[int, int, int, int]
+    seconds: float
+    device: str
+    model_id: str
