@@ -1,0 +1,194 @@
+"""Fast-Fourier-convolution inpainting generator (the texpaint texture inpainter).
+
+Method: Fast Fourier Convolution (Chi, Jiang & Mu, NeurIPS 2020) as used for large-mask
+inpainting in LaMa (Suvorov et al., WACV 2022). Each FFC layer splits the channels into a
+local part (ordinary 3x3 convolutions) and a global part whose spectral transform applies a
+1x1 convolution in the 2-D Fourier domain, giving every layer an image-wide receptive field.
+Textures are near-stationary and often periodic, which this global branch captures well.
+
+Tensor contract:
+    input  ``image`` float32 ``(N, 3, H, W)`` in [0, 1] and ``mask`` ``(N, 1, H, W)`` in [0, 1]
+           (1 = hole). The generator sees ``image * (1 - mask)`` and ``mask``.
+    output float32 ``(N, 3, H, W)`` in [0, 1]: a prediction for every pixel. The caller
+           composites it with the known pixels (``pipeline``), the network does not.
+
+Size requirements: fully convolutional; ``H`` and ``W`` must be multiples of
+``SIZE_MULTIPLE`` (8, three stride-2 stages) and at least ``MIN_SIZE`` (32) pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+SIZE_MULTIPLE = 8
+MIN_SIZE = 32
+
+
+@dataclass(frozen=True)
+class FFCInpaintConfig:
+    """Hyper-parameters of :class:`FFCInpaintGenerator` (stored in the model card).
+
+    Attributes:
+        base_channels: channels after the stem at full resolution.
+        body_channels: channels at 1/8 resolution (after three stride-2 convolutions).
+        n_blocks: number of FFC residual blocks at 1/8 resolution.
+        global_ratio: fraction of ``body_channels`` in the global (spectral) branch, LaMa's 0.75.
+    """
+
+    base_channels: int = 32
+    body_channels: int = 128
+    n_blocks: int = 9
+    global_ratio: float = 0.75
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class FourierUnit(nn.Module):
+    """1x1 convolution in the 2-D real-FFT domain (Chi et al. 2020, eq. 3).
+
+    Input/output ``(N, C, H, W)``; the FFT is taken over ``(H, W)`` with ``norm="ortho"``, the
+    real and imaginary parts are stacked as channels, mixed by a 1x1 conv + BN + ReLU and
+    transformed back, so the output size equals the input size for any ``H, W``.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_ch * 2, out_ch * 2, 1, bias=False)
+        self.bn = nn.BatchNorm2d(out_ch * 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        ffted = torch.fft.rfft2(x.float(), norm="ortho")  # (N, C, H, W//2+1) complex
+        f = torch.cat([ffted.real, ffted.imag], dim=1)
+        f = F.relu(self.bn(self.conv(f.to(x.dtype))))
+        real, imag = f.float().chunk(2, dim=1)
+        out = torch.fft.irfft2(torch.complex(real, imag), s=(h, w), norm="ortho")
+        return out.to(x.dtype)
+
+
+class SpectralTransform(nn.Module):
+    """Global branch of an FFC: 1x1 reduce → :class:`FourierUnit` (+ residual) → 1x1 expand."""
+
+    def __init__(self, in_ch: int, out_ch: int) -> None:
+        super().__init__()
+        mid = out_ch // 2
+        self.reduce = nn.Sequential(
+            nn.Conv2d(in_ch, mid, 1, bias=False), nn.BatchNorm2d(mid), nn.ReLU(True)
+        )
+        self.fu = FourierUnit(mid, mid)
+        self.expand = nn.Conv2d(mid, out_ch, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.reduce(x)
+        return self.expand(x + self.fu(x))
+
+
+class FFC(nn.Module):
+    """One Fast Fourier Convolution layer on a (local, global) pair of feature maps.
+
+    ``local`` is ``(N, C_l, H, W)``, ``global`` ``(N, C_g, H, W)``; outputs have the same
+    shapes. local←local and local←global/global←local use 3x3 convolutions (padding mode
+    set by :func:`set_padding_mode`), global←global the :class:`SpectralTransform`.
+    """
+
+    def __init__(self, ch: int, global_ratio: float) -> None:
+        super().__init__()
+        cg = int(ch * global_ratio)
+        cl = ch - cg
+        self.l2l = nn.Conv2d(cl, cl, 3, padding=1, padding_mode="reflect", bias=False)
+        self.l2g = nn.Conv2d(cl, cg, 3, padding=1, padding_mode="reflect", bias=False)
+        self.g2l = nn.Conv2d(cg, cl, 3, padding=1, padding_mode="reflect", bias=False)
+        self.g2g = SpectralTransform(cg, cg)
+        self.bn_l = nn.BatchNorm2d(cl)
+        self.bn_g = nn.BatchNorm2d(cg)
+
+    def forward(self, xl: torch.Tensor, xg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        yl = F.relu(self.bn_l(self.l2l(xl) + self.g2l(xg)))
+        yg = F.relu(self.bn_g(self.l2g(xl) + self.g2g(xg)))
+        return yl, yg
+
+
+class FFCResBlock(nn.Module):
+    """Two :class:`FFC` layers with a residual connection on both branches (LaMa's block)."""
+
+    def __init__(self, ch: int, global_ratio: float) -> None:
+        super().__init__()
+        self.ffc1 = FFC(ch, global_ratio)
+        self.ffc2 = FFC(ch, global_ratio)
+
+    def forward(self, xl: torch.Tensor, xg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        yl, yg = self.ffc2(*self.ffc1(xl, xg))
+        return xl + yl, xg + yg
+
+
+def _conv_bn_relu(cin: int, cout: int, k: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, k, stride=stride, padding=k // 2, padding_mode="reflect", bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(True),
+    )
+
+
+def _up(cin: int, cout: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.ConvTranspose2d(cin, cout, 3, stride=2, padding=1, output_padding=1, bias=False),
+        nn.BatchNorm2d(cout),
+        nn.ReLU(True),
+    )
+
+
+class FFCInpaintGenerator(nn.Module):
+    """Texture inpainting generator: stem → 3 stride-2 downs → FFC res-blocks → 3 ups → RGB.
+
+    As LaMa-Fourier (Suvorov et al. 2022): the body works at 1/8 resolution; upsampling uses
+    stride-2 transposed convolutions. See the module docstring for the tensor contract and size
+    requirements (``SIZE_MULTIPLE``, ``MIN_SIZE``). About 1.7 M parameters by default.
+    """
+
+    size_multiple = SIZE_MULTIPLE
+    min_size = MIN_SIZE
+
+    def __init__(self, config: FFCInpaintConfig | None = None) -> None:
+        super().__init__()
+        self.config = cfg = config or FFCInpaintConfig()
+        b, c = cfg.base_channels, cfg.body_channels
+        self.cg = int(c * cfg.global_ratio)
+        self.stem = _conv_bn_relu(4, b, 7)
+        self.down = nn.Sequential(
+            _conv_bn_relu(b, b * 2, 3, 2), _conv_bn_relu(b * 2, c, 3, 2), _conv_bn_relu(c, c, 3, 2)
+        )
+        self.blocks = nn.ModuleList(FFCResBlock(c, cfg.global_ratio) for _ in range(cfg.n_blocks))
+        self.up = nn.Sequential(_up(c, c), _up(c, b * 2), _up(b * 2, b))
+        self.head = nn.Conv2d(b, 3, 3, padding=1, padding_mode="reflect")
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = torch.cat([image * (1 - mask), mask], dim=1)
+        x = self.down(self.stem(x))
+        xl, xg = x[:, : x.shape[1] - self.cg], x[:, x.shape[1] - self.cg :]
+        for block in self.blocks:
+            xl, xg = block(xl, xg)
+        x = self.up(torch.cat([xl, xg], dim=1))
+        return torch.sigmoid(self.head(x))
+
+
+def set_padding_mode(model: nn.Module, mode: str) -> None:
+    """Set the padding of every padded ``Conv2d`` in ``model`` to ``mode``.
+
+    ``"circular"`` (wrap padding) makes the network treat the image as a torus, for seamless
+    textures; ``"reflect"`` is the default for ordinary images.
+
+    Raises:
+        ValueError: ``mode`` is not one of ``"reflect"``, ``"circular"``, ``"replicate"``,
+            ``"zeros"``.
+    """
+    if mode not in ("reflect", "circular", "replicate", "zeros"):
+        raise ValueError(f"unknown padding mode {mode!r}")
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d) and any(p > 0 for p in m.padding):
+            m.padding_mode = mode
+            m._reversed_padding_repeated_twice = [p for p in reversed(m.padding) for _ in range(2)]
