@@ -1,0 +1,286 @@
+"""The texture document: image, inpainting mask and their shared undo history (no Qt)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from texpaint.document.history import UndoHistory
+from texpaint.document.mask import Box, MaskLayer
+from texpaint.engine.jobs import Job, JobResult, Operation
+from texpaint.imaging.io import ImageData, read_image, read_mask, write_image, write_mask
+
+IMAGE_LAYER = "image"
+MASK_LAYER = "mask"
+
+_OP_LABELS = {
+    Operation.INPAINT: "Inpaint",
+    Operation.STYLIZE: "Stylize",
+    Operation.DENOISE: "Denoise",
+}
+
+
+def operation_label(op: Operation | str) -> str:
+    """Human name of an operation, e.g. ``"Inpaint"``."""
+    return _OP_LABELS[Operation(op)]
+
+
+class TextureDocument:
+    """An open texture: float32 image, inpainting mask and one undo history over both.
+
+    Args:
+        image: the pixels; ``image.rgb`` (and the mask) are edited in place from now on.
+        path: the file the document saves to, or None for an untitled document.
+        history: the undo history to use (a fresh 512 MB-capped one by default).
+
+    Attributes:
+        image: :class:`~texpaint.imaging.io.ImageData`, ``rgb`` float32 ``(H, W, 3)``.
+        mask: :class:`MaskLayer` float32 ``(H, W)`` in [0, 1], 1 = "to be changed".
+        history: :class:`UndoHistory` with layers ``"image"`` and ``"mask"``.
+        path: save target or None.
+        wrap: seamless mode; jobs then tile with circular padding.
+        last_result_before: ``(region, rgb)`` of the newest AI result: its region box and the
+            float32 pixels it replaced there (for before/after compare), or None.
+    """
+
+    def __init__(
+        self,
+        image: ImageData,
+        path: str | os.PathLike[str] | None = None,
+        history: UndoHistory | None = None,
+    ) -> None:
+        rgb = np.ascontiguousarray(image.rgb, dtype=np.float32)
+        if not rgb.flags.writeable:
+            rgb = rgb.copy()
+        if rgb is not image.rgb:
+            image = dataclasses.replace(image, rgb=rgb)
+        self.image: ImageData = image
+        self.path: Path | None = Path(path) if path is not None else None
+        self.wrap: bool = False
+        self.mask = MaskLayer(image.height, image.width)
+        self.history = history if history is not None else UndoHistory()
+        self.history.register_layer(IMAGE_LAYER, self.image.rgb)
+        self.history.register_layer(MASK_LAYER, self.mask.data)
+        self.mask.on_before_change = self._record_mask_change
+        self.last_result_before: tuple[Box, np.ndarray] | None = None
+        self._saved_token = self.history.state_token(IMAGE_LAYER)
+
+    # ------------------------------------------------------------------ files
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> TextureDocument:
+        """Read an image file into a new document.
+
+        Raises:
+            ImageIOError: the file cannot be read (message is for the user).
+        """
+        return cls(read_image(path), path=path)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(H, W)`` in pixels."""
+        return self.image.height, self.image.width
+
+    @property
+    def display_name(self) -> str:
+        """File name for titles, or ``"Untitled"``."""
+        return self.path.name if self.path is not None else "Untitled"
+
+    @property
+    def modified(self) -> bool:
+        """True when the image differs from the last saved (or opened) file.
+
+        Mask edits alone do not modify the document: the mask is a working layer (export it
+        with :meth:`export_mask`).
+        """
+        return self.history.state_token(IMAGE_LAYER) != self._saved_token
+
+    def save(
+        self, path: str | os.PathLike[str] | None = None, sample_format: str | None = None
+    ) -> Path:
+        """Write the image (atomically); the format follows the file extension.
+
+        Args:
+            path: target, or None for :attr:`path`.
+            sample_format: ``"uint8"``/``"uint16"``/``"float32"``, or None to keep the source
+                file's sample format where the target format can store it.
+
+        Returns:
+            The path written.
+
+        Raises:
+            ValueError: no path given and the document has none.
+            ImageIOError: the write failed; the previous file is untouched.
+        """
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("the document has no file name yet; choose one with Save As")
+        write_image(target, self.image, sample_format=sample_format)
+        self.path = target
+        self._saved_token = self.history.state_token(IMAGE_LAYER)
+        return target
+
+    def export_mask(self, path: str | os.PathLike[str]) -> None:
+        """Write the mask as an 8-bit greyscale PNG.
+
+        Raises:
+            ImageIOError: not a ``.png`` path, or the write failed.
+        """
+        write_mask(path, self.mask.data)
+
+    def load_mask(self, path: str | os.PathLike[str]) -> Box:
+        """Replace the mask with a mask file (alpha or luminance), as one undo step.
+
+        Returns:
+            The dirty box (the whole image).
+
+        Raises:
+            ImageIOError: unreadable file or a size other than the image's; mask untouched.
+        """
+        values = read_mask(path, shape=self.size)
+        with self.history.block("Load mask"):
+            return self.mask.set_data(values)
+
+    # ------------------------------------------------------------------ mask edits
+    def _record_mask_change(self, box: Box) -> None:
+        if self.history.in_block:
+            self.history.record_before(MASK_LAYER, box)
+        else:  # raised before any pixel is written, so the mask stays untouched
+            raise RuntimeError(
+                "edit the document mask through TextureDocument methods so it can be undone"
+            )
+
+    def begin_stroke(self, label: str, erase: bool = False) -> None:
+        """Open a brush stroke: every :meth:`stroke_segment` until :meth:`end_stroke` is one
+        undo step, and dabs max-combine (see :meth:`MaskLayer.stroke_segment`)."""
+        self.history.begin_block(label)
+        self.mask.begin_stroke(erase)
+
+    def stroke_segment(
+        self,
+        p0: Sequence[float],
+        p1: Sequence[float],
+        radius: float,
+        hardness: float,
+        opacity: float,
+        pressure0: float = 1.0,
+        pressure1: float = 1.0,
+        erase: bool = False,
+    ) -> Box | None:
+        """Paint a segment of the open stroke (or a one-segment stroke). Returns the dirty box.
+
+        Raises:
+            ValueError: see :meth:`MaskLayer.stroke_segment`.
+        """
+        if not self.mask.in_stroke:
+            with self.history.block("Eraser" if erase else "Brush"):
+                return self.mask.stroke_segment(
+                    p0, p1, radius, hardness, opacity, pressure0, pressure1, erase
+                )
+        return self.mask.stroke_segment(
+            p0, p1, radius, hardness, opacity, pressure0, pressure1, erase
+        )
+
+    def end_stroke(self) -> None:
+        """Close the stroke opened by :meth:`begin_stroke` (no-op when none is open)."""
+        if self.mask.in_stroke:
+            self.mask.end_stroke()
+            self.history.end_block()
+
+    def edit_mask(self, label: str, operation: str, *args: Any, **kwargs: Any) -> Box | None:
+        """Run one :class:`MaskLayer` operation as one undo step.
+
+        Args:
+            label: history label, e.g. ``"Grow mask 4 px"``.
+            operation: a MaskLayer method name: ``fill``, ``clear``, ``invert``, ``grow``,
+                ``shrink``, ``feather``, ``fill_rect``, ``fill_polygon``, ``stamp_dab``.
+            *args, **kwargs: passed to that method.
+
+        Returns:
+            The dirty box, or None when nothing changed.
+
+        Raises:
+            ValueError: unknown operation or bad arguments (mask untouched).
+        """
+        allowed = {
+            "fill",
+            "clear",
+            "invert",
+            "grow",
+            "shrink",
+            "feather",
+            "fill_rect",
+            "fill_polygon",
+            "stamp_dab",
+        }
+        if operation not in allowed:
+            raise ValueError(f"unknown mask operation {operation!r}")
+        with self.history.block(label):
+            return getattr(self.mask, operation)(*args, **kwargs)
+
+    # ------------------------------------------------------------------ jobs
+    def make_job(
+        self,
+        op: Operation | str,
+        params: Mapping[str, Any] | None = None,
+        model_id: str | None = None,
+        style_id: str | None = None,
+        seed: int = 0,
+    ) -> Job:
+        """Freeze a :class:`Job` holding copies of the image and mask.
+
+        Inpaint needs a painted mask. Stylize and Denoise run inside the mask, or on the whole
+        image when the mask is empty (the job then carries an all-ones mask).
+
+        Raises:
+            ValueError: Inpaint with an empty mask (message is for the user), or an unknown op.
+        """
+        op = Operation(op)
+        mask = self.mask.data
+        if self.mask.is_empty():
+            if op is Operation.INPAINT:
+                raise ValueError(
+                    "The mask is empty. Paint over the area to inpaint with the Brush tool "
+                    "(B) first."
+                )
+            mask = np.ones_like(mask)
+        return Job(
+            op=op,
+            image=self.image.rgb,
+            mask=mask,
+            params=dict(params or {}),
+            model_id=model_id,
+            style_id=style_id,
+            seed=int(seed),
+            wrap=self.wrap,
+        )
+
+    def apply_result(self, result: JobResult) -> Box:
+        """Write a job's result into the image as ONE undo step holding only ``result.region``.
+
+        Returns:
+            The dirty box (``result.region`` clipped to the image).
+
+        Raises:
+            ValueError: the result's image size differs from the document's (nothing changes).
+        """
+        rgb = self.image.rgb
+        if result.image.shape != rgb.shape:
+            raise ValueError(
+                f"result image {result.image.shape} does not match the document {rgb.shape}"
+            )
+        h, w = self.size
+        y0, y1, x0, x1 = result.region
+        box = (max(0, y0), min(h, y1), max(0, x0), min(w, x1))
+        if box[0] >= box[1] or box[2] >= box[3]:
+            return box
+        sl = (slice(box[0], box[1]), slice(box[2], box[3]))
+        before = rgb[sl].copy()
+        rgb[sl] = result.image[sl]
+        self.history.push_region(operation_label(result.op), IMAGE_LAYER, box, before)
+        self.last_result_before = (box, before)
+        return box
