@@ -1,0 +1,333 @@
+"""The ``texpaint`` command.
+
+Usage::
+
+    texpaint [FILE]                       open the GUI (optionally with FILE)
+    texpaint open [FILE]                  same
+    texpaint inpaint IN --mask MASK -o OUT [--model ID] [--device auto|cpu|cuda|mps]
+    texpaint models list
+    texpaint train inpaint --data DIR [--data DIR ...] --out DIR [--steps N] [--batch N]
+                           [--size PX] [--resume] [--device auto|cpu|cuda|mps]
+
+Exit codes: 0 success; 1 runtime failure (unreadable image, failed job, ...) with a one-line
+``texpaint: error: ...`` on stderr; 2 usage error (from argparse); 130 interrupted.
+
+The GUI, the engine and torch are imported only by the commands that need them, so
+``texpaint --help`` and usage errors are fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from texpaint import __version__
+
+__all__ = ["build_parser", "main"]
+
+PROG = "texpaint"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+_COMMANDS = ("open", "inpaint", "models", "train")
+
+
+class CommandError(Exception):
+    """A command failed at run time; the message is printed as ``texpaint: error: ...``."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for the ``texpaint`` command (sub-commands included)."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Desktop texture painter with texture-aware GAN inpainting.",
+        epilog="Run 'texpaint COMMAND --help' for a command's options. "
+        "'texpaint FILE' is short for 'texpaint open FILE'.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p_open = sub.add_parser("open", help="start the painter window (the default command)")
+    p_open.add_argument("file", nargs="?", type=Path, metavar="FILE", help="image to open")
+
+    p_inp = sub.add_parser(
+        "inpaint",
+        help="fill the masked region of an image",
+        description="Inpaint the region of IN where MASK is white and write the result to OUT. "
+        "Pixels outside the mask are copied unchanged; OUT keeps IN's sample format "
+        "(8/16-bit, float) and alpha where OUT's format can store them.",
+    )
+    p_inp.add_argument("input", type=Path, metavar="IN", help="image to edit")
+    p_inp.add_argument(
+        "--mask",
+        required=True,
+        type=Path,
+        metavar="MASK",
+        help="mask image of the same size: white (1) = fill, black (0) = keep; "
+        "grey, RGB luminance, or alpha of an RGBA file",
+    )
+    p_inp.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
+    )
+    p_inp.add_argument("--model", metavar="ID", help="model id (see 'texpaint models list')")
+    p_inp.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+
+    p_models = sub.add_parser("models", help="inspect the installed models")
+    models_sub = p_models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    models_sub.add_parser("list", help="list installed models")
+
+    p_train = sub.add_parser("train", help="train a model")
+    train_sub = p_train.add_subparsers(dest="train_command", metavar="MODEL", required=True)
+    p_ti = train_sub.add_parser(
+        "inpaint",
+        help="train the inpainting GAN on folders of textures",
+        description="Train (or resume) the inpainting GAN. Press Ctrl-C to stop after the "
+        "current step; checkpoints in --out allow --resume.",
+    )
+    p_ti.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="folder of training textures (repeat for several)",
+    )
+    p_ti.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    p_ti.add_argument("--steps", type=_positive_int, default=4000, metavar="N")
+    p_ti.add_argument("--batch", type=_positive_int, default=8, metavar="N")
+    p_ti.add_argument("--size", type=_positive_int, default=128, metavar="PX", help="crop size")
+    p_ti.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p_ti.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def _normalise_argv(argv: Sequence[str]) -> list[str]:
+    """Make ``texpaint`` and ``texpaint FILE`` mean ``texpaint open [FILE]``."""
+    args = list(argv)
+    if not args:
+        return ["open"]
+    first = args[0]
+    if first in _COMMANDS or first.startswith("-"):
+        return args
+    return ["open", *args]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``texpaint`` command.
+
+    Args:
+        argv: arguments without the program name; None reads ``sys.argv[1:]``.
+
+    Returns:
+        The exit code: 0 success, 1 runtime failure, 2 usage error, 130 interrupted.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    except SystemExit as e:  # argparse: 2 for usage errors, 0 for --help/--version
+        return int(e.code) if isinstance(e.code, int) else 2
+    try:
+        if args.command == "open":
+            return _cmd_open(args)
+        if args.command == "inpaint":
+            return _cmd_inpaint(args)
+        if args.command == "models":
+            return _cmd_models_list()
+        if args.command == "train":
+            return _cmd_train_inpaint(args)
+    except CommandError as e:
+        _error(str(e))
+        return 1
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse checks
+    return 2  # pragma: no cover
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------------------------
+# commands
+
+
+def _cmd_open(args: argparse.Namespace) -> int:
+    if args.file is not None and not args.file.is_file():
+        raise CommandError(f"{args.file}: file not found")
+    try:
+        from texpaint.ui.app import run_gui
+    except ImportError as e:
+        raise CommandError(f"the painter window is not available ({e})") from e
+    return int(run_gui(args.file))
+
+
+def _cmd_inpaint(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from texpaint.imaging.io import (
+        SUPPORTED_WRITE_EXTENSIONS,
+        ImageData,
+        ImageIOError,
+        read_image,
+        read_mask,
+        write_image,
+    )
+
+    if args.output.suffix.lower() not in SUPPORTED_WRITE_EXTENSIONS:
+        raise CommandError(
+            f"{args.output}: cannot write {args.output.suffix or 'files without extension'} "
+            f"(supported: {', '.join(SUPPORTED_WRITE_EXTENSIONS)})"
+        )
+    try:
+        data = read_image(args.input)
+        mask = read_mask(args.mask, shape=(data.height, data.width))
+    except ImageIOError as e:
+        raise CommandError(str(e)) from e
+    if not np.any(mask > 0):
+        raise CommandError(f"{args.mask}: the mask is empty (all black); nothing to inpaint")
+
+    try:
+        from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
+        from texpaint.engine.pipeline import Runtime, run_job
+    except ImportError as e:
+        raise CommandError(f"the inference engine is not available ({e})") from e
+    from tqdm import tqdm
+
+    try:
+        runtime = Runtime(device=args.device)
+    except (JobError, ValueError, RuntimeError) as e:
+        raise CommandError(f"device {args.device!r} is not usable ({e})") from e
+    job = Job(op=Operation.INPAINT, image=data.rgb, mask=mask, model_id=args.model)
+    with tqdm(total=100, desc="inpaint", unit="%", disable=None, leave=False) as bar:
+
+        def progress(fraction: float, message: str) -> None:
+            bar.update(max(0, round(fraction * 100) - bar.n))
+            if message:
+                bar.set_postfix_str(message, refresh=False)
+
+        try:
+            result = run_job(job, abort=lambda: False, progress=progress, runtime=runtime)
+        except (JobError, JobCancelled) as e:
+            raise CommandError(f"inpainting failed: {e}") from e
+
+    out = ImageData(
+        rgb=result.image,
+        alpha=data.alpha,
+        sample_format=data.sample_format,
+        colorspace=data.colorspace,
+    )
+    try:
+        write_image(args.output, out)
+    except ImageIOError as e:
+        raise CommandError(str(e)) from e
+    print(
+        f"wrote {args.output} ({data.width} x {data.height}, model {result.model_id}, "
+        f"{result.device}, {result.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _cmd_models_list() -> int:
+    try:
+        from texpaint.models.catalog import list_models
+    except ImportError as e:
+        raise CommandError(f"the model catalog is not available ({e})") from e
+    models = list_models()
+    if not models:
+        print("no models installed")
+        return 0
+    rows = [("ID", "OPERATION", "PARAMS", "SIZE", "NAME")]
+    for m in models:
+        op = getattr(m.operation, "value", m.operation)
+        rows.append(
+            (str(m.id), str(op), _human_count(m.params), _human_bytes(m.size_bytes), str(m.name))
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+    return 0
+
+
+def _human_count(n: int | None) -> str:
+    if n is None:
+        return "?"
+    if n >= 1_000_000:
+        return f"{n / 1e6:.1f}M"
+    if n >= 1_000:
+        return f"{n / 1e3:.1f}k"
+    return str(n)
+
+
+def _human_bytes(n: int | None) -> str:
+    if n is None:
+        return "?"
+    if n >= 1024**2:
+        return f"{n / 1024**2:.1f} MiB"
+    return f"{n / 1024:.0f} KiB"
+
+
+def _cmd_train_inpaint(args: argparse.Namespace) -> int:
+    for folder in args.data:
+        if not folder.is_dir():
+            raise CommandError(f"{folder}: data folder not found")
+    if args.size % 8:
+        raise CommandError(f"--size must be a multiple of 8, got {args.size}")
+    try:
+        from texpaint.training.inpaint_trainer import InpaintTrainConfig, run_training
+    except ImportError as e:
+        raise CommandError(f"training is not available ({e})") from e
+    from tqdm import tqdm
+
+    cfg = InpaintTrainConfig(
+        data_dirs=list(args.data),
+        out_dir=args.out,
+        steps=args.steps,
+        batch=args.batch,
+        size=args.size,
+        resume=args.resume,
+        device=args.device,
+    )
+    stop = {"requested": False}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop["requested"]:  # second Ctrl-C: stop now
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print(f"\n{PROG}: stopping after this step (Ctrl-C again to quit now)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    start = time.monotonic()
+    try:
+        with tqdm(total=args.steps, desc="train inpaint", unit="step", disable=None) as bar:
+
+            def progress(step: int, total: int, logs: dict) -> None:
+                bar.total = total
+                bar.update(max(0, step - bar.n))
+                shown = {k: v for k, v in logs.items() if isinstance(v, int | float)}
+                bar.set_postfix({k: f"{v:.4g}" for k, v in list(shown.items())[:4]}, refresh=False)
+
+            exported = run_training(cfg, abort=lambda: stop["requested"], progress=progress)
+    except (FileNotFoundError, ValueError, RuntimeError) as e:
+        raise CommandError(f"training failed: {e}") from e
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    minutes = (time.monotonic() - start) / 60
+    if exported is None:
+        print(f"stopped before the first export ({minutes:.1f} min); checkpoints in {args.out}")
+    else:
+        print(f"exported {exported} ({minutes:.1f} min)")
+    return 0
