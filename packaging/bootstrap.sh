@@ -53,10 +53,11 @@ declare -A xcb_libs=(
 
 missing_packages() {
     local -n libs=$1
-    local cache lib
-    cache=$(ldconfig -p 2>/dev/null || true)
+    local known lib
+    # "ldconfig -p" lines read "<TAB>libEGL.so.1 (libc6,x86-64) => /lib/...".
+    known=$({ ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true; } | awk '{print $1}')
     for lib in "${!libs[@]}"; do
-        grep -q -F " $lib " <<<"$cache" || echo "${libs[$lib]}"
+        grep -q -x -F "$lib" <<<"$known" || echo "${libs[$lib]}"
     done
 }
 
@@ -126,6 +127,13 @@ install_package() {
     echo "$want" >"$stamp"
 }
 
+if [[ $mode == app && -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]]; then
+    log "error: no display (neither DISPLAY nor WAYLAND_DISPLAY is set)."
+    log "On a headless machine run it under a virtual X server:"
+    log "  sudo apt-get install -y xvfb xauth && xvfb-run -a bash packaging/bootstrap.sh app"
+    exit 1
+fi
+
 install_system_libs
 make_venv
 install_package
@@ -133,12 +141,6 @@ install_package
 # ---- 3. run ----------------------------------------------------------------------------
 case "$mode" in
 app)
-    if [[ -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]]; then
-        log "error: no display (neither DISPLAY nor WAYLAND_DISPLAY is set)."
-        log "On a headless machine run it under a virtual X server:"
-        log "  sudo apt-get install -y xvfb xauth && xvfb-run -a bash packaging/bootstrap.sh app"
-        exit 1
-    fi
     exec .venv/bin/texpaint "${file_arg:-resources/samples/polyhaven__brick_wall_005_diff_1k.jpg}"
     ;;
 test)
