@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 _job_ids = itertools.count(1)
 
 
-class Operation(str, Enum):
+class Operation(StrEnum):
     """The AI operations the pipeline can run."""
 
     INPAINT = "inpaint"
@@ -31,7 +31,7 @@ class JobCancelled(Exception):
 
 
 class JobError(Exception):
-    """A job could not run (bad input, missing model, out of memory); the message is for the user."""
+    """A job could not run (bad input, missing model, out of memory); message is for the user."""
 
 
 def _frozen_array(a: np.ndarray, ndim: int, name: str) -> np.ndarray:

@@ -6,8 +6,8 @@ real or generated, and returns its intermediate features for the feature-matchin
 under the hinge loss.
 
 Tensor contract: input ``(N, C, H, W)`` float32 (images in [0, 1], optionally with the mask as
-an extra channel); output logits ``(N, 1, H/8, W/8)`` (one score per overlapping patch) and a list of
-feature maps. Any ``H, W >= 32``.
+an extra channel); output logits ``(N, 1, H/8, W/8)`` (one score per overlapping patch) and a
+list of feature maps. Any ``H, W >= 32``.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ class PatchDiscriminator(nn.Module):
             cin = cout
         cout = base_channels * min(2**n_layers, 8)
         layers.append(
-            nn.Sequential(spectral_norm(nn.Conv2d(cin, cout, 3, padding=1)), nn.LeakyReLU(0.2, True))
+            nn.Sequential(
+                spectral_norm(nn.Conv2d(cin, cout, 3, padding=1)), nn.LeakyReLU(0.2, True)
+            )
         )
         self.layers = nn.ModuleList(layers)
         self.out = spectral_norm(nn.Conv2d(cout, 1, 3, padding=1))

@@ -1,0 +1,257 @@
+"""The one pipeline behind the canvas, the command line and batch export: ``run_job``.
+
+Inpainting (``Operation.INPAINT``), for a hole of any shape in an image of any size:
+
+1. Crop the hole's bounding box plus a context margin (wrapping around the edges in seamless
+   mode, where the network also pads circularly).
+2. **Coarse pass** at a working resolution chosen from the hole size: the image is scaled so
+   the hole's largest inscribed radius is about ``TARGET_HOLE_RADIUS_PX``, the hole size the
+   network was trained on, so structure (mortar lines, grain) is continued at the right scale.
+3. **Full-resolution pass**: the network runs again at native resolution (in overlapping,
+   blended tiles when the crop is large) to produce texture detail at native scale.
+4. The two are merged in frequency: low frequencies from the upsampled coarse fill, high
+   frequencies from the full-resolution fill (a Gaussian split at the coarse scale's Nyquist).
+5. Composite with the soft mask: ``out = image * (1 - m) + fill * m`` where ``m > 0``; pixels
+   with ``m == 0`` are copied bit-identical from the input.
+
+``abort()`` is polled before every network pass/tile; cancelling raises :class:`JobCancelled`
+and nothing is returned, so the document stays untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from texpaint.engine.device import Runtime
+from texpaint.engine.jobs import Job, JobCancelled, JobError, JobResult, Operation
+from texpaint.engine.tiling import pad_to_multiple, ramp_weight, tile_boxes
+from texpaint.models.arch.ffc_inpaint import set_padding_mode
+from texpaint.models.catalog import ModelLoadError, get_model
+
+__all__ = ["Runtime", "run_job", "JobCancelled", "JobError"]
+
+TARGET_HOLE_RADIUS_PX = 24
+"""Largest inscribed hole radius (pixels) at the coarse working resolution."""
+
+FINE_MARGIN_PX = 64
+"""Context margin (pixels) around the hole for the full-resolution pass."""
+
+ProgressFn = Callable[[float, str], None]
+AbortFn = Callable[[], bool]
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    pass
+
+
+def run_job(
+    job: Job,
+    abort: AbortFn = lambda: False,
+    progress: ProgressFn = _no_progress,
+    runtime: Runtime | None = None,
+) -> JobResult:
+    """Run ``job`` and return its :class:`JobResult` (whole image, only the masked area changed).
+
+    Args:
+        job: the frozen job.
+        abort: polled between network passes and tiles; True cancels.
+        progress: called with ``(fraction in [0, 1], message)``.
+        runtime: device + model cache; a new CPU/GPU runtime ("auto") when None.
+
+    Raises:
+        JobCancelled: ``abort()`` returned True.
+        JobError: empty mask for Inpaint, missing/corrupt model, operation without a model,
+            or out of memory on every fallback.
+    """
+    t0 = time.perf_counter()
+    runtime = runtime or Runtime("auto")
+    if job.op is not Operation.INPAINT:
+        raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")
+    try:
+        info = get_model(job.model_id, job.op.value)
+        net = runtime.network(info)
+    except ModelLoadError as exc:
+        raise JobError(str(exc)) from exc
+    progress(0.0, f"Inpainting with {info.name}")
+    image, region = _inpaint(job, net, runtime, abort, progress)
+    progress(1.0, "Done")
+    return JobResult(
+        job_id=job.job_id,
+        op=job.op,
+        image=image,
+        region=region,
+        seconds=time.perf_counter() - t0,
+        device=runtime.description,
+        model_id=info.id,
+    )
+
+
+def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Half-open box ``(y0, y1, x0, x1)`` of ``mask > 0`` (pixels), or None when empty."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _axis_indices(lo: int, hi: int, margin: int, n: int, wrap: bool) -> np.ndarray:
+    if wrap:
+        if hi - lo + 2 * margin >= n:
+            return np.arange(n)
+        return np.arange(lo - margin, hi + margin) % n
+    return np.arange(max(0, lo - margin), min(n, hi + margin))
+
+
+def _check_abort(abort: AbortFn) -> None:
+    if abort():
+        raise JobCancelled()
+
+
+def _forward(
+    net: torch.nn.Module, img: torch.Tensor, hole: torch.Tensor, wrap: bool, runtime: Runtime
+) -> torch.Tensor:
+    """Run ``net`` on ``img`` (1,3,h,w) / ``hole`` (1,1,h,w), padding to its size rules."""
+    set_padding_mode(net, "circular" if wrap else "reflect")
+    x = torch.cat([img, hole], 1)
+    x, (h, w) = pad_to_multiple(x, net.size_multiple, net.min_size, wrap)
+    x = x.to(runtime.device).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        if runtime.device.type == "cuda":
+            with torch.autocast("cuda", dtype=torch.float16):
+                y = net(x[:, :3], x[:, 3:])
+        else:
+            y = net(x[:, :3], x[:, 3:])
+    return y[..., :h, :w].float().cpu()
+
+
+def _tiled_forward(
+    net: torch.nn.Module,
+    img: torch.Tensor,
+    hole: torch.Tensor,
+    wrap: bool,
+    runtime: Runtime,
+    tile: int,
+    overlap: int,
+    abort: AbortFn,
+    report: Callable[[int, int], None],
+) -> torch.Tensor:
+    """:func:`_forward` over overlapping tiles blended with linear ramps; tiles without hole
+    pixels are skipped (their prediction is never used)."""
+    h, w = img.shape[-2:]
+    boxes = [
+        b for b in tile_boxes(h, w, tile, overlap) if hole[..., b[0] : b[1], b[2] : b[3]].any()
+    ]
+    if len(boxes) == 1 and boxes[0] == (0, h, 0, w):
+        _check_abort(abort)
+        pred = _forward(net, img, hole, wrap, runtime)
+        report(1, 1)
+        return pred
+    acc = torch.zeros_like(img)
+    wsum = torch.full((1, 1, h, w), 1e-8)
+    for i, (y0, y1, x0, x1) in enumerate(boxes):
+        _check_abort(abort)
+        pred = _forward(net, img[..., y0:y1, x0:x1], hole[..., y0:y1, x0:x1], False, runtime)
+        wgt = ramp_weight(h, w, (y0, y1, x0, x1), overlap)
+        acc[..., y0:y1, x0:x1] += pred * wgt
+        wsum[..., y0:y1, x0:x1] += wgt
+        report(i + 1, len(boxes))
+    return acc / wsum
+
+
+def _grow_box(
+    box: tuple[int, int, int, int], margin: int, shape: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    y0, y1, x0, x1 = box
+    return (
+        max(0, y0 - margin),
+        min(shape[0], y1 + margin),
+        max(0, x0 - margin),
+        min(shape[1], x1 + margin),
+    )
+
+
+def _tile_size(runtime: Runtime) -> int:
+    return 2048 if runtime.device.type == "cuda" else 1024
+
+
+def _inpaint(
+    job: Job, net: torch.nn.Module, runtime: Runtime, abort: AbortFn, progress: ProgressFn
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    mask = job.mask
+    region = mask_bbox(mask > 0)
+    if region is None:
+        raise JobError("The mask is empty: paint over the area to fill first.")
+    H, W = mask.shape
+    y0, y1, x0, x1 = region
+    margin = max(48, max(y1 - y0, x1 - x0) // 2)
+    rows = _axis_indices(y0, y1, margin, H, job.wrap)
+    cols = _axis_indices(x0, x1, margin, W, job.wrap)
+    crop = job.image[np.ix_(rows, cols)]
+    m = mask[np.ix_(rows, cols)]
+    hole_np = (m > 0).astype(np.float32)
+    wrap_crop = job.wrap and len(rows) == H and len(cols) == W
+
+    # HDR/float images: scale into [0, 1] for the network, back afterwards
+    scale = float(max(1.0, crop.max()))
+    img = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None] / scale
+    hole = torch.from_numpy(hole_np)[None, None]
+
+    radius = float(cv2.distanceTransform((hole_np > 0).astype(np.uint8), cv2.DIST_L2, 5).max())
+    s = min(1.0, TARGET_HOLE_RADIUS_PX / max(radius, 1.0))
+    s = max(s, 64.0 / max(crop.shape[:2]))  # keep at least 64 px of working image
+    tile, overlap = _tile_size(runtime), 128
+    coarse_up = None
+    passes = 2 if s < 0.8 else 1
+    done = 0
+
+    def report(i: int, n: int) -> None:
+        progress(min(0.99, (done + i / n) / passes), f"Inpainting pass {done + 1}/{passes}")
+
+    try:
+        if passes == 2:
+            ch, cw = max(8, round(crop.shape[0] * s)), max(8, round(crop.shape[1] * s))
+            small = F.interpolate(img, size=(ch, cw), mode="area")
+            small_hole = (F.interpolate(hole, size=(ch, cw), mode="area") > 0).float()
+            coarse = _tiled_forward(
+                net, small, small_hole, wrap_crop, runtime, tile, overlap, abort, report
+            )
+            coarse = small * (1 - small_hole) + coarse * small_hole
+            coarse_up = F.interpolate(
+                coarse, size=crop.shape[:2], mode="bicubic", align_corners=False
+            ).clamp(0, 1)
+            done = 1
+        # the full-resolution pass needs only local context: the coarse fill carries structure
+        fy0, fy1, fx0, fx1 = _grow_box(mask_bbox(hole_np), FINE_MARGIN_PX, hole_np.shape)
+        if passes == 1 or wrap_crop:
+            fy0, fy1, fx0, fx1 = 0, hole_np.shape[0], 0, hole_np.shape[1]
+        fine_box = (slice(None), slice(None), slice(fy0, fy1), slice(fx0, fx1))
+        fine = img.clone()
+        fine[fine_box] = _tiled_forward(
+            net, img[fine_box], hole[fine_box], wrap_crop, runtime, tile, overlap, abort, report
+        )
+    except torch.OutOfMemoryError as exc:
+        raise JobError(
+            "Out of memory while inpainting; try a smaller tile size or the CPU"
+        ) from exc
+    _check_abort(abort)
+
+    fill = fine[0].numpy().transpose(1, 2, 0)
+    if coarse_up is not None:
+        sigma = 0.5 / s
+        low_c = cv2.GaussianBlur(coarse_up[0].numpy().transpose(1, 2, 0), (0, 0), sigma)
+        low_f = cv2.GaussianBlur(fill, (0, 0), sigma)
+        fill = np.clip(low_c + (fill - low_f), 0.0, 1.0)
+    fill = fill * scale
+
+    m3 = m[..., None]
+    blended = np.where(m3 > 0, crop * (1 - m3) + fill * m3, crop).astype(np.float32)
+    out = job.image.copy()
+    out[np.ix_(rows, cols)] = blended
+    return out, region
