@@ -156,30 +156,58 @@ def test_models_list_matches_catalog(capsys):
             assert line.split()[0] == model.id
 
 
-def _engine_ready() -> str | None:
-    """None when the inference engine and an inpainting model are available, else why not."""
+def _engine_missing() -> str | None:
+    """Why the end-to-end inpaint test cannot run here, or None when it can."""
     if importlib.util.find_spec("texpaint.engine.pipeline") is None:
         return "texpaint.engine.pipeline has not landed yet"
-    from texpaint.models.catalog import list_models
-
-    if not list_models("inpaint"):
-        return "no inpainting model is installed in resources/models"
     return None
 
 
-@pytest.mark.skipif(_engine_ready() is not None, reason=str(_engine_ready()))
-def test_inpaint_changes_only_masked_pixels_and_keeps_format(tmp_path, crop, capsys):
-    image_path, mask_path, rgb, mask = crop
+@pytest.fixture
+def untrained_model(tmp_path, monkeypatch):
+    """Export a freshly initialised (untrained) FFC inpainting generator into a temporary
+    models folder and point the catalog at it, so the test does not depend on shipped weights.
+    """
+    import torch
+
+    from texpaint.models import catalog
+    from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
+    from texpaint.training.export import export_model
+
+    torch.manual_seed(0)
+    cfg = FFCInpaintConfig(base_channels=8, body_channels=32, n_blocks=2)
+    folder = tmp_path / "models"
+    folder.mkdir()
+    card = {
+        "id": "test-inpaint-untrained",
+        "name": "untrained test generator",
+        "operation": "inpaint",
+        "architecture": "ffc_inpaint",
+        "architecture_config": cfg.to_dict(),
+        "size_multiple": 8,
+        "min_size": 32,
+    }
+    export_model(FFCInpaintGenerator(cfg).eval(), folder / "test-inpaint.safetensors", card)
+    monkeypatch.setattr(catalog, "models_dirs", lambda: [folder])
+    return card["id"]
+
+
+@pytest.mark.skipif(_engine_missing() is not None, reason=str(_engine_missing()))
+def test_inpaint_changes_only_masked_pixels_and_keeps_format(
+    tmp_path, crop, untrained_model, capsys
+):
+    _, mask_path, rgb, mask = crop
     # Give the input a 16-bit sample format and an alpha channel, which the output must keep.
     alpha = np.linspace(0.2, 1.0, 128 * 128, dtype=np.float32).reshape(128, 128)
     src16 = tmp_path / "in16.png"
     write_image(src16, ImageData(rgb, alpha, "uint16"))
     src = read_image(src16)
     out = tmp_path / "out.png"
-    code = main(
-        ["inpaint", str(src16), "--mask", str(mask_path), "-o", str(out), "--device", "cpu"]
-    )
-    assert code == 0, capsys.readouterr().err
+    argv = ["inpaint", str(src16), "--mask", str(mask_path), "-o", str(out), "--device", "cpu"]
+    code = main([*argv, "--model", untrained_model])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert f"wrote {out}" in captured.out
     res = read_image(out)
     assert res.sample_format == "uint16" and res.has_alpha
     np.testing.assert_array_equal(res.alpha, src.alpha)
@@ -188,3 +216,14 @@ def test_inpaint_changes_only_masked_pixels_and_keeps_format(tmp_path, crop, cap
     inside = mask == 1
     assert np.abs(res.rgb[inside] - src.rgb[inside]).mean() > 1e-3
     assert np.all(np.isfinite(res.rgb)) and res.rgb.min() >= 0 and res.rgb.max() <= 1
+
+
+@pytest.mark.skipif(_engine_missing() is not None, reason=str(_engine_missing()))
+def test_inpaint_unknown_model_exit_1_and_no_output(tmp_path, crop, untrained_model, capsys):
+    image_path, mask_path, _, _ = crop
+    out = tmp_path / "out.png"
+    argv = ["inpaint", str(image_path), "--mask", str(mask_path), "-o", str(out)]
+    assert main([*argv, "--model", "no-such-model", "--device", "cpu"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("texpaint: error: ") and err.count("\n") == 1
+    assert not out.exists()

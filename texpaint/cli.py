@@ -157,6 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2  # pragma: no cover
 
 
+def _progress_bar(**kwargs):
+    """A tqdm bar on stderr (hidden when stderr is not a terminal), without tqdm's monitor
+    thread, so a command leaves no thread behind when it returns."""
+    from tqdm import tqdm
+
+    tqdm.monitor_interval = 0
+    return tqdm(disable=None, **kwargs)
+
+
 def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
 
@@ -205,14 +214,12 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
         from texpaint.engine.pipeline import Runtime, run_job
     except ImportError as e:
         raise CommandError(f"the inference engine is not available ({e})") from e
-    from tqdm import tqdm
-
     try:
         runtime = Runtime(device=args.device)
     except (JobError, ValueError, RuntimeError) as e:
         raise CommandError(f"device {args.device!r} is not usable ({e})") from e
     job = Job(op=Operation.INPAINT, image=data.rgb, mask=mask, model_id=args.model)
-    with tqdm(total=100, desc="inpaint", unit="%", disable=None, leave=False) as bar:
+    with _progress_bar(total=100, desc="inpaint", unit="%", leave=False) as bar:
 
         def progress(fraction: float, message: str) -> None:
             bar.update(max(0, round(fraction * 100) - bar.n))
@@ -290,7 +297,6 @@ def _cmd_train_inpaint(args: argparse.Namespace) -> int:
         from texpaint.training.inpaint_trainer import InpaintTrainConfig, run_training
     except ImportError as e:
         raise CommandError(f"training is not available ({e})") from e
-    from tqdm import tqdm
 
     cfg = InpaintTrainConfig(
         data_dirs=list(args.data),
@@ -312,7 +318,7 @@ def _cmd_train_inpaint(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint)
     start = time.monotonic()
     try:
-        with tqdm(total=args.steps, desc="train inpaint", unit="step", disable=None) as bar:
+        with _progress_bar(total=args.steps, desc="train inpaint", unit="step") as bar:
 
             def progress(step: int, total: int, logs: dict) -> None:
                 bar.total = total
