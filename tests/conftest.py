@@ -31,10 +31,11 @@ def _running_qthreads() -> list[object]:
     if qtcore is None:
         return []
     main = qtcore.QThread.currentThread() if qtcore.QCoreApplication.instance() else None
+    qthread = qtcore.QThread
     found = []
     for obj in gc.get_objects():
-        try:
-            if isinstance(obj, qtcore.QThread) and obj is not main and obj.isRunning():
+        try:  # type() rather than isinstance(): no __class__ lookups on lazy module proxies
+            if issubclass(type(obj), qthread) and obj is not main and obj.isRunning():
                 found.append(obj)
         except RuntimeError:  # wrapper whose C++ object is already deleted
             continue

@@ -1,0 +1,277 @@
+"""Main window end to end: real mouse strokes, the real inference worker, undo, errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
+
+from texpaint.imaging.io import ImageData, read_image, write_image
+
+pytestmark = pytest.mark.gui
+
+REPO = Path(__file__).resolve().parents[1]
+FALLBACK_SAMPLE = Path(
+    "/work/shared/data/textures/cc0-1k/val/polyhaven__brick_wall_005_diff_1k.jpg"
+)
+
+
+def _sample_source() -> Path:
+    samples = sorted((REPO / "resources" / "samples").glob("*.jpg"))
+    brick = [p for p in samples if "brick" in p.name]
+    if brick or samples:
+        return (brick or samples)[0]
+    if FALLBACK_SAMPLE.exists():
+        return FALLBACK_SAMPLE
+    pytest.skip("no sample texture available")
+
+
+@pytest.fixture
+def sample(tmp_path) -> Path:
+    """A 256 x 256 8-bit PNG crop of a bundled texture."""
+    data = read_image(_sample_source())
+    crop = ImageData(rgb=data.rgb[:256, :256].copy(), alpha=None, sample_format="uint8")
+    path = tmp_path / "sample.png"
+    write_image(path, crop)
+    return path
+
+
+@pytest.fixture
+def tiny_inpaint_model(tmp_path, monkeypatch) -> str:
+    """A small untrained FFC inpainting model in its own model folder; returns its id."""
+    torch = pytest.importorskip("torch")
+    from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
+    from texpaint.training.export import export_model
+
+    folder = tmp_path / "models"
+    folder.mkdir()
+    cfg = FFCInpaintConfig(base_channels=8, body_channels=16, n_blocks=1)
+    torch.manual_seed(0)
+    net = FFCInpaintGenerator(cfg).eval()
+    card = {
+        "id": "test-ffc-tiny",
+        "name": "Test FFC (untrained)",
+        "operation": "inpaint",
+        "architecture": "ffc_inpaint",
+        "architecture_config": cfg.to_dict(),
+    }
+    export_model(net, folder / "test-ffc-tiny.safetensors", card)
+    monkeypatch.setenv("TEXPAINT_MODEL_DIRS", str(folder))
+    return "test-ffc-tiny"
+
+
+@pytest.fixture
+def settings_dir(tmp_path, qapp) -> Path:
+    """Isolated QSettings (INI files under tmp_path)."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    qapp.setOrganizationName("texpaint-tests")
+    qapp.setApplicationName("texpaint-tests")
+    return folder
+
+
+@pytest.fixture
+def errors(monkeypatch) -> list[tuple[str, str]]:
+    """Records QMessageBox.critical calls instead of showing them."""
+    seen: list[tuple[str, str]] = []
+
+    def critical(parent, title, text, *args, **kwargs):
+        seen.append((title, text))
+        return QMessageBox.StandardButton.Ok
+
+    monkeypatch.setattr(QMessageBox, "critical", critical)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
+    return seen
+
+
+@pytest.fixture
+def window(qtbot, settings_dir, tiny_inpaint_model, errors):
+    from texpaint.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.engine.shutdown()
+
+
+def _drag(viewport, points: list[QPoint]) -> None:
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
+    for p in points[1:]:
+        QTest.mouseMove(viewport, p)
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1]
+    )
+
+
+def _view_point(canvas, x: float, y: float) -> QPoint:
+    return canvas.mapFromScene(x, y)
+
+
+def test_open_and_paint_stroke_with_mouse(window, sample):
+    assert window.open_path(sample)
+    doc = window.document
+    assert doc.size == (256, 256)
+    canvas = window.canvas
+    window.tools[0].size = 20
+    pts = [_view_point(canvas, x, 128) for x in range(40, 220, 10)]
+    _drag(canvas.viewport(), pts)
+    mask = doc.mask.data
+    assert mask[128, 60] > 0.9 and mask[128, 200] > 0.9  # along the stroke
+    assert mask[20, 128] == 0.0 and mask[250, 128] == 0.0  # away from it
+    assert [s.label for s in doc.history.steps] == ["Brush"]  # one stroke, one step
+    assert window.history_panel.list.count() == 2
+    assert not doc.modified  # mask only
+    # the overlay shows the painted mask
+    assert canvas._mask_item.buffer[128, 128] > 200
+
+
+def test_inpaint_through_worker_then_undo_redo(window, sample, qtbot):
+    window.open_path(sample)
+    doc = window.document
+    doc.edit_mask("Rectangle", "fill_rect", 96, 160, 80, 176)
+    window.canvas.refresh("mask", (0, 256, 0, 256))
+    original = doc.image.rgb.copy()
+    inside = doc.mask.data > 0
+    with qtbot.waitSignal(window.engine.jobFinished, timeout=60000):
+        qtbot.mouseClick(window.operations_panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
+    assert not errors_shown(window)
+    after = doc.image.rgb.copy()
+    assert np.array_equal(after[~inside], original[~inside])  # bit-identical outside
+    assert not np.array_equal(after[inside], original[inside])
+    assert doc.history.steps[-1].label == "Inpaint"
+    assert doc.modified and "*" in window.windowTitle()
+    assert window.job_label.text().startswith("Inpaint ") and " s on " in window.job_label.text()
+    shown = window.canvas._image_item.buffer
+    assert np.array_equal(
+        shown[128, 128], (np.clip(after[128, 128], 0, 1) * 255 + 0.5).astype(np.uint8)
+    )
+
+    # hold backslash: the before-image of the result is shown
+    window.canvas.setFocus()
+    QTest.keyPress(window.canvas, Qt.Key.Key_Backslash)
+    assert window.canvas.comparing
+    QTest.keyRelease(window.canvas, Qt.Key.Key_Backslash)
+    assert not window.canvas.comparing
+
+    window.undo()
+    assert np.array_equal(doc.image.rgb, original)
+    assert not doc.modified
+    window.redo()
+    assert np.array_equal(doc.image.rgb, after)
+
+
+def errors_shown(window) -> bool:
+    return window.operations_panel.message.text() == "Failed"
+
+
+def test_cancel_leaves_document_unchanged(window, sample, qtbot):
+    window.open_path(sample)
+    doc = window.document
+    doc.edit_mask("Rectangle", "fill_rect", 0, 256, 0, 256)
+    original = doc.image.rgb.copy()
+    steps = len(doc.history.steps)
+    with qtbot.waitSignal(window.engine.jobCancelled, timeout=60000):
+        window.operations_panel.run_button.click()
+        window.operations_panel.cancel_button.click()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
+    assert np.array_equal(doc.image.rgb, original)
+    assert len(doc.history.steps) == steps
+    assert window.operations_panel.run_button.isEnabled()
+
+
+def test_inpaint_with_empty_mask_explains(window, sample, errors):
+    window.open_path(sample)
+    window.operations_panel.run_button.click()
+    assert errors and "mask is empty" in errors[-1][1]
+    assert not window.jobs.busy
+
+
+def test_corrupt_file_shows_error_and_keeps_document(window, sample, tmp_path, errors):
+    window.open_path(sample)
+    doc = window.document
+    pixels = doc.image.rgb.copy()
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    assert not window.open_path(bad)
+    assert len(errors) == 1 and errors[0][0] == "Cannot open image"
+    assert window.document is doc
+    assert np.array_equal(doc.image.rgb, pixels)
+
+
+def test_bracket_keys_change_brush_size(window, sample, qtbot):
+    window.open_path(sample)
+    window.activateWindow()
+    qtbot.waitActive(window)
+    window.canvas.setFocus()
+    tool = window.canvas.tool
+    start = tool.size
+    QTest.keyClick(window.canvas, Qt.Key.Key_BracketRight)
+    bigger = tool.size
+    assert bigger > start
+    QTest.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
+    QTest.keyClick(window.canvas, Qt.Key.Key_BracketLeft)
+    assert tool.size < bigger
+    assert window.mask_panel.size_spin.value() == round(tool.size)
+
+
+def test_mask_panel_operations_are_undoable(window, sample):
+    window.open_path(sample)
+    doc = window.document
+    window.mask_operation("fill", 0)
+    assert doc.mask.data.min() == 1.0
+    window.mask_operation("invert", 0)
+    assert doc.mask.is_empty()
+    window.history_panel.jumpRequested.emit(1)
+    assert doc.mask.data.min() == 1.0
+    assert [s.label for s in doc.history.steps] == ["Fill mask", "Invert mask"]
+
+
+def test_models_missing_disable_tabs_with_tooltip(window):
+    from texpaint.models.catalog import list_models
+    from texpaint.ui.operations_panel import NO_MODEL_TOOLTIP
+
+    tabs = window.operations_panel.tabs
+    assert tabs.isTabEnabled(0)  # the test inpainting model
+    for i, op in ((1, "stylize"), (2, "denoise")):
+        if not list_models(op):
+            assert not tabs.isTabEnabled(i)
+            assert tabs.tabToolTip(i) == NO_MODEL_TOOLTIP
+
+
+def test_recent_files_and_save_as_keep_format(window, sample, tmp_path):
+    window.open_path(sample)
+    assert window.recent.paths()[0] == sample.resolve()
+    others = []
+    for i in range(12):
+        p = tmp_path / f"copy{i}.png"
+        shutil.copy(sample, p)
+        others.append(p)
+        window.recent.add(p)
+    paths = window.recent.paths()
+    assert len(paths) == 10 and paths[0] == others[-1].resolve()
+    out = tmp_path / "saved.tif"
+    assert window._save_to(out)
+    assert read_image(out).sample_format == "uint8"
+    assert np.array_equal(read_image(out).rgb, window.document.image.rgb)
+
+
+def test_stale_result_is_dropped(window, sample, qtbot):
+    window.open_path(sample)
+    doc = window.document
+    doc.edit_mask("Rectangle", "fill_rect", 0, 64, 0, 64)
+    window.jobs.run(window.operations_panel.request())
+    window.jobs.document = None  # as if another document replaced this one mid-job
+    with qtbot.waitSignal(window.engine.jobFinished, timeout=60000):
+        pass
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
+    assert doc.history.steps[-1].label != "Inpaint"

@@ -1,0 +1,473 @@
+"""Main window: wires the canvas, docks, menus, actions and status bar together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QColor,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from texpaint.document.document import IMAGE_LAYER, MASK_LAYER, TextureDocument
+from texpaint.document.mask import Box
+from texpaint.engine.worker import InferenceEngine
+from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS, ImageIOError, file_dialog_filter
+from texpaint.ui.canvas import ImageCanvas
+from texpaint.ui.history_panel import HistoryPanel
+from texpaint.ui.job_tracker import JobTracker
+from texpaint.ui.mask_panel import MaskPanel
+from texpaint.ui.operations_panel import OperationsPanel
+from texpaint.ui.recent_files import RecentFiles
+from texpaint.ui.tools import MaskTool, default_tools
+
+
+class MainWindow(QMainWindow):
+    """The texpaint main window.
+
+    Args:
+        engine: the inference engine to use; by default one is created (device ``"auto"``)
+            and shut down when the window closes.
+
+    Attributes:
+        document: the open :class:`TextureDocument` or None.
+        canvas, mask_panel, operations_panel, history_panel, engine, jobs: the parts.
+    """
+
+    def __init__(self, engine: InferenceEngine | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAcceptDrops(True)
+        self.document: TextureDocument | None = None
+        self.tools: list[MaskTool] = default_tools()
+        self.recent = RecentFiles()
+        self.engine = engine if engine is not None else InferenceEngine(device="auto", parent=self)
+        self.jobs = JobTracker(self.engine, self)
+
+        self.canvas = ImageCanvas(self)
+        self.setCentralWidget(self.canvas)
+        self.mask_panel = MaskPanel(self.tools)
+        self.operations_panel = OperationsPanel()
+        self.history_panel = HistoryPanel()
+        self._add_dock("Mask", self.mask_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("AI", self.operations_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("History", self.history_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.device_label = QLabel("Device: starting…")
+        self.job_label = QLabel("")
+        self.cursor_label = QLabel("")
+        self.statusBar().addWidget(self.cursor_label, 1)
+        self.statusBar().addPermanentWidget(self.job_label)
+        self.statusBar().addPermanentWidget(self.device_label)
+
+        self._build_actions()
+        self._connect()
+        self.set_tool(self.tools[0])
+        settings = QSettings()
+        color = QColor(str(settings.value("overlay/color", "#ff283c")))
+        opacity = float(settings.value("overlay/opacity", 0.5))
+        self.mask_panel.set_overlay(color, opacity)
+        self.resize(1400, 900)
+        self._set_document(None)
+
+    # ------------------------------------------------------------------ construction
+    def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock-{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, menu, text: str, slot, shortcut=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                action.setShortcuts(shortcut)
+            else:
+                action.setShortcut(shortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work while a dock has focus, too
+        return action
+
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        m = bar.addMenu("&File")
+        self._action(m, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self.recent_menu = m.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self.save_action = self._action(m, "&Save", self.save, QKeySequence.StandardKey.Save)
+        self.save_as_action = self._action(
+            m, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs
+        )
+        m.addSeparator()
+        self.export_mask_action = self._action(m, "&Export Mask…", self.export_mask)
+        self.load_mask_action = self._action(m, "&Load Mask…", self.load_mask)
+        m.addSeparator()
+        self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        m = bar.addMenu("&Edit")
+        self.undo_action = self._action(m, "&Undo", self.undo, QKeySequence("Ctrl+Z"))
+        self.redo_action = self._action(
+            m, "&Redo", self.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
+        )
+
+        m = bar.addMenu("&View")
+        self._action(m, "&Fit", self.canvas.fit, QKeySequence("Ctrl+0"))
+        self._action(m, "&100%", self.canvas.actual_size, QKeySequence("Ctrl+1"))
+        self._action(
+            m,
+            "Zoom &In",
+            lambda: self.canvas.set_zoom(self.canvas.zoom * 1.25),
+            QKeySequence.StandardKey.ZoomIn,
+        )
+        self._action(
+            m,
+            "Zoom &Out",
+            lambda: self.canvas.set_zoom(self.canvas.zoom / 1.25),
+            QKeySequence.StandardKey.ZoomOut,
+        )
+        m.addSeparator()
+        self.split_action = self._action(
+            m, "&Split Compare", self.canvas.set_split_compare, checkable=True
+        )
+        self.split_action.setToolTip(
+            "Before (left) and after (right) of the last AI result; "
+            "hold \\ to see the whole before-image"
+        )
+        self.seamless_action = self._action(m, "S&eamless Mode", self._set_wrap, checkable=True)
+
+        m = bar.addMenu("&Tools")
+        for tool in self.tools:
+            self._action(
+                m, tool.name, lambda _=False, t=tool: self.set_tool(t), QKeySequence(tool.shortcut)
+            )
+        m.addSeparator()
+        self._action(m, "&Bigger Brush", lambda: self._resize_brush(True), QKeySequence("]"))
+        self._action(m, "&Smaller Brush", lambda: self._resize_brush(False), QKeySequence("["))
+        self._action(
+            m, "&Run AI Operation", self.operations_panel._emit_run, QKeySequence("Ctrl+Return")
+        )
+
+    def _connect(self) -> None:
+        self.canvas.cursorMoved.connect(self._show_cursor)
+        self.canvas.maskEdited.connect(self._history_changed)
+        self.mask_panel.toolChosen.connect(lambda i: self.set_tool(self.tools[i]))
+        self.mask_panel.maskOperation.connect(self.mask_operation)
+        self.mask_panel.overlayChanged.connect(self._overlay_changed)
+        self.history_panel.jumpRequested.connect(self.jump_to)
+        self.operations_panel.runRequested.connect(self.run_job)
+        self.operations_panel.cancelRequested.connect(self.jobs.cancel)
+        self.engine.deviceReady.connect(self._device_ready)
+        self.jobs.busyChanged.connect(self.operations_panel.set_busy)
+        self.jobs.progress.connect(self.operations_panel.set_progress)
+        self.jobs.resultApplied.connect(self._result_applied)
+        self.jobs.finishedMessage.connect(self.job_label.setText)
+        self.jobs.failed.connect(self._job_failed)
+        self.jobs.cancelled.connect(
+            lambda _id: self.operations_panel.set_progress(0.0, "Cancelled")
+        )
+
+    # ------------------------------------------------------------------ document
+    def _set_document(self, doc: TextureDocument | None) -> None:
+        self.canvas.cancel_gesture()
+        if self.document is not None:
+            self.document.history.listeners.clear()
+        self.document = doc
+        self.jobs.document = doc
+        if doc is not None:
+            doc.history.listeners.append(self._on_history_event)
+        self.canvas.set_document(doc)
+        for a in (
+            self.save_action,
+            self.save_as_action,
+            self.export_mask_action,
+            self.load_mask_action,
+            self.split_action,
+            self.seamless_action,
+        ):
+            a.setEnabled(doc is not None)
+        self.seamless_action.setChecked(bool(doc and doc.wrap))
+        self._history_changed()
+
+    def _on_history_event(self, event: str, dirty: dict[str, Box]) -> None:
+        for layer, box in dirty.items():
+            self.canvas.refresh(layer, box)
+        if event in ("undo", "redo") and IMAGE_LAYER in dirty and self.document is not None:
+            self.document.last_result_before = None  # compare only right after a result
+            self.canvas.update_compare()
+        self._history_changed()
+
+    def _history_changed(self) -> None:
+        doc = self.document
+        history = doc.history if doc is not None else None
+        self.undo_action.setEnabled(bool(history and history.can_undo()))
+        self.redo_action.setEnabled(bool(history and history.can_redo()))
+        self.history_panel.show_history(history)
+        if doc is None:
+            self.setWindowTitle("texpaint")
+        else:
+            h, w = doc.size
+            star = "*" if doc.modified else ""
+            self.setWindowTitle(
+                f"{doc.display_name}{star} — {w} x {h} {doc.image.sample_format} — texpaint"
+            )
+
+    def _confirm_discard(self) -> bool:
+        """Ask about unsaved changes; True when it is fine to drop the current document."""
+        doc = self.document
+        if doc is None or not doc.modified:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {doc.display_name} before closing it?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _error(self, title: str, message: str) -> None:
+        QMessageBox.critical(self, title, message)
+
+    # ------------------------------------------------------------------ file actions
+    @Slot()
+    def open_dialog(self) -> None:
+        """Ask for an image file and open it."""
+        start = str(self.document.path.parent) if self.document and self.document.path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", start, file_dialog_filter())
+        if path:
+            self.open_path(Path(path))
+
+    def open_path(self, path: Path) -> bool:
+        """Open ``path`` (after the unsaved-changes prompt). Errors show a dialog and keep
+        the current document. Returns True when the file was opened."""
+        if not self._confirm_discard():
+            return False
+        try:
+            doc = TextureDocument.open(path)
+        except ImageIOError as exc:
+            self._error("Cannot open image", str(exc))
+            return False
+        if self.jobs.busy:
+            self.jobs.cancel()
+        self.recent.add(path)
+        self._set_document(doc)
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+        return True
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for p in paths:
+            action = self.recent_menu.addAction(p.name)
+            action.setToolTip(str(p))
+            action.triggered.connect(lambda _=False, p=p: self._open_recent(p))
+        if not paths:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear List", self.recent.clear)
+
+    def _open_recent(self, path: Path) -> None:
+        if not path.exists():
+            self.recent.remove(path)
+            self._error("Cannot open image", f"{path} no longer exists.")
+            return
+        self.open_path(path)
+
+    @Slot()
+    def save(self) -> bool:
+        """Save to the document's file (Save As when it has none). True on success."""
+        if self.document is None:
+            return False
+        if self.document.path is None:
+            return self.save_as()
+        return self._save_to(self.document.path)
+
+    @Slot()
+    def save_as(self) -> bool:
+        """Ask for a file name; format and bit depth follow its extension. True on success."""
+        if self.document is None:
+            return False
+        start = str(self.document.path or "")
+        path, _ = QFileDialog.getSaveFileName(self, "Save image as", start, file_dialog_filter())
+        return bool(path) and self._save_to(Path(path))
+
+    def _save_to(self, path: Path) -> bool:
+        assert self.document is not None
+        try:
+            self.document.save(path)
+        except ImageIOError as exc:
+            self._error("Cannot save image", str(exc))
+            return False
+        self.recent.add(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+        self._history_changed()
+        return True
+
+    @Slot()
+    def export_mask(self) -> None:
+        """Write the mask as an 8-bit greyscale PNG."""
+        if self.document is None:
+            return
+        stem = self.document.path.with_suffix("") if self.document.path else Path("mask")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export mask", f"{stem}_mask.png", "PNG (*.png)"
+        )
+        if not path:
+            return
+        try:
+            self.document.export_mask(path)
+        except ImageIOError as exc:
+            self._error("Cannot export mask", str(exc))
+
+    @Slot()
+    def load_mask(self) -> None:
+        """Replace the mask with an image file's alpha or luminance (undoable)."""
+        if self.document is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Load mask", "", file_dialog_filter())
+        if not path:
+            return
+        try:
+            box = self.document.load_mask(path)
+        except ImageIOError as exc:
+            self._error("Cannot load mask", str(exc))
+            return
+        self.canvas.refresh(MASK_LAYER, box)
+
+    # ------------------------------------------------------------------ drag and drop
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if self._dropped_image(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        path = self._dropped_image(event)
+        if path is not None:
+            event.acceptProposedAction()
+            self.open_path(path)
+
+    @staticmethod
+    def _dropped_image(event) -> Path | None:
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                p = Path(url.toLocalFile())
+                if p.suffix.lower() in SUPPORTED_READ_EXTENSIONS:
+                    return p
+        return None
+
+    # ------------------------------------------------------------------ editing
+    def set_tool(self, tool: MaskTool) -> None:
+        """Make ``tool`` the active mask tool."""
+        self.canvas.cancel_gesture()
+        self.canvas.tool = tool
+        self.mask_panel.show_tool(tool)
+        self.canvas.scene().update()
+
+    def _resize_brush(self, bigger: bool) -> None:
+        tool = self.canvas.tool
+        if tool is None:
+            return
+        tool.bigger() if bigger else tool.smaller()
+        self.mask_panel.show_tool(tool)
+        self.canvas.scene().update()
+        self.statusBar().showMessage(f"{tool.name} size {tool.size:.0f} px", 2000)
+
+    @Slot(str, int)
+    def mask_operation(self, op: str, px: int) -> None:
+        """Run a whole-mask operation (fill/clear/invert/grow/shrink/feather) as one step."""
+        if self.document is None:
+            return
+        label = op.capitalize() + (f" {px} px" if op in ("grow", "shrink", "feather") else "")
+        args = (px,) if op in ("grow", "shrink", "feather") else ()
+        box = self.document.edit_mask(f"{label} mask", op, *args)
+        self.canvas.refresh(MASK_LAYER, box)
+        self._history_changed()
+
+    def undo(self) -> None:
+        """Undo the newest step."""
+        if self.document is not None and self.document.history.can_undo():
+            self.canvas.cancel_gesture()
+            self.document.history.undo()
+
+    def redo(self) -> None:
+        """Redo the oldest undone step."""
+        if self.document is not None and self.document.history.can_redo():
+            self.document.history.redo()
+
+    def jump_to(self, index: int) -> None:
+        """Move the history to ``index`` (history panel click)."""
+        if self.document is not None and not self.document.history.in_block:
+            self.document.history.jump_to(index)
+
+    def _set_wrap(self, on: bool) -> None:
+        if self.document is not None:
+            self.document.wrap = bool(on)
+
+    def _overlay_changed(self, color: QColor, opacity: float) -> None:
+        self.canvas.set_overlay(color, opacity)
+        settings = QSettings()
+        settings.setValue("overlay/color", color.name())
+        settings.setValue("overlay/opacity", opacity)
+
+    def _show_cursor(self, x: int, y: int) -> None:
+        doc = self.document
+        if doc is None or x < 0:
+            self.cursor_label.setText("")
+            return
+        r, g, b = (float(v) for v in doc.image.rgb[y, x])
+        m = float(doc.mask.data[y, x])
+        self.cursor_label.setText(
+            f"x {x}  y {y}   RGB {r:.3f} {g:.3f} {b:.3f}   mask {m:.2f}   "
+            f"zoom {self.canvas.zoom * 100:.0f}%"
+        )
+
+    # ------------------------------------------------------------------ AI jobs
+    @Slot(str)
+    def _device_ready(self, description: str) -> None:
+        self.device_label.setText(f"Device: {description}")
+
+    @Slot(object)
+    def run_job(self, request: dict) -> None:
+        """Submit the operations panel's request for the current document."""
+        try:
+            self.jobs.run(request)
+        except ValueError as exc:
+            self._error("Cannot run", str(exc))
+
+    def _result_applied(self, box: Box) -> None:
+        self.canvas.refresh(IMAGE_LAYER, box)
+        self.canvas.update_compare()
+        self.operations_panel.set_progress(1.0, "Done")
+        self._history_changed()
+
+    def _job_failed(self, message: str) -> None:
+        self.operations_panel.set_progress(0.0, "Failed")
+        self._error("AI operation failed", message)
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        self.canvas.cancel_gesture()
+        self.engine.shutdown()
+        event.accept()

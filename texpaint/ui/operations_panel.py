@@ -1,0 +1,197 @@
+"""AI operations dock: Inpaint / Stylize / Denoise parameters, Run, Cancel and progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from texpaint.engine.jobs import Operation
+from texpaint.models.catalog import list_models
+from texpaint.models.styles import StyleLibraryError, list_styles
+
+NO_MODEL_TOOLTIP = "arrives with its trained model"
+MAX_SEED = 2**31 - 1
+
+
+def _strength_slider(value: int = 50) -> QSlider:
+    s = QSlider(Qt.Orientation.Horizontal)
+    s.setRange(0, 100)
+    s.setValue(value)
+    s.setToolTip("Strength, 0 .. 100 %")
+    return s
+
+
+class OperationsPanel(QWidget):
+    """Parameters of the AI operations, with Run/Cancel buttons and a progress bar.
+
+    Tabs of operations without an installed model are disabled with the tooltip
+    ``"arrives with its trained model"``.
+
+    Signals:
+        runRequested(object): a dict with keys ``op`` (:class:`Operation`), ``params``,
+            ``model_id``, ``style_id`` and ``seed``, ready for ``TextureDocument.make_job``.
+        cancelRequested(): the user pressed Cancel.
+    """
+
+    runRequested = Signal(object)
+    cancelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs)
+
+        # Inpaint
+        page = QWidget()
+        form = QFormLayout(page)
+        self.model_combo = QComboBox()
+        form.addRow("Model", self.model_combo)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, MAX_SEED)
+        self.seed_spin.setToolTip("Random seed: the same seed, mask and model give the same result")
+        form.addRow("Seed", self.seed_spin)
+        self.tabs.addTab(page, "Inpaint")
+
+        # Stylize
+        page = QWidget()
+        form = QFormLayout(page)
+        self.style_list = QListWidget()
+        self.style_list.setViewMode(QListView.ViewMode.IconMode)
+        self.style_list.setIconSize(QSize(72, 72))
+        self.style_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.style_list.setMovement(QListView.Movement.Static)
+        self.style_list.setMinimumHeight(180)
+        form.addRow(self.style_list)
+        self.stylize_strength = _strength_slider(70)
+        form.addRow("Strength", self.stylize_strength)
+        self.tabs.addTab(page, "Stylize")
+
+        # Denoise
+        page = QWidget()
+        form = QFormLayout(page)
+        self.denoise_strength = _strength_slider(50)
+        form.addRow("Strength", self.denoise_strength)
+        self.tabs.addTab(page, "Denoise")
+
+        row = QHBoxLayout()
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Run the operation on the masked area (Ctrl+Return)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        layout.addWidget(self.progress)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        self.run_button.clicked.connect(self._emit_run)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self._ops = [Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE]
+        self._busy = False
+        self.tabs.currentChanged.connect(lambda _i: self._update_run_enabled())
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the model catalog and the style library."""
+        self.model_combo.clear()
+        for info in list_models(Operation.INPAINT.value):
+            self.model_combo.addItem(info.name, info.id)
+        self.style_list.clear()
+        try:
+            styles = list_styles()
+        except (StyleLibraryError, FileNotFoundError) as exc:
+            styles = []
+            self.style_list.setToolTip(f"Style library unavailable: {exc}")
+        for style in styles:
+            item = QListWidgetItem(QIcon(str(style.thumbnail)), style.name)
+            item.setData(Qt.ItemDataRole.UserRole, style.id)
+            item.setToolTip(f"{style.name}\n{style.artist}, {style.year}\n{style.licence}")
+            self.style_list.addItem(item)
+        if self.style_list.count():
+            self.style_list.setCurrentRow(0)
+        for i, op in enumerate(self._ops):
+            available = bool(list_models(op.value))
+            self.tabs.setTabEnabled(i, available)
+            self.tabs.setTabToolTip(i, "" if available else NO_MODEL_TOOLTIP)
+        self._update_run_enabled()
+
+    @property
+    def current_operation(self) -> Operation:
+        """The operation of the selected tab."""
+        return self._ops[self.tabs.currentIndex()]
+
+    def request(self) -> dict[str, Any]:
+        """The job request the Run button would emit."""
+        op = self.current_operation
+        if op is Operation.INPAINT:
+            return {
+                "op": op,
+                "params": {},
+                "model_id": self.model_combo.currentData(),
+                "style_id": None,
+                "seed": self.seed_spin.value(),
+            }
+        if op is Operation.STYLIZE:
+            item = self.style_list.currentItem()
+            style_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+            return {
+                "op": op,
+                "params": {"strength": self.stylize_strength.value() / 100.0},
+                "model_id": None,
+                "style_id": style_id,
+                "seed": self.seed_spin.value(),
+            }
+        return {
+            "op": op,
+            "params": {"strength": self.denoise_strength.value() / 100.0},
+            "model_id": None,
+            "style_id": None,
+            "seed": self.seed_spin.value(),
+        }
+
+    def _emit_run(self) -> None:
+        if self.run_button.isEnabled():
+            self.runRequested.emit(self.request())
+
+    def _update_run_enabled(self) -> None:
+        i = self.tabs.currentIndex()
+        self.run_button.setEnabled(not self._busy and i >= 0 and self.tabs.isTabEnabled(i))
+
+    def set_busy(self, busy: bool) -> None:
+        """Enable Cancel and disable Run while a job runs; reset the bar when it ends."""
+        self._busy = busy
+        self._update_run_enabled()
+        self.cancel_button.setEnabled(busy)
+        if busy:
+            self.progress.setValue(0)
+
+    def set_progress(self, fraction: float, message: str) -> None:
+        """Show job progress (fraction 0..1) and its message."""
+        self.progress.setValue(round(min(max(fraction, 0.0), 1.0) * 100))
+        self.message.setText(message)
