@@ -151,7 +151,11 @@ class InferenceEngine(QObject):
         w.deviceReady.connect(self.deviceReady)
         self._thread.start()
         if warm_up:
-            self._warm.emit()
+            self.warm_up()
+
+    def warm_up(self) -> None:
+        """Ask the worker to import torch and pick the device now; ``deviceReady`` follows."""
+        self._warm.emit()
 
     def submit(self, job: Job) -> int:
         """Queue ``job``; returns its id. Jobs run one at a time in submission order."""
