@@ -275,3 +275,40 @@ def test_stale_result_is_dropped(window, sample, qtbot):
         pass
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
     assert doc.history.steps[-1].label != "Inpaint"
+
+
+def test_result_waits_for_stroke_in_progress(window, sample, qtbot):
+    window.open_path(sample)
+    doc = window.document
+    doc.edit_mask("Rectangle", "fill_rect", 0, 64, 0, 64)
+    canvas = window.canvas
+    vp = canvas.viewport()
+    QTest.mousePress(
+        vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _view_point(canvas, 200, 200)
+    )
+    with qtbot.waitSignal(window.engine.jobFinished, timeout=60000):
+        window.operations_panel.run_button.click()
+    QTest.mouseMove(vp, _view_point(canvas, 220, 220))
+    assert doc.history.steps[-1].label == "Rectangle"  # result deferred, stroke still open
+    QTest.mouseRelease(
+        vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, _view_point(canvas, 220, 220)
+    )
+    qtbot.waitUntil(lambda: doc.history.steps[-1].label == "Inpaint", timeout=5000)
+    assert [s.label for s in doc.history.steps] == ["Rectangle", "Brush", "Inpaint"]
+
+
+def test_drop_image_file_opens_it(window, sample):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(sample))])
+    event = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    assert window.document is not None and window.document.path == sample

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from texpaint.document.document import TextureDocument, operation_label
 from texpaint.engine.jobs import JobResult
 from texpaint.engine.worker import InferenceEngine
+
+_RETRY_MS = 50
 
 
 class JobTracker(QObject):
@@ -96,8 +98,14 @@ class JobTracker(QObject):
         if result.job_id not in self._jobs:
             return
         doc = self._end(result.job_id)
+        self._apply(doc, result)
+
+    def _apply(self, doc: TextureDocument | None, result: JobResult) -> None:
         if doc is None or doc is not self.document:
             return  # stale: the document was replaced while the job ran
+        if doc.history.in_block:  # a brush stroke is in progress: apply once it ends
+            QTimer.singleShot(_RETRY_MS, self, lambda: self._apply(doc, result))
+            return
         try:
             box = doc.apply_result(result)
         except ValueError as exc:
