@@ -10,7 +10,7 @@
 #   2. create .venv in the repository with Python >= 3.11, if missing;
 #   3. pip install -e ".[test]" (again only when pyproject.toml changed).
 # Environment: TEXPAINT_PYTHON=python3.12 picks the interpreter; TEXPAINT_TORCH_INDEX sets
-# the pip index for torch (default: the CPU-only wheels when no NVIDIA GPU is present).
+# a pip index for torch (default: the same index as every other package).
 set -euo pipefail
 
 usage() {
@@ -112,15 +112,11 @@ install_package() {
     want=$(sha256sum pyproject.toml | cut -d' ' -f1)
     if [[ -f $stamp && $(cat "$stamp") == "$want" ]]; then return 0; fi
     .venv/bin/python -m pip install -q --upgrade pip
-    if ! .venv/bin/python -c 'import torch' 2>/dev/null; then
-        local index=${TEXPAINT_TORCH_INDEX:-}
-        if [[ -z $index ]] && ! command -v nvidia-smi >/dev/null 2>&1; then
-            index=https://download.pytorch.org/whl/cpu
-        fi
-        if [[ -n $index ]]; then
-            log "installing torch from $index"
-            .venv/bin/python -m pip install -q "torch>=2.2,<=2.14.1" --index-url "$index"
-        fi
+    # torch comes from the configured package index like every other dependency; set
+    # TEXPAINT_TORCH_INDEX (e.g. https://download.pytorch.org/whl/cpu) to take it from elsewhere.
+    if [[ -n ${TEXPAINT_TORCH_INDEX:-} ]] && ! .venv/bin/python -c 'import torch' 2>/dev/null; then
+        log "installing torch from $TEXPAINT_TORCH_INDEX"
+        .venv/bin/python -m pip install -q "torch>=2.2,<=2.14.1" --index-url "$TEXPAINT_TORCH_INDEX"
     fi
     log "installing texpaint and its test dependencies"
     .venv/bin/python -m pip install -q -e ".[test]"
