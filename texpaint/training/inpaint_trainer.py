@@ -22,7 +22,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -100,8 +100,12 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 
 @torch.no_grad()
 def evaluate_inpainting(
-    generator: torch.nn.Module, val_dir: Path, device: torch.device, size: int = 256,
-    max_images: int = 20, seed: int = 1234,
+    generator: torch.nn.Module,
+    val_dir: Path,
+    device: torch.device,
+    size: int = 256,
+    max_images: int = 20,
+    seed: int = 1234,
 ) -> dict[str, float]:
     """Hole PSNR (dB) of ``generator`` on centre crops of ``val_dir`` with seeded masks.
 
@@ -155,7 +159,9 @@ def run_training(
 
     fmt = torch.channels_last
     G = FFCInpaintGenerator(cfg.generator).to(device, memory_format=fmt)
-    D = PatchDiscriminator(in_channels=4, base_channels=cfg.d_channels).to(device, memory_format=fmt)
+    D = PatchDiscriminator(in_channels=4, base_channels=cfg.d_channels).to(
+        device, memory_format=fmt
+    )
     G_ema = copy.deepcopy(G).eval()
     for p in G_ema.parameters():
         p.requires_grad_(False)
@@ -176,11 +182,18 @@ def run_training(
         mask_rng = np.random.default_rng(cfg.seed + 1 + 1000 * step)
 
     def checkpoint() -> None:
-        _save_checkpoint(ckpt_path, {
-            "G": G.state_dict(), "D": D.state_dict(), "G_ema": G_ema.state_dict(),
-            "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-            "step": step, "train_seconds": train_seconds,
-        })
+        _save_checkpoint(
+            ckpt_path,
+            {
+                "G": G.state_dict(),
+                "D": D.state_dict(),
+                "G_ema": G_ema.state_dict(),
+                "opt_g": opt_g.state_dict(),
+                "opt_d": opt_d.state_dict(),
+                "step": step,
+                "train_seconds": train_seconds,
+            },
+        )
 
     def export() -> Path:
         metrics = evaluate_inpainting(G_ema, cfg.val_dir, device) if cfg.val_dir else {}
@@ -210,7 +223,7 @@ def run_training(
             },
             "metrics": metrics,
             "licence": "MIT (weights); trained on CC0 1.0 textures",
-            "exported": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         return out_dir / export_model(G_ema, out_dir / f"{MODEL_ID}.safetensors", card)["file"]
 
@@ -256,10 +269,17 @@ def run_training(
 
         step += 1
         train_seconds += time.perf_counter() - t0
-        progress(step, cfg.steps, {
-            "loss_d": loss_d.item(), "loss_l1": loss_l1.item(), "loss_adv": loss_adv.item(),
-            "loss_fm": loss_fm.item(), "sec_per_step": train_seconds / max(step, 1),
-        })
+        progress(
+            step,
+            cfg.steps,
+            {
+                "loss_d": loss_d.item(),
+                "loss_l1": loss_l1.item(),
+                "loss_adv": loss_adv.item(),
+                "loss_fm": loss_fm.item(),
+                "sec_per_step": train_seconds / max(step, 1),
+            },
+        )
         if step % cfg.checkpoint_every == 0:
             checkpoint()
         if step % cfg.export_every == 0:
@@ -294,6 +314,13 @@ if __name__ == "__main__":  # pragma: no cover - used for background runs
     ap.add_argument("--val", type=Path, default=None)
     ap.add_argument("--resume", action="store_true")
     a = ap.parse_args()
-    c = InpaintTrainConfig(data_dirs=a.data, out_dir=a.out, steps=a.steps, batch=a.batch,
-                           size=a.size, resume=a.resume, val_dir=a.val)
+    c = InpaintTrainConfig(
+        data_dirs=a.data,
+        out_dir=a.out,
+        steps=a.steps,
+        batch=a.batch,
+        size=a.size,
+        resume=a.resume,
+        val_dir=a.val,
+    )
     print(run_training(c, progress=main_log_progress(a.out / "log.jsonl")))

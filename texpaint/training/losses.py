@@ -58,7 +58,10 @@ def feature_matching_loss(
 
 
 def masked_l1(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, hole_weight: float = 1.0,
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor,
+    hole_weight: float = 1.0,
     valid_weight: float = 0.1,
 ) -> torch.Tensor:
     """L1 reconstruction with separate weights inside (``mask``=1) and outside the hole (scalar)."""
