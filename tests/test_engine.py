@@ -260,3 +260,12 @@ def test_shipped_model_uses_wrap_context_on_a_tiling_texture(runtime):
     err_plain = np.abs(plain.image[hole] - truth[hole]).mean()
     err_wrap = np.abs(wrapped.image[hole] - truth[hole]).mean()
     assert err_wrap < err_plain, (err_wrap, err_plain)
+
+
+def test_models_list_warns_about_broken_cards(tiny_model_dir, capsys):
+    from texpaint.cli import main
+
+    (tiny_model_dir / "broken.json").write_text("{not json")
+    assert main(["models", "list"]) == 0
+    out, err = capsys.readouterr()
+    assert "tiny" in out and "broken.json" in err

@@ -249,11 +249,12 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
 
 
 def _cmd_models_list() -> int:
-    try:
-        from texpaint.models.catalog import list_models
-    except ImportError as e:
-        raise CommandError(f"the model catalog is not available ({e})") from e
-    models = list_models()
+    from texpaint.models.catalog import list_models
+
+    problems: list[str] = []
+    models = list_models(problems=problems)
+    for problem in problems:
+        print(f"texpaint: warning: {problem}", file=sys.stderr)
     if not models:
         print("no models installed")
         return 0

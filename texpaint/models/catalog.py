@@ -76,10 +76,11 @@ def _read_card(card_path: Path, builtin: bool) -> ModelInfo:
         raise ModelLoadError(f"bad model card {card_path.name}: {exc}") from exc
 
 
-def list_models(operation: str | None = None) -> list[ModelInfo]:
+def list_models(operation: str | None = None, problems: list[str] | None = None) -> list[ModelInfo]:
     """All models whose card parses, optionally only those for ``operation``, sorted by id.
 
-    Cards that fail to parse are skipped (``texpaint models list`` reports them).
+    Cards that fail to parse are skipped; their messages are appended to ``problems`` when
+    given (``texpaint models list`` prints them as warnings).
     """
     found: dict[str, ModelInfo] = {}
     for folder in models_dirs():
@@ -88,7 +89,9 @@ def list_models(operation: str | None = None) -> list[ModelInfo]:
         for card_path in sorted(folder.glob("*.json")):
             try:
                 info = _read_card(card_path, builtin=True)
-            except ModelLoadError:
+            except ModelLoadError as exc:
+                if problems is not None:
+                    problems.append(str(exc))
                 continue
             if operation is None or info.operation == operation:
                 found.setdefault(info.id, info)
