@@ -7,11 +7,11 @@ Inpainting (``Operation.INPAINT``), for a hole of any shape in an image of any s
 2. **Coarse pass** at a working resolution chosen from the hole size: the image is scaled so
    the hole's largest inscribed radius is about ``TARGET_HOLE_RADIUS_PX``, the hole size the
    network was trained on, so structure (mortar lines, grain) is continued at the right scale.
-3. **Full-resolution pass**: the network runs again at native resolution (in overlapping,
-   blended tiles when the crop is large) to produce texture detail at native scale.
-4. The two are merged in frequency: low frequencies from the upsampled coarse fill, high
-   frequencies from the full-resolution fill (a Gaussian split at the coarse scale's Nyquist).
-5. Composite with the soft mask: ``out = image * (1 - m) + fill * m`` where ``m > 0``; pixels
+3. **Full-resolution refinement**: the network runs again at native resolution on the hole
+   plus a local margin (in overlapping, blended tiles when large), given the upsampled coarse
+   fill as its ``hint`` (see ``models/arch/ffc_inpaint.py``), and adds native-scale detail on
+   top of the coarse structure. Small holes need no coarse pass and take one native pass.
+4. Composite with the soft mask: ``out = image * (1 - m) + fill * m`` where ``m > 0``; pixels
    with ``m == 0`` are copied bit-identical from the input.
 
 ``abort()`` is polled before every network pass/tile; cancelling raises :class:`JobCancelled`
@@ -115,19 +115,28 @@ def _check_abort(abort: AbortFn) -> None:
 
 
 def _forward(
-    net: torch.nn.Module, img: torch.Tensor, hole: torch.Tensor, wrap: bool, runtime: Runtime
+    net: torch.nn.Module,
+    img: torch.Tensor,
+    hole: torch.Tensor,
+    wrap: bool,
+    runtime: Runtime,
+    hint: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Run ``net`` on ``img`` (1,3,h,w) / ``hole`` (1,1,h,w), padding to its size rules."""
+    """Run ``net`` on ``img`` (1,3,h,w) / ``hole`` (1,1,h,w) (and the optional coarse ``hint``
+    (1,3,h,w), valid inside the hole), padding to the network's size rules."""
     set_padding_mode(net, "circular" if wrap else "reflect")
-    x = torch.cat([img, hole], 1)
-    x, (h, w) = pad_to_multiple(x, net.size_multiple, net.min_size, wrap)
+    parts = [img, hole] if hint is None else [img, hole, hint]
+    x, (h, w) = pad_to_multiple(torch.cat(parts, 1), net.size_multiple, net.min_size, wrap)
     x = x.to(runtime.device).contiguous(memory_format=torch.channels_last)
+    args = (x[:, :3], x[:, 3:4])
+    if hint is not None:
+        args += (x[:, 4:7], (x[:, 3:4] > 0).to(x.dtype))
     with torch.inference_mode():
         if runtime.device.type == "cuda":
             with torch.autocast("cuda", dtype=torch.float16):
-                y = net(x[:, :3], x[:, 3:])
+                y = net(*args)
         else:
-            y = net(x[:, :3], x[:, 3:])
+            y = net(*args)
     return y[..., :h, :w].float().cpu()
 
 
@@ -141,24 +150,30 @@ def _tiled_forward(
     overlap: int,
     abort: AbortFn,
     report: Callable[[int, int], None],
+    hint: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """:func:`_forward` over overlapping tiles blended with linear ramps; tiles without hole
     pixels are skipped (their prediction is never used)."""
+
+    def part(t: torch.Tensor | None, b: tuple[int, int, int, int]) -> torch.Tensor | None:
+        return None if t is None else t[..., b[0] : b[1], b[2] : b[3]]
+
     h, w = img.shape[-2:]
     boxes = [
         b for b in tile_boxes(h, w, tile, overlap) if hole[..., b[0] : b[1], b[2] : b[3]].any()
     ]
     if len(boxes) == 1 and boxes[0] == (0, h, 0, w):
         _check_abort(abort)
-        pred = _forward(net, img, hole, wrap, runtime)
+        pred = _forward(net, img, hole, wrap, runtime, hint)
         report(1, 1)
         return pred
     acc = torch.zeros_like(img)
     wsum = torch.full((1, 1, h, w), 1e-8)
     for i, (y0, y1, x0, x1) in enumerate(boxes):
         _check_abort(abort)
-        pred = _forward(net, img[..., y0:y1, x0:x1], hole[..., y0:y1, x0:x1], False, runtime)
-        wgt = ramp_weight(h, w, (y0, y1, x0, x1), overlap)
+        box = (y0, y1, x0, x1)
+        pred = _forward(net, part(img, box), part(hole, box), False, runtime, part(hint, box))
+        wgt = ramp_weight(h, w, box, overlap)
         acc[..., y0:y1, x0:x1] += pred * wgt
         wsum[..., y0:y1, x0:x1] += wgt
         report(i + 1, len(boxes))
@@ -208,6 +223,7 @@ def _inpaint(
     s = max(s, 64.0 / max(crop.shape[:2]))  # keep at least 64 px of working image
     tile, overlap = _tile_size(runtime), 128
     coarse_up = None
+    takes_hint = bool(getattr(getattr(net, "config", None), "hint", False))
     passes = 2 if s < 0.8 else 1
     done = 0
 
@@ -233,8 +249,18 @@ def _inpaint(
             fy0, fy1, fx0, fx1 = 0, hole_np.shape[0], 0, hole_np.shape[1]
         fine_box = (slice(None), slice(None), slice(fy0, fy1), slice(fx0, fx1))
         fine = img.clone()
+        hint = coarse_up[fine_box] if (coarse_up is not None and takes_hint) else None
         fine[fine_box] = _tiled_forward(
-            net, img[fine_box], hole[fine_box], wrap_crop, runtime, tile, overlap, abort, report
+            net,
+            img[fine_box],
+            hole[fine_box],
+            wrap_crop,
+            runtime,
+            tile,
+            overlap,
+            abort,
+            report,
+            hint,
         )
     except torch.OutOfMemoryError as exc:
         raise JobError(
@@ -243,7 +269,8 @@ def _inpaint(
     _check_abort(abort)
 
     fill = fine[0].numpy().transpose(1, 2, 0)
-    if coarse_up is not None:
+    if coarse_up is not None and not takes_hint:
+        # a network without hint input: merge coarse low frequencies with fine detail
         sigma = 0.5 / s
         low_c = cv2.GaussianBlur(coarse_up[0].numpy().transpose(1, 2, 0), (0, 0), sigma)
         low_f = cv2.GaussianBlur(fill, (0, 0), sigma)

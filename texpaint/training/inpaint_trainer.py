@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
 from texpaint.models.arch.patch_discriminator import PatchDiscriminator
@@ -53,6 +54,8 @@ class InpaintTrainConfig:
         lr_g, lr_d: Adam learning rates of generator and discriminator.
         w_l1, w_adv, w_fm: loss weights.
         d_channels: base channels of the PatchGAN discriminator.
+        hint_prob: fraction of samples that get a coarse-fill hint (the ground truth
+            downscaled 2-8x and upsampled), teaching the refinement stage.
         ema_decay: EMA decay of the exported generator weights.
         checkpoint_every, export_every: in steps.
         val_dir: optional folder used only to report validation PSNR/SSIM in the model card.
@@ -73,6 +76,7 @@ class InpaintTrainConfig:
     w_adv: float = 0.1
     w_fm: float = 10.0
     d_channels: int = 32
+    hint_prob: float = 0.5
     ema_decay: float = 0.999
     checkpoint_every: int = 100
     export_every: int = 500
@@ -132,6 +136,28 @@ def evaluate_inpainting(
         "val_l1_hole": float(np.mean(l1s)),
         "val_images": len(psnrs),
     }
+
+
+def _coarse_hints(
+    real: torch.Tensor, mask: torch.Tensor, rng: np.random.Generator, prob: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Simulated coarse fills for a batch: each sample, with probability ``prob``, gets the
+    ground truth area-downscaled by a random factor in [2, 8] and bicubically upsampled (what
+    the pipeline's coarse pass provides at inference), with ``hint_mask`` = its hole mask;
+    other samples get no hint (zeros). Returns ``(hint (N,3,H,W), hint_mask (N,1,H,W))``."""
+    n, _, h, w = real.shape
+    hint = torch.zeros_like(real)
+    hint_mask = torch.zeros_like(mask)
+    for i in range(n):
+        if rng.random() >= prob:
+            continue
+        f = float(2 ** rng.uniform(1, 3))
+        small = F.interpolate(real[i : i + 1], size=(max(4, round(h / f)), max(4, round(w / f))),
+                              mode="area")
+        up = F.interpolate(small, size=(h, w), mode="bicubic", align_corners=False)
+        hint[i] = up[0].clamp(0, 1)
+        hint_mask[i] = (mask[i] > 0).float()
+    return hint, hint_mask
 
 
 def run_training(
@@ -239,7 +265,8 @@ def run_training(
         masks = np.stack([random_mask(mask_rng, cfg.size, cfg.size) for _ in range(cfg.batch)])
         mask = torch.from_numpy(masks)[:, None].to(device)
 
-        pred = G(real, mask)
+        hint, hint_mask = _coarse_hints(real, mask, mask_rng, cfg.hint_prob)
+        pred = G(real, mask, hint, hint_mask)
         fake = real * (1 - mask) + pred * mask
 
         # discriminator step

@@ -6,9 +6,17 @@ local part (ordinary 3x3 convolutions) and a global part whose spectral transfor
 1x1 convolution in the 2-D Fourier domain, giving every layer an image-wide receptive field.
 Textures are near-stationary and often periodic, which this global branch captures well.
 
+Refinement hint: the generator also takes an optional low-resolution estimate of the hole
+(``hint``, e.g. a fill computed at a coarser working resolution and upsampled) with a
+``hint_mask`` saying where it is valid. Trained with and without hints, the same network fills
+holes from scratch at a coarse working resolution and then refines that fill to full
+resolution, adding native-scale detail on top of the coarse structure (coarse-to-fine
+inpainting, cf. Yu et al. 2018's two-stage generator; here one network serves both stages).
+
 Tensor contract:
     input  ``image`` float32 ``(N, 3, H, W)`` in [0, 1] and ``mask`` ``(N, 1, H, W)`` in [0, 1]
-           (1 = hole). The generator sees ``image * (1 - mask)`` and ``mask``.
+           (1 = hole). The generator sees ``image * (1 - mask)`` and ``mask``; optional
+           ``hint`` ``(N, 3, H, W)`` in [0, 1] and ``hint_mask`` ``(N, 1, H, W)`` in {0, 1}.
     output float32 ``(N, 3, H, W)`` in [0, 1]: a prediction for every pixel. The caller
            composites it with the known pixels (``pipeline``), the network does not.
 
@@ -37,12 +45,14 @@ class FFCInpaintConfig:
         body_channels: channels at 1/8 resolution (after three stride-2 convolutions).
         n_blocks: number of FFC residual blocks at 1/8 resolution.
         global_ratio: fraction of ``body_channels`` in the global (spectral) branch, LaMa's 0.75.
+        hint: accept a coarse-fill hint (8 input channels instead of 4).
     """
 
     base_channels: int = 32
     body_channels: int = 128
     n_blocks: int = 9
     global_ratio: float = 0.75
+    hint: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -158,7 +168,7 @@ class FFCInpaintGenerator(nn.Module):
         self.config = cfg = config or FFCInpaintConfig()
         b, c = cfg.base_channels, cfg.body_channels
         self.cg = int(c * cfg.global_ratio)
-        self.stem = _conv_bn_relu(4, b, 7)
+        self.stem = _conv_bn_relu(8 if cfg.hint else 4, b, 7)
         self.down = nn.Sequential(
             _conv_bn_relu(b, b * 2, 3, 2), _conv_bn_relu(b * 2, c, 3, 2), _conv_bn_relu(c, c, 3, 2)
         )
@@ -166,8 +176,21 @@ class FFCInpaintGenerator(nn.Module):
         self.up = nn.Sequential(_up(c, c), _up(c, b * 2), _up(b * 2, b))
         self.head = nn.Conv2d(b, 3, 3, padding=1, padding_mode="reflect")
 
-    def forward(self, image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = torch.cat([image * (1 - mask), mask], dim=1)
+    def forward(
+        self,
+        image: torch.Tensor,
+        mask: torch.Tensor,
+        hint: torch.Tensor | None = None,
+        hint_mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Predict RGB ``(N, 3, H, W)`` in [0, 1]; see the module docstring for the inputs."""
+        parts = [image * (1 - mask), mask]
+        if self.config.hint:
+            if hint is None or hint_mask is None:
+                hint_mask = torch.zeros_like(mask)
+                hint = torch.zeros_like(image)
+            parts += [hint * hint_mask, hint_mask]
+        x = torch.cat(parts, dim=1)
         x = self.down(self.stem(x))
         xl, xg = x[:, : x.shape[1] - self.cg], x[:, x.shape[1] - self.cg :]
         for block in self.blocks:
