@@ -1,0 +1,542 @@
+"""Inpainting quality and speed: texpaint against OpenCV Telea, OpenCV Navier-Stokes and PatchMatch.
+
+Run from the repository root (see ``benchmarks/README.md``)::
+
+    .venv/bin/python benchmarks/inpaint_quality.py                 # the full benchmark
+    .venv/bin/python benchmarks/inpaint_quality.py --limit 2 --size 256 --skip-speed  # smoke run
+
+What it does
+------------
+* Images: every image of ``cc0-1k/val`` (validation only, never trained on), sorted by name,
+  area-downscaled (``cv2.INTER_AREA``) so the longer side is ``--size`` px (default 512; the
+  sources are 1024-2048 px, the cap keeps PatchMatch's run time reasonable) and quantised
+  to 8 bits, so every method sees exactly the same uint8 pixels. Ground truth = that image.
+* Masks: three size classes by hole fraction of the image area, drawn with
+  :func:`texpaint.training.masks.random_mask` from ``numpy.random.default_rng([seed, crc32 of
+  the file name, class index])``, so one image gets the SAME three masks for every method and
+  on every run (independent of ``--limit``):
+
+  ====== ============== ==========================================
+  class  hole fraction  mask kinds (one picked by the same rng)
+  ====== ============== ==========================================
+  small  3-8 %          thin strokes, thick strokes, boxes
+  medium 12-25 %        thick strokes, boxes, blobs
+  large  30-45 %        thick strokes, boxes, blobs
+  ====== ============== ==========================================
+
+* Methods (each gets float/uint8 RGB and the binary mask, returns the whole image):
+
+  - ``texpaint``: :func:`texpaint.engine.pipeline.run_job` with an ``inpaint`` :class:`Job`
+    on ``Runtime("cpu")`` and the default (or ``--model``) catalog model: the FFC generator
+    of LaMa (Suvorov et al., "Resolution-robust Large Mask Inpainting with Fourier
+    Convolutions", WACV 2022) trained texture-aware with texpaint's coarse + full-res pipeline.
+  - ``telea``: ``cv2.inpaint(..., 3, cv2.INPAINT_TELEA)`` on uint8 — fast marching (A. Telea,
+    "An Image Inpainting Technique Based on the Fast Marching Method", J. Graphics Tools 2004).
+  - ``ns``: ``cv2.inpaint(..., 3, cv2.INPAINT_NS)`` on uint8 — Navier-Stokes (M. Bertalmio,
+    A. L. Bertozzi & G. Sapiro, "Navier-Stokes, Fluid Dynamics, and Image and Video
+    Inpainting", CVPR 2001).
+  - ``patchmatch``: ``patchmatch.inpaint(..., patch_size=--pm-patch)`` from the PyPI package
+    PyPatchMatch (C. Barnes, E. Shechtman, A. Finkelstein & D. B. Goldman, "PatchMatch: A
+    Randomized Correspondence Algorithm for Structural Image Editing", SIGGRAPH 2009);
+    ``patch_size`` is the patch *radius* (3 -> 7 x 7 patches, the package's documented
+    example value and InvokeAI's setting), native random seed fixed with ``set_random_seed``.
+
+* Metrics per method and mask class, averaged over images:
+
+  - PSNR (dB, higher is better) and SSIM (higher is better) against the ground truth, only
+    inside the hole (:func:`texpaint.imaging.metrics.psnr` / ``ssim`` with the mask);
+    per-image PSNR values are averaged in dB;
+  - SWD (lower is better): :func:`texpaint.imaging.texture_stats.hole_patch_swd`, the sliced
+    Wasserstein-2 distance between 7 x 7 patches centred in the hole of the *result* and
+    patches of the untouched known region of the same image (sRGB [0, 1], 4096 patches per
+    set, 256 projections, seed 0). The row ``ground truth`` gives the same statistic for the
+    unmodified image: the level a perfect fill would get;
+  - s/img: wall-clock seconds per call in this process (texpaint: torch with the threads
+    ``Runtime("cpu")`` sets, i.e. all usable cores; the others as their libraries run).
+
+  The ``avg M+L`` rows average each metric over the medium and large classes (all their
+  images, equal weight).
+
+* Targets, printed as PASS/FAIL lines (the script exits 0 either way):
+
+  1. texpaint beats Telea and NS on every quality metric (PSNR, SSIM, SWD) in every mask
+     class (strict: 9 comparisons per peer; seconds are not a quality metric);
+  2. texpaint beats PatchMatch on SWD and on PSNR, each averaged over medium + large.
+
+* Speed: one 1024 x 1024 image (the first val image, area-downscaled when larger) with a
+  centred square hole of half the side (25 % of the area); texpaint on the CPU, one warm-up
+  run, then the median of 3 timed runs.
+* ``--sheet``: a contact sheet PNG of five images (medium, large, medium, ... masks): columns
+  input with the hole tinted red, texpaint, Telea, NS, PatchMatch, ground truth.
+* ``--json``: every figure (per image, per class, averages, targets, speed) as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import sys
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:  # run as a script from anywhere
+    sys.path.insert(0, str(REPO))
+
+from texpaint.engine.jobs import Job  # noqa: E402
+from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.imaging.io import read_image  # noqa: E402
+from texpaint.imaging.metrics import psnr, ssim  # noqa: E402
+from texpaint.imaging.texture_stats import (  # noqa: E402
+    N_PATCHES,
+    N_PROJECTIONS,
+    PATCH,
+    hole_patch_swd,
+)
+from texpaint.models.catalog import ModelLoadError, get_model  # noqa: E402
+from texpaint.training.masks import random_mask  # noqa: E402
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp"}
+METHODS = ("texpaint", "telea", "ns", "patchmatch")
+METHOD_LABELS = {"texpaint": "texpaint", "telea": "Telea", "ns": "NS", "patchmatch": "PatchMatch"}
+METRICS = ("psnr", "ssim", "swd")
+HIGHER_IS_BETTER = {"psnr": True, "ssim": True, "swd": False}
+
+
+@dataclass(frozen=True)
+class MaskClass:
+    """A hole-size class: hole fraction range (of the image area) and allowed mask kinds."""
+
+    name: str
+    min_cover: float
+    max_cover: float
+    kinds: tuple[str, ...]
+
+
+MASK_CLASSES = (
+    MaskClass("small", 0.03, 0.08, ("thin_strokes", "thick_strokes", "boxes")),
+    MaskClass("medium", 0.12, 0.25, ("thick_strokes", "boxes", "blobs")),
+    MaskClass("large", 0.30, 0.45, ("thick_strokes", "boxes", "blobs")),
+)
+AVG_CLASSES = ("medium", "large")
+
+# A method: (uint8 RGB (H, W, 3), binary float32 mask (H, W)) -> float32 RGB (H, W, 3) in [0, 1]
+InpaintFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+# --- data ---------------------------------------------------------------------------------
+
+
+def list_images(folder: Path) -> list[Path]:
+    """Image files directly in ``folder``, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def load_u8(path: Path, size: int) -> np.ndarray:
+    """``path`` as uint8 RGB ``(H, W, 3)``, area-downscaled so the longer side is <= ``size``."""
+    rgb = read_image(path).rgb
+    h, w = rgb.shape[:2]
+    scale = size / max(h, w)
+    if scale < 1.0:
+        new = (max(1, round(w * scale)), max(1, round(h * scale)))
+        rgb = cv2.resize(rgb, new, interpolation=cv2.INTER_AREA)
+    return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def make_masks(name: str, h: int, w: int, seed: int) -> dict[str, np.ndarray]:
+    """The fixed masks of one image: class name -> float32 ``(h, w)`` in {0, 1}, 1 = hole."""
+    masks = {}
+    for ci, mc in enumerate(MASK_CLASSES):
+        rng = np.random.default_rng([seed, zlib.crc32(name.encode()), ci])
+        kind = mc.kinds[int(rng.integers(len(mc.kinds)))]
+        masks[mc.name] = random_mask(rng, h, w, kind, mc.min_cover, mc.max_cover)
+    return masks
+
+
+# --- methods ------------------------------------------------------------------------------
+
+
+def make_methods(runtime: Runtime, model_id: str | None, pm_patch: int, seed: int):
+    """The four methods as :data:`InpaintFn` callables, by name."""
+
+    def texpaint_fn(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        rgb = img.astype(np.float32) / 255.0
+        job = Job(op="inpaint", image=rgb, mask=mask, model_id=model_id, seed=seed)
+        return run_job(job, runtime=runtime).image
+
+    def opencv_fn(flag: int) -> InpaintFn:
+        def fn(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
+            out = cv2.inpaint(img, (mask > 0.5).astype(np.uint8), 3, flag)
+            return out.astype(np.float32) / 255.0
+
+        return fn
+
+    def patchmatch_fn(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        import patchmatch
+
+        patchmatch.set_random_seed(seed)
+        out = patchmatch.inpaint(img, (mask > 0.5).astype(np.uint8), patch_size=pm_patch)
+        return out.astype(np.float32) / 255.0
+
+    return {
+        "texpaint": texpaint_fn,
+        "telea": opencv_fn(cv2.INPAINT_TELEA),
+        "ns": opencv_fn(cv2.INPAINT_NS),
+        "patchmatch": patchmatch_fn,
+    }
+
+
+# --- evaluation ---------------------------------------------------------------------------
+
+
+def score(result: np.ndarray, gt: np.ndarray, mask: np.ndarray, seed: int) -> dict[str, float]:
+    """PSNR (dB) and SSIM inside the hole vs ``gt``, and the hole-vs-known patch SWD."""
+    return {
+        "psnr": psnr(result, gt, mask),
+        "ssim": ssim(result, gt, mask),
+        "swd": safe_swd(result, mask, seed),
+    }
+
+
+def safe_swd(image: np.ndarray, mask: np.ndarray, seed: int) -> float:
+    """:func:`hole_patch_swd`, or NaN (left out of the averages) when no patch fits."""
+    try:
+        return hole_patch_swd(image, mask, seed=seed)
+    except ValueError:
+        return math.nan
+
+
+def mean(values: list[float]) -> float:
+    """Mean ignoring NaN (e.g. an SWD that could not be computed); NaN when nothing is left."""
+    finite = [v for v in values if not math.isnan(v)]
+    return float(np.mean(finite)) if finite else math.nan
+
+
+def aggregate(per_image: list[dict], methods: list[str]) -> dict[str, dict[str, dict]]:
+    """method -> class (or ``avg M+L``) -> {psnr, ssim, swd, seconds, n} averaged over images."""
+    out: dict[str, dict[str, dict]] = {}
+    for m in [*methods, "ground truth"]:
+        out[m] = {}
+        groups = {mc.name: [mc.name] for mc in MASK_CLASSES} | {"avg M+L": list(AVG_CLASSES)}
+        for label, classes in groups.items():
+            rows = [r for r in per_image if r["method"] == m and r["class"] in classes]
+            out[m][label] = {k: mean([r[k] for r in rows]) for k in (*METRICS, "seconds")}
+            out[m][label]["n"] = len(rows)
+    return out
+
+
+def check_targets(agg: dict, methods: list[str]) -> list[tuple[str, bool | None, str]]:
+    """The issue's targets as ``(description, passed or None when not run, detail)``."""
+
+    def better(metric: str, a: float, b: float) -> bool:
+        return a > b if HIGHER_IS_BETTER[metric] else a < b
+
+    results = []
+    tp = agg.get("texpaint")
+    for peer in ("telea", "ns"):
+        desc = f"texpaint beats {METHOD_LABELS[peer]} on PSNR, SSIM and SWD in every mask class"
+        if tp is None or peer not in methods:
+            results.append((desc, None, "not run"))
+            continue
+        fails = [
+            f"{mc.name} {k} {tp[mc.name][k]:.4g} vs {agg[peer][mc.name][k]:.4g}"
+            for mc in MASK_CLASSES
+            for k in METRICS
+            if not better(k, tp[mc.name][k], agg[peer][mc.name][k])
+        ]
+        results.append((desc, not fails, "; ".join(fails) or "9/9 comparisons won"))
+    for k in ("swd", "psnr"):
+        desc = f"texpaint beats PatchMatch on {k.upper()} averaged over medium+large"
+        if tp is None or "patchmatch" not in methods:
+            results.append((desc, None, "not run"))
+            continue
+        a, b = tp["avg M+L"][k], agg["patchmatch"]["avg M+L"][k]
+        results.append((desc, better(k, a, b), f"{a:.4g} vs {b:.4g}"))
+    return results
+
+
+def speed_test(path: Path, runtime: Runtime, model_id: str | None, side: int = 1024) -> dict:
+    """texpaint seconds for a ``side``-px image with a centred square hole of half the side."""
+    img = load_u8(path, side).astype(np.float32) / 255.0
+    h, w = img.shape[:2]
+    mask = np.zeros((h, w), np.float32)
+    mask[h // 4 : h // 4 + h // 2, w // 4 : w // 4 + w // 2] = 1.0
+    job = Job(op="inpaint", image=img, mask=mask, model_id=model_id)
+    run_job(job, runtime=runtime)  # warm-up: model load, allocator, FFT plans
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        run_job(job, runtime=runtime)
+        times.append(time.perf_counter() - t0)
+    return {
+        "image": path.name,
+        "width": w,
+        "height": h,
+        "hole_fraction": float(mask.mean()),
+        "seconds_median": statistics.median(times),
+        "seconds_runs": times,
+        "device": runtime.description,
+    }
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def format_table(agg: dict, methods: list[str]) -> str:
+    head = f"{'method':<13}{'mask':<9}{'n':>4}{'PSNR dB':>10}{'SSIM':>9}{'SWD':>10}{'s/img':>9}"
+    lines = [head, "-" * len(head)]
+    labels = [mc.name for mc in MASK_CLASSES] + ["avg M+L"]
+    for m in [*methods, "ground truth"]:
+        for label in labels:
+            r = agg[m][label]
+            if m == "ground truth":
+                p, s, t = "-", "-", "-"
+            else:
+                p, s, t = f"{r['psnr']:.2f}", f"{r['ssim']:.4f}", f"{r['seconds']:.3f}"
+            name = METHOD_LABELS.get(m, m)
+            lines.append(f"{name:<13}{label:<9}{r['n']:>4}{p:>10}{s:>9}{r['swd']:>10.4f}{t:>9}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def contact_sheet(rows: list[dict], path: Path, cell: int = 256) -> None:
+    """Write the side-by-side PNG: one row per image, columns input+mask, methods, ground truth.
+
+    Each ``rows`` entry: ``{"label": str, "gt": uint8 (H, W, 3), "mask": float32 (H, W),
+    "results": {method: float32 (H, W, 3)}}``.
+    """
+    from PIL import Image, ImageDraw
+
+    cols = ["input + mask", *[METHOD_LABELS[m] for m in METHODS], "ground truth"]
+    header, pad = 20, 4
+    sheet = Image.new(
+        "RGB", (len(cols) * (cell + pad) + pad, header + len(rows) * (cell + pad)), "white"
+    )
+    draw = ImageDraw.Draw(sheet)
+    for c, label in enumerate(cols):
+        draw.text((pad + c * (cell + pad) + 4, 4), label, fill="black")
+    for r, row in enumerate(rows):
+        gt = row["gt"].astype(np.float32) / 255.0
+        m = row["mask"][..., None]
+        tinted = gt * (1 - 0.6 * m) + np.array([1.0, 0.0, 0.0], np.float32) * 0.6 * m
+        tiles = [tinted, *[row["results"].get(k, np.zeros_like(gt)) for k in METHODS], gt]
+        y = header + r * (cell + pad)
+        for c, tile in enumerate(tiles):
+            u8 = (np.clip(tile, 0, 1) * 255 + 0.5).astype(np.uint8)
+            im = Image.fromarray(u8).resize((cell, cell), Image.Resampling.LANCZOS)
+            sheet.paste(im, (pad + c * (cell + pad), y))
+        draw.text((pad + 4, y + 4), row["label"], fill="white", stroke_width=2, stroke_fill="black")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
+
+
+def _finite(x):
+    """``x`` with NaN/inf floats replaced by None (strict JSON)."""
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_finite(v) for v in x]
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    return x
+
+
+# --- main ---------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--val",
+        type=Path,
+        default=REPO.parent / "shared" / "data" / "textures" / "cc0-1k" / "val",
+        help="validation image folder (default: ../shared/data/textures/cc0-1k/val "
+        "relative to the repository root)",
+    )
+    p.add_argument("--limit", type=int, default=None, help="only the first N images (by name)")
+    p.add_argument("--size", type=int, default=512, help="longer image side in px (default 512)")
+    p.add_argument("--model", default=None, help="inpaint model id (default: catalog default)")
+    p.add_argument("--seed", type=int, default=0, help="mask / PatchMatch / SWD seed")
+    p.add_argument("--pm-patch", type=int, default=3, help="PatchMatch patch radius (default 3)")
+    p.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help=f"comma-separated subset of {','.join(METHODS)}",
+    )
+    p.add_argument(
+        "--sheet",
+        default=str(REPO / "benchmarks" / "out" / "inpaint_contact_sheet.png"),
+        help="contact sheet PNG ('' to skip)",
+    )
+    p.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
+    p.add_argument("--speed-size", type=int, default=1024, help="side of the speed test image")
+    p.add_argument("--skip-speed", action="store_true", help="skip the 1024 px speed test")
+    args = p.parse_args(argv)
+    args.sheet = Path(args.sheet) if args.sheet else None
+    args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    bad = [m for m in args.methods if m not in METHODS]
+    if bad:
+        p.error(f"unknown method(s) {bad}; choose from {METHODS}")
+    if args.limit is not None and args.limit < 1:
+        p.error("--limit must be at least 1")
+    if args.size < 32:
+        p.error("--size must be at least 32")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not args.val.is_dir():
+        print(f"error: validation folder not found: {args.val}", file=sys.stderr)
+        return 2
+    paths = list_images(args.val)[: args.limit]
+    if not paths:
+        print(f"error: no images in {args.val}", file=sys.stderr)
+        return 2
+    runtime = Runtime("cpu")
+    model_desc = "-"
+    if "texpaint" in args.methods or not args.skip_speed:
+        try:
+            info = get_model(args.model, "inpaint")
+        except ModelLoadError as exc:
+            print(
+                f"error: {exc}. Install a model in resources/models or point "
+                "TEXPAINT_MODEL_DIRS at a folder with one.",
+                file=sys.stderr,
+            )
+            return 2
+        args.model = info.id
+        model_desc = f"{info.id} ({info.name}, {info.params:,} parameters, {info.path})"
+    try:
+        import patchmatch
+
+        pm_version = f"PyPatchMatch {patchmatch.__version__}"
+    except ImportError:
+        pm_version = "PyPatchMatch not installed"
+        if "patchmatch" in args.methods:
+            print("error: pip install PyPatchMatch (or pass --methods without it)", file=sys.stderr)
+            return 2
+
+    methods = make_methods(runtime, args.model, args.pm_patch, args.seed)
+    print("Inpainting quality benchmark (benchmarks/inpaint_quality.py)")
+    print(f"  images : {len(paths)} from {args.val}")
+    print(
+        f"  size   : area-downscaled to longer side {args.size} px, 8-bit "
+        "(downscaled so PatchMatch finishes; not the full source resolution)"
+    )
+    print(
+        "  masks  : "
+        + ", ".join(f"{mc.name} {mc.min_cover:.0%}-{mc.max_cover:.0%}" for mc in MASK_CLASSES)
+        + f" hole area; random_mask, seed {args.seed}; same masks for every method"
+    )
+    print(f"  model  : {model_desc}")
+    print(
+        f"  device : {runtime.description}; PatchMatch: {pm_version}, "
+        f"patch radius {args.pm_patch}; OpenCV {cv2.__version__}, radius 3"
+    )
+    print(
+        f"  SWD    : sliced Wasserstein-2, {PATCH}x{PATCH} sRGB patches, hole vs known region, "
+        f"{N_PATCHES} patches/set, {N_PROJECTIONS} projections (lower is better)"
+    )
+    print(flush=True)
+
+    if "texpaint" in args.methods:  # untimed warm-up: model load + sha256 check, FFT plans
+        warm_u8 = load_u8(paths[0], args.size)
+        methods["texpaint"](
+            warm_u8, make_masks(paths[0].name, *warm_u8.shape[:2], args.seed)["medium"]
+        )
+
+    per_image: list[dict] = []
+    sheet_rows: list[dict] = []
+    t_start = time.perf_counter()
+    for i, path in enumerate(paths):
+        gt_u8 = load_u8(path, args.size)
+        gt = gt_u8.astype(np.float32) / 255.0
+        masks = make_masks(path.name, *gt.shape[:2], args.seed)
+        sheet_class = AVG_CLASSES[i % 2]
+        for mc in MASK_CLASSES:
+            mask = masks[mc.name]
+            hole = float(mask.mean())
+            base = {"image": path.name, "class": mc.name, "hole_fraction": hole}
+            gt_swd = safe_swd(gt, mask, args.seed)
+            per_image.append(
+                base
+                | {"method": "ground truth", "swd": gt_swd}
+                | {"psnr": math.nan, "ssim": math.nan, "seconds": math.nan}
+            )
+            results = {}
+            for name in args.methods:
+                t0 = time.perf_counter()
+                out = methods[name](gt_u8, mask)
+                secs = time.perf_counter() - t0
+                results[name] = out
+                per_image.append(
+                    base | {"method": name, "seconds": secs} | score(out, gt, mask, args.seed)
+                )
+            if args.sheet and len(sheet_rows) < 5 and mc.name == sheet_class:
+                label = f"{path.stem[:28]} ({mc.name}, {hole:.0%})"
+                sheet_rows.append({"label": label, "gt": gt_u8, "mask": mask, "results": results})
+        print(
+            f"  [{i + 1}/{len(paths)}] {path.name} done ({time.perf_counter() - t_start:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    agg = aggregate(per_image, args.methods)
+    print(format_table(agg, args.methods))
+    print()
+    print("Targets:")
+    targets = check_targets(agg, args.methods)
+    for desc, ok, detail in targets:
+        word = "SKIP" if ok is None else ("PASS" if ok else "FAIL")
+        print(f"  {word}  {desc}  ({detail})")
+
+    speed = None
+    if not args.skip_speed:
+        speed = speed_test(list_images(args.val)[0], runtime, args.model, args.speed_size)
+        print()
+        print(
+            f"Speed: texpaint {speed['width']}x{speed['height']} {speed['image']}, centred "
+            f"square hole {speed['hole_fraction']:.0%}: {speed['seconds_median']:.2f} s "
+            f"(median of 3 after a warm-up run; {speed['device']})"
+        )
+
+    if args.sheet and sheet_rows:
+        contact_sheet(sheet_rows, args.sheet)
+        print(f"\nContact sheet: {args.sheet}")
+    if args.json:
+        doc = {
+            "config": {
+                "val": str(args.val),
+                "images": [p.name for p in paths],
+                "size": args.size,
+                "seed": args.seed,
+                "model": model_desc,
+                "device": runtime.description,
+                "pm_patch_radius": args.pm_patch,
+                "mask_classes": [asdict(mc) for mc in MASK_CLASSES],
+                "swd": {"patch": PATCH, "patches": N_PATCHES, "projections": N_PROJECTIONS},
+            },
+            "per_image": per_image,
+            "summary": agg,
+            "targets": [{"target": d, "passed": ok, "detail": x} for d, ok, x in targets],
+            "speed": speed,
+        }
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(_finite(doc), indent=1, allow_nan=False) + "\n", encoding="utf-8"
+        )
+        print(f"JSON: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
