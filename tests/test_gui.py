@@ -3,104 +3,15 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QMessageBox
 
-from texpaint.imaging.io import ImageData, read_image, write_image
+from texpaint.imaging.io import read_image
 
 pytestmark = pytest.mark.gui
-
-REPO = Path(__file__).resolve().parents[1]
-FALLBACK_SAMPLE = Path(
-    "/work/shared/data/textures/cc0-1k/val/polyhaven__brick_wall_005_diff_1k.jpg"
-)
-
-
-def _sample_source() -> Path:
-    samples = sorted((REPO / "resources" / "samples").glob("*.jpg"))
-    brick = [p for p in samples if "brick" in p.name]
-    if brick or samples:
-        return (brick or samples)[0]
-    if FALLBACK_SAMPLE.exists():
-        return FALLBACK_SAMPLE
-    pytest.skip("no sample texture available")
-
-
-@pytest.fixture
-def sample(tmp_path) -> Path:
-    """A 256 x 256 8-bit PNG crop of a bundled texture."""
-    data = read_image(_sample_source())
-    crop = ImageData(rgb=data.rgb[:256, :256].copy(), alpha=None, sample_format="uint8")
-    path = tmp_path / "sample.png"
-    write_image(path, crop)
-    return path
-
-
-@pytest.fixture
-def tiny_inpaint_model(tmp_path, monkeypatch) -> str:
-    """A small untrained FFC inpainting model in its own model folder; returns its id."""
-    torch = pytest.importorskip("torch")
-    from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
-    from texpaint.training.export import export_model
-
-    folder = tmp_path / "models"
-    folder.mkdir()
-    cfg = FFCInpaintConfig(base_channels=8, body_channels=16, n_blocks=1)
-    torch.manual_seed(0)
-    net = FFCInpaintGenerator(cfg).eval()
-    card = {
-        "id": "test-ffc-tiny",
-        "name": "Test FFC (untrained)",
-        "operation": "inpaint",
-        "architecture": "ffc_inpaint",
-        "architecture_config": cfg.to_dict(),
-    }
-    export_model(net, folder / "test-ffc-tiny.safetensors", card)
-    monkeypatch.setenv("TEXPAINT_MODEL_DIRS", str(folder))
-    return "test-ffc-tiny"
-
-
-@pytest.fixture
-def settings_dir(tmp_path, qapp) -> Path:
-    """Isolated QSettings (INI files under tmp_path)."""
-    folder = tmp_path / "settings"
-    folder.mkdir()
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
-    qapp.setOrganizationName("texpaint-tests")
-    qapp.setApplicationName("texpaint-tests")
-    return folder
-
-
-@pytest.fixture
-def errors(monkeypatch) -> list[tuple[str, str]]:
-    """Records QMessageBox.critical calls instead of showing them."""
-    seen: list[tuple[str, str]] = []
-
-    def critical(parent, title, text, *args, **kwargs):
-        seen.append((title, text))
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "critical", critical)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Discard)
-    return seen
-
-
-@pytest.fixture
-def window(qtbot, settings_dir, tiny_inpaint_model, errors):
-    from texpaint.ui.main_window import MainWindow
-
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.engine.shutdown()
 
 
 def _drag(viewport, points: list[QPoint]) -> None:

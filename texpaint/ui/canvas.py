@@ -94,7 +94,9 @@ class ImageCanvas(QGraphicsView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setScene(QGraphicsScene(self))
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        # zoom anchoring is done by set_zoom itself (the wheel event's position, not the last
+        # mouse-move position Qt's AnchorUnderMouse uses, which tablets and tests never set)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
         self.setBackgroundBrush(QColor(48, 48, 48))
@@ -219,10 +221,24 @@ class ImageCanvas(QGraphicsView):
         """Current scale: screen pixels per image pixel."""
         return self.transform().m11()
 
-    def set_zoom(self, zoom: float) -> None:
-        """Set the scale (clamped to [1/64, 64]) keeping the point under the mouse."""
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Set the scale, clamped to [1/64, 64], keeping one image point where it is on screen.
+
+        Args:
+            zoom: screen pixels per image pixel (1.0 = 100 %).
+            anchor: viewport position in screen pixels whose image point stays under it (the
+                cursor for wheel zoom); None = the centre of the viewport. Where the image is
+                smaller than the viewport it is centred instead (nothing to scroll).
+        """
         zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        if anchor is None:
+            anchor = QPointF(self.viewport().rect().center())
+        image_point = self._to_image(anchor)
         self.setTransform(QTransform.fromScale(zoom, zoom))
+        moved = self.viewportTransform().map(image_point) - anchor
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(moved.x()))
+        v.setValue(v.value() + round(moved.y()))
         self.zoomChanged.emit(zoom)
 
     def fit(self) -> None:
@@ -239,7 +255,7 @@ class ImageCanvas(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
         if steps:
-            self.set_zoom(self.zoom * 1.25**steps)
+            self.set_zoom(self.zoom * 1.25**steps, event.position())
         event.accept()
 
     # ------------------------------------------------------------------ drawing

@@ -151,7 +151,7 @@ class RectangleTool(MaskTool):
     """Drag a rectangle; on release it is filled (or erased when :attr:`erase`)."""
 
     name = "Rectangle"
-    shortcut = "M"
+    shortcut = "R"
 
     def __init__(self, opacity: float = 1.0) -> None:
         super().__init__(opacity=opacity)
