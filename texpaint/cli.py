@@ -5,12 +5,17 @@ Usage::
     texpaint [FILE]                       open the GUI (optionally with FILE)
     texpaint open [FILE]                  same
     texpaint inpaint IN --mask MASK -o OUT [--model ID] [--device auto|cpu|cuda|mps]
+    texpaint batch INPUTS... -o OUTDIR [--preset FILE] [--op OP ...] [--format FMT ...]
+                   [--size PX|mip ...] [--naming TEMPLATE] [--overwrite skip|overwrite|unique]
+                   [--recursive] [--glob PATTERN] [--jobs N] [--device auto|cpu|cuda|mps]
     texpaint models list
     texpaint train inpaint --data DIR [--data DIR ...] --out DIR [--steps N] [--batch N]
                            [--size PX] [--resume] [--device auto|cpu|cuda|mps]
 
 Exit codes: 0 success; 1 runtime failure (unreadable image, failed job, ...) with a one-line
-``texpaint: error: ...`` on stderr; 2 usage error (from argparse); 130 interrupted.
+``texpaint: error: ...`` on stderr (``batch``: some file failed); 2 usage error (from
+argparse; ``batch`` also for a bad preset, unknown op/format, op without a model);
+130 interrupted.
 
 The GUI, the engine and torch are imported only by the commands that need them, so
 ``texpaint --help`` and usage errors are fast.
@@ -31,7 +36,7 @@ __all__ = ["build_parser", "main"]
 
 PROG = "texpaint"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-_COMMANDS = ("open", "inpaint", "models", "train")
+_COMMANDS = ("open", "inpaint", "batch", "models", "train")
 
 
 class CommandError(Exception):
@@ -74,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_inp.add_argument("--model", metavar="ID", help="model id (see 'texpaint models list')")
     p_inp.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
+    _add_batch_parser(sub)
+
     p_models = sub.add_parser("models", help="inspect the installed models")
     models_sub = p_models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     models_sub.add_parser("list", help="list installed models")
@@ -100,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     p_ti.add_argument("--size", type=_positive_int, default=128, metavar="PX", help="crop size")
     p_ti.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p_ti.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+    p_ti.add_argument(
+        "--val",
+        type=Path,
+        metavar="DIR",
+        help="validation folder, used only for the metrics in the model card (never trained on)",
+    )
+    p_ti.add_argument(
+        "--log", type=Path, metavar="FILE", help="append losses as JSON lines every 10 steps"
+    )
     return parser
 
 
@@ -143,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_open(args)
         if args.command == "inpaint":
             return _cmd_inpaint(args)
+        if args.command == "batch":
+            return _cmd_batch(args)
         if args.command == "models":
             return _cmd_models_list()
         if args.command == "train":
@@ -295,7 +313,11 @@ def _cmd_train_inpaint(args: argparse.Namespace) -> int:
     if args.size % 8:
         raise CommandError(f"--size must be a multiple of 8, got {args.size}")
     try:
-        from texpaint.training.inpaint_trainer import InpaintTrainConfig, run_training
+        from texpaint.training.inpaint_trainer import (
+            InpaintTrainConfig,
+            json_lines_logger,
+            run_training,
+        )
     except ImportError as e:
         raise CommandError(f"training is not available ({e})") from e
 
@@ -307,7 +329,9 @@ def _cmd_train_inpaint(args: argparse.Namespace) -> int:
         size=args.size,
         resume=args.resume,
         device=args.device,
+        val_dir=args.val,
     )
+    log_line = json_lines_logger(args.log) if args.log else None
     stop = {"requested": False}
 
     def on_sigint(signum: int, frame: object) -> None:
@@ -326,6 +350,8 @@ def _cmd_train_inpaint(args: argparse.Namespace) -> int:
                 bar.update(max(0, step - bar.n))
                 shown = {k: v for k, v in logs.items() if isinstance(v, int | float)}
                 bar.set_postfix({k: f"{v:.4g}" for k, v in list(shown.items())[:4]}, refresh=False)
+                if log_line is not None:
+                    log_line(step, total, logs)
 
             exported = run_training(cfg, abort=lambda: stop["requested"], progress=progress)
     except (FileNotFoundError, ValueError, RuntimeError) as e:
@@ -338,3 +364,163 @@ def _cmd_train_inpaint(args: argparse.Namespace) -> int:
     else:
         print(f"exported {exported} ({minutes:.1f} min)")
     return 0
+
+
+# --------------------------------------------------------------------------------------------
+# batch export
+
+
+def _add_batch_parser(sub) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="process and export many textures (inpaint, resize, formats, sizes)",
+        description="Run ops on many images and write every size in every format. "
+        "Options given here override those of --preset. Exit status: 0 when every file "
+        "succeeded (or was skipped), 1 when some failed, 2 for usage errors (bad preset, "
+        "unknown op or format, an op without an installed model).",
+        epilog="ops: inpaint[:MASK_PATTERN] (mask beside each image, default "
+        "{stem}_mask.png), resize (one output per --size), denoise, stylize:STYLE, seamless "
+        "(no trained models yet). formats: png (source depth), png8, png16, jpg[:Q], "
+        "webp[:Q|lossless], tif, tif8, tif16, tif32f, exr, tga. naming tokens: {stem} {op} "
+        "{size} {format} {ext}.",
+    )
+    p.add_argument(
+        "inputs", nargs="*", type=Path, metavar="INPUTS", help="image files and/or folders"
+    )
+    p.add_argument("-o", "--output", type=Path, metavar="OUTDIR", help="output folder")
+    p.add_argument("--preset", type=Path, metavar="FILE", help="TOML preset to start from")
+    p.add_argument(
+        "--op",
+        action="append",
+        dest="ops",
+        metavar="OP",
+        help="operation, in order (repeat); --size alone implies a final resize",
+    )
+    p.add_argument("--format", action="append", dest="formats", metavar="FMT", help="(repeat)")
+    p.add_argument(
+        "--size", action="append", dest="sizes", metavar="PX", help="long side in px, or mip"
+    )
+    p.add_argument("--naming", metavar="TEMPLATE", help="default {stem}_{op}_{size}.{ext}")
+    p.add_argument("--overwrite", choices=("skip", "overwrite", "unique"))
+    p.add_argument(
+        "--recursive", action="store_true", default=None, help="search folders recursively"
+    )
+    p.add_argument("--glob", metavar="PATTERN", help="file pattern in folders (default: *)")
+    p.add_argument(
+        "--jobs", type=_positive_int, default=1, metavar="N", help="threads for reading/writing"
+    )
+    p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+
+
+def _batch_plan(args: argparse.Namespace):
+    """Build the plan and its sources from --preset and the options; PlanError on bad input."""
+    from texpaint.export.plan import BatchPlan, PlanError, load_preset, parse_op
+    from texpaint.export.runner import BatchSource
+
+    base = load_preset(args.preset).to_dict() if args.preset else {"inputs": {}}
+    if args.preset:  # load_preset resolved relative paths already
+        base["output_dir"] = str(load_preset(args.preset).output_dir)
+    inputs = base.setdefault("inputs", {})
+    folders = [p for p in args.inputs if p.is_dir()]
+    files = [p for p in args.inputs if not p.is_dir()]
+    if args.inputs:
+        inputs["files"] = [str(f) for f in files]
+        inputs.pop("folder", None)
+    if args.glob is not None:
+        inputs["glob"] = args.glob
+    if args.recursive:
+        inputs["recursive"] = True
+    if args.output is not None:
+        base["output_dir"] = str(args.output)
+    if "output_dir" not in base:
+        raise PlanError("no output folder: give -o OUTDIR (or a preset with output_dir)")
+    ops = args.ops if args.ops is not None else base.get("ops", [])
+    if args.sizes is not None:
+        base["sizes"] = args.sizes
+        if not any(parse_op(o).name == "resize" for o in ops):
+            ops = [*ops, "resize"]
+    base["ops"] = ops
+    for key in ("formats", "naming", "overwrite"):
+        if getattr(args, key) is not None:
+            base[key] = getattr(args, key)
+    if not inputs.get("files") and not inputs.get("folder") and not folders:
+        raise PlanError("no inputs: give image files or folders (or a preset with inputs)")
+    if folders and not inputs.get("files"):
+        inputs["folder"] = str(folders[0])
+        folders = folders[1:]
+    plan = BatchPlan.from_dict(base)
+    sources = [BatchSource(f, d) for f, d in plan.input_files()]
+    for folder in folders:  # more than one folder: each searched like the plan's own
+        more = BatchPlan.from_dict(
+            {**base, "inputs": {**inputs, "files": [], "folder": str(folder)}}
+        )
+        known = {s.path.resolve() for s in sources}
+        sources += [BatchSource(f, d) for f, d in more.input_files() if f.resolve() not in known]
+    if not sources:
+        raise PlanError("no input images found")
+    return plan, sources
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from texpaint.export.plan import PlanError
+    from texpaint.export.runner import op_problems, run_batch
+
+    try:
+        plan, sources = _batch_plan(args)
+    except PlanError as e:
+        print(f"{PROG} batch: error: {e}", file=sys.stderr)
+        return 2
+    problems = op_problems(plan)
+    if problems:
+        for problem in problems:
+            print(f"{PROG} batch: error: {problem}", file=sys.stderr)
+        return 2
+    runtime = None
+    if any(op.is_model_op for op in plan.ops):
+        try:
+            from texpaint.engine.device import Runtime
+
+            runtime = Runtime(args.device)
+        except (ValueError, RuntimeError) as e:
+            raise CommandError(f"device {args.device!r} is not usable ({e})") from e
+
+    stop = {"requested": False}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print(f"\n{PROG}: cancelling; the file in progress is rolled back", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with _progress_bar(total=len(sources), desc="batch", unit="file") as bar:
+
+            def progress(p) -> None:
+                bar.n = round(p.overall * len(sources), 2)
+                bar.set_postfix_str(f"{p.file.name}: {p.message}", refresh=False)
+                bar.refresh()
+
+            def file_done(r) -> None:
+                if r.status == "failed":
+                    bar.write(f"{PROG}: error: {r.file}: {r.error}", file=sys.stderr)
+
+            report = run_batch(
+                plan,
+                abort=lambda: stop["requested"],
+                progress=progress,
+                runtime=runtime,
+                sources=sources,
+                jobs=args.jobs,
+                device=args.device,
+                file_done=file_done,
+            )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    n_out = sum(len(r.outputs) for r in report.results)
+    print(
+        f"{report.summary()}: {n_out} files written to {plan.output_dir} ({report.seconds:.1f} s)"
+    )
+    if report.cancelled:
+        return 130
+    return 0 if report.all_ok else 1

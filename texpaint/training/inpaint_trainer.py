@@ -152,8 +152,9 @@ def _coarse_hints(
         if rng.random() >= prob:
             continue
         f = float(2 ** rng.uniform(1, 3))
-        small = F.interpolate(real[i : i + 1], size=(max(4, round(h / f)), max(4, round(w / f))),
-                              mode="area")
+        small = F.interpolate(
+            real[i : i + 1], size=(max(4, round(h / f)), max(4, round(w / f))), mode="area"
+        )
         up = F.interpolate(small, size=(h, w), mode="bicubic", align_corners=False)
         hint[i] = up[0].clamp(0, 1)
         hint_mask[i] = (mask[i] > 0).float()
@@ -318,7 +319,7 @@ def run_training(
     return last_export
 
 
-def main_log_progress(log_path: Path) -> Callable[[int, int, dict], None]:
+def json_lines_logger(log_path: Path) -> Callable[[int, int, dict], None]:
     """A ``progress`` callback that appends one JSON line per 10 steps to ``log_path``."""
 
     def progress(step: int, total: int, logs: dict) -> None:
@@ -327,27 +328,3 @@ def main_log_progress(log_path: Path) -> Callable[[int, int, dict], None]:
                 f.write(json.dumps({"step": step, "total": total, **logs}) + "\n")
 
     return progress
-
-
-if __name__ == "__main__":  # pragma: no cover - used for background runs
-    import argparse
-
-    ap = argparse.ArgumentParser(description="train the texpaint inpainting GAN")
-    ap.add_argument("--data", action="append", required=True, type=Path)
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--steps", type=int, default=4000)
-    ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--size", type=int, default=128)
-    ap.add_argument("--val", type=Path, default=None)
-    ap.add_argument("--resume", action="store_true")
-    a = ap.parse_args()
-    c = InpaintTrainConfig(
-        data_dirs=a.data,
-        out_dir=a.out,
-        steps=a.steps,
-        batch=a.batch,
-        size=a.size,
-        resume=a.resume,
-        val_dir=a.val,
-    )
-    print(run_training(c, progress=main_log_progress(a.out / "log.jsonl")))
