@@ -27,8 +27,8 @@ def _view_point(canvas, x: float, y: float) -> QPoint:
     return canvas.mapFromScene(x, y)
 
 
-def test_open_and_paint_stroke_with_mouse(window, sample):
-    assert window.open_path(sample)
+def test_open_and_paint_stroke_with_mouse(window, sample, open_image):
+    open_image(sample)
     doc = window.document
     assert doc.size == (256, 256)
     canvas = window.canvas
@@ -45,8 +45,8 @@ def test_open_and_paint_stroke_with_mouse(window, sample):
     assert canvas._mask_item.buffer[128, 128] > 200
 
 
-def test_inpaint_through_worker_then_undo_redo(window, sample, qtbot):
-    window.open_path(sample)
+def test_inpaint_through_worker_then_undo_redo(window, sample, open_image, qtbot):
+    open_image(sample)
     doc = window.document
     doc.edit_mask("Rectangle", "fill_rect", 96, 160, 80, 176)
     window.canvas.refresh("mask", (0, 256, 0, 256))
@@ -85,8 +85,8 @@ def errors_shown(window) -> bool:
     return window.operations_panel.message.text() == "Failed"
 
 
-def test_cancel_leaves_document_unchanged(window, sample, qtbot):
-    window.open_path(sample)
+def test_cancel_leaves_document_unchanged(window, sample, open_image, qtbot):
+    open_image(sample)
     doc = window.document
     doc.edit_mask("Rectangle", "fill_rect", 0, 256, 0, 256)
     original = doc.image.rgb.copy()
@@ -100,27 +100,32 @@ def test_cancel_leaves_document_unchanged(window, sample, qtbot):
     assert window.operations_panel.run_button.isEnabled()
 
 
-def test_inpaint_with_empty_mask_explains(window, sample, errors):
-    window.open_path(sample)
+def test_inpaint_with_empty_mask_explains(window, sample, open_image, errors):
+    open_image(sample)
     window.operations_panel.run_button.click()
     assert errors and "mask is empty" in errors[-1][1]
     assert not window.jobs.busy
 
 
-def test_corrupt_file_shows_error_and_keeps_document(window, sample, tmp_path, errors):
-    window.open_path(sample)
+def test_corrupt_file_shows_error_and_keeps_document(
+    window, sample, open_image, tmp_path, errors, qtbot
+):
+    open_image(sample)
     doc = window.document
     pixels = doc.image.rgb.copy()
     bad = tmp_path / "broken.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
-    assert not window.open_path(bad)
+    assert window.open_path(bad)  # the read starts in the background
+    qtbot.waitUntil(lambda: bool(errors), timeout=10000)
     assert len(errors) == 1 and errors[0][0] == "Cannot open image"
+    assert "broken.png" in errors[0][1]
+    assert not window.loader.busy and not window.load_progress.isVisible()
     assert window.document is doc
     assert np.array_equal(doc.image.rgb, pixels)
 
 
-def test_bracket_keys_change_brush_size(window, sample, qtbot):
-    window.open_path(sample)
+def test_bracket_keys_change_brush_size(window, sample, open_image, qtbot):
+    open_image(sample)
     window.activateWindow()
     qtbot.waitActive(window)
     window.canvas.setFocus()
@@ -135,8 +140,8 @@ def test_bracket_keys_change_brush_size(window, sample, qtbot):
     assert window.mask_panel.size_spin.value() == round(tool.size)
 
 
-def test_mask_panel_operations_are_undoable(window, sample):
-    window.open_path(sample)
+def test_mask_panel_operations_are_undoable(window, sample, open_image):
+    open_image(sample)
     doc = window.document
     window.mask_operation("fill", 0)
     assert doc.mask.data.min() == 1.0
@@ -159,8 +164,8 @@ def test_models_missing_disable_tabs_with_tooltip(window):
             assert tabs.tabToolTip(i) == NO_MODEL_TOOLTIP
 
 
-def test_recent_files_and_save_as_keep_format(window, sample, tmp_path):
-    window.open_path(sample)
+def test_recent_files_and_save_as_keep_format(window, sample, open_image, tmp_path):
+    open_image(sample)
     assert window.recent.paths()[0] == sample.resolve()
     others = []
     for i in range(12):
@@ -176,8 +181,8 @@ def test_recent_files_and_save_as_keep_format(window, sample, tmp_path):
     assert np.array_equal(read_image(out).rgb, window.document.image.rgb)
 
 
-def test_stale_result_is_dropped(window, sample, qtbot):
-    window.open_path(sample)
+def test_stale_result_is_dropped(window, sample, open_image, qtbot):
+    open_image(sample)
     doc = window.document
     doc.edit_mask("Rectangle", "fill_rect", 0, 64, 0, 64)
     window.jobs.run(window.operations_panel.request())
@@ -188,8 +193,8 @@ def test_stale_result_is_dropped(window, sample, qtbot):
     assert doc.history.steps[-1].label != "Inpaint"
 
 
-def test_result_waits_for_stroke_in_progress(window, sample, qtbot):
-    window.open_path(sample)
+def test_result_waits_for_stroke_in_progress(window, sample, open_image, qtbot):
+    open_image(sample)
     doc = window.document
     doc.edit_mask("Rectangle", "fill_rect", 0, 64, 0, 64)
     canvas = window.canvas
@@ -208,7 +213,7 @@ def test_result_waits_for_stroke_in_progress(window, sample, qtbot):
     assert [s.label for s in doc.history.steps] == ["Rectangle", "Brush", "Inpaint"]
 
 
-def test_drop_image_file_opens_it(window, sample):
+def test_drop_image_file_opens_it(window, sample, qtbot):
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDropEvent
 
@@ -222,4 +227,5 @@ def test_drop_image_file_opens_it(window, sample):
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(event)
-    assert window.document is not None and window.document.path == sample
+    qtbot.waitUntil(lambda: window.document is not None, timeout=10000)
+    assert window.document.path == sample and window.document.size == (256, 256)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QWidget,
 )
 
@@ -28,6 +29,7 @@ from texpaint.engine.worker import InferenceEngine
 from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS, ImageIOError, file_dialog_filter
 from texpaint.ui.canvas import ImageCanvas
 from texpaint.ui.history_panel import HistoryPanel
+from texpaint.ui.image_loader import ImageLoader
 from texpaint.ui.job_tracker import JobTracker
 from texpaint.ui.mask_panel import MaskPanel
 from texpaint.ui.operations_panel import OperationsPanel
@@ -44,7 +46,8 @@ class MainWindow(QMainWindow):
 
     Attributes:
         document: the open :class:`TextureDocument` or None.
-        canvas, mask_panel, operations_panel, history_panel, engine, jobs: the parts.
+        canvas, mask_panel, operations_panel, history_panel, engine, jobs, loader: the parts
+            (``loader`` reads files off the GUI thread, see :meth:`open_path`).
     """
 
     def __init__(self, engine: InferenceEngine | None = None, parent: QWidget | None = None):
@@ -55,6 +58,8 @@ class MainWindow(QMainWindow):
         self.recent = RecentFiles()
         self.engine = engine if engine is not None else InferenceEngine(device="auto", parent=self)
         self.jobs = JobTracker(self.engine, self)
+        self.loader = ImageLoader(self)
+        self._discard_agreed: tuple[TextureDocument, int] | None = None
 
         self.canvas = ImageCanvas(self)
         self.setCentralWidget(self.canvas)
@@ -68,7 +73,13 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("Device: starting…")
         self.job_label = QLabel("")
         self.cursor_label = QLabel("")
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 0)  # busy indicator: decoders report no progress
+        self.load_progress.setMaximumWidth(120)
+        self.load_progress.setToolTip("Opening an image…")
+        self.load_progress.hide()
         self.statusBar().addWidget(self.cursor_label, 1)
+        self.statusBar().addPermanentWidget(self.load_progress)
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.device_label)
 
@@ -180,6 +191,10 @@ class MainWindow(QMainWindow):
         self.jobs.cancelled.connect(
             lambda _id: self.operations_panel.set_progress(0.0, "Cancelled")
         )
+        self.loader.started.connect(self._load_started)
+        self.loader.loaded.connect(self._load_finished)
+        self.loader.failed.connect(self._load_failed)
+        self.loader.busyChanged.connect(self.load_progress.setVisible)
 
     # ------------------------------------------------------------------ document
     def _set_document(self, doc: TextureDocument | None) -> None:
@@ -257,21 +272,49 @@ class MainWindow(QMainWindow):
             self.open_path(Path(path))
 
     def open_path(self, path: Path) -> bool:
-        """Open ``path`` (after the unsaved-changes prompt). Errors show a dialog and keep
-        the current document. Returns True when the file was opened."""
+        """Start opening ``path`` after the unsaved-changes prompt; returns at once.
+
+        The file is read on a background thread (:class:`ImageLoader`) while the status bar
+        shows a busy indicator; the current document stays open and editable until the new
+        one has loaded. A read error shows a dialog and keeps the current document. Opening
+        another file before this one has loaded drops this one.
+
+        Returns:
+            True when the load started, False when the user chose to keep the current document.
+        """
         if not self._confirm_discard():
             return False
-        try:
-            doc = TextureDocument.open(path)
-        except ImageIOError as exc:
-            self._error("Cannot open image", str(exc))
-            return False
+        doc = self.document
+        self._discard_agreed = (doc, doc.history.state_token(IMAGE_LAYER)) if doc else None
+        self.loader.load(Path(path))
+        return True
+
+    @Slot(object)
+    def _load_started(self, path: Path) -> None:
+        self.statusBar().showMessage(f"Opening {path}…")
+
+    @Slot(object, object)
+    def _load_finished(self, path: Path, doc: TextureDocument) -> None:
+        current = self.document
+        if current is not None and current.modified:
+            agreed = self._discard_agreed
+            # edited again while the file loaded: the earlier answer no longer covers it
+            if agreed != (current, current.history.state_token(IMAGE_LAYER)):
+                if not self._confirm_discard():
+                    self.statusBar().showMessage(f"Kept {current.display_name} open", 5000)
+                    return
+        self._discard_agreed = None
         if self.jobs.busy:
             self.jobs.cancel()
         self.recent.add(path)
         self._set_document(doc)
         self.statusBar().showMessage(f"Opened {path}", 5000)
-        return True
+
+    @Slot(object, str)
+    def _load_failed(self, path: Path, message: str) -> None:
+        self._discard_agreed = None
+        self.statusBar().showMessage(f"Could not open {path.name}", 5000)
+        self._error("Cannot open image", message)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -469,5 +512,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.canvas.cancel_gesture()
+        self.loader.shutdown()
         self.engine.shutdown()
         event.accept()
