@@ -28,6 +28,7 @@ from texpaint.document.mask import Box
 from texpaint.engine.worker import InferenceEngine
 from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS, ImageIOError, file_dialog_filter
 from texpaint.ui.canvas import ImageCanvas
+from texpaint.ui.help_dialogs import AboutDialog, ShortcutsDialog
 from texpaint.ui.history_panel import HistoryPanel
 from texpaint.ui.image_loader import ImageLoader
 from texpaint.ui.job_tracker import JobTracker
@@ -172,6 +173,12 @@ class MainWindow(QMainWindow):
         self._action(
             m, "&Run AI Operation", self.operations_panel._emit_run, QKeySequence("Ctrl+Return")
         )
+
+        m = bar.addMenu("&Help")
+        self._action(
+            m, "&Keyboard Shortcuts…", self.show_shortcuts, QKeySequence.StandardKey.HelpContents
+        )
+        self._action(m, "&About texpaint…", self.show_about)
 
     def _connect(self) -> None:
         self.canvas.cursorMoved.connect(self._show_cursor)
@@ -505,6 +512,23 @@ class MainWindow(QMainWindow):
     def _job_failed(self, message: str) -> None:
         self.operations_panel.set_progress(0.0, "Failed")
         self._error("AI operation failed", message)
+
+    # ------------------------------------------------------------------ help
+    @Slot()
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Show (non-modal) the list of every shortcut; returns the dialog."""
+        dialog = ShortcutsDialog(self.actions(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
+    @Slot()
+    def show_about(self) -> AboutDialog:
+        """Show (non-modal) version and licences; returns the dialog."""
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
