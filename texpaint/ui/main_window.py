@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self.export_mask_action = self._action(m, "&Export Mask…", self.export_mask)
         self.load_mask_action = self._action(m, "&Load Mask…", self.load_mask)
         m.addSeparator()
+        self.batch_export_action = self._action(m, "&Batch Export…", self.batch_export)
+        m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
         m = bar.addMenu("&Edit")
@@ -403,6 +405,15 @@ class MainWindow(QMainWindow):
             self._error("Cannot load mask", str(exc))
             return
         self.canvas.refresh(MASK_LAYER, box)
+
+    @Slot()
+    def batch_export(self) -> None:
+        """Open the Batch Export dialog (non-modal; the batch runs in its own thread)."""
+        from texpaint.ui.batch_dialog import BatchExportDialog
+
+        dialog = BatchExportDialog(self.document, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802

@@ -1,0 +1,221 @@
+"""Batch Export dialog driven with qtbot: real batches in its background thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from texpaint.imaging.io import ImageData, read_image, write_image, write_mask
+
+pytestmark = pytest.mark.gui
+
+
+def _textures(folder: Path, n: int, size: int = 96) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(21)
+    out = []
+    for i in range(n):
+        p = folder / f"tex{i}.png"
+        rgb = rng.random((size, size, 3), dtype=np.float32)
+        write_image(p, ImageData(rgb=rgb, alpha=None, sample_format="uint8"))
+        out.append(p)
+    return out
+
+
+@pytest.fixture
+def dialog(qtbot, settings_dir):
+    from texpaint.ui.batch_dialog import BatchExportDialog
+
+    dlg = BatchExportDialog()
+    qtbot.addWidget(dlg)
+    dlg.show()
+    yield dlg
+    dlg.shutdown()
+
+
+def _run(dialog, qtbot, timeout: int = 60000) -> None:
+    qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
+    assert dialog.error_label.text() == ""
+    assert dialog.is_running() or dialog.report is not None
+    qtbot.waitUntil(lambda: dialog.report is not None and not dialog.is_running(), timeout=timeout)
+
+
+def _table(dialog) -> list[tuple[str, str, str]]:
+    t = dialog.table
+    return [
+        (t.item(r, 0).text(), t.item(r, 1).text(), t.item(r, 3).text()) for r in range(t.rowCount())
+    ]
+
+
+def test_resize_batch_with_a_corrupt_file(dialog, qtbot, tmp_path):
+    files = _textures(tmp_path / "in", 5)
+    bad = tmp_path / "in" / "corrupt.png"
+    bad.write_bytes(files[0].read_bytes()[:150])
+    out = tmp_path / "out"
+    dialog.set_input_mode("files")
+    dialog.add_files([*files, bad])
+    dialog.add_op("resize")
+    dialog.output_edit.setText(str(out))
+    dialog.sizes_edit.setText("64, 32")
+    dialog.format_checks["png"].setChecked(True)
+    dialog.format_checks["jpg"].setChecked(True)
+    dialog.quality_spin.setValue(80)
+
+    _run(dialog, qtbot)
+
+    rows = _table(dialog)
+    assert len(rows) == 6
+    assert [r[1] for r in rows].count("OK") == 5
+    failed = [r for r in rows if r[1] == "Failed"]
+    assert len(failed) == 1 and failed[0][0] == "corrupt.png" and "corrupt" in failed[0][2]
+    assert dialog.report.summary() == "5 ok, 1 failed, 0 skipped"
+    names = sorted(p.name for p in out.iterdir())
+    assert len(names) == 20  # 5 files x 2 sizes x 2 formats
+    assert read_image(out / "tex3_resize_32.jpg").rgb.shape == (32, 32, 3)
+    assert dialog.overall_bar.value() == 1000
+    assert "5 ok, 1 failed" in dialog.status_label.text()
+    assert dialog.run_button.isEnabled() and not dialog.cancel_button.isEnabled()
+
+
+def test_inpaint_batch_with_per_file_masks(dialog, qtbot, tmp_path, tiny_inpaint_model):
+    folder = tmp_path / "in"
+    files = _textures(folder, 5, size=64)
+    rng = np.random.default_rng(4)
+    raw = rng.integers(1, 65535, (64, 64, 3), dtype=np.uint16)
+    cv2.imwrite(str(files[0]), raw[:, :, ::-1])  # a 16-bit source
+    mask = np.zeros((64, 64), np.float32)
+    mask[16:40, 20:44] = 1.0
+    for f in files[:4]:
+        write_mask(folder / f"{f.stem}_mask.png", mask)
+    out = tmp_path / "out"
+    dialog.set_input_mode("folder")
+    dialog.folder_edit.setText(str(folder))
+    dialog.glob_edit.setText("*.png")
+    dialog.op_combo.setCurrentText("inpaint")
+    dialog.op_arg_edit.setText("{stem}_mask.png")
+    qtbot.mouseClick(dialog.add_op_button, Qt.MouseButton.LeftButton)
+    assert [dialog.ops_list.item(i).text() for i in range(dialog.ops_list.count())] == [
+        "inpaint:{stem}_mask.png"
+    ]
+    dialog.output_edit.setText(str(out))
+    dialog.format_checks["png"].setChecked(True)
+
+    _run(dialog, qtbot)
+
+    rows = {r[0]: r for r in _table(dialog)}
+    assert set(rows) == {f.name for f in files}, "mask files are not inputs"
+    assert rows["tex4.png"][1] == "Failed" and "mask not found" in rows["tex4.png"][2]
+    assert all(rows[f.name][1] == "OK" for f in files[:4])
+    result = cv2.imread(str(out / "tex0_inpaint_orig.png"), cv2.IMREAD_UNCHANGED)[:, :, ::-1]
+    assert result.dtype == np.uint16
+    keep = mask == 0
+    np.testing.assert_array_equal(result[keep], raw[keep])
+    assert not np.array_equal(result[~keep], raw[~keep])
+
+
+def test_settings_are_remembered_and_presets_round_trip(qtbot, settings_dir, tmp_path):
+    from texpaint.ui.batch_dialog import BatchExportDialog
+
+    dlg = BatchExportDialog()
+    qtbot.addWidget(dlg)
+    dlg.set_input_mode("folder")
+    dlg.folder_edit.setText(str(tmp_path / "tex"))
+    dlg.add_op("resize")
+    dlg.sizes_edit.setText("512, mip")
+    dlg.output_edit.setText(str(tmp_path / "out"))
+    dlg.format_checks["png"].setChecked(False)
+    dlg.format_checks["png16"].setChecked(True)
+    dlg.format_checks["webp"].setChecked(True)
+    dlg.quality_spin.setValue(77)
+    dlg.overwrite_combo.setCurrentText("unique")
+    assert dlg.save_preset(tmp_path / "p.toml"), dlg.error_label.text()
+    assert "webp:77" in (tmp_path / "p.toml").read_text()
+    dlg.close()
+
+    again = BatchExportDialog()
+    qtbot.addWidget(again)
+    assert again.input_mode() == "folder"
+    assert again.sizes_edit.text() == "512, mip"
+    assert again.format_checks["png16"].isChecked() and again.quality_spin.value() == 77
+    assert again.overwrite_combo.currentText() == "unique"
+
+    again.sizes_edit.setText("")
+    again.ops_list.clear()
+    assert again.load_preset(tmp_path / "p.toml")
+    assert again.sizes_edit.text() == "512, mip" and again.ops_list.item(0).text() == "resize"
+    (tmp_path / "bad.toml").write_text("ops = ['blur']\n")
+    assert not again.load_preset(tmp_path / "bad.toml")
+    assert "unknown op" in again.error_label.text() or "output_dir" in again.error_label.text()
+    again.close()
+
+
+def test_bad_settings_and_missing_models_do_not_start(dialog, tmp_path):
+    files = _textures(tmp_path / "in", 1)
+    dialog.set_input_mode("files")
+    dialog.add_files(files)
+    dialog.output_edit.setText(str(tmp_path / "out"))
+    dialog.format_checks["png"].setChecked(True)
+    dialog.sizes_edit.setText("big")
+    assert not dialog.start() and "'big'" in dialog.error_label.text()
+    dialog.sizes_edit.setText("")
+    dialog.add_op("seamless")
+    assert not dialog.start() and "no trained model" in dialog.error_label.text()
+    assert not dialog.is_running() and not (tmp_path / "out").exists()
+
+
+def test_cancel_stops_the_batch_without_partial_files(dialog, qtbot, tmp_path):
+    files = _textures(tmp_path / "in", 20, size=256)
+    out = tmp_path / "out"
+    dialog.set_input_mode("files")
+    dialog.add_files(files)
+    dialog.add_op("resize")
+    dialog.sizes_edit.setText("mip")
+    dialog.output_edit.setText(str(out))
+    dialog.format_checks["png"].setChecked(False)
+    for key in ("png16", "tif32f", "exr"):
+        dialog.format_checks[key].setChecked(True)
+    assert dialog.start(), dialog.error_label.text()
+    qtbot.waitUntil(lambda: dialog.overall_bar.value() > 0, timeout=30000)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.report is not None and not dialog.is_running(), timeout=30000)
+    statuses = [r.status for r in dialog.report.results]
+    assert set(statuses) <= {"ok", "cancelled"} and "cancelled" in statuses
+    assert "cancelled" in dialog.status_label.text()
+    assert [r[1] for r in _table(dialog)].count("Cancelled") == statuses.count("cancelled")
+    done = [r for r in dialog.report.results if r.status == "ok"]
+    written = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    assert written == sorted(p.name for r in done for p in r.outputs)  # nothing half-written
+    assert not [n for n in written if n.startswith(".")]
+
+
+def test_file_menu_opens_the_dialog_on_the_current_document(window, open_image, sample, qtbot):
+    from texpaint.ui.batch_dialog import BatchExportDialog
+
+    doc = open_image(sample)
+    doc.edit_mask("Rectangle", "fill_rect", 96, 160, 80, 176)
+    before = doc.image.rgb.copy()
+    window.batch_export_action.trigger()
+    dialogs = window.findChildren(BatchExportDialog)
+    assert len(dialogs) == 1
+    dlg = dialogs[0]
+    assert dlg.isVisible() and dlg.document_radio.isEnabled()
+    dlg.set_input_mode("document")
+    dlg.ops_list.clear()
+    dlg.add_op("inpaint")
+    dlg.sizes_edit.setText("")
+    out = sample.parent / "exported"
+    dlg.output_edit.setText(str(out))
+    for key, check in dlg.format_checks.items():
+        check.setChecked(key == "png")
+    _run(dlg, qtbot)
+    assert dlg.report.summary() == "1 ok, 0 failed, 0 skipped", _table(dlg)
+    result = read_image(out / "sample_inpaint_orig.png").rgb
+    inside = doc.mask.data > 0
+    np.testing.assert_allclose(result[~inside], before[~inside], atol=0.5 / 255)
+    assert np.abs(result[inside] - before[inside]).mean() > 0.01
+    np.testing.assert_array_equal(doc.image.rgb, before)  # the document itself is untouched
+    dlg.close()
