@@ -341,3 +341,30 @@ def test_close_with_only_mask_edits_does_not_ask(window, sample, open_image, mon
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a))
     assert not doc.modified
     assert window.close() and not asked
+
+
+# ---------------------------------------------------------------------- seamless
+def test_seamless_mode_wraps_brush_strokes_across_the_edge(window, sample, open_image):
+    doc = open_image(sample)
+    canvas = window.canvas
+    canvas.set_zoom(2.0)  # room around the image to drag past its right edge
+    window.tools[0].size = 20
+    view_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    seamless = next(a for a in view_menu.actions() if a.text().replace("&", "") == "Seamless Mode")
+    seamless.trigger()
+    assert seamless.isChecked() and doc.wrap
+    _drag(canvas.viewport(), [_view(canvas, x, 100) for x in range(230, 276, 5)])
+    mask = doc.mask.data
+    assert mask[100, 250] > 0.9 and mask[100, 5] > 0.9 and mask[100, 15] > 0.9  # 275 -> 19
+    assert mask[100, 60] == 0.0 and mask[100, 200] == 0.0
+    assert canvas._mask_item.buffer[100, 5] > 230  # the wrapped part is shown
+    assert [s.label for s in doc.history.steps] == ["Brush"]
+
+    seamless.trigger()  # off: the same stroke stops at the edge
+    assert not doc.wrap
+    _drag(canvas.viewport(), [_view(canvas, x, 200) for x in range(230, 276, 5)])
+    assert mask[200, 250] > 0.9 and not mask[190:211, :40].any()
+
+    window.undo()
+    window.undo()
+    assert doc.mask.is_empty() and not canvas._mask_item.buffer.any()

@@ -166,3 +166,80 @@ def test_big_mask_dab_touches_only_its_box():
     box = m.stamp_dab(100, 4000, 12)
     assert box == (3988, 4012, 88, 112)
     assert m.bbox() == (3988, 4012, 88, 112)
+
+
+# ---------------------------------------------------------------------- seamless (wrap) mode
+def _folded(h: int, w: int, paint) -> np.ndarray:
+    """Reference for wrap mode: paint on a 3 x 3 tiling (offset by one tile), fold by max."""
+    big = MaskLayer(3 * h, 3 * w)
+    paint(big, w, h)
+    return big.data.reshape(3, h, 3, w).max(axis=(0, 2))
+
+
+def test_wrap_dab_across_right_edge_continues_at_left():
+    m = MaskLayer(64, 96)
+    m.wrap = True
+    box = m.stamp_dab(94, 32, 8, hardness=1.0)
+    expected = _folded(64, 96, lambda big, ox, oy: big.stamp_dab(94 + ox, 32 + oy, 8, 1.0))
+    np.testing.assert_allclose(m.data, expected, atol=1e-5)
+    assert m.data[32, 2] == 1.0 and m.data[32, 93] == 1.0  # both sides of the seam
+    assert m.data[32, 48] == 0.0 and m.data[10, 2] == 0.0
+    assert box == (24, 40, 0, 96)
+    # the same dab without wrap stops at the edge
+    plain = MaskLayer(64, 96)
+    plain.stamp_dab(94, 32, 8, hardness=1.0)
+    assert plain.data[32, 2] == 0.0 and not plain.data[:, :80].any()
+
+
+def test_wrap_corner_dab_reaches_all_four_corners():
+    m = MaskLayer(48, 40)
+    m.wrap = True
+    m.stamp_dab(1.0, 1.0, 6, hardness=0.5)
+    expected = _folded(48, 40, lambda big, ox, oy: big.stamp_dab(1.0 + ox, 1.0 + oy, 6, 0.5))
+    np.testing.assert_allclose(m.data, expected, atol=1e-5)
+    for y, x in ((0, 0), (0, 39), (47, 0), (47, 39)):
+        assert m.data[y, x] > 0.9
+
+
+def test_wrap_stroke_with_pressure_matches_tiled_reference():
+    m = MaskLayer(50, 70)
+    m.wrap = True
+    m.begin_stroke()
+    m.stroke_segment((35, 40), (20, 58), 9, hardness=0.3, opacity=0.8, pressure1=0.5)
+    m.stroke_segment((20, 58), (-6, 75), 9, hardness=0.3, opacity=0.8, pressure0=0.5)
+    m.end_stroke()
+
+    def paint(big, ox, oy):
+        big.begin_stroke()
+        big.stroke_segment((35 + ox, 40 + oy), (20 + ox, 58 + oy), 9, 0.3, 0.8, 1.0, 0.5)
+        big.stroke_segment((20 + ox, 58 + oy), (-6 + ox, 75 + oy), 9, 0.3, 0.8, 0.5, 1.0)
+        big.end_stroke()
+
+    np.testing.assert_allclose(m.data, _folded(50, 70, paint), atol=1e-5)
+    assert m.data.max() == pytest.approx(0.8)  # overlapping wrapped dabs never build up
+    assert m.data[20, 66] > 0.5  # (-6, 75) wrapped to (64, 25): painted near there
+
+
+def test_wrap_eraser_and_far_away_points():
+    m = MaskLayer(32, 32)
+    m.wrap = True
+    m.fill()
+    m.stroke_segment((32 * 5 + 16, -32 * 3 + 16), (32 * 5 + 16, -32 * 3 + 16), 4, 1.0, erase=True)
+    assert m.data[16, 16] == 0.0 and m.data[0, 0] == 1.0  # five and three tiles away
+
+
+def test_document_wrap_stroke_is_one_undo_step():
+    from texpaint.document.document import TextureDocument
+    from texpaint.imaging.io import ImageData
+
+    doc = TextureDocument(ImageData(np.zeros((40, 40, 3), np.float32), None, "float32"))
+    doc.wrap = True
+    assert doc.mask.wrap
+    doc.begin_stroke("Brush")
+    doc.stroke_segment((30, 20), (45, 20), 4, 1.0, 1.0)
+    doc.end_stroke()
+    assert doc.mask.data[20, 2] == 1.0 and doc.mask.data[20, 35] == 1.0
+    assert [s.label for s in doc.history.steps] == ["Brush"]
+    doc.history.undo()
+    assert doc.mask.is_empty()
+    assert doc.make_job("denoise").wrap

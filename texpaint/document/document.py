@@ -43,7 +43,8 @@ class TextureDocument:
         mask: :class:`MaskLayer` float32 ``(H, W)`` in [0, 1], 1 = "to be changed".
         history: :class:`UndoHistory` with layers ``"image"`` and ``"mask"``.
         path: save target or None.
-        wrap: seamless mode; jobs then tile with circular padding.
+        wrap: seamless mode: jobs tile with circular padding and brush dabs wrap around the
+            image edges (:attr:`MaskLayer.wrap`).
         last_result_before: ``(region, rgb)`` of the newest AI result: its region box and the
             float32 pixels it replaced there (for before/after compare), or None.
     """
@@ -61,8 +62,7 @@ class TextureDocument:
             image = dataclasses.replace(image, rgb=rgb)
         self.image: ImageData = image
         self.path: Path | None = Path(path) if path is not None else None
-        self.wrap: bool = False
-        self.mask = MaskLayer(image.height, image.width)
+        self.mask = MaskLayer(image.height, image.width)  # wrap off
         self.history = history if history is not None else UndoHistory()
         self.history.register_layer(IMAGE_LAYER, self.image.rgb)
         self.history.register_layer(MASK_LAYER, self.mask.data)
@@ -79,6 +79,15 @@ class TextureDocument:
             ImageIOError: the file cannot be read (message is for the user).
         """
         return cls(read_image(path), path=path)
+
+    @property
+    def wrap(self) -> bool:
+        """Seamless mode (see the class attributes); kept on the mask layer."""
+        return self.mask.wrap
+
+    @wrap.setter
+    def wrap(self, on: bool) -> None:
+        self.mask.wrap = bool(on)
 
     @property
     def size(self) -> tuple[int, int]:

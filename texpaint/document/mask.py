@@ -71,6 +71,9 @@ class MaskLayer:
         data: the mask pixels. Edit through the methods so dirty boxes are reported.
         on_before_change: called with the box an operation is about to change, before any
             pixel is written (the document points this at its undo history).
+        wrap: seamless (tileable) mode: brush dabs that cross an image edge continue at the
+            opposite edge, as on a texture repeated in both directions. Shapes (rectangle,
+            lasso) and whole-mask operations are not affected.
 
     Raises:
         ValueError: a non-positive size, or ``data`` of the wrong shape/dtype.
@@ -87,6 +90,7 @@ class MaskLayer:
             )
         self.data: np.ndarray = data
         self.on_before_change: Callable[[Box], None] | None = None
+        self.wrap: bool = False
         self._stroke: _Stroke | None = None
 
     # ------------------------------------------------------------------ basics
@@ -189,6 +193,29 @@ class MaskLayer:
     def _dab_box(self, cx: float, cy: float, radius_px: float) -> Box | None:
         return self.clip_box(cy - radius_px, cy + radius_px, cx - radius_px, cx + radius_px)
 
+    def _dab_groups(
+        self, dabs: list[tuple[float, float, float]]
+    ) -> list[list[tuple[float, float, float]]]:
+        """Split ``(cx, cy, radius)`` dabs into groups that each touch one compact area.
+
+        Without :attr:`wrap` that is one group of the dabs as given. With it, every dab is also
+        placed at each whole-image shift ``(cx + m * W, cy + n * H)`` that reaches the image,
+        and dabs are grouped by their shift, so a stroke crossing the right edge yields one
+        group near the right edge and one near the left, never a box spanning the width.
+        """
+        if not self.wrap:
+            return [dabs]
+        h, w = self.shape
+        groups: dict[tuple[int, int], list[tuple[float, float, float]]] = {}
+        for cx, cy, r in dabs:
+            # shift k * size reaches the image when  -r < c + k * size < size + r
+            ks_y = range(math.floor((-r - cy) / h) + 1, math.ceil((h + r - cy) / h))
+            ks_x = range(math.floor((-r - cx) / w) + 1, math.ceil((w + r - cx) / w))
+            for ky in ks_y:
+                for kx in ks_x:
+                    groups.setdefault((ky, kx), []).append((cx + kx * w, cy + ky * h, r))
+        return list(groups.values())
+
     def stamp_dab(
         self,
         cx: float,
@@ -201,7 +228,8 @@ class MaskLayer:
         """Stamp one soft round dab centred at ``(cx, cy)`` (image pixel units).
 
         Inside an open stroke the dab max-combines with the stroke's earlier dabs; otherwise it
-        is a stroke of its own.
+        is a stroke of its own. In :attr:`wrap` mode the part past an edge lands at the
+        opposite edge.
 
         Args:
             cx, cy: centre in pixels (fractional allowed, may lie outside the image).
@@ -236,7 +264,9 @@ class MaskLayer:
         Pressure in [0, 1] scales the dab radius, interpolated along the segment (a dab is never
         smaller than 0.5 px). Within one stroke (see :meth:`begin_stroke`) dabs max-combine, so
         the stroke never exceeds ``opacity`` however densely it overlaps itself; without an
-        open stroke the segment is a stroke on its own.
+        open stroke the segment is a stroke on its own. In :attr:`wrap` mode dabs crossing an
+        edge also paint at the opposite edge (end points may lie anywhere, even several image
+        sizes away).
 
         Args:
             p0, p1: ``(x, y)`` end points in image pixels.
@@ -246,7 +276,9 @@ class MaskLayer:
             erase: lower the mask instead of raising it.
 
         Returns:
-            The dirty box, or None when the segment misses the image.
+            The dirty box, or None when the segment misses the image. In wrap mode it is the
+            union of the areas painted, which for a stroke crossing an edge spans the image
+            from edge to edge (pixels between were not changed).
 
         Raises:
             ValueError: radius <= 0 or a unit parameter outside [0, 1].
@@ -267,32 +299,42 @@ class MaskLayer:
             f = i / n
             r = max(radius * (pressure0 + (pressure1 - pressure0) * f), 0.5)
             dabs.append((x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, r))
-        box: Box | None = None
-        for cx, cy, r in dabs:
-            box = union_box(box, self._dab_box(cx, cy, r))
-        if box is None or opacity == 0.0:
+        if opacity == 0.0:
             return None
-        by0, by1, bx0, bx1 = box
-        cov = np.zeros((by1 - by0, bx1 - bx0), np.float32)
-        for cx, cy, r in dabs:
-            db = self._dab_box(cx, cy, r)
-            if db is None:
+        pieces: list[tuple[Box, np.ndarray]] = []
+        for group in self._dab_groups(dabs):
+            box: Box | None = None
+            for cx, cy, r in group:
+                box = union_box(box, self._dab_box(cx, cy, r))
+            if box is None:
                 continue
-            sub = (slice(db[0] - by0, db[1] - by0), slice(db[2] - bx0, db[3] - bx0))
-            np.maximum(cov[sub], self.dab_values(db, cx, cy, r, hardness), out=cov[sub])
-        if opacity != 1.0:
-            cov *= np.float32(opacity)
+            by0, by1, bx0, bx1 = box
+            cov = np.zeros((by1 - by0, bx1 - bx0), np.float32)
+            for cx, cy, r in group:
+                db = self._dab_box(cx, cy, r)
+                if db is None:
+                    continue
+                sub = (slice(db[0] - by0, db[1] - by0), slice(db[2] - bx0, db[3] - bx0))
+                np.maximum(cov[sub], self.dab_values(db, cx, cy, r, hardness), out=cov[sub])
+            if opacity != 1.0:
+                cov *= np.float32(opacity)
+            pieces.append((box, cov))
+        if not pieces:
+            return None
         own_stroke = self._stroke is None
         if own_stroke:
             self.begin_stroke(erase)
         elif self._stroke.erase != erase:  # type: ignore[union-attr]
             raise ValueError("cannot switch between paint and erase inside one stroke")
+        dirty: Box | None = None
         try:
-            self._apply_coverage(box, cov)
+            for box, cov in pieces:
+                self._apply_coverage(box, cov)
+                dirty = union_box(dirty, box)
         finally:
             if own_stroke:
                 self.end_stroke()
-        return box
+        return dirty
 
     # ------------------------------------------------------------------ shapes
     def _combine(self, box: Box, values: np.ndarray, opacity: float, erase: bool) -> None:
