@@ -14,12 +14,11 @@ from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.engine.pipeline import Runtime, _axis_indices, _tiled_forward, mask_bbox, run_job
 from texpaint.engine.tiling import pad_to_multiple, ramp_weight, tile_boxes, tile_starts
 from texpaint.imaging.io import read_image
-from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
 from texpaint.models.catalog import ModelLoadError, get_model, list_models, load_network
-from texpaint.training.export import export_model
 
 pytestmark = pytest.mark.unit
 
+TINY = "test-ffc-tiny"
 SAMPLE = resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg"
 
 
@@ -35,19 +34,9 @@ def brick() -> np.ndarray:
 
 
 @pytest.fixture
-def tiny_model_dir(tmp_path, monkeypatch) -> Path:
-    """A small random-weight FFC model exported to a model folder (for pipeline mechanics)."""
-    net = FFCInpaintGenerator(FFCInpaintConfig(base_channels=8, body_channels=16, n_blocks=1))
-    card = {
-        "id": "tiny",
-        "name": "tiny",
-        "operation": "inpaint",
-        "architecture": "ffc_inpaint",
-        "architecture_config": net.config.to_dict(),
-    }
-    export_model(net.eval(), tmp_path / "tiny.safetensors", card)
-    monkeypatch.setenv("TEXPAINT_MODEL_DIRS", str(tmp_path))
-    return tmp_path
+def tiny_model_dir(tiny_inpaint_model, tmp_path) -> Path:
+    """Folder of the conftest's small random-weight model (for pipeline mechanics)."""
+    return tmp_path / "models"
 
 
 # --- jobs ---------------------------------------------------------------------------------
@@ -114,21 +103,21 @@ def test_inpaint_changes_only_masked_pixels(tiny_model_dir, runtime, brick):
     mask = np.zeros(brick.shape[:2], np.float32)
     mask[100:140, 60:200] = 1.0
     mask[150:160, 10:20] = 0.5  # soft edge
-    res = run_job(Job(op="inpaint", image=brick, mask=mask, model_id="tiny"), runtime=runtime)
+    res = run_job(Job(op="inpaint", image=brick, mask=mask, model_id=TINY), runtime=runtime)
     assert res.image.dtype == np.float32 and res.image.shape == brick.shape
     outside = mask == 0
     assert np.array_equal(res.image[outside], brick[outside]), "outside must be bit-identical"
     assert np.abs(res.image[mask == 1] - brick[mask == 1]).mean() > 1e-3
     assert res.region == (100, 160, 10, 200) == mask_bbox(mask > 0)
-    assert res.model_id == "tiny" and res.seconds > 0 and "CPU" in res.device
+    assert res.model_id == TINY and res.seconds > 0 and "CPU" in res.device
 
 
 def test_inpaint_soft_mask_blends_linearly(tiny_model_dir, runtime, brick):
     hard = np.zeros(brick.shape[:2], np.float32)
     hard[64:192, 64:192] = 1.0
     soft = hard * 0.25
-    full = run_job(Job(op="inpaint", image=brick, mask=hard, model_id="tiny"), runtime=runtime)
-    part = run_job(Job(op="inpaint", image=brick, mask=soft, model_id="tiny"), runtime=runtime)
+    full = run_job(Job(op="inpaint", image=brick, mask=hard, model_id=TINY), runtime=runtime)
+    part = run_job(Job(op="inpaint", image=brick, mask=soft, model_id=TINY), runtime=runtime)
     inside = hard > 0
     expected = brick[inside] * 0.75 + full.image[inside] * 0.25
     np.testing.assert_allclose(part.image[inside], expected, atol=1e-5)
@@ -153,7 +142,7 @@ def test_abort_cancels_between_passes(tiny_model_dir, runtime, brick):
 
     with pytest.raises(JobCancelled):
         run_job(
-            Job(op="inpaint", image=brick, mask=mask, model_id="tiny"), abort=abort, runtime=runtime
+            Job(op="inpaint", image=brick, mask=mask, model_id=TINY), abort=abort, runtime=runtime
         )
     assert len(calls) == 2, "abort is polled again after the first pass and stops the job"
 
@@ -172,7 +161,7 @@ def test_float_images_above_one_are_kept(tiny_model_dir, runtime, brick):
     hdr = brick * 4.0
     mask = np.zeros(brick.shape[:2], np.float32)
     mask[100:140, 100:140] = 1
-    res = run_job(Job(op="inpaint", image=hdr, mask=mask, model_id="tiny"), runtime=runtime)
+    res = run_job(Job(op="inpaint", image=hdr, mask=mask, model_id=TINY), runtime=runtime)
     assert np.array_equal(res.image[mask == 0], hdr[mask == 0])
     assert res.image[mask == 1].max() > 1.0, "HDR range is not clipped to [0, 1]"
 
@@ -189,12 +178,12 @@ def test_unsupported_operation_is_a_clear_error(tiny_model_dir, runtime, brick):
 
 
 def test_catalog_rejects_tampered_weights(tiny_model_dir):
-    info = get_model("tiny", "inpaint")
+    info = get_model(TINY, "inpaint")
     data = bytearray(info.path.read_bytes())
     data[-1] ^= 0xFF
     info.path.write_bytes(bytes(data))
     with pytest.raises(ModelLoadError, match="sha256"):
-        load_network(get_model("tiny", "inpaint"))
+        load_network(get_model(TINY, "inpaint"))
 
 
 def test_catalog_errors_are_clear(tiny_model_dir):
@@ -202,7 +191,7 @@ def test_catalog_errors_are_clear(tiny_model_dir):
         get_model("nope", "inpaint")
     with pytest.raises(ModelLoadError, match="no denoise model"):
         get_model(None, "denoise")
-    card = json.loads((tiny_model_dir / "tiny.json").read_text())
+    card = json.loads((tiny_model_dir / f"{TINY}.json").read_text())
     card.update(id="weird", architecture="not-a-net")
     (tiny_model_dir / "weird.json").write_text(json.dumps(card))
     with pytest.raises(ModelLoadError, match="unknown architecture"):
@@ -268,4 +257,4 @@ def test_models_list_warns_about_broken_cards(tiny_model_dir, capsys):
     (tiny_model_dir / "broken.json").write_text("{not json")
     assert main(["models", "list"]) == 0
     out, err = capsys.readouterr()
-    assert "tiny" in out and "broken.json" in err
+    assert TINY in out and "broken.json" in err

@@ -7,25 +7,8 @@ import pytest
 
 from texpaint.engine.jobs import Job
 from texpaint.engine.worker import InferenceEngine
-from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
-from texpaint.training.export import export_model
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def tiny_model(tmp_path, monkeypatch):
-    net = FFCInpaintGenerator(FFCInpaintConfig(base_channels=8, body_channels=16, n_blocks=1))
-    card = {
-        "id": "tiny",
-        "name": "tiny",
-        "operation": "inpaint",
-        "architecture": "ffc_inpaint",
-        "architecture_config": net.config.to_dict(),
-    }
-    export_model(net.eval(), tmp_path / "tiny.safetensors", card)
-    monkeypatch.setenv("TEXPAINT_MODEL_DIRS", str(tmp_path))
-    return "tiny"
 
 
 @pytest.fixture
@@ -35,7 +18,7 @@ def engine(qtbot):
     assert eng.shutdown(10000)
 
 
-def _job(size=128, hole=True, model="tiny"):
+def _job(size=128, hole=True, model="test-ffc-tiny"):
     rng = np.random.default_rng(0)
     img = rng.random((size, size, 3), dtype=np.float32)
     mask = np.zeros((size, size), np.float32)
@@ -44,7 +27,7 @@ def _job(size=128, hole=True, model="tiny"):
     return Job(op="inpaint", image=img, mask=mask, model_id=model)
 
 
-def test_job_runs_in_worker_thread_and_reports(qtbot, engine, tiny_model):
+def test_job_runs_in_worker_thread_and_reports(qtbot, engine, tiny_inpaint_model):
     with qtbot.waitSignal(engine.deviceReady, timeout=30000) as dev:
         engine.warm_up()
     assert "CPU" in dev.args[0]
@@ -61,14 +44,14 @@ def test_job_runs_in_worker_thread_and_reports(qtbot, engine, tiny_model):
     assert not engine.is_busy()
 
 
-def test_failure_is_reported_not_raised(qtbot, engine, tiny_model):
+def test_failure_is_reported_not_raised(qtbot, engine, tiny_inpaint_model):
     job = _job(hole=False)
     with qtbot.waitSignal(engine.jobFailed, timeout=60000) as blocker:
         engine.submit(job)
     assert blocker.args[0] == job.job_id and "mask is empty" in blocker.args[1]
 
 
-def test_cancel_all_skips_queued_jobs_and_stops_running_one(qtbot, engine, tiny_model):
+def test_cancel_all_skips_queued_jobs_and_stops_running_one(qtbot, engine, tiny_inpaint_model):
     jobs = [_job(256), _job(), _job()]
     cancelled, finished = [], []
     engine.jobCancelled.connect(cancelled.append)
@@ -83,7 +66,7 @@ def test_cancel_all_skips_queued_jobs_and_stops_running_one(qtbot, engine, tiny_
     assert not engine.is_busy()
 
 
-def test_cancel_one_job_leaves_the_next(qtbot, engine, tiny_model):
+def test_cancel_one_job_leaves_the_next(qtbot, engine, tiny_inpaint_model):
     a, b = _job(), _job()
     engine.submit(a)
     engine.submit(b)
