@@ -353,6 +353,43 @@ class UndoHistory:
         self.memory_cap_bytes = int(memory_cap_bytes)
         self._trim()
 
+    def restore_steps(self, steps: list[Step], index: int) -> None:
+        """Replace the whole history with ``steps`` (e.g. read back from a project file).
+
+        The live layers must already hold the state after ``steps[:index]``; nothing is
+        applied here. Each tile must lie inside its registered layer and its ``before``/
+        ``after`` arrays must match the layer's dtype and the box's shape.
+
+        Raises:
+            RuntimeError: a block is open.
+            ValueError: ``index`` outside ``0..len(steps)``, an unknown layer, or a tile whose
+                box or arrays do not fit its layer (the history is left unchanged).
+        """
+        if self._block_depth:
+            raise RuntimeError("cannot replace the history while a block is open")
+        if not 0 <= index <= len(steps):
+            raise ValueError(f"history index {index} outside 0..{len(steps)}")
+        for step in steps:
+            for tile in step.tiles:
+                if tile.layer not in self._layers:
+                    raise ValueError(f"unknown history layer {tile.layer!r}")
+                box = self._check_box(tile.layer, tile.box)
+                layer = self._layers[tile.layer]
+                expected = layer[box[0] : box[1], box[2] : box[3]].shape
+                for name, arr in (("before", tile.before), ("after", tile.after)):
+                    if arr.shape != expected or arr.dtype != layer.dtype:
+                        raise ValueError(
+                            f"tile {name} is {arr.dtype} {arr.shape}, layer {tile.layer!r} "
+                            f"needs {layer.dtype} {expected}"
+                        )
+        for step in self.steps[: self._index]:
+            for name in step.layers:
+                self._base_serial[name] = step.serial
+        self.steps = list(steps)
+        self._index = int(index)
+        self._trim()
+        self._notify("trim", {})
+
     def clear(self) -> None:
         """Forget every step (the current pixels stay)."""
         for step in self.steps[: self._index]:
