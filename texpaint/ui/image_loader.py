@@ -12,27 +12,35 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from texpaint.document.document import TextureDocument
+from texpaint.document.project import PROJECT_SUFFIX, ProjectError
 from texpaint.imaging.io import ImageIOError
 
 
 class _LoadThread(QThread):
-    """Runs :meth:`TextureDocument.open` for one path; ``done`` carries itself when it ends.
+    """Runs :meth:`TextureDocument.open` (or :meth:`~TextureDocument.open_project` for a
+    ``.texpaint`` file) for one path; ``done`` carries itself when it ends.
 
     After ``done`` exactly one of ``document`` / ``error`` is set.
     """
 
     done = Signal(object)
 
-    def __init__(self, path: Path, parent: QObject | None = None) -> None:
+    def __init__(
+        self, path: Path, parent: QObject | None = None, memory_cap_bytes: int | None = None
+    ) -> None:
         super().__init__(parent)
         self.path = path
+        self.memory_cap_bytes = memory_cap_bytes
         self.document: TextureDocument | None = None
         self.error: str | None = None
 
     def run(self) -> None:  # noqa: D102 (runs in the load thread)
         try:
-            self.document = TextureDocument.open(self.path)
-        except ImageIOError as exc:
+            if self.path.suffix.lower() == PROJECT_SUFFIX:
+                self.document = TextureDocument.open_project(self.path, self.memory_cap_bytes)
+            else:
+                self.document = TextureDocument.open(self.path)
+        except (ImageIOError, ProjectError) as exc:
             self.error = str(exc)
         except MemoryError:
             self.error = f"Not enough memory to open {self.path.name}."
@@ -62,6 +70,7 @@ class ImageLoader(QObject):
         super().__init__(parent)
         self._threads: list[_LoadThread] = []
         self._latest: _LoadThread | None = None
+        self.memory_cap_bytes: int | None = None  # undo cap for opened projects (None: default)
 
     @property
     def busy(self) -> bool:
@@ -73,7 +82,7 @@ class ImageLoader(QObject):
 
         A later :meth:`load` supersedes this one: its result is then dropped.
         """
-        thread = _LoadThread(Path(path), self)
+        thread = _LoadThread(Path(path), self, self.memory_cap_bytes)
         thread.done.connect(self._on_done)  # queued: self lives on the GUI thread
         was_busy = self.busy
         self._threads.append(thread)

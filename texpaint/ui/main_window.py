@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from texpaint.document.document import IMAGE_LAYER, MASK_LAYER, TextureDocument
 from texpaint.document.mask import Box
+from texpaint.document.project import PROJECT_SUFFIX, ProjectError
 from texpaint.engine.worker import InferenceEngine
 from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS, ImageIOError, file_dialog_filter
 from texpaint.ui.canvas import ImageCanvas
@@ -36,6 +37,10 @@ from texpaint.ui.mask_panel import MaskPanel
 from texpaint.ui.operations_panel import OperationsPanel
 from texpaint.ui.recent_files import RecentFiles
 from texpaint.ui.tools import MaskTool, default_tools
+
+
+def _image_patterns() -> str:
+    return " ".join(f"*{ext}" for ext in SUPPORTED_READ_EXTENSIONS)
 
 
 class MainWindow(QMainWindow):
@@ -119,12 +124,17 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         m = bar.addMenu("&File")
         self._action(m, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
+        self._action(m, "Open &Project…", self.open_project_dialog)
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.save_action = self._action(m, "&Save", self.save, QKeySequence.StandardKey.Save)
         self.save_as_action = self._action(
             m, "Save &As…", self.save_as, QKeySequence.StandardKey.SaveAs
         )
+        self.save_project_action = self._action(
+            m, "Save Pro&ject", self.save_project, QKeySequence("Ctrl+Alt+S")
+        )
+        self.save_project_as_action = self._action(m, "Save Project As…", self.save_project_as)
         m.addSeparator()
         self.export_mask_action = self._action(m, "&Export Mask…", self.export_mask)
         self.load_mask_action = self._action(m, "&Load Mask…", self.load_mask)
@@ -218,6 +228,8 @@ class MainWindow(QMainWindow):
         for a in (
             self.save_action,
             self.save_as_action,
+            self.save_project_action,
+            self.save_project_as_action,
             self.export_mask_action,
             self.load_mask_action,
             self.split_action,
@@ -276,9 +288,25 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         """Ask for an image file and open it."""
         start = str(self.document.path.parent) if self.document and self.document.path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", start, file_dialog_filter())
+        filters = f"Images and projects (*{PROJECT_SUFFIX} {_image_patterns()});;" + (
+            f"texpaint project (*{PROJECT_SUFFIX});;{file_dialog_filter()}"
+        )
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", start, filters)
         if path:
             self.open_path(Path(path))
+
+    @Slot()
+    def open_project_dialog(self) -> None:
+        """Ask for a ``.texpaint`` project file and open it."""
+        start = str(self.document.project_path.parent) if self._has_project() else ""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open project", start, f"texpaint project (*{PROJECT_SUFFIX})"
+        )
+        if path:
+            self.open_path(Path(path))
+
+    def _has_project(self) -> bool:
+        return self.document is not None and self.document.project_path is not None
 
     def open_path(self, path: Path) -> bool:
         """Start opening ``path`` after the unsaved-changes prompt; returns at once.
@@ -323,7 +351,8 @@ class MainWindow(QMainWindow):
     def _load_failed(self, path: Path, message: str) -> None:
         self._discard_agreed = None
         self.statusBar().showMessage(f"Could not open {path.name}", 5000)
-        self._error("Cannot open image", message)
+        what = "project" if path.suffix.lower() == PROJECT_SUFFIX else "image"
+        self._error(f"Cannot open {what}", message)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -373,6 +402,51 @@ class MainWindow(QMainWindow):
         self.recent.add(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
         self._history_changed()
+        return True
+
+    @Slot()
+    def save_project(self) -> bool:
+        """Save image, mask, settings and undo history to the document's ``.texpaint`` file
+        (asks for a name the first time). True on success; a failure shows a dialog and
+        leaves any existing project file as it was."""
+        if self.document is None:
+            return False
+        if self.document.project_path is None:
+            return self.save_project_as()
+        return self._save_project_to(self.document.project_path)
+
+    @Slot()
+    def save_project_as(self) -> bool:
+        """Ask for a ``.texpaint`` file name and save the project there. True on success."""
+        doc = self.document
+        if doc is None:
+            return False
+        if doc.project_path is not None:
+            start = str(doc.project_path)
+        elif doc.path is not None:
+            start = str(doc.path.with_suffix(PROJECT_SUFFIX))
+        else:
+            start = f"untitled{PROJECT_SUFFIX}"
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save project as", start, f"texpaint project (*{PROJECT_SUFFIX})"
+        )
+        if not path:
+            return False
+        target = Path(path)
+        if target.suffix.lower() != PROJECT_SUFFIX:
+            target = target.with_name(target.name + PROJECT_SUFFIX)
+        return self._save_project_to(target)
+
+    def _save_project_to(self, path: Path) -> bool:
+        assert self.document is not None
+        self.canvas.cancel_gesture()
+        try:
+            self.document.save_project(path)
+        except ProjectError as exc:
+            self._error("Cannot save project", str(exc))
+            return False
+        self.recent.add(path)
+        self.statusBar().showMessage(f"Saved project {path}", 5000)
         return True
 
     @Slot()
@@ -431,7 +505,7 @@ class MainWindow(QMainWindow):
         for url in event.mimeData().urls():
             if url.isLocalFile():
                 p = Path(url.toLocalFile())
-                if p.suffix.lower() in SUPPORTED_READ_EXTENSIONS:
+                if p.suffix.lower() in (*SUPPORTED_READ_EXTENSIONS, PROJECT_SUFFIX):
                     return p
         return None
 
