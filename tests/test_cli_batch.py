@@ -81,7 +81,7 @@ def test_batch_with_a_corrupt_file_exits_1_and_does_the_rest(tmp_path, capsys):
         (["--size", "huge"], "'huge'"),
         (["--naming", "{stem}_{nope}.{ext}"], "nope"),
         (["--op", "denoise"], "Denoise cannot run"),
-        (["--op", "seamless"], "Make Seamless has no trained model"),
+        (["--op", "seamless"], "Make Seamless cannot run"),
     ],
 )
 def test_batch_usage_errors_exit_2(tmp_path, capsys, extra, message):

@@ -311,9 +311,9 @@ def test_models_without_training_are_reported_per_file(tmp_path):
     (r,) = run_batch(plan, device="cpu").results
     assert r.status == "failed" and "Denoise" in r.error
     plan = BatchPlan(output_dir=tmp_path / "out", files=[src], ops=["seamless"])
-    assert op_problems(plan) == ["Make Seamless has no trained model in this version yet"]
+    assert op_problems(plan) == ["Make Seamless cannot run: no inpaint model is installed"]
     (r,) = run_batch(plan, device="cpu").results
-    assert r.status == "failed" and "no trained model" in r.error
+    assert r.status == "failed" and "no inpaint model" in r.error
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
 
 

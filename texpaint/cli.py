@@ -5,6 +5,8 @@ Usage::
     texpaint [FILE]                       open the GUI (optionally with FILE)
     texpaint open [FILE]                  same
     texpaint inpaint IN --mask MASK -o OUT [--model ID] [--device auto|cpu|cuda|mps]
+    texpaint seamless IN -o OUT [--width PX] [--even-lighting] [--model ID]
+                     [--device auto|cpu|cuda|mps]
     texpaint batch INPUTS... -o OUTDIR [--preset FILE] [--op OP ...] [--format FMT ...]
                    [--size PX|mip ...] [--naming TEMPLATE] [--overwrite skip|overwrite|unique]
                    [--recursive] [--glob PATTERN] [--jobs N] [--device auto|cpu|cuda|mps]
@@ -36,7 +38,7 @@ __all__ = ["build_parser", "main"]
 
 PROG = "texpaint"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-_COMMANDS = ("open", "inpaint", "batch", "models", "train")
+_COMMANDS = ("open", "inpaint", "seamless", "batch", "models", "train")
 
 
 class CommandError(Exception):
@@ -78,6 +80,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_inp.add_argument("--model", metavar="ID", help="model id (see 'texpaint models list')")
     p_inp.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+
+    p_seam = sub.add_parser(
+        "seamless",
+        help="make a texture tile seamlessly",
+        description="Inpaint a band over the wrap-around seams of IN (where its right edge meets "
+        "its left and its bottom meets its top) so that it tiles, and write OUT. Pixels outside "
+        "the band are copied unchanged (unless --even-lighting); OUT keeps IN's sample format "
+        "(8/16-bit, float) and alpha where OUT's format can store them.",
+    )
+    p_seam.add_argument("input", type=Path, metavar="IN", help="image to edit")
+    p_seam.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
+    )
+    p_seam.add_argument(
+        "--width",
+        type=_positive_int,
+        metavar="PX",
+        help="band width in pixels over each seam (default: 1/8 of the shorter side, at least 16)",
+    )
+    p_seam.add_argument(
+        "--even-lighting",
+        action="store_true",
+        help="first divide out low-frequency lighting (gradients, vignetting)",
+    )
+    p_seam.add_argument("--model", metavar="ID", help="inpainting model id")
+    p_seam.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
     _add_batch_parser(sub)
 
@@ -159,6 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_open(args)
         if args.command == "inpaint":
             return _cmd_inpaint(args)
+        if args.command == "seamless":
+            return _cmd_seamless(args)
         if args.command == "batch":
             return _cmd_batch(args)
         if args.command == "models":
@@ -202,42 +232,33 @@ def _cmd_open(args: argparse.Namespace) -> int:
     return int(run_gui(args.file))
 
 
-def _cmd_inpaint(args: argparse.Namespace) -> int:
-    import numpy as np
+def _check_output_extension(path: Path) -> None:
+    """CommandError when ``path``'s extension is not a writable image format."""
+    from texpaint.imaging.io import SUPPORTED_WRITE_EXTENSIONS
 
-    from texpaint.imaging.io import (
-        SUPPORTED_WRITE_EXTENSIONS,
-        ImageData,
-        ImageIOError,
-        read_image,
-        read_mask,
-        write_image,
-    )
-
-    if args.output.suffix.lower() not in SUPPORTED_WRITE_EXTENSIONS:
+    if path.suffix.lower() not in SUPPORTED_WRITE_EXTENSIONS:
         raise CommandError(
-            f"{args.output}: cannot write {args.output.suffix or 'files without extension'} "
+            f"{path}: cannot write {path.suffix or 'files without extension'} "
             f"(supported: {', '.join(SUPPORTED_WRITE_EXTENSIONS)})"
         )
-    try:
-        data = read_image(args.input)
-        mask = read_mask(args.mask, shape=(data.height, data.width))
-    except ImageIOError as e:
-        raise CommandError(str(e)) from e
-    if not np.any(mask > 0):
-        raise CommandError(f"{args.mask}: the mask is empty (all black); nothing to inpaint")
 
+
+def _run_engine_job(job, device: str, desc: str):
+    """Run ``job`` through ``engine.pipeline.run_job`` on ``device`` with a progress bar.
+
+    Returns the :class:`JobResult`; CommandError when the engine or device is unusable or
+    the job fails (message prefixed ``"{desc} failed: "``).
+    """
     try:
-        from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
+        from texpaint.engine.jobs import JobCancelled, JobError
         from texpaint.engine.pipeline import Runtime, run_job
     except ImportError as e:
         raise CommandError(f"the inference engine is not available ({e})") from e
     try:
-        runtime = Runtime(device=args.device)
+        runtime = Runtime(device=device)
     except (JobError, ValueError, RuntimeError) as e:
-        raise CommandError(f"device {args.device!r} is not usable ({e})") from e
-    job = Job(op=Operation.INPAINT, image=data.rgb, mask=mask, model_id=args.model)
-    with _progress_bar(total=100, desc="inpaint", unit="%", leave=False) as bar:
+        raise CommandError(f"device {device!r} is not usable ({e})") from e
+    with _progress_bar(total=100, desc=desc, unit="%", leave=False) as bar:
 
         def progress(fraction: float, message: str) -> None:
             bar.update(max(0, round(fraction * 100) - bar.n))
@@ -245,23 +266,83 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
                 bar.set_postfix_str(message, refresh=False)
 
         try:
-            result = run_job(job, abort=lambda: False, progress=progress, runtime=runtime)
+            return run_job(job, abort=lambda: False, progress=progress, runtime=runtime)
         except (JobError, JobCancelled) as e:
-            raise CommandError(f"inpainting failed: {e}") from e
+            raise CommandError(f"{desc} failed: {e}") from e
+
+
+def _write_like(path: Path, source, rgb) -> None:
+    """Write float32 ``rgb`` to ``path`` with ``source``'s alpha, sample format and colour
+    space (where the format can store them); CommandError on failure."""
+    from texpaint.imaging.io import ImageData, ImageIOError, write_image
 
     out = ImageData(
-        rgb=result.image,
-        alpha=data.alpha,
-        sample_format=data.sample_format,
-        colorspace=data.colorspace,
+        rgb=rgb,
+        alpha=source.alpha,
+        sample_format=source.sample_format,
+        colorspace=source.colorspace,
     )
     try:
-        write_image(args.output, out)
+        write_image(path, out)
     except ImageIOError as e:
         raise CommandError(str(e)) from e
+
+
+def _cmd_inpaint(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from texpaint.imaging.io import ImageIOError, read_image, read_mask
+
+    _check_output_extension(args.output)
+    try:
+        data = read_image(args.input)
+        mask = read_mask(args.mask, shape=(data.height, data.width))
+    except ImageIOError as e:
+        raise CommandError(str(e)) from e
+    if not np.any(mask > 0):
+        raise CommandError(f"{args.mask}: the mask is empty (all black); nothing to inpaint")
+    try:
+        from texpaint.engine.jobs import Job, Operation
+    except ImportError as e:
+        raise CommandError(f"the inference engine is not available ({e})") from e
+    job = Job(op=Operation.INPAINT, image=data.rgb, mask=mask, model_id=args.model)
+    result = _run_engine_job(job, args.device, "inpainting")
+    _write_like(args.output, data, result.image)
     print(
         f"wrote {args.output} ({data.width} x {data.height}, model {result.model_id}, "
         f"{result.device}, {result.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _cmd_seamless(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from texpaint.imaging.io import ImageIOError, read_image
+
+    _check_output_extension(args.output)
+    try:
+        data = read_image(args.input)
+    except ImageIOError as e:
+        raise CommandError(str(e)) from e
+    try:
+        from texpaint.engine.jobs import Job, Operation
+        from texpaint.engine.seamless import default_band_px
+    except ImportError as e:
+        raise CommandError(f"the inference engine is not available ({e})") from e
+    band_px = args.width or default_band_px(data.height, data.width)
+    job = Job(
+        op=Operation.SEAMLESS,
+        image=data.rgb,
+        mask=np.zeros((data.height, data.width), np.float32),
+        params={"band_px": band_px, "even_lighting": bool(args.even_lighting)},
+        model_id=args.model,
+    )
+    result = _run_engine_job(job, args.device, "make seamless")
+    _write_like(args.output, data, result.image)
+    print(
+        f"wrote {args.output} ({data.width} x {data.height}, band {band_px} px, "
+        f"model {result.model_id}, {result.device}, {result.seconds:.1f} s)"
     )
     return 0
 

@@ -22,6 +22,7 @@ _OP_LABELS = {
     Operation.INPAINT: "Inpaint",
     Operation.STYLIZE: "Stylize",
     Operation.DENOISE: "Denoise",
+    Operation.SEAMLESS: "Make Seamless",
 }
 
 

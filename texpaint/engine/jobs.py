@@ -24,6 +24,9 @@ class Operation(StrEnum):
     INPAINT = "inpaint"
     STYLIZE = "stylize"
     DENOISE = "denoise"
+    SEAMLESS = "seamless"
+    """Make Seamless: inpaint a cross-shaped band over the wrap seams (no mask needed; params
+    ``band_px`` and ``even_lighting``, see :mod:`texpaint.engine.seamless`)."""
 
 
 class JobCancelled(Exception):
@@ -52,7 +55,7 @@ class Job:
             1), a read-only private copy.
         mask: float32 ``(H, W)`` in [0, 1], 1 = change this pixel; read-only private copy.
             An all-zero mask means "whole image" for Stylize/Denoise; Inpaint requires a
-            non-empty mask.
+            non-empty mask; Make Seamless ignores it (it builds its own band mask).
         params: operation parameters (e.g. ``strength`` in [0, 1]); read-only mapping.
         model_id: catalog id of the model to use, or None for the operation's default.
         style_id: style library id for Stylize, else None.

@@ -16,6 +16,10 @@ Inpainting (``Operation.INPAINT``), for a hole of any shape in an image of any s
 
 ``abort()`` is polled before every network pass/tile; cancelling raises :class:`JobCancelled`
 and nothing is returned, so the document stays untouched.
+
+Make Seamless (``Operation.SEAMLESS``) is an inpainting job too: :mod:`texpaint.engine.seamless`
+rolls the image by half, inpaints a band over the wrap seams with the inpainting model and
+rolls back (dispatched from :func:`run_job`, so GUI, CLI and batch share it).
 """
 
 from __future__ import annotations
@@ -67,10 +71,12 @@ def run_job(
     Raises:
         JobCancelled: ``abort()`` returned True.
         JobError: empty mask for Inpaint, missing/corrupt model, operation without a model,
-            or out of memory on every fallback.
+            a bad Make Seamless band width, or out of memory on every fallback.
     """
     t0 = time.perf_counter()
     runtime = runtime or Runtime("auto")
+    if job.op is Operation.SEAMLESS:
+        return _run_seamless(job, abort, progress, runtime, t0)
     if job.op is not Operation.INPAINT:
         raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")
     try:
@@ -86,6 +92,40 @@ def run_job(
         op=job.op,
         image=image,
         region=region,
+        seconds=time.perf_counter() - t0,
+        device=runtime.description,
+        model_id=info.id,
+    )
+
+
+def _run_seamless(
+    job: Job, abort: AbortFn, progress: ProgressFn, runtime: Runtime, t0: float
+) -> JobResult:
+    """Make Seamless (``engine.seamless``): params ``band_px`` (int, px; default from the image
+    size) and ``even_lighting`` (bool); the job's mask is not used. Region: the whole image."""
+    from texpaint.engine.seamless import default_band_px, make_seamless
+
+    try:
+        info = get_model(job.model_id, Operation.INPAINT.value)
+    except ModelLoadError as exc:
+        raise JobError(str(exc)) from exc
+    h, w = job.image.shape[:2]
+    band_px = int(job.params.get("band_px") or default_band_px(h, w))
+    image = make_seamless(
+        job.image,
+        band_px,
+        even_lighting=bool(job.params.get("even_lighting", False)),
+        abort=abort,
+        progress=progress,
+        runtime=runtime,
+        model_id=info.id,
+        seed=job.seed,
+    )
+    return JobResult(
+        job_id=job.job_id,
+        op=job.op,
+        image=image,
+        region=(0, h, 0, w),
         seconds=time.perf_counter() - t0,
         device=runtime.description,
         model_id=info.id,

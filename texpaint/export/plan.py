@@ -13,7 +13,7 @@ A :class:`BatchPlan` says
   ``denoise[:MODEL]``          model op; no trained model yet (the file fails with a
                                clear message)
   ``stylize[:STYLE]``          model op; no trained model yet
-  ``seamless``                 model op (Make Seamless); no trained model yet
+  ``seamless``                 model op (Make Seamless: the inpainting model over the wrap seams)
   ``resize``                   one output per entry of ``sizes``; must be the last op
   ============================ ===========================================================
 

@@ -222,7 +222,7 @@ def op_problems(plan: BatchPlan) -> list[str]:
     """Model ops of ``plan`` that cannot run here, as one-line messages (empty when all can).
 
     Checks that a model is installed for each model op (``inpaint``, ``denoise``,
-    ``stylize``) and that the op exists in the engine (``seamless`` has no model yet).
+    ``stylize``; ``seamless`` runs the inpainting model, see ``engine.seamless``).
     Cheap: reads model cards only; no torch.
     """
     from texpaint.models.catalog import ModelLoadError, get_model
@@ -231,12 +231,10 @@ def op_problems(plan: BatchPlan) -> list[str]:
     for op in plan.ops:
         if not op.is_model_op:
             continue
-        if op.name == "seamless":
-            problems.append(f"{op.label} has no trained model in this version yet")
-            continue
         model_id = plan.model_ids.get(op.name) or (op.arg if op.name == "denoise" else None)
+        catalog_op = "inpaint" if op.name == "seamless" else op.name
         try:
-            get_model(model_id, op.name)
+            get_model(model_id, catalog_op)
         except ModelLoadError as e:
             problems.append(f"{op.label} cannot run: {e}")
     return problems
