@@ -128,23 +128,7 @@ def test_batch_from_preset_with_overrides(tmp_path, capsys):
     assert sorted(p.name for p in other.iterdir()) == ["tex0_resize_32.webp", "tex1_resize_32.webp"]
 
 
-def test_batch_inpaint_missing_mask_is_a_per_file_failure(tmp_path, capsys, monkeypatch):
-    from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
-    from texpaint.training.export import export_model
-
-    net = FFCInpaintGenerator(FFCInpaintConfig(base_channels=8, body_channels=16, n_blocks=1))
-    card = {
-        "id": "tiny",
-        "name": "tiny",
-        "operation": "inpaint",
-        "architecture": "ffc_inpaint",
-        "architecture_config": net.config.to_dict(),
-    }
-    models = tmp_path / "models"
-    models.mkdir()
-    export_model(net.eval(), models / "tiny.safetensors", card)
-    monkeypatch.setenv("TEXPAINT_MODEL_DIRS", str(models))
-
+def test_batch_inpaint_missing_mask_is_a_per_file_failure(tmp_path, capsys, tiny_inpaint_model):
     files = _images(tmp_path / "in", n=2, size=(64, 64))
     mask = np.zeros((64, 64), np.uint8)
     mask[16:40, 16:40] = 255

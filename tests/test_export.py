@@ -356,28 +356,7 @@ def test_parallel_jobs_give_the_same_outputs(tmp_path):
 # --- inpaint through the real pipeline ----------------------------------------------------
 
 
-@pytest.fixture
-def tiny_model_dir(tmp_path, monkeypatch) -> Path:
-    """A small random-weight FFC model exported to a model folder (for pipeline mechanics)."""
-    from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
-    from texpaint.training.export import export_model
-
-    net = FFCInpaintGenerator(FFCInpaintConfig(base_channels=8, body_channels=16, n_blocks=1))
-    card = {
-        "id": "tiny",
-        "name": "tiny",
-        "operation": "inpaint",
-        "architecture": "ffc_inpaint",
-        "architecture_config": net.config.to_dict(),
-    }
-    folder = tmp_path / "models"
-    folder.mkdir()
-    export_model(net.eval(), folder / "tiny.safetensors", card)
-    monkeypatch.setenv("TEXPAINT_MODEL_DIRS", str(folder))
-    return folder
-
-
-def test_inpaint_with_per_file_masks(tmp_path, tiny_model_dir):
+def test_inpaint_with_per_file_masks(tmp_path, tiny_inpaint_model):
     from texpaint.engine.device import Runtime
 
     src = tmp_path / "in"
@@ -409,7 +388,7 @@ def test_inpaint_with_per_file_masks(tmp_path, tiny_model_dir):
     assert np.abs(out[~keep].astype(int) - raw[~keep]).mean() > 100  # the hole was filled
 
 
-def test_inpaint_source_in_memory_with_its_own_mask(tmp_path, tiny_model_dir):
+def test_inpaint_source_in_memory_with_its_own_mask(tmp_path, tiny_inpaint_model):
     rgb = _texture(64, 64)
     mask = np.zeros((64, 64), np.float32)
     mask[8:24, 8:24] = 1
