@@ -69,6 +69,14 @@ def no_threads_left_running(request: pytest.FixtureRequest):
     pytest.fail(f"test left threads running: {names}")
 
 
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path, monkeypatch) -> Path:
+    """Point ``TEXPAINT_DATA_DIR`` (autosaves, session locks) into the test's tmp_path."""
+    folder = tmp_path / "texpaint-data"
+    monkeypatch.setenv("TEXPAINT_DATA_DIR", str(folder))
+    return folder
+
+
 # ---------------------------------------------------------------------- GUI fixtures
 # Qt and texpaint.ui are imported inside the fixtures so unit tests never load PySide6 widgets.
 

@@ -1,32 +1,110 @@
-"""GUI entry point."""
+"""GUI entry point (and the smoke-test hook used by ``packaging/smoke_test.py``)."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
 import texpaint
 
 APP_NAME = "texpaint"
 ORG_NAME = "texpaint"
+SMOKE_ENV = "TEXPAINT_SMOKE_TEST"
+SMOKE_TIMEOUT_S = 600
 
 
 def run_gui(path: str | Path | None = None) -> int:
     """Start the texture painter, optionally opening ``path``; returns the exit code.
 
     Sets the application and organisation names, so QSettings (recent files, overlay colour,
-    window layout) are stored per user under "texpaint".
+    window layout, preferences) are stored per user under "texpaint"; applies the theme; offers
+    to recover the autosave of a session that did not exit cleanly.
+
+    With ``TEXPAINT_SMOKE_TEST=1`` in the environment the window instead opens ``path`` (or
+    the first bundled sample), masks a 64 x 64 square in its middle, runs one Inpaint through
+    the inference worker with the first inpainting model found and quits: exit code 0 when the
+    result was applied and changed the masked pixels only, 1 on any failure (see
+    :func:`_run_smoke_test`). No recovery prompt is shown then.
     """
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(texpaint.__version__)
     from texpaint.ui.main_window import MainWindow
+    from texpaint.ui.preferences import Preferences, apply_theme
 
+    apply_theme(app, Preferences.load().theme)
     window = MainWindow()
     window.show()
-    if path is not None:
+    if os.environ.get(SMOKE_ENV) == "1":
+        return _run_smoke_test(app, window, Path(path) if path is not None else None)
+    recovered = window.autosave.offer_recovery(window)
+    if recovered is not None:
+        window._set_document(recovered)
+        window.autosave.save_now()
+    elif path is not None:
         window.open_path(Path(path))
     return int(app.exec())
+
+
+def _run_smoke_test(app: QApplication, window, path: Path | None) -> int:
+    """Open an image, inpaint a masked square through the worker, quit. Returns 0 or 1."""
+    import numpy as np
+
+    from texpaint.models.catalog import list_models
+
+    outcome: dict[str, object] = {"code": 1, "why": "timed out"}
+
+    def finish(code: int, why: str) -> None:
+        outcome.update(code=code, why=why)
+        window.document and window.document.mark_image_saved()  # no unsaved-changes prompt
+        window.close()
+        app.quit()
+
+    if path is None:
+        samples = sorted((texpaint.resources_dir() / "samples").glob("*.jpg"))
+        if not samples:
+            print("smoke test: no bundled sample image", file=sys.stderr)
+            return 1
+        path = samples[0]
+    models = list_models("inpaint")
+    if not models:
+        print("smoke test: no inpainting model found", file=sys.stderr)
+        return 1
+    state: dict[str, np.ndarray] = {}
+
+    def loaded(_path, doc) -> None:
+        QTimer.singleShot(0, lambda: start_job(doc))
+
+    def start_job(doc) -> None:
+        h, w = doc.size
+        y, x = h // 2, w // 2
+        doc.edit_mask("Smoke test mask", "fill_rect", y - 32, y + 32, x - 32, x + 32)
+        state["before"] = doc.image.rgb.copy()
+        state["mask"] = doc.mask.data.copy()
+        window.run_job({"op": "inpaint", "params": {}, "model_id": models[0].id, "seed": 0})
+
+    def applied(_box) -> None:
+        doc = window.document
+        changed = np.any(doc.image.rgb != state["before"], axis=2)
+        if not changed.any():
+            finish(1, "the inpaint result did not change any pixel")
+        elif (changed & (state["mask"] == 0)).any():
+            finish(1, "pixels outside the mask changed")
+        else:
+            finish(0, f"inpainted {int(changed.sum())} px with {models[0].id}")
+
+    window.loader.loaded.connect(loaded)
+    window.loader.failed.connect(lambda _p, msg: finish(1, f"cannot open {path}: {msg}"))
+    window.jobs.resultApplied.connect(applied)
+    window.jobs.failed.connect(lambda msg: finish(1, f"inpaint failed: {msg}"))
+    window._error = lambda title, msg: finish(1, f"{title}: {msg}")
+    QTimer.singleShot(SMOKE_TIMEOUT_S * 1000, lambda: finish(1, "timed out"))
+    window.open_path(path)
+    app.exec()
+    print(f"smoke test: {'OK' if outcome['code'] == 0 else 'FAILED'}: {outcome['why']}")
+    return int(outcome["code"])

@@ -14,6 +14,8 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -28,6 +30,7 @@ from texpaint.document.mask import Box
 from texpaint.document.project import PROJECT_SUFFIX, ProjectError
 from texpaint.engine.worker import InferenceEngine
 from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS, ImageIOError, file_dialog_filter
+from texpaint.ui.autosave import Autosaver
 from texpaint.ui.canvas import ImageCanvas
 from texpaint.ui.help_dialogs import AboutDialog, ShortcutsDialog
 from texpaint.ui.history_panel import HistoryPanel
@@ -35,7 +38,9 @@ from texpaint.ui.image_loader import ImageLoader
 from texpaint.ui.job_tracker import JobTracker
 from texpaint.ui.mask_panel import MaskPanel
 from texpaint.ui.operations_panel import OperationsPanel
+from texpaint.ui.preferences import Preferences, PreferencesDialog, apply_theme
 from texpaint.ui.recent_files import RecentFiles
+from texpaint.ui.seamless_dialog import SeamlessDialog
 from texpaint.ui.tools import MaskTool, default_tools
 
 
@@ -54,6 +59,8 @@ class MainWindow(QMainWindow):
         document: the open :class:`TextureDocument` or None.
         canvas, mask_panel, operations_panel, history_panel, engine, jobs, loader: the parts
             (``loader`` reads files off the GUI thread, see :meth:`open_path`).
+        prefs: the :class:`Preferences` in effect (Edit → Preferences…).
+        autosave: the :class:`Autosaver` (timed and after-AI autosaves, crash recovery).
     """
 
     def __init__(self, engine: InferenceEngine | None = None, parent: QWidget | None = None):
@@ -62,9 +69,15 @@ class MainWindow(QMainWindow):
         self.document: TextureDocument | None = None
         self.tools: list[MaskTool] = default_tools()
         self.recent = RecentFiles()
-        self.engine = engine if engine is not None else InferenceEngine(device="auto", parent=self)
+        self.prefs = Preferences.load()
+        self.engine = (
+            engine if engine is not None else InferenceEngine(device=self.prefs.device, parent=self)
+        )
+        self._engine_device = self.prefs.device
         self.jobs = JobTracker(self.engine, self)
         self.loader = ImageLoader(self)
+        self.loader.memory_cap_bytes = self.prefs.history_cap_bytes
+        self.autosave = Autosaver(lambda: self.document, self)
         self._discard_agreed: tuple[TextureDocument, int] | None = None
 
         self.canvas = ImageCanvas(self)
@@ -98,6 +111,7 @@ class MainWindow(QMainWindow):
         self.mask_panel.set_overlay(color, opacity)
         self.resize(1400, 900)
         self._set_document(None)
+        self.autosave.start(self.prefs.autosave_minutes)
 
     # ------------------------------------------------------------------ construction
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -148,6 +162,10 @@ class MainWindow(QMainWindow):
         self.redo_action = self._action(
             m, "&Redo", self.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
         )
+        m.addSeparator()
+        self.preferences_action = self._action(
+            m, "&Preferences…", self.show_preferences, QKeySequence("Ctrl+,")
+        )
 
         m = bar.addMenu("&View")
         self._action(m, "&Fit", self.canvas.fit, QKeySequence("Ctrl+0"))
@@ -173,6 +191,10 @@ class MainWindow(QMainWindow):
             "hold \\ to see the whole before-image"
         )
         self.seamless_action = self._action(m, "S&eamless Mode", self._set_wrap, checkable=True)
+        self.seamless_action.setToolTip("Brush and AI edits wrap around; shows the tiling")
+
+        m = bar.addMenu("&Image")
+        self.make_seamless_action = self._action(m, "Make &Seamless…", self.make_seamless)
 
         m = bar.addMenu("&Tools")
         for tool in self.tools:
@@ -205,6 +227,8 @@ class MainWindow(QMainWindow):
         self.jobs.busyChanged.connect(self.operations_panel.set_busy)
         self.jobs.progress.connect(self.operations_panel.set_progress)
         self.jobs.resultApplied.connect(self._result_applied)
+        self.jobs.resultApplied.connect(self.autosave.save_now)
+        self.autosave.failed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
         self.jobs.finishedMessage.connect(self.job_label.setText)
         self.jobs.failed.connect(self._job_failed)
         self.jobs.cancelled.connect(
@@ -223,6 +247,7 @@ class MainWindow(QMainWindow):
         self.document = doc
         self.jobs.document = doc
         if doc is not None:
+            doc.history.set_memory_cap(self.prefs.history_cap_bytes)
             doc.history.listeners.append(self._on_history_event)
         self.canvas.set_document(doc)
         for a in (
@@ -234,6 +259,7 @@ class MainWindow(QMainWindow):
             self.load_mask_action,
             self.split_action,
             self.seamless_action,
+            self.make_seamless_action,
         ):
             a.setEnabled(doc is not None)
         self.seamless_action.setChecked(bool(doc and doc.wrap))
@@ -556,6 +582,7 @@ class MainWindow(QMainWindow):
     def _set_wrap(self, on: bool) -> None:
         if self.document is not None:
             self.document.wrap = bool(on)
+            self.canvas.set_tiled_preview(bool(on))
 
     def _overlay_changed(self, color: QColor, opacity: float) -> None:
         self.canvas.set_overlay(color, opacity)
@@ -588,6 +615,16 @@ class MainWindow(QMainWindow):
         except ValueError as exc:
             self._error("Cannot run", str(exc))
 
+    @Slot()
+    def make_seamless(self) -> None:
+        """Image → Make Seamless…: ask for the band width, then run the job on the worker
+        (progress and Cancel in the AI panel; the result is one undo step)."""
+        if self.document is None:
+            return
+        params = SeamlessDialog.ask(self.document.size, self)
+        if params is not None:
+            self.run_job({"op": "seamless", "params": params})
+
     def _result_applied(self, box: Box) -> None:
         self.canvas.refresh(IMAGE_LAYER, box)
         self.canvas.update_compare()
@@ -597,6 +634,36 @@ class MainWindow(QMainWindow):
     def _job_failed(self, message: str) -> None:
         self.operations_panel.set_progress(0.0, "Failed")
         self._error("AI operation failed", message)
+
+    # ------------------------------------------------------------------ preferences
+    @Slot()
+    def show_preferences(self) -> bool:
+        """Edit → Preferences…: edit, store (QSettings) and apply. True when accepted."""
+        dialog = PreferencesDialog(self.prefs, self.device_label.text(), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        prefs = dialog.preferences()
+        prefs.save()
+        self.apply_preferences(prefs)
+        if prefs.device != self._engine_device:
+            self.statusBar().showMessage(
+                f"Inference device {prefs.device} takes effect after restart", 10000
+            )
+        return True
+
+    def apply_preferences(self, prefs: Preferences) -> None:
+        """Apply ``prefs`` now: undo memory cap (open and future documents), autosave
+        interval, mask overlay colour and theme. The device is only read at start-up."""
+        self.prefs = prefs
+        self.loader.memory_cap_bytes = prefs.history_cap_bytes
+        if self.document is not None:
+            self.document.history.set_memory_cap(prefs.history_cap_bytes)
+            self._history_changed()
+        self.autosave.set_interval_minutes(prefs.autosave_minutes)
+        self.mask_panel.set_overlay(QColor(prefs.mask_color), self.mask_panel.overlay_opacity)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, prefs.theme)
 
     # ------------------------------------------------------------------ help
     @Slot()
@@ -623,4 +690,5 @@ class MainWindow(QMainWindow):
         self.canvas.cancel_gesture()
         self.loader.shutdown()
         self.engine.shutdown()
+        self.autosave.stop()  # clean exit: no recovery offered next time
         event.accept()
