@@ -2,6 +2,9 @@
 
 Scene coordinates are image pixels (pixel ``(y, x)`` covers ``[x, x + 1) x [y, y + 1)``).
 Display buffers are refreshed only over the dirty boxes the document reports.
+
+In seamless mode (tiled preview) the eight neighbouring tiles of a 3 x 3 tiling are drawn
+around the image, dimmed, from the image's own display buffer (no copy), so seams show live.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from texpaint.ui.tools import MaskTool
 
 MIN_ZOOM, MAX_ZOOM = 1.0 / 64.0, 64.0
 PIXEL_GRID_ZOOM = 8.0
+TILE_DIM = 0.3
+"""Default darkening of the neighbour tiles in the tiled preview (0 = none, 1 = black)."""
 
 
 def display_rgb8(rgb: np.ndarray, colorspace: str) -> np.ndarray:
@@ -74,6 +79,34 @@ class RasterItem(QGraphicsItem):
         self.update(QRectF(x0, y0, x1 - x0, y1 - y0))
 
 
+class TileNeighbourItem(QGraphicsItem):
+    """One neighbour tile of the tiled preview: draws ``source``'s QImage (the same buffer, so
+    it follows every image edit) at its own position, darkened by ``dim``.
+
+    Args:
+        source: the canvas's image item.
+        dim: 0..1, alpha of the black veil drawn over the copy.
+    """
+
+    def __init__(self, source: RasterItem, dim: float) -> None:
+        super().__init__()
+        self.source = source
+        self.dim = float(dim)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption, True)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        return self.source.boundingRect()
+
+    def paint(self, painter: QPainter, option, widget=None) -> None:  # noqa: D102
+        rect = option.exposedRect.intersected(self.boundingRect()).toAlignedRect()
+        if rect.isEmpty():
+            return
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(QRectF(rect), self.source.qimage, QRectF(rect))
+        if self.dim > 0:
+            painter.fillRect(QRectF(rect), QColor(0, 0, 0, round(255 * min(self.dim, 1.0))))
+
+
 class ImageCanvas(QGraphicsView):
     """Zoomable, pannable view of a :class:`TextureDocument` with a coloured mask overlay.
 
@@ -118,6 +151,9 @@ class ImageCanvas(QGraphicsView):
         self._cursor: QPointF | None = None
         self._compare_held = False
         self._split_compare = False
+        self._tiled = False
+        self._tile_items: list[TileNeighbourItem] = []
+        self.tile_dim = TILE_DIM
 
     # ------------------------------------------------------------------ document
     def set_document(self, doc: TextureDocument | None) -> None:
@@ -127,6 +163,7 @@ class ImageCanvas(QGraphicsView):
         self._tool_down = False
         self.scene().clear()
         self._image_item = self._mask_item = self._before_item = None
+        self._tile_items = []
         self.document = doc
         if doc is None:
             return
@@ -138,6 +175,7 @@ class ImageCanvas(QGraphicsView):
         self.scene().addItem(self._image_item)
         self.scene().addItem(self._mask_item)
         self.scene().setSceneRect(QRectF(0, 0, w, h))
+        self.set_tiled_preview(doc.wrap)
         self.refresh("image", (0, h, 0, w))
         self.refresh("mask", (0, h, 0, w))
         self.update_compare()
@@ -155,10 +193,45 @@ class ImageCanvas(QGraphicsView):
             rgb = doc.image.rgb[y0:y1, x0:x1]
             self._image_item.buffer[y0:y1, x0:x1] = display_rgb8(rgb, doc.image.colorspace)
             self._image_item.refresh(box)
+            for item in self._tile_items:
+                item.update(QRectF(x0, y0, x1 - x0, y1 - y0))
         elif layer == "mask":
             m = doc.mask.data[y0:y1, x0:x1]
             self._mask_item.buffer[y0:y1, x0:x1] = (m * 255.0 + 0.5).astype(np.uint8)
             self._mask_item.refresh(box)
+
+    # ------------------------------------------------------------------ tiled preview
+    @property
+    def tiled_preview(self) -> bool:
+        """True while the 3 x 3 tiling around the image is shown (seamless mode)."""
+        return self._tiled
+
+    def set_tiled_preview(self, on: bool) -> None:
+        """Show (True) or hide the eight dimmed neighbour tiles around the image.
+
+        The neighbours draw the image's display buffer, so they follow every edit; the scene
+        grows to the 3 x 3 tiling so the view can scroll over the seams.
+        """
+        self._tiled = bool(on)
+        for item in self._tile_items:
+            self.scene().removeItem(item)
+        self._tile_items = []
+        if self.document is None or self._image_item is None:
+            return
+        h, w = self.document.size
+        if not self._tiled:
+            self.scene().setSceneRect(QRectF(0, 0, w, h))
+            return
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                if dx == 0 and dy == 0:
+                    continue
+                item = TileNeighbourItem(self._image_item, self.tile_dim)
+                item.setPos(dx * w, dy * h)
+                item.setZValue(-1)
+                self.scene().addItem(item)
+                self._tile_items.append(item)
+        self.scene().setSceneRect(QRectF(-w, -h, 3 * w, 3 * h))
 
     # ------------------------------------------------------------------ overlay / compare
     def set_overlay(self, color: QColor, opacity: float) -> None:
@@ -245,7 +318,8 @@ class ImageCanvas(QGraphicsView):
         """Fit the whole image in the view."""
         if self.document is None:
             return
-        self.fitInView(self.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        h, w = self.document.size
+        self.fitInView(QRectF(0, 0, w, h), Qt.AspectRatioMode.KeepAspectRatio)
         self.zoomChanged.emit(self.zoom)
 
     def actual_size(self) -> None:

@@ -1,0 +1,110 @@
+"""Image → Make Seamless… through the real worker, and the tiled preview of seamless mode."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QDialog
+
+from texpaint.engine.seamless import seam_band_mask
+from texpaint.ui.seamless_dialog import SeamlessDialog
+
+pytestmark = pytest.mark.gui
+
+
+def _menu_action(window, menu: str, text: str):
+    m = next(a.menu() for a in window.menuBar().actions() if a.text() == menu)
+    return next(a for a in m.actions() if a.text().replace("&", "") == text)
+
+
+def _render_scene(canvas, source: QRectF) -> np.ndarray:
+    """uint8 (h, w, 3) RGB of ``source`` (scene pixels) rendered 1:1, as the canvas shows it."""
+    w, h = round(source.width()), round(source.height())
+    img = QImage(w, h, QImage.Format.Format_RGB888)
+    img.fill(QColor(255, 0, 255))
+    painter = QPainter(img)
+    canvas.scene().render(painter, QRectF(0, 0, w, h), source)
+    painter.end()
+    arr = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())
+    return arr[:, : w * 3].reshape(h, w, 3).copy()
+
+
+def test_make_seamless_through_worker_changes_only_the_band_and_undoes(
+    window, sample, open_image, qtbot, monkeypatch
+):
+    doc = open_image(sample)
+    h, w = doc.size
+    original = doc.image.rgb.copy()
+    steps = len(doc.history.steps)
+
+    def accept(dialog):
+        assert dialog.band.value() == 32  # default: 1/8 of 256
+        dialog.band.setValue(24)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SeamlessDialog, "exec", accept)
+    action = _menu_action(window, "&Image", "Make Seamless…")
+    assert action.isEnabled()
+    with qtbot.waitSignal(window.engine.jobFinished, timeout=60000):
+        action.trigger()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
+    after = doc.image.rgb.copy()
+    band = np.roll(seam_band_mask(h, w, 24), (-(h // 2), -(w // 2)), axis=(0, 1)) > 0
+    assert np.array_equal(after[~band], original[~band]), "outside the band: bit-identical"
+    assert not np.array_equal(after[band], original[band])
+    assert len(doc.history.steps) == steps + 1
+    assert doc.history.steps[-1].label == "Make Seamless"
+    assert window.job_label.text().startswith("Make Seamless ")
+    shown = window.canvas._image_item.buffer
+    assert np.array_equal(shown[0, 0], (np.clip(after[0, 0], 0, 1) * 255 + 0.5).astype(np.uint8))
+
+    window.undo()
+    assert np.array_equal(doc.image.rgb, original) and not doc.modified
+    window.redo()
+    assert np.array_equal(doc.image.rgb, after)
+
+    # cancelled dialog: no job
+    monkeypatch.setattr(SeamlessDialog, "exec", lambda d: QDialog.DialogCode.Rejected)
+    action.trigger()
+    assert not window.jobs.busy and len(doc.history.steps) == steps + 1
+
+
+def test_seamless_mode_shows_the_neighbour_tiles(window, sample, open_image):
+    doc = open_image(sample)
+    canvas = window.canvas
+    h, w = doc.size
+    assert not canvas.tiled_preview and canvas.sceneRect() == QRectF(0, 0, w, h)
+    canvas.tile_dim = 0.0  # undimmed, so rendered neighbours equal image pixels exactly
+    seamless = _menu_action(window, "&View", "Seamless Mode")
+    seamless.trigger()
+    assert doc.wrap and canvas.tiled_preview
+    assert canvas.sceneRect() == QRectF(-w, -h, 3 * w, 3 * h)
+
+    shown = _render_scene(canvas, QRectF(-w, -h, 3 * w, 3 * h))
+    image = canvas._image_item.buffer
+    assert np.array_equal(shown[h : 2 * h, w : 2 * w], image)  # the image itself
+    # left of the image: its right-hand columns; above it: its bottom rows; and the corners
+    assert np.array_equal(shown[h : 2 * h, w - 5 : w], image[:, -5:])
+    assert np.array_equal(shown[h : 2 * h, 2 * w : 2 * w + 5], image[:, :5])
+    assert np.array_equal(shown[h - 5 : h, w : 2 * w], image[-5:])
+    assert np.array_equal(shown[2 * h, w : 2 * w], image[0])
+    assert np.array_equal(shown[:h, :w], image) and np.array_equal(shown[2 * h :, 2 * w :], image)
+
+    # image edits show in the neighbours at once
+    doc.image.rgb[:, -3:] = 1.0
+    canvas.refresh("image", (0, h, w - 3, w))
+    shown = _render_scene(canvas, QRectF(-8, 0, 8, h))
+    assert (shown[:, -3:] == 255).all()
+
+    # the default preview dims the neighbours
+    seamless.trigger()
+    canvas.tile_dim = 0.5
+    seamless.trigger()
+    left = _render_scene(canvas, QRectF(-w, 0, w, h)).astype(int)
+    assert np.abs(left - np.round(image * 0.5)).max() <= 2
+    seamless.trigger()  # off: no neighbours, the scene is the image again
+    assert not canvas.tiled_preview and canvas.sceneRect() == QRectF(0, 0, w, h)
+    shown = _render_scene(canvas, QRectF(-w, 0, w, h))
+    assert (shown == [255, 0, 255]).all()
