@@ -163,7 +163,7 @@ def test_bad_settings_and_missing_models_do_not_start(dialog, tmp_path):
     assert not dialog.start() and "'big'" in dialog.error_label.text()
     dialog.sizes_edit.setText("")
     dialog.add_op("seamless")
-    assert not dialog.start() and "no trained model" in dialog.error_label.text()
+    assert not dialog.start() and "Make Seamless cannot run" in dialog.error_label.text()
     assert not dialog.is_running() and not (tmp_path / "out").exists()
 
 
