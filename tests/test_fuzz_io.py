@@ -143,3 +143,20 @@ def test_load_project_random_bytes(scratch, payload):
     path.write_bytes(b"PK\x03\x04" + payload)
     with pytest.raises(ProjectError):
         load_project(path)
+
+
+def test_truncated_tiff_whose_data_disagrees_with_its_header(seeds, scratch):
+    """Regression (found by the fuzzer): tifffile returned pixel data of another shape than
+    the damaged header's, and the axis reordering raised IndexError."""
+    flips = [
+        (0.5980946525410729, 6),
+        (0.1736366974455158, 0),
+        (0.07779472924438047, 1),
+        (0.4950386404795074, 1),
+        (0.07212419215601062, 6),
+        (0.3212880512648304, 0),
+    ]
+    path = scratch / "regress.tif"
+    path.write_bytes(_mutate(seeds["e.tif"], 0.09156257275129343, flips))
+    with pytest.raises(ImageIOError, match="corrupt"):
+        read_image(path)

@@ -386,6 +386,11 @@ def _read_tiff(p: Path, max_pixels: int) -> ImageData:
             f"{p}: cannot decode TIFF, the file is corrupt or unsupported ({e})"
         ) from e
 
+    if a.shape != tuple(page.shape) or len(axes) != a.ndim:  # damaged headers can disagree
+        raise ImageIOError(
+            f"{p}: cannot decode TIFF, the file is corrupt (pixel data {a.shape} does not match "
+            f"the header's {tuple(page.shape)})"
+        )
     # Reorder to (Y, X[, S]) and drop any other length-1 axes.
     for ax in axes:
         if ax not in "YXS" and a.shape[axes.index(ax)] != 1:
@@ -396,6 +401,8 @@ def _read_tiff(p: Path, max_pixels: int) -> ImageData:
 
     if photometric == tifffile.PHOTOMETRIC.PALETTE and colormap is not None:
         cmap = np.asarray(colormap)  # (3, 2**bits), uint16
+        if a.size and int(a.max()) >= cmap.shape[-1]:
+            raise ImageIOError(f"{p}: cannot decode TIFF, palette index outside the colormap")
         a = np.moveaxis(cmap[:, a], 0, -1).astype(np.uint16)
     elif photometric == tifffile.PHOTOMETRIC.SEPARATED and a.ndim == 3 and a.shape[2] >= 4:
         a = _cmyk_to_rgb(a)
