@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -47,13 +48,24 @@ def _pid_alive(pid: int) -> bool:
         return False
     if pid == os.getpid():
         return True
+    if sys.platform == "win32":  # os.kill(pid, 0) would send CTRL_C_EVENT there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, belongs to someone else
         return True
-    except OSError:  # Windows: os.kill(pid, 0) is not a probe; assume gone
+    except OSError:
         return False
     return True
 
