@@ -70,14 +70,14 @@ class InpaintTrainConfig:
     size: int = 128
     resume: bool = False
     device: str = "auto"
-    lr_g: float = 5e-4
+    lr_g: float = 1e-3
     lr_d: float = 2e-4
     w_l1: float = 10.0
     w_adv: float = 0.1
     w_fm: float = 10.0
     d_channels: int = 32
     hint_prob: float = 0.5
-    ema_decay: float = 0.999
+    ema_decay: float = 0.995
     checkpoint_every: int = 100
     export_every: int = 500
     val_dir: Path | None = None
