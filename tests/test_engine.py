@@ -258,3 +258,25 @@ def test_models_list_warns_about_broken_cards(tiny_model_dir, capsys):
     assert main(["models", "list"]) == 0
     out, err = capsys.readouterr()
     assert TINY in out and "broken.json" in err
+
+
+def test_tile_size_setting_splits_the_full_resolution_pass(tiny_model_dir, brick):
+    """A user tile size smaller than the hole's crop makes the pipeline run it in several
+    blended tiles; the untouched pixels stay bit-identical either way."""
+    img = np.ascontiguousarray(np.tile(brick, (3, 1, 1))[:600])
+    mask = np.zeros(img.shape[:2], np.float32)
+    mask[40:560, 100:120] = 1.0  # thin, tall hole: one native-resolution pass
+    counts = {}
+    for tile in (None, 256):
+        calls = []
+        rt = Runtime("cpu", tile_px=tile)
+        res = run_job(
+            Job(op="inpaint", image=img, mask=mask, model_id=TINY),
+            progress=lambda f, m, calls=calls: calls.append(f),
+            runtime=rt,
+        )
+        assert np.array_equal(res.image[mask == 0], img[mask == 0])
+        counts[tile] = len(calls)
+    assert counts[256] > counts[None], counts
+    assert Runtime("cpu", tile_px=64).tile_size == 256, "tiles are at least 256 px"
+    assert Runtime("cpu").tile_size == 1024

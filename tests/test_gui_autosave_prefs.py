@@ -184,3 +184,10 @@ def test_live_sessions_are_not_offered_for_recovery(window, isolated_data_dir, m
     other.write_text(json.dumps({"pid": os.getppid(), "started": 0}))
     (folder / f"session-{os.getppid()}.texpaint").write_bytes(b"x")
     assert autosave_mod.Autosaver(lambda: None, folder=folder).crashed_sessions() == []
+
+
+def test_tile_size_preference_reaches_the_inference_worker(window):
+    from dataclasses import replace
+
+    window.apply_preferences(replace(window.prefs, tile_size=512))
+    assert window.engine._worker.tile_px == 512

@@ -1,4 +1,4 @@
-"""texpaint: a desktop texture painter with texture-aware GAN inpainting, stylization and denoising."""
+"""texpaint: a desktop texture painter with texture-aware GAN inpainting and seamless editing."""
 
 from pathlib import Path
 

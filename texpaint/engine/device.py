@@ -52,19 +52,28 @@ class Runtime:
 
     Args:
         device: one of ``DEVICE_CHOICES``.
+        tile_px: edge of the inference tiles in pixels (None: 2048 on CUDA, 1024 elsewhere).
 
     Raises:
         ValueError: see :func:`resolve_device`.
     """
 
-    def __init__(self, device: str = "auto") -> None:
+    def __init__(self, device: str = "auto", tile_px: int | None = None) -> None:
         self.device = resolve_device(device)
+        self.tile_px = tile_px
         self._owner = threading.get_ident()
         self._nets: dict[str, torch.nn.Module] = {}
         if self.device.type == "cpu":
             torch.set_num_threads(physical_cores())
         elif self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
+
+    @property
+    def tile_size(self) -> int:
+        """Inference tile edge in pixels: the user's ``tile_px`` or the device default."""
+        if self.tile_px:
+            return max(256, int(self.tile_px))
+        return 2048 if self.device.type == "cuda" else 1024
 
     @property
     def description(self) -> str:

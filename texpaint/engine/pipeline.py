@@ -232,10 +232,6 @@ def _grow_box(
     )
 
 
-def _tile_size(runtime: Runtime) -> int:
-    return 2048 if runtime.device.type == "cuda" else 1024
-
-
 def _inpaint(
     job: Job, net: torch.nn.Module, runtime: Runtime, abort: AbortFn, progress: ProgressFn
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -261,7 +257,7 @@ def _inpaint(
     radius = float(cv2.distanceTransform((hole_np > 0).astype(np.uint8), cv2.DIST_L2, 5).max())
     s = min(1.0, TARGET_HOLE_RADIUS_PX / max(radius, 1.0))
     s = max(s, 64.0 / max(crop.shape[:2]))  # keep at least 64 px of working image
-    tile, overlap = _tile_size(runtime), 128
+    tile, overlap = runtime.tile_size, 128
     coarse_up = None
     takes_hint = bool(getattr(getattr(net, "config", None), "hint", False))
     passes = 2 if s < 0.8 else 1

@@ -57,6 +57,7 @@ class InferenceWorker(QObject):
         self._device = device
         self._cancels = cancels
         self._runtime = None
+        self.tile_px: int | None = None  # set from the GUI thread; read before each job
 
     def _ensure_runtime(self):
         if self._runtime is None:
@@ -85,6 +86,7 @@ class InferenceWorker(QObject):
             from texpaint.engine.pipeline import run_job
 
             runtime = self._ensure_runtime()
+            runtime.tile_px = self.tile_px
             result = run_job(
                 job,
                 abort=lambda: self._cancels.is_cancelled(job.job_id),
@@ -163,6 +165,10 @@ class InferenceEngine(QObject):
         self._pending.add(job.job_id)
         self._enqueue.emit(job)
         return job.job_id
+
+    def set_tile_size(self, tile_px: int | None) -> None:
+        """Inference tile edge in pixels for jobs that start from now on (None: default)."""
+        self._worker.tile_px = tile_px
 
     def cancel(self, job_id: int | None = None) -> None:
         """Cancel one job, or the running and every queued job when ``job_id`` is None."""

@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
             engine if engine is not None else InferenceEngine(device=self.prefs.device, parent=self)
         )
         self._engine_device = self.prefs.device
+        self.engine.set_tile_size(self.prefs.tile_size)
         self.jobs = JobTracker(self.engine, self)
         self.loader = ImageLoader(self)
         self.loader.memory_cap_bytes = self.prefs.history_cap_bytes
@@ -655,6 +656,7 @@ class MainWindow(QMainWindow):
         """Apply ``prefs`` now: undo memory cap (open and future documents), autosave
         interval, mask overlay colour and theme. The device is only read at start-up."""
         self.prefs = prefs
+        self.engine.set_tile_size(prefs.tile_size)
         self.loader.memory_cap_bytes = prefs.history_cap_bytes
         if self.document is not None:
             self.document.history.set_memory_cap(prefs.history_cap_bytes)

@@ -159,8 +159,10 @@ class FFCInpaintGenerator(nn.Module):
     stride-2 transposed convolutions. Unlike LaMa, encoder features are added to the decoder at
     1/4, 1/2 and full resolution (U-Net skips, Ronneberger et al. 2015), which lets the
     full-resolution refinement carry the coarse hint's structure and local detail straight to
-    the output and makes the network learn far faster on a small compute budget. See the module docstring for the tensor contract and size
-    requirements (``SIZE_MULTIPLE``, ``MIN_SIZE``). About 1.7 M parameters by default.
+    the output and makes the network learn far faster on a small compute budget.
+
+    See the module docstring for the tensor contract and size requirements
+    (``SIZE_MULTIPLE``, ``MIN_SIZE``). About 2.0 M parameters by default.
     """
 
     size_multiple = SIZE_MULTIPLE
