@@ -17,7 +17,9 @@ Tensor contract:
     input  ``image`` float32 ``(N, 3, H, W)`` in [0, 1] and ``mask`` ``(N, 1, H, W)`` in [0, 1]
            (1 = hole). The generator sees ``image * (1 - mask)`` and ``mask``; optional
            ``hint`` ``(N, 3, H, W)`` in [0, 1] and ``hint_mask`` ``(N, 1, H, W)`` in {0, 1}.
-    output float32 ``(N, 3, H, W)`` in [0, 1]: a prediction for every pixel. The caller
+    output float32 ``(N, 3, H, W)`` in [0, 1]: a prediction for every pixel, computed as a
+           residual (in logit space) on a base image (known pixels, the hint in the hole, or
+           mid-grey), so the untrained network starts as the identity. The caller
            composites it with the known pixels (``pipeline``), the network does not.
 
 Size requirements: fully convolutional; ``H`` and ``W`` must be multiples of
@@ -180,6 +182,8 @@ class FFCInpaintGenerator(nn.Module):
         self.blocks = nn.ModuleList(FFCResBlock(c, cfg.global_ratio) for _ in range(cfg.n_blocks))
         self.up = nn.Sequential(_up(c, c), _up(c, b * 2), _up(b * 2, b))
         self.head = nn.Conv2d(b, 3, 3, padding=1, padding_mode="reflect")
+        nn.init.zeros_(self.head.weight)  # start as the identity on the base image (below)
+        nn.init.zeros_(self.head.bias)
 
     def forward(
         self,
@@ -205,7 +209,12 @@ class FFCInpaintGenerator(nn.Module):
         x = self.up[0](torch.cat([xl, xg], dim=1)) + s2
         x = self.up[1](x) + s1
         x = self.up[2](x) + s0
-        return torch.sigmoid(self.head(x))
+        # residual in logit space around a base image: the known pixels outside the hole, the
+        # hint inside it where one is given, mid-grey elsewhere
+        base = image * (1 - mask) + 0.5 * mask
+        if self.config.hint:
+            base = base + mask * hint_mask * (hint - 0.5)
+        return torch.sigmoid(self.head(x) + torch.logit(base.clamp(0.01, 0.99)))
 
 
 def set_padding_mode(model: nn.Module, mode: str) -> None:
