@@ -91,6 +91,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
+from benchmarks.bench_common import area_downscale, inpaint_model, val_images  # noqa: E402
 from texpaint.engine.jobs import Job  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
@@ -101,7 +102,6 @@ from texpaint.imaging.texture_stats import (  # noqa: E402
     PATCH,
     hole_patch_swd,
 )
-from texpaint.models.catalog import ModelLoadError, get_model  # noqa: E402
 from texpaint.training.masks import random_mask  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp"}
@@ -135,19 +135,9 @@ InpaintFn = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # --- data ---------------------------------------------------------------------------------
 
 
-def list_images(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
 def load_u8(path: Path, size: int) -> np.ndarray:
     """``path`` as uint8 RGB ``(H, W, 3)``, area-downscaled so the longer side is <= ``size``."""
-    rgb = read_image(path).rgb
-    h, w = rgb.shape[:2]
-    scale = size / max(h, w)
-    if scale < 1.0:
-        new = (max(1, round(w * scale)), max(1, round(h * scale)))
-        rgb = cv2.resize(rgb, new, interpolation=cv2.INTER_AREA)
+    rgb = area_downscale(read_image(path).rgb, size)
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
@@ -394,24 +384,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.val.is_dir():
-        print(f"error: validation folder not found: {args.val}", file=sys.stderr)
-        return 2
-    paths = list_images(args.val)[: args.limit]
-    if not paths:
-        print(f"error: no images in {args.val}", file=sys.stderr)
+    paths = val_images(args.val, args.limit)
+    if paths is None:
         return 2
     runtime = Runtime("cpu")
     model_desc = "-"
     if "texpaint" in args.methods or not args.skip_speed:
-        try:
-            info = get_model(args.model, "inpaint")
-        except ModelLoadError as exc:
-            print(
-                f"error: {exc}. Install a model in resources/models or point "
-                "TEXPAINT_MODEL_DIRS at a folder with one.",
-                file=sys.stderr,
-            )
+        info = inpaint_model(args.model)
+        if info is None:
             return 2
         args.model = info.id
         model_desc = f"{info.id} ({info.name}, {info.params:,} parameters, {info.path})"
@@ -501,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
 
     speed = None
     if not args.skip_speed:
-        speed = speed_test(list_images(args.val)[0], runtime, args.model, args.speed_size)
+        speed = speed_test(val_images(args.val, 1)[0], runtime, args.model, args.speed_size)
         print()
         print(
             f"Speed: texpaint {speed['width']}x{speed['height']} {speed['image']}, centred "

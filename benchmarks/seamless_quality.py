@@ -73,11 +73,11 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
+from benchmarks.bench_common import area_downscale, inpaint_model, val_images  # noqa: E402
 from texpaint.engine.pipeline import Runtime  # noqa: E402
 from texpaint.engine.seamless import default_band_px, make_seamless  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.seams import interior_line_ratios, seam_metric  # noqa: E402
-from texpaint.models.catalog import ModelLoadError, get_model  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp"}
 TOLERANCE = 0.10
@@ -85,21 +85,6 @@ CROP_RANGE = (0.6, 0.8)
 
 
 # --- data ---------------------------------------------------------------------------------
-
-
-def list_images(folder: Path) -> list[Path]:
-    """Image files directly in ``folder``, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def area_downscale(rgb: np.ndarray, size: int) -> np.ndarray:
-    """float32 ``(H, W, 3)`` area-downscaled so the longer side is <= ``size`` px."""
-    h, w = rgb.shape[:2]
-    scale = size / max(h, w)
-    if scale >= 1.0:
-        return np.ascontiguousarray(rgb, dtype=np.float32)
-    new = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, new, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
 def off_centre_crop(rgb: np.ndarray, name: str, seed: int) -> tuple[np.ndarray, tuple]:
@@ -208,21 +193,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.val.is_dir():
-        print(f"error: validation folder not found: {args.val}", file=sys.stderr)
+    paths = val_images(args.val, args.limit)
+    if paths is None:
         return 2
-    paths = list_images(args.val)[: args.limit]
-    if not paths:
-        print(f"error: no images in {args.val}", file=sys.stderr)
-        return 2
-    try:
-        info = get_model(args.model, "inpaint")
-    except ModelLoadError as exc:
-        print(
-            f"error: {exc}. Install a model in resources/models or point "
-            "TEXPAINT_MODEL_DIRS at a folder with one.",
-            file=sys.stderr,
-        )
+    info = inpaint_model(args.model)
+    if info is None:
         return 2
     runtime = Runtime("cpu")
     print("Make Seamless benchmark (benchmarks/seamless_quality.py)")
