@@ -7,6 +7,12 @@ Built-in models live in ``resources/models/<id>.safetensors`` with a JSON model 
 - the file's sha256 must equal the card's ``sha256`` (checked once per process and file);
 - the architecture is built from the card's ``architecture`` and ``architecture_config`` via a
   fixed registry, never from code stored in the file.
+
+Community models imported with :func:`texpaint.models.community.import_model` live in the user's
+data folder (:func:`user_models_dir`); their cards say ``"format": "spandrel"`` and they are
+loaded through spandrel's architecture detection (still sha256-checked, still without running
+pickled code), wrapped to texpaint's tensor contract by
+:class:`texpaint.models.community.SpandrelNetwork`.
 """
 
 from __future__ import annotations
@@ -32,12 +38,13 @@ class ModelInfo:
     Attributes:
         id: catalog id (the card's ``id``).
         name: human-readable name.
-        operation: "inpaint", "denoise" or "stylize".
-        path: the ``.safetensors`` weights file.
+        operation: "inpaint", "denoise", "upscale" or "stylize".
+        path: the weights file (``.safetensors``; imported spandrel models may keep ``.pth``).
         card: the whole model card (dict parsed from JSON).
         size_bytes: weights file size in bytes.
         params: parameter count.
-        builtin: True for models shipped in ``resources/models``.
+        builtin: False for models the user imported (in :func:`user_models_dir`), True for
+            models shipped in ``resources/models`` or found in ``TEXPAINT_MODEL_DIRS``.
     """
 
     id: str
@@ -50,12 +57,23 @@ class ModelInfo:
     builtin: bool = True
 
 
+def user_models_dir() -> Path:
+    """Folder of the models the user imported: ``$TEXPAINT_DATA_DIR/models`` when that
+    variable is set, else ``platformdirs.user_data_dir("texpaint")/models``. Not created here."""
+    override = os.environ.get("TEXPAINT_DATA_DIR")
+    if override:
+        return Path(override) / "models"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("texpaint")) / "models"
+
+
 def models_dirs() -> list[Path]:
     """Folders searched for model cards, in priority order: the folders listed in the
-    ``TEXPAINT_MODEL_DIRS`` environment variable (``os.pathsep``-separated), then the bundled
-    ``resources/models``."""
+    ``TEXPAINT_MODEL_DIRS`` environment variable (``os.pathsep``-separated), the user's
+    imported models (:func:`user_models_dir`), then the bundled ``resources/models``."""
     extra = [Path(p) for p in os.environ.get("TEXPAINT_MODEL_DIRS", "").split(os.pathsep) if p]
-    return [*extra, resources_dir() / "models"]
+    return [*extra, user_models_dir(), resources_dir() / "models"]
 
 
 def _read_card(card_path: Path, builtin: bool) -> ModelInfo:
@@ -83,12 +101,13 @@ def list_models(operation: str | None = None, problems: list[str] | None = None)
     given (``texpaint models list`` prints them as warnings).
     """
     found: dict[str, ModelInfo] = {}
+    user_dir = user_models_dir()
     for folder in models_dirs():
         if not folder.is_dir():
             continue
         for card_path in sorted(folder.glob("*.json")):
             try:
-                info = _read_card(card_path, builtin=True)
+                info = _read_card(card_path, builtin=folder != user_dir)
             except ModelLoadError as exc:
                 if problems is not None:
                     problems.append(str(exc))
@@ -167,14 +186,22 @@ def build_network(info: ModelInfo):
 def load_network(info: ModelInfo):
     """Verify, build and load ``info``'s network on the CPU in eval mode (``torch.nn.Module``).
 
+    Cards with ``"format": "spandrel"`` (imported community models) are loaded through
+    spandrel and returned as a :class:`texpaint.models.community.SpandrelNetwork`
+    (``forward(image, mask)`` for inpainting, ``forward(image)`` for restoration).
+
     Raises:
-        ModelLoadError: hash mismatch, unreadable safetensors, or weights that do not fit the
-            architecture.
+        ModelLoadError: hash mismatch, unreadable safetensors, a pickle that asks for more
+            than plain weights, or weights that do not fit the architecture.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     verify_sha256(info)
+    if info.card.get("format") == "spandrel":
+        from texpaint.models.community import load_spandrel_network
+
+        return load_spandrel_network(info)
     net = build_network(info)
     try:
         state = load_file(str(info.path), device="cpu")

@@ -1,0 +1,348 @@
+"""Community models: import, safe loading and removal of third-party networks through spandrel.
+
+`spandrel <https://github.com/chaiNNer-org/spandrel>`_ (MIT) recognises a model's architecture
+from the names and shapes in its state dict and builds it from spandrel's own code, never from
+code stored in the file. texpaint uses it for inpainting models such as LaMa (Suvorov et al.,
+"Resolution-robust Large Mask Inpainting with Fourier Convolutions", WACV 2022) and restoration
+models such as SCUNet (Zhang et al., "Practical Blind Image Denoising via Swin-Conv-UNet and
+Data Synthesis", MIR 2023), NAFNet (Chen et al., "Simple Baselines for Image Restoration",
+ECCV 2022) and ESRGAN (Wang et al., "ESRGAN: Enhanced Super-Resolution Generative Adversarial
+Networks", ECCV Workshops 2018).
+
+Safety: ``.safetensors`` files hold only tensors. ``.pth`` / ``.pt`` / ``.ckpt`` files are
+pickles; they are read only with ``torch.load(weights_only=True)`` (torch's restricted
+unpickler: tensors, numbers, strings and plain containers). A pickle that asks for any other
+global (a function to call, a class to build) is refused with :class:`ModelLoadError` before
+anything it names is called. TorchScript archives are not accepted.
+
+Import copies the file into :func:`texpaint.models.catalog.user_models_dir` beside a generated
+model card (``"format": "spandrel"``), so :func:`texpaint.models.catalog.list_models` and
+:func:`~texpaint.models.catalog.load_network` see it like a built-in model (sha256 checked on
+load). No Qt here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import os
+import pickle
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from texpaint.models.catalog import (
+    ModelInfo,
+    ModelLoadError,
+    _read_card,
+    list_models,
+    user_models_dir,
+)
+
+__all__ = [
+    "SUPPORTED_EXTENSIONS",
+    "SpandrelNetwork",
+    "import_model",
+    "load_spandrel_network",
+    "read_state_dict",
+    "remove_model",
+]
+
+SUPPORTED_EXTENSIONS = (".safetensors", ".pth", ".pt", ".ckpt")
+"""Weight file extensions :func:`import_model` accepts (safetensors preferred)."""
+
+_PICKLE_EXTENSIONS = (".pth", ".pt", ".ckpt")
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """Read the tensors of a weights file on the CPU without running code from it.
+
+    ``.safetensors`` is read with safetensors; ``.pth`` / ``.pt`` / ``.ckpt`` only with
+    ``torch.load(weights_only=True)``. The result is canonicalised by spandrel (unwraps
+    ``state_dict`` / ``params_ema`` / ... and strips ``module.`` prefixes).
+
+    Raises:
+        ModelLoadError: unsupported extension, unreadable file, or a pickle that asks for
+            anything but plain weights (the message names the refused global).
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    from spandrel import canonicalize_state_dict
+
+    path = Path(path)
+    ext = path.suffix.lower()
+    if ext not in SUPPORTED_EXTENSIONS:
+        raise ModelLoadError(
+            f"{path.name}: unsupported model file type {ext or '(none)'} "
+            f"(use {', '.join(SUPPORTED_EXTENSIONS)})"
+        )
+    try:
+        if ext == ".safetensors":
+            state = load_file(str(path), device="cpu")
+        else:
+            state = torch.load(str(path), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        found = re.findall(r"GLOBAL ([\w.]+)", str(exc))
+        what = f"'{found[0]}'" if found else "objects other than tensors"
+        raise ModelLoadError(
+            f"refusing to load {path.name}: its pickle asks for {what}, which is not plain "
+            "weights and could run code. Only tensors and plain containers are accepted; "
+            "use a .safetensors version of the model."
+        ) from exc
+    except (SafetensorError, OSError, RuntimeError, ValueError, EOFError) as exc:
+        raise ModelLoadError(f"cannot read {path.name}: {exc}") from exc
+    if not isinstance(state, dict):
+        raise ModelLoadError(f"{path.name} does not hold a state dict (got {type(state).__name__})")
+    return canonicalize_state_dict(state)
+
+
+def _describe(path: Path):
+    """spandrel's ``ModelDescriptor`` for the weights in ``path`` (CPU, eval mode).
+
+    Raises:
+        ModelLoadError: see :func:`read_state_dict`; unknown architecture; weights that do not
+            fit the detected architecture.
+    """
+    from spandrel import ModelLoader, UnsupportedModelError
+
+    state = read_state_dict(path)
+    try:
+        return ModelLoader(device="cpu").load_from_state_dict(state).eval()
+    except UnsupportedModelError as exc:
+        raise ModelLoadError(
+            f"{Path(path).name}: spandrel does not recognise this model's architecture"
+        ) from exc
+    except (RuntimeError, KeyError, ValueError, TypeError, AssertionError, IndexError) as exc:
+        raise ModelLoadError(f"{Path(path).name}: weights do not load: {exc}") from exc
+
+
+def _operation_for(descriptor) -> str:
+    """texpaint operation of a spandrel descriptor: Inpainting → ``"inpaint"``; Restoration or
+    SR with scale 1 → ``"denoise"``; scale > 1 → ``"upscale"``.
+
+    Raises:
+        ModelLoadError: face restoration models, or models that are not RGB in and out.
+    """
+    if descriptor.input_channels != 3 or descriptor.output_channels != 3:
+        raise ModelLoadError(
+            f"{descriptor.architecture.name} model takes {descriptor.input_channels} and returns "
+            f"{descriptor.output_channels} channels; texpaint needs RGB (3) in and out"
+        )
+    if descriptor.purpose == "Inpainting":
+        return "inpaint"
+    if descriptor.purpose == "FaceSR":
+        raise ModelLoadError(
+            f"{descriptor.architecture.name} is a face restoration model (needs aligned faces); "
+            "it is not useful for textures"
+        )
+    return "denoise" if descriptor.scale == 1 else "upscale"
+
+
+class SpandrelNetwork(nn.Module):
+    """A spandrel model behind texpaint's tensor contract.
+
+    Inpainting: ``forward(image, mask)`` with ``image`` float32 ``(1, 3, H, W)`` in [0, 1] and
+    ``mask`` ``(1, 1, H, W)`` (values > 0.5 are filled), returns ``(1, 3, H, W)`` in [0, 1].
+    Restoration: ``forward(image)`` returns ``(1, 3, H * scale, W * scale)`` in [0, 1].
+    spandrel pads inputs that miss its size requirements and crops the padding off.
+
+    Attributes:
+        size_multiple: H and W should be multiples of this (pixels) to avoid extra padding.
+        min_size: smallest H / W in pixels the model accepts without padding.
+        scale: output size / input size (1 for inpainting and denoising).
+        operation: "inpaint", "denoise" or "upscale".
+        architecture: spandrel's architecture id, e.g. ``"SCUNet"``.
+        supports_half: whether the model may run under float16 autocast.
+    """
+
+    def __init__(self, descriptor, operation: str) -> None:
+        super().__init__()
+        self.model = descriptor.model  # registered: .to() and .eval() reach the weights
+        self._descriptor = descriptor
+        req = descriptor.size_requirements
+        self.size_multiple = int(req.multiple_of)
+        self.min_size = max(1, int(req.minimum))
+        self.scale = int(descriptor.scale)
+        self.operation = operation
+        self.architecture = str(descriptor.architecture.id)
+        self.supports_half = bool(descriptor.supports_half)
+
+    def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        autocast_on = image.device.type == "cuda" and torch.is_autocast_enabled("cuda")
+        ctx = (
+            torch.autocast("cuda", enabled=False)
+            if autocast_on and not self.supports_half
+            else contextlib.nullcontext()
+        )
+        with ctx:
+            if not (autocast_on and self.supports_half):
+                image = image.float()
+            if self.operation == "inpaint":
+                if mask is None:
+                    raise ValueError("an inpainting model needs a mask")
+                hole = (mask > 0.5).to(image.dtype)
+                return self._descriptor(image.contiguous(), hole.contiguous())
+            return self._descriptor(image.contiguous())
+
+
+def load_spandrel_network(info: ModelInfo) -> SpandrelNetwork:
+    """Load an imported model (card ``"format": "spandrel"``) on the CPU in eval mode.
+
+    The caller (:func:`texpaint.models.catalog.load_network`) has checked the sha256.
+
+    Raises:
+        ModelLoadError: see :func:`read_state_dict`; or the file's architecture or operation
+            is not the one its card names.
+    """
+    descriptor = _describe(info.path)
+    arch = str(descriptor.architecture.id)
+    if arch != info.card.get("architecture"):
+        raise ModelLoadError(
+            f"model {info.id}: file holds {arch}, its card says {info.card.get('architecture')}"
+        )
+    operation = _operation_for(descriptor)
+    if operation != info.operation:
+        raise ModelLoadError(
+            f"model {info.id}: a {operation} model, its card says {info.operation}"
+        )
+    return SpandrelNetwork(descriptor, operation).eval()
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:60] or "model"
+
+
+def _unique_id(base: str, folder: Path) -> str:
+    taken = {m.id for m in list_models()}
+    candidate, n = base, 2
+    while candidate in taken or any(folder.glob(f"{candidate}.*")):
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _atomic_copy(src: Path, dst: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def import_model(
+    path: str | os.PathLike[str], name: str | None = None, data_dir: Path | None = None
+) -> ModelInfo:
+    """Check, copy and register a community model file; returns its :class:`ModelInfo`.
+
+    The file is loaded once with spandrel (see :func:`read_state_dict` for what is refused) to
+    find its architecture and operation: Inpainting → ``"inpaint"``; restoration at scale 1 →
+    ``"denoise"``; scale 2/4/... → ``"upscale"``. Then it is copied (temp file +
+    ``os.replace``) to ``<models folder>/<id><ext>`` and a model card ``<id>.json`` is written
+    atomically after it, with keys ``id``, ``name``, ``operation``, ``architecture``,
+    ``parameters``, ``scale``, ``purpose``, ``size_requirements``, ``tags``, ``sha256``,
+    ``source``, ``file``, ``imported``, ``format`` (= ``"spandrel"``).
+
+    Args:
+        path: the ``.safetensors`` (preferred), ``.pth``, ``.pt`` or ``.ckpt`` file.
+        name: display name (default: the file's stem); the id is made from it, unique.
+        data_dir: models folder to copy into (default
+            :func:`texpaint.models.catalog.user_models_dir`; only that folder is listed).
+
+    Raises:
+        ModelLoadError: missing file, unsupported type, unsafe pickle, unknown architecture,
+            non-RGB or face model, or the copy failed.
+    """
+    src = Path(path)
+    if not src.is_file():
+        raise ModelLoadError(f"{src}: file not found")
+    descriptor = _describe(src)
+    operation = _operation_for(descriptor)
+    folder = Path(data_dir) if data_dir is not None else user_models_dir()
+    display = name or src.stem
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        model_id = _unique_id(_slug(display), folder)
+        dst = folder / f"{model_id}{src.suffix.lower()}"
+        _atomic_copy(src, dst)
+        req = descriptor.size_requirements
+        card: dict[str, Any] = {
+            "id": model_id,
+            "name": display,
+            "operation": operation,
+            "architecture": str(descriptor.architecture.id),
+            "architecture_name": str(descriptor.architecture.name),
+            "parameters": int(sum(p.numel() for p in descriptor.model.parameters())),
+            "scale": int(descriptor.scale),
+            "purpose": str(descriptor.purpose),
+            "size_requirements": {
+                "minimum": int(req.minimum),
+                "multiple_of": int(req.multiple_of),
+                "square": bool(req.square),
+            },
+            "tags": list(descriptor.tags),
+            "sha256": _sha256(dst),
+            "source": str(src.resolve()),
+            "file": dst.name,
+            "imported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "format": "spandrel",
+        }
+        card_path = folder / f"{model_id}.json"
+        _atomic_write_text(card_path, json.dumps(card, indent=2) + "\n")
+    except OSError as exc:
+        raise ModelLoadError(f"cannot copy {src.name} into {folder}: {exc}") from exc
+    return _read_card(card_path, builtin=False)
+
+
+def remove_model(model_id: str) -> ModelInfo:
+    """Delete an imported model's card and weights file; returns what was removed.
+
+    Raises:
+        ModelLoadError: no model with that id, or it is built in (not imported by the user),
+            or the files cannot be deleted.
+    """
+    for info in list_models():
+        if info.id != model_id:
+            continue
+        if info.builtin:
+            raise ModelLoadError(f"model {model_id!r} is built in and cannot be removed")
+        card_path = info.path.parent / f"{info.id}.json"
+        try:
+            card_path.unlink(missing_ok=True)  # card first: a left-over file is never listed
+            info.path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ModelLoadError(f"cannot remove {model_id!r}: {exc}") from exc
+        return info
+    raise ModelLoadError(f"no model {model_id!r} is installed")
