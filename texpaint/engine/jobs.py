@@ -24,6 +24,11 @@ class Operation(StrEnum):
     INPAINT = "inpaint"
     STYLIZE = "stylize"
     DENOISE = "denoise"
+    """Restoration at scale 1 (an imported spandrel model, e.g. SCUNet or NAFNet) over the
+    masked area or the whole image; param ``strength`` in [0, 1] (1 = the model's output)."""
+    UPSCALE = "upscale"
+    """Super-resolution (an imported spandrel model, e.g. ESRGAN): the result is the whole
+    image ``scale`` times larger; the mask is ignored."""
     SEAMLESS = "seamless"
     """Make Seamless: inpaint a cross-shaped band over the wrap seams (no mask needed; params
     ``band_px`` and ``even_lighting``, see :mod:`texpaint.engine.seamless`)."""
@@ -98,9 +103,11 @@ class JobResult:
         job_id: id of the :class:`Job` this answers.
         op: the operation that ran.
         image: float32 ``(H, W, 3)``, the whole image after the edit. Pixels where the job's
-            mask is 0 are bit-identical to the job's input.
+            mask is 0 are bit-identical to the job's input. Upscale returns
+            ``(H * scale, W * scale, 3)`` (not a same-size edit: open it as a new image).
         region: ``(y0, y1, x0, x1)`` pixel box that contains every changed pixel (half-open),
-            so the document stores only that box in its undo history.
+            so the document stores only that box in its undo history (Upscale: the whole
+            output).
         seconds: wall time of the job in seconds.
         device: description of the device that ran it, e.g. ``"CPU (2 threads)"``.
         model_id: catalog id of the model that ran.

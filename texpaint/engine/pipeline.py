@@ -20,6 +20,14 @@ and nothing is returned, so the document stays untouched.
 Make Seamless (``Operation.SEAMLESS``) is an inpainting job too: :mod:`texpaint.engine.seamless`
 rolls the image by half, inpaints a band over the wrap seams with the inpainting model and
 rolls back (dispatched from :func:`run_job`, so GUI, CLI and batch share it).
+
+Denoise and Upscale (``Operation.DENOISE`` / ``Operation.UPSCALE``) run an imported restoration
+model (:mod:`texpaint.models.community`) by :func:`_restore`: the image (or, for Denoise with a
+mask, the mask's box plus context) is cut into overlapping tiles of ``runtime.tile_size``,
+each tile's output is blended with linear ramps over ``RESTORE_OVERLAP_PX`` (scaled by the
+model's scale), and ``abort()`` is polled before every tile. Denoise composites with
+``w = mask * strength`` (an empty mask means the whole image); Upscale returns the whole,
+larger image.
 """
 
 from __future__ import annotations
@@ -46,6 +54,12 @@ TARGET_HOLE_RADIUS_PX = 24
 FINE_MARGIN_PX = 64
 """Context margin (pixels) around the hole for the full-resolution pass."""
 
+RESTORE_OVERLAP_PX = 32
+"""Overlap (input pixels) between neighbouring tiles of a restoration model, blended."""
+
+RESTORE_CONTEXT_PX = 64
+"""Context (input pixels) around a Denoise mask's box given to the model."""
+
 ProgressFn = Callable[[float, str], None]
 AbortFn = Callable[[], bool]
 
@@ -71,12 +85,15 @@ def run_job(
     Raises:
         JobCancelled: ``abort()`` returned True.
         JobError: empty mask for Inpaint, missing/corrupt model, operation without a model,
-            a bad Make Seamless band width, or out of memory on every fallback.
+            a bad Make Seamless band width, a Denoise strength outside [0, 1], or out of
+            memory on every fallback.
     """
     t0 = time.perf_counter()
     runtime = runtime or Runtime("auto")
     if job.op is Operation.SEAMLESS:
         return _run_seamless(job, abort, progress, runtime, t0)
+    if job.op in (Operation.DENOISE, Operation.UPSCALE):
+        return _run_restoration(job, abort, progress, runtime, t0)
     if job.op is not Operation.INPAINT:
         raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")
     try:
@@ -130,6 +147,134 @@ def _run_seamless(
         device=runtime.description,
         model_id=info.id,
     )
+
+
+def _run_restoration(
+    job: Job, abort: AbortFn, progress: ProgressFn, runtime: Runtime, t0: float
+) -> JobResult:
+    """Denoise / Upscale with an imported restoration model (see :func:`_restore`)."""
+    label = job.op.value.capitalize()
+    try:
+        info = get_model(job.model_id, job.op.value)
+    except ModelLoadError as exc:
+        if job.model_id is None:
+            raise JobError(
+                f"{label} has no trained model installed: import one with "
+                "'texpaint models import FILE' or Edit → Models…"
+            ) from exc
+        raise JobError(str(exc)) from exc
+    try:
+        net = runtime.network(info)
+    except ModelLoadError as exc:
+        raise JobError(str(exc)) from exc
+    progress(0.0, f"{label} with {info.name}")
+    image, region = _restore(job, net, runtime, abort, progress)
+    progress(1.0, "Done")
+    return JobResult(
+        job_id=job.job_id,
+        op=job.op,
+        image=image,
+        region=region,
+        seconds=time.perf_counter() - t0,
+        device=runtime.description,
+        model_id=info.id,
+    )
+
+
+def _restore_forward(net: torch.nn.Module, img: torch.Tensor, runtime: Runtime) -> torch.Tensor:
+    """One restoration pass: ``img`` float32 ``(1, 3, h, w)`` in [0, 1] → ``(1, 3, h*s, w*s)``
+    on the CPU, padded to the network's size rules (reflect) and cropped back."""
+    scale = int(getattr(net, "scale", 1))
+    x, (h, w) = pad_to_multiple(img, net.size_multiple, net.min_size, False)
+    x = x.to(runtime.device).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        if runtime.device.type == "cuda" and getattr(net, "supports_half", False):
+            with torch.autocast("cuda", dtype=torch.float16):
+                y = net(x)
+        else:
+            y = net(x)
+    return y[..., : h * scale, : w * scale].float().cpu()
+
+
+def _restore(
+    job: Job, net: torch.nn.Module, runtime: Runtime, abort: AbortFn, progress: ProgressFn
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Run a restoration network (``forward(image)``, attribute ``scale``) over ``job``.
+
+    Tiles of ``runtime.tile_size`` input pixels overlapping by ``RESTORE_OVERLAP_PX`` are
+    blended with :func:`~texpaint.engine.tiling.ramp_weight` at output resolution. In wrap
+    mode the input is padded circularly first, so tile edges and image edges wrap. Float
+    images above 1 are scaled into [0, 1] for the network and back.
+
+    Returns:
+        ``(image, region)``: Denoise: float32 ``(H, W, 3)`` composited as
+        ``in * (1 - w) + out * w`` with ``w = mask * strength`` (``w = strength`` everywhere
+        when the mask is empty), pixels with ``w == 0`` bit-identical to the input; region the
+        mask's box (or the whole image). Upscale: float32 ``(H * s, W * s, 3)``, region the
+        whole output.
+
+    Raises:
+        JobCancelled: ``abort()`` returned True before a tile.
+        JobError: strength outside [0, 1], a model of the wrong scale for the operation, or
+            out of memory.
+    """
+    upscale = job.op is Operation.UPSCALE
+    scale = int(getattr(net, "scale", 1))
+    if upscale and scale < 2:
+        raise JobError("this model does not upscale (scale 1): use it for Denoise")
+    if not upscale and scale != 1:
+        raise JobError(f"this model upscales {scale}x: use it for Upscale, not Denoise")
+    strength = float(job.params.get("strength", 1.0))
+    if not 0.0 <= strength <= 1.0:
+        raise JobError(f"strength must be between 0 and 1, got {strength}")
+    H, W = job.image.shape[:2]
+    box = None if upscale else mask_bbox(job.mask > 0)
+    if box is None:
+        y0, y1, x0, x1 = 0, H, 0, W
+    else:
+        y0, y1, x0, x1 = _grow_box(box, RESTORE_CONTEXT_PX, (H, W))
+    whole = (y0, y1, x0, x1) == (0, H, 0, W)
+    crop = job.image[y0:y1, x0:x1]
+    value_scale = float(max(1.0, crop.max()))
+    img = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None] / value_scale
+    pad = RESTORE_OVERLAP_PX if (job.wrap and whole) else 0
+    if pad:
+        pad = min(pad, H, W)
+        img = F.pad(img, (pad, pad, pad, pad), mode="circular")
+    h, w = img.shape[-2:]
+    tile, overlap = runtime.tile_size, RESTORE_OVERLAP_PX
+    boxes = list(tile_boxes(h, w, tile, overlap))
+    acc = torch.zeros(1, 3, h * scale, w * scale)
+    wsum = torch.full((1, 1, h * scale, w * scale), 1e-8)
+    verb = "Upscaling" if upscale else "Denoising"
+    try:
+        for i, (ty0, ty1, tx0, tx1) in enumerate(boxes):
+            _check_abort(abort)
+            pred = _restore_forward(net, img[..., ty0:ty1, tx0:tx1], runtime)
+            sbox = (ty0 * scale, ty1 * scale, tx0 * scale, tx1 * scale)
+            wgt = ramp_weight(h * scale, w * scale, sbox, overlap * scale)
+            acc[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += pred * wgt
+            wsum[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += wgt
+            progress(min(0.99, (i + 1) / len(boxes)), f"{verb} tile {i + 1}/{len(boxes)}")
+    except torch.OutOfMemoryError as exc:
+        raise JobError(
+            f"Out of memory while {verb.lower()}; try a smaller tile size or the CPU"
+        ) from exc
+    _check_abort(abort)
+    out = acc / wsum
+    if pad:
+        p = pad * scale
+        out = out[..., p:-p, p:-p]
+    fill = out[0].numpy().transpose(1, 2, 0) * value_scale
+    if upscale:
+        image = np.ascontiguousarray(fill, dtype=np.float32)
+        return image, (0, image.shape[0], 0, image.shape[1])
+    wmap = job.mask[y0:y1, x0:x1] if box is not None else np.ones(crop.shape[:2], np.float32)
+    wmap = (wmap * strength)[..., None]
+    blended = np.where(wmap > 0, crop * (1 - wmap) + fill * wmap, crop).astype(np.float32)
+    image = job.image.copy()
+    image[y0:y1, x0:x1] = blended
+    return image, (box if box is not None else (0, H, 0, W))
 
 
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
