@@ -10,7 +10,11 @@ Usage::
     texpaint batch INPUTS... -o OUTDIR [--preset FILE] [--op OP ...] [--format FMT ...]
                    [--size PX|mip ...] [--naming TEMPLATE] [--overwrite skip|overwrite|unique]
                    [--recursive] [--glob PATTERN] [--jobs N] [--device auto|cpu|cuda|mps]
+    texpaint denoise IN -o OUT [--strength S] [--mask MASK] [--model ID] [--device ...]
+    texpaint upscale IN -o OUT --model ID [--device ...]
     texpaint models list
+    texpaint models import FILE [--name NAME]
+    texpaint models remove ID
     texpaint train inpaint --data DIR [--data DIR ...] --out DIR [--steps N] [--batch N]
                            [--size PX] [--resume] [--device auto|cpu|cuda|mps]
 
@@ -38,7 +42,7 @@ __all__ = ["build_parser", "main"]
 
 PROG = "texpaint"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-_COMMANDS = ("open", "inpaint", "seamless", "batch", "models", "train")
+_COMMANDS = ("open", "inpaint", "seamless", "denoise", "upscale", "batch", "models", "train")
 
 
 class CommandError(Exception):
@@ -107,11 +111,59 @@ def build_parser() -> argparse.ArgumentParser:
     p_seam.add_argument("--model", metavar="ID", help="inpainting model id")
     p_seam.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
+    p_den = sub.add_parser(
+        "denoise",
+        help="denoise an image with an imported restoration model",
+        description="Run a denoising model (see 'texpaint models import') over IN, or over the "
+        "white part of MASK, and write OUT. Pixels where the mask is black are copied "
+        "unchanged; OUT keeps IN's sample format and alpha where OUT's format can store them.",
+    )
+    p_den.add_argument("input", type=Path, metavar="IN", help="image to denoise")
+    p_den.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
+    )
+    p_den.add_argument(
+        "--strength",
+        type=_unit_float,
+        default=1.0,
+        metavar="S",
+        help="0..1: how far to move from the input towards the model's output (default 1)",
+    )
+    p_den.add_argument(
+        "--mask", type=Path, metavar="MASK", help="only where MASK is white (default: everywhere)"
+    )
+    p_den.add_argument("--model", metavar="ID", help="denoise model id (default: the first)")
+    p_den.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+
+    p_up = sub.add_parser(
+        "upscale",
+        help="enlarge an image with an imported super-resolution model",
+        description="Run a super-resolution model (see 'texpaint models import') over IN and "
+        "write the larger image to OUT (alpha is resized with bicubic interpolation).",
+    )
+    p_up.add_argument("input", type=Path, metavar="IN", help="image to upscale")
+    p_up.add_argument(
+        "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
+    )
+    p_up.add_argument("--model", required=True, metavar="ID", help="upscale model id")
+    p_up.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+
     _add_batch_parser(sub)
 
-    p_models = sub.add_parser("models", help="inspect the installed models")
+    p_models = sub.add_parser("models", help="list, import and remove models")
     models_sub = p_models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     models_sub.add_parser("list", help="list installed models")
+    p_imp = models_sub.add_parser(
+        "import",
+        help="import a community model (spandrel: LaMa, SCUNet, NAFNet, ESRGAN, ...)",
+        description="Check FILE with spandrel, copy it into the user's data folder and register "
+        "it as an inpaint, denoise or upscale model. .safetensors is preferred; .pth/.pt/.ckpt "
+        "pickles are read weights-only and refused if they hold anything but weights.",
+    )
+    p_imp.add_argument("file", type=Path, metavar="FILE", help="weights file")
+    p_imp.add_argument("--name", metavar="NAME", help="display name (default: the file name)")
+    p_rm = models_sub.add_parser("remove", help="remove an imported model")
+    p_rm.add_argument("model_id", metavar="ID", help="model id (see 'texpaint models list')")
 
     p_train = sub.add_parser("train", help="train a model")
     train_sub = p_train.add_subparsers(dest="train_command", metavar="MODEL", required=True)
@@ -157,6 +209,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _unit_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return value
+
+
 def _normalise_argv(argv: Sequence[str]) -> list[str]:
     """Make ``texpaint`` and ``texpaint FILE`` mean ``texpaint open [FILE]``."""
     args = list(argv)
@@ -189,9 +251,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_inpaint(args)
         if args.command == "seamless":
             return _cmd_seamless(args)
+        if args.command == "denoise":
+            return _cmd_denoise(args)
+        if args.command == "upscale":
+            return _cmd_upscale(args)
         if args.command == "batch":
             return _cmd_batch(args)
         if args.command == "models":
+            if args.models_command == "import":
+                return _cmd_models_import(args)
+            if args.models_command == "remove":
+                return _cmd_models_remove(args)
             return _cmd_models_list()
         if args.command == "train":
             return _cmd_train_inpaint(args)
@@ -344,6 +414,114 @@ def _cmd_seamless(args: argparse.Namespace) -> int:
         f"wrote {args.output} ({data.width} x {data.height}, band {band_px} px, "
         f"model {result.model_id}, {result.device}, {result.seconds:.1f} s)"
     )
+    return 0
+
+
+def _cmd_denoise(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from texpaint.imaging.io import ImageIOError, read_image, read_mask
+
+    _check_output_extension(args.output)
+    try:
+        data = read_image(args.input)
+        if args.mask is not None:
+            mask = read_mask(args.mask, shape=(data.height, data.width))
+        else:
+            mask = np.zeros((data.height, data.width), np.float32)
+    except ImageIOError as e:
+        raise CommandError(str(e)) from e
+    if args.mask is not None and not np.any(mask > 0):
+        raise CommandError(f"{args.mask}: the mask is empty (all black); nothing to denoise")
+    try:
+        from texpaint.engine.jobs import Job, Operation
+    except ImportError as e:
+        raise CommandError(f"the inference engine is not available ({e})") from e
+    job = Job(
+        op=Operation.DENOISE,
+        image=data.rgb,
+        mask=mask,
+        params={"strength": args.strength},
+        model_id=args.model,
+    )
+    result = _run_engine_job(job, args.device, "denoising")
+    _write_like(args.output, data, result.image)
+    print(
+        f"wrote {args.output} ({data.width} x {data.height}, strength {args.strength:g}, "
+        f"model {result.model_id}, {result.device}, {result.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _cmd_upscale(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    import numpy as np
+
+    from texpaint.imaging.io import ImageIOError, read_image
+
+    _check_output_extension(args.output)
+    try:
+        data = read_image(args.input)
+    except ImageIOError as e:
+        raise CommandError(str(e)) from e
+    try:
+        from texpaint.engine.jobs import Job, Operation
+    except ImportError as e:
+        raise CommandError(f"the inference engine is not available ({e})") from e
+    job = Job(
+        op=Operation.UPSCALE,
+        image=data.rgb,
+        mask=np.zeros((data.height, data.width), np.float32),
+        model_id=args.model,
+    )
+    result = _run_engine_job(job, args.device, "upscaling")
+    h, w = result.image.shape[:2]
+    alpha = None
+    if data.alpha is not None:
+        import cv2
+
+        alpha = cv2.resize(data.alpha, (w, h), interpolation=cv2.INTER_CUBIC)
+        alpha = np.clip(alpha, 0.0, 1.0).astype(np.float32)
+    _write_like(args.output, replace(data, rgb=result.image, alpha=alpha), result.image)
+    print(
+        f"wrote {args.output} ({data.width} x {data.height} -> {w} x {h}, "
+        f"model {result.model_id}, {result.device}, {result.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _cmd_models_import(args: argparse.Namespace) -> int:
+    try:
+        from texpaint.models.catalog import ModelLoadError
+        from texpaint.models.community import import_model
+    except ImportError as e:
+        raise CommandError(f"model import needs spandrel ({e})") from e
+    try:
+        info = import_model(args.file, name=args.name)
+    except ModelLoadError as e:
+        raise CommandError(str(e)) from e
+    card = info.card
+    print(
+        f"imported {info.id}: {card.get('architecture')} {info.operation} model "
+        f"(scale {card.get('scale', 1)}, {_human_count(info.params)} parameters, "
+        f"{_human_bytes(info.size_bytes)}) into {info.path.parent}"
+    )
+    return 0
+
+
+def _cmd_models_remove(args: argparse.Namespace) -> int:
+    from texpaint.models.catalog import ModelLoadError
+
+    try:
+        from texpaint.models.community import remove_model
+    except ImportError as e:
+        raise CommandError(f"model removal needs spandrel ({e})") from e
+    try:
+        info = remove_model(args.model_id)
+    except ModelLoadError as e:
+        raise CommandError(str(e)) from e
+    print(f"removed {info.id} ({info.name})")
     return 0
 
 
