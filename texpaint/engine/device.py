@@ -90,10 +90,12 @@ class Runtime:
         Raises:
             ModelLoadError: see :func:`texpaint.models.catalog.load_network`.
         """
-        net = self._nets.get(info.id)
+        # keyed by file and hash too: a removed and re-imported model may reuse its id
+        key = f"{info.id}|{info.path}|{info.card.get('sha256')}"
+        net = self._nets.get(key)
         if net is None:
             net = load_network(info).to(self.device, memory_format=torch.channels_last)
-            self._nets[info.id] = net
+            self._nets[key] = net
         return net
 
     def forget(self) -> None:
