@@ -23,6 +23,7 @@ from spandrel.architectures.SCUNet import SCUNet  # noqa: E402
 
 from texpaint.engine.jobs import Job, JobCancelled, JobError  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.models.arch.spandrel_net import SpandrelNetwork  # noqa: E402
 from texpaint.models.catalog import (  # noqa: E402
     ModelLoadError,
     get_model,
@@ -30,7 +31,7 @@ from texpaint.models.catalog import (  # noqa: E402
     load_network,
     user_models_dir,
 )
-from texpaint.models.community import SpandrelNetwork, import_model, remove_model  # noqa: E402
+from texpaint.models.community import import_model, remove_model  # noqa: E402
 
 pytestmark = pytest.mark.unit
 
@@ -332,3 +333,35 @@ def test_cli_upscale_and_refused_pickle(weights, tmp_path, capsys):
     assert main(["models", "import", str(evil)]) == 1
     assert "refusing to load evil.pth" in capsys.readouterr().err
     assert not (tmp_path / "PWNED").exists()
+
+
+# --- GUI ------------------------------------------------------------------------------------
+
+
+@pytest.mark.gui
+def test_models_dialog_import_enables_denoise_then_remove(weights, qtbot, window, errors):
+    from texpaint.engine.jobs import Operation
+    from texpaint.ui.models_dialog import ModelsDialog
+
+    panel = window.operations_panel
+    denoise_tab = panel._ops.index(Operation.DENOISE)
+    assert not panel.tabs.isTabEnabled(denoise_tab)
+    dialog = ModelsDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.modelsChanged.connect(panel.reload)
+    n = dialog.table.rowCount()
+    with qtbot.waitSignal(dialog.modelsChanged, timeout=20000):
+        dialog.import_file(weights["nafnet"])
+    assert dialog.table.rowCount() == n + 1 and not errors
+    assert panel.tabs.isTabEnabled(denoise_tab)
+    panel.tabs.setCurrentIndex(denoise_tab)
+    assert panel.request()["model_id"] == "nafnet"
+    row = next(r for r in range(n + 1) if dialog.table.item(r, 0).text() == "nafnet")
+    assert dialog.table.item(row, 5).text() == "imported"
+    dialog.table.selectRow(row)
+    assert dialog.remove_button.isEnabled()
+    assert dialog.remove_selected()
+    assert dialog.table.rowCount() == n and not panel.tabs.isTabEnabled(denoise_tab)
+    builtin = next(r for r in range(n) if dialog.table.item(r, 5).text() == "built-in")
+    dialog.table.selectRow(builtin)
+    assert not dialog.remove_button.isEnabled()

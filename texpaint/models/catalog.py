@@ -12,7 +12,7 @@ Community models imported with :func:`texpaint.models.community.import_model` li
 data folder (:func:`user_models_dir`); their cards say ``"format": "spandrel"`` and they are
 loaded through spandrel's architecture detection (still sha256-checked, still without running
 pickled code), wrapped to texpaint's tensor contract by
-:class:`texpaint.models.community.SpandrelNetwork`.
+:class:`texpaint.models.arch.spandrel_net.SpandrelNetwork`.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def load_network(info: ModelInfo):
     """Verify, build and load ``info``'s network on the CPU in eval mode (``torch.nn.Module``).
 
     Cards with ``"format": "spandrel"`` (imported community models) are loaded through
-    spandrel and returned as a :class:`texpaint.models.community.SpandrelNetwork`
+    spandrel and returned as a :class:`texpaint.models.arch.spandrel_net.SpandrelNetwork`
     (``forward(image, mask)`` for inpainting, ``forward(image)`` for restoration).
 
     Raises:
@@ -215,3 +215,25 @@ def load_network(info: ModelInfo):
             f"(missing {missing[:3]}, unexpected {result.unexpected_keys[:3]})"
         )
     return net.eval()
+
+
+def remove_model(model_id: str) -> ModelInfo:
+    """Delete an imported model's card and weights file; returns what was removed.
+
+    Raises:
+        ModelLoadError: no model with that id, or it is built in (not imported by the user),
+            or the files cannot be deleted.
+    """
+    for info in list_models():
+        if info.id != model_id:
+            continue
+        if info.builtin:
+            raise ModelLoadError(f"model {model_id!r} is built in and cannot be removed")
+        card_path = info.path.parent / f"{info.id}.json"
+        try:
+            card_path.unlink(missing_ok=True)  # card first: a left-over file is never listed
+            info.path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ModelLoadError(f"cannot remove {model_id!r}: {exc}") from exc
+        return info
+    raise ModelLoadError(f"no model {model_id!r} is installed")

@@ -33,22 +33,24 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from texpaint.models.catalog import (
     ModelInfo,
     ModelLoadError,
     _read_card,
     list_models,
+    remove_model,
     user_models_dir,
 )
 
+if TYPE_CHECKING:
+    import torch
+
+    from texpaint.models.arch.spandrel_net import SpandrelNetwork
+
 __all__ = [
     "SUPPORTED_EXTENSIONS",
-    "SpandrelNetwork",
     "import_model",
     "load_spandrel_network",
     "read_state_dict",
@@ -72,6 +74,7 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         ModelLoadError: unsupported extension, unreadable file, or a pickle that asks for
             anything but plain weights (the message names the refused global).
     """
+    import torch
     from safetensors import SafetensorError
     from safetensors.torch import load_file
     from spandrel import canonicalize_state_dict
@@ -145,53 +148,6 @@ def _operation_for(descriptor) -> str:
     return "denoise" if descriptor.scale == 1 else "upscale"
 
 
-class SpandrelNetwork(nn.Module):
-    """A spandrel model behind texpaint's tensor contract.
-
-    Inpainting: ``forward(image, mask)`` with ``image`` float32 ``(1, 3, H, W)`` in [0, 1] and
-    ``mask`` ``(1, 1, H, W)`` (values > 0.5 are filled), returns ``(1, 3, H, W)`` in [0, 1].
-    Restoration: ``forward(image)`` returns ``(1, 3, H * scale, W * scale)`` in [0, 1].
-    spandrel pads inputs that miss its size requirements and crops the padding off.
-
-    Attributes:
-        size_multiple: H and W should be multiples of this (pixels) to avoid extra padding.
-        min_size: smallest H / W in pixels the model accepts without padding.
-        scale: output size / input size (1 for inpainting and denoising).
-        operation: "inpaint", "denoise" or "upscale".
-        architecture: spandrel's architecture id, e.g. ``"SCUNet"``.
-        supports_half: whether the model may run under float16 autocast.
-    """
-
-    def __init__(self, descriptor, operation: str) -> None:
-        super().__init__()
-        self.model = descriptor.model  # registered: .to() and .eval() reach the weights
-        self._descriptor = descriptor
-        req = descriptor.size_requirements
-        self.size_multiple = int(req.multiple_of)
-        self.min_size = max(1, int(req.minimum))
-        self.scale = int(descriptor.scale)
-        self.operation = operation
-        self.architecture = str(descriptor.architecture.id)
-        self.supports_half = bool(descriptor.supports_half)
-
-    def forward(self, image: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        autocast_on = image.device.type == "cuda" and torch.is_autocast_enabled("cuda")
-        ctx = (
-            torch.autocast("cuda", enabled=False)
-            if autocast_on and not self.supports_half
-            else contextlib.nullcontext()
-        )
-        with ctx:
-            if not (autocast_on and self.supports_half):
-                image = image.float()
-            if self.operation == "inpaint":
-                if mask is None:
-                    raise ValueError("an inpainting model needs a mask")
-                hole = (mask > 0.5).to(image.dtype)
-                return self._descriptor(image.contiguous(), hole.contiguous())
-            return self._descriptor(image.contiguous())
-
-
 def load_spandrel_network(info: ModelInfo) -> SpandrelNetwork:
     """Load an imported model (card ``"format": "spandrel"``) on the CPU in eval mode.
 
@@ -201,6 +157,8 @@ def load_spandrel_network(info: ModelInfo) -> SpandrelNetwork:
         ModelLoadError: see :func:`read_state_dict`; or the file's architecture or operation
             is not the one its card names.
     """
+    from texpaint.models.arch.spandrel_net import SpandrelNetwork
+
     descriptor = _describe(info.path)
     arch = str(descriptor.architecture.id)
     if arch != info.card.get("architecture"):
@@ -324,25 +282,3 @@ def import_model(
     except OSError as exc:
         raise ModelLoadError(f"cannot copy {src.name} into {folder}: {exc}") from exc
     return _read_card(card_path, builtin=False)
-
-
-def remove_model(model_id: str) -> ModelInfo:
-    """Delete an imported model's card and weights file; returns what was removed.
-
-    Raises:
-        ModelLoadError: no model with that id, or it is built in (not imported by the user),
-            or the files cannot be deleted.
-    """
-    for info in list_models():
-        if info.id != model_id:
-            continue
-        if info.builtin:
-            raise ModelLoadError(f"model {model_id!r} is built in and cannot be removed")
-        card_path = info.path.parent / f"{info.id}.json"
-        try:
-            card_path.unlink(missing_ok=True)  # card first: a left-over file is never listed
-            info.path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise ModelLoadError(f"cannot remove {model_id!r}: {exc}") from exc
-        return info
-    raise ModelLoadError(f"no model {model_id!r} is installed")

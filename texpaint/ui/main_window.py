@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
             m, "&Redo", self.redo, [QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")]
         )
         m.addSeparator()
+        self.models_action = self._action(m, "&Models…", self.show_models)
         self.preferences_action = self._action(
             m, "&Preferences…", self.show_preferences, QKeySequence("Ctrl+,")
         )
@@ -635,6 +636,16 @@ class MainWindow(QMainWindow):
     def _job_failed(self, message: str) -> None:
         self.operations_panel.set_progress(0.0, "Failed")
         self._error("AI operation failed", message)
+
+    # ------------------------------------------------------------------ models
+    @Slot()
+    def show_models(self) -> None:
+        """Edit → Models…: list, import and remove models; the AI panel reloads after."""
+        from texpaint.ui.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(self)
+        dialog.modelsChanged.connect(self.operations_panel.reload)
+        dialog.exec()
 
     # ------------------------------------------------------------------ preferences
     @Slot()

@@ -43,7 +43,9 @@ class OperationsPanel(QWidget):
     """Parameters of the AI operations, with Run/Cancel buttons and a progress bar.
 
     Tabs of operations without an installed model are disabled with the tooltip
-    ``"arrives with its trained model"``.
+    ``"arrives with its trained model"``; Denoise enables itself once a denoising model is
+    imported (Edit → Models…, then :meth:`reload`). Upscale changes the image size, so it is
+    not offered here (``texpaint upscale`` on the command line).
 
     Signals:
         runRequested(object): a dict with keys ``op`` (:class:`Operation`), ``params``,
@@ -88,6 +90,9 @@ class OperationsPanel(QWidget):
         # Denoise
         page = QWidget()
         form = QFormLayout(page)
+        self.denoise_model_combo = QComboBox()
+        self.denoise_model_combo.setToolTip("Import denoising models with Edit → Models…")
+        form.addRow("Model", self.denoise_model_combo)
         self.denoise_strength = _strength_slider(50)
         form.addRow("Strength", self.denoise_strength)
         self.tabs.addTab(page, "Denoise")
@@ -122,6 +127,9 @@ class OperationsPanel(QWidget):
         self.model_combo.clear()
         for info in list_models(Operation.INPAINT.value):
             self.model_combo.addItem(info.name, info.id)
+        self.denoise_model_combo.clear()
+        for info in list_models(Operation.DENOISE.value):
+            self.denoise_model_combo.addItem(info.name, info.id)
         self.style_list.clear()
         try:
             styles = list_styles()
@@ -170,7 +178,7 @@ class OperationsPanel(QWidget):
         return {
             "op": op,
             "params": {"strength": self.denoise_strength.value() / 100.0},
-            "model_id": None,
+            "model_id": self.denoise_model_combo.currentData(),
             "style_id": None,
             "seed": self.seed_spin.value(),
         }

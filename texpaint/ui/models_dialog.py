@@ -1,0 +1,201 @@
+"""Edit → Models…: the installed models (built-in and imported), Import… and Remove.
+
+Import checks the file with spandrel (:func:`texpaint.models.community.import_model`), which
+runs torch, so it runs on a short-lived QThread, never on the GUI thread.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from texpaint.models.catalog import ModelLoadError, list_models, remove_model
+
+COLUMNS = ("Name", "Operation", "Architecture", "Size", "Parameters", "Source")
+
+
+def _human(n: float, units: tuple[str, ...], base: float) -> str:
+    for unit in units[:-1]:
+        if abs(n) < base:
+            return f"{n:.0f} {unit}".strip() if unit == units[0] else f"{n:.1f} {unit}".strip()
+        n /= base
+    return f"{n:.1f} {units[-1]}".strip()
+
+
+class _ImportWorker(QObject):
+    """Runs ``import_model`` in its own thread; emits ``done(ModelInfo)`` or ``failed(str)``."""
+
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._path = path
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            from texpaint.models.community import import_model
+
+            self.done.emit(import_model(self._path))
+        except ModelLoadError as exc:
+            self.failed.emit(str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the user
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+
+
+class ModelsDialog(QDialog):
+    """Lists models (name, operation, architecture, size, parameters, built-in/imported).
+
+    Signals:
+        modelsChanged(): a model was imported or removed (the AI panel reloads its lists).
+    """
+
+    modelsChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Models")
+        self.resize(720, 360)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.import_button = QPushButton("Import…")
+        self.import_button.setToolTip(
+            "Import a community model (.safetensors preferred; .pth read weights-only): "
+            "inpainting (LaMa), denoising (SCUNet, NAFNet) or upscaling (ESRGAN)"
+        )
+        self.remove_button = QPushButton("Remove")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.import_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addWidget(buttons)
+        self.import_button.clicked.connect(self._choose_file)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        self._thread: QThread | None = None
+        self._worker: _ImportWorker | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the catalog into the table."""
+        self._models = list_models()
+        self.table.setRowCount(len(self._models))
+        for r, m in enumerate(self._models):
+            cells = (
+                m.name,
+                m.operation,
+                str(m.card.get("architecture", "?")),
+                _human(m.size_bytes, ("B", "KiB", "MiB", "GiB"), 1024),
+                _human(m.params, ("", "k", "M", "G"), 1000),
+                "built-in" if m.builtin else "imported",
+            )
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, m.id)
+                item.setToolTip(f"{m.id}\n{m.path}")
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self._update_buttons()
+
+    def selected_id(self) -> str | None:
+        """Id of the selected model, or None."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self._models[rows[0].row()].id
+
+    def _update_buttons(self) -> None:
+        model_id = self.selected_id()
+        chosen = next((m for m in self._models if m.id == model_id), None)
+        self.remove_button.setEnabled(chosen is not None and not chosen.builtin)
+        self.import_button.setEnabled(self._thread is None)
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import model", "", "Model weights (*.safetensors *.pth *.pt *.ckpt)"
+        )
+        if path:
+            self.import_file(Path(path))
+
+    def import_file(self, path: Path) -> None:
+        """Import ``path`` on a worker thread; the table reloads when it is done."""
+        if self._thread is not None:
+            return
+        self.status.setText(f"Checking {path.name}…")
+        self._thread = QThread(self)
+        self._worker = _ImportWorker(path)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.done.connect(self._on_imported)
+        self._worker.failed.connect(self._on_failed)
+        self._thread.start()
+        self._update_buttons()
+
+    def _finish_thread(self) -> None:
+        if self._thread is not None:
+            self._thread.quit()
+            self._thread.wait()
+        self._thread = None
+        self._worker = None
+
+    @Slot(object)
+    def _on_imported(self, info) -> None:
+        self._finish_thread()
+        self.status.setText(
+            f"Imported {info.name} ({info.card.get('architecture')}, {info.operation})"
+        )
+        self.reload()
+        self.modelsChanged.emit()
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._finish_thread()
+        self.status.setText("Import failed")
+        self._update_buttons()
+        QMessageBox.critical(self, "Cannot import model", message)
+
+    def remove_selected(self) -> bool:
+        """Delete the selected imported model; True when one was removed."""
+        model_id = self.selected_id()
+        if model_id is None:
+            return False
+        try:
+            info = remove_model(model_id)
+        except ModelLoadError as exc:
+            QMessageBox.critical(self, "Cannot remove model", str(exc))
+            return False
+        self.status.setText(f"Removed {info.name}")
+        self.reload()
+        self.modelsChanged.emit()
+        return True
+
+    def done(self, result: int) -> None:  # noqa: D401 - Qt override
+        self._finish_thread()
+        super().done(result)
