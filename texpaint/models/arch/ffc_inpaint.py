@@ -18,8 +18,9 @@ Tensor contract:
            (1 = hole). The generator sees ``image * (1 - mask)`` and ``mask``; optional
            ``hint`` ``(N, 3, H, W)`` in [0, 1] and ``hint_mask`` ``(N, 1, H, W)`` in {0, 1}.
     output float32 ``(N, 3, H, W)`` in [0, 1]: a prediction for every pixel, computed as a
-           residual (in logit space) on a base image (known pixels, the hint in the hole, or
-           mid-grey), so the untrained network starts as the identity. The caller
+           residual (in logit space) on a base image (known pixels, the hint in the hole, or a
+           push-pull fill of the surroundings), so the untrained network starts as a smooth
+           fill. The caller
            composites it with the known pixels (``pipeline``), the network does not.
 
 Size requirements: fully convolutional; ``H`` and ``W`` must be multiples of
@@ -210,11 +211,41 @@ class FFCInpaintGenerator(nn.Module):
         x = self.up[1](x) + s1
         x = self.up[2](x) + s0
         # residual in logit space around a base image: the known pixels outside the hole, the
-        # hint inside it where one is given, mid-grey elsewhere
-        base = image * (1 - mask) + 0.5 * mask
+        # hint inside it where one is given, a smooth push-pull fill of the context elsewhere
+        fill = push_pull_fill(image, mask)
         if self.config.hint:
-            base = base + mask * hint_mask * (hint - 0.5)
+            fill = fill + hint_mask * (hint - fill)
+        base = image * (1 - mask) + mask * fill
         return torch.sigmoid(self.head(x) + torch.logit(base.clamp(0.01, 0.99)))
+
+
+def push_pull_fill(image: torch.Tensor, mask: torch.Tensor, levels: int = 12) -> torch.Tensor:
+    """Smooth fill of the hole from its surroundings by push-pull (pyramid normalised
+    convolution; Gortler et al. 1996, "The Lumigraph", §3.4): known pixels are averaged down a
+    2x pyramid with their coverage, then the coarse averages are pulled back up into the
+    pixels that had none. No parameters; a colour-continuous start for the network.
+
+    Args:
+        image: ``(N, C, H, W)``; mask: ``(N, 1, H, W)`` in [0, 1], 1 = hole.
+
+    Returns:
+        ``(N, C, H, W)``: ``image`` where the mask is 0, a smooth fill elsewhere.
+    """
+    valid = (1 - mask).clamp(0, 1)
+    num, den = image * valid, valid
+    pyramid = []
+    for _ in range(levels):
+        pyramid.append((num, den))
+        if min(num.shape[-2:]) <= 1:
+            break
+        num = F.avg_pool2d(num, 2, ceil_mode=True)
+        den = F.avg_pool2d(den, 2, ceil_mode=True)
+    fill = num / den.clamp_min(1e-6)
+    for num, den in reversed(pyramid[:-1]):
+        up = F.interpolate(fill, size=num.shape[-2:], mode="bilinear", align_corners=False)
+        w = (den * 4).clamp(0, 1)  # fully trusted once a quarter of the cell is known
+        fill = num / den.clamp_min(1e-6) * w + up * (1 - w)
+    return fill
 
 
 def set_padding_mode(model: nn.Module, mode: str) -> None:
