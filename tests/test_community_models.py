@@ -12,9 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
-pytest.importorskip("spandrel")
-
 from safetensors.torch import save_file  # noqa: E402
 from spandrel.architectures.ESRGAN import ESRGAN  # noqa: E402
 from spandrel.architectures.LaMa import LaMa  # noqa: E402
