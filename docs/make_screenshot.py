@@ -54,7 +54,7 @@ def main() -> int:
         app.processEvents()
         win.grab().save(str(OUT))
         print(f"wrote {OUT}")
-        win.close()
+        win.engine.shutdown()
         app.quit()
 
     win.open_path(SAMPLE)
