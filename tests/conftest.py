@@ -187,3 +187,14 @@ def open_image(window, qtbot):
         return window.document
 
     return _open
+
+
+@pytest.fixture
+def no_models(tmp_path, monkeypatch) -> None:
+    """The model catalog sees no model at all (not even the bundled ones): for tests of what
+    happens when an operation has no model installed."""
+    from texpaint.models import catalog
+
+    empty = tmp_path / "no-models"
+    empty.mkdir()
+    monkeypatch.setattr(catalog, "models_dirs", lambda: [empty])

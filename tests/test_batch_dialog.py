@@ -153,7 +153,7 @@ def test_settings_are_remembered_and_presets_round_trip(qtbot, settings_dir, tmp
     again.close()
 
 
-def test_bad_settings_and_missing_models_do_not_start(dialog, tmp_path):
+def test_bad_settings_and_missing_models_do_not_start(dialog, tmp_path, no_models):
     files = _textures(tmp_path / "in", 1)
     dialog.set_input_mode("files")
     dialog.add_files(files)

@@ -84,7 +84,7 @@ def test_batch_with_a_corrupt_file_exits_1_and_does_the_rest(tmp_path, capsys):
         (["--op", "seamless"], "Make Seamless cannot run"),
     ],
 )
-def test_batch_usage_errors_exit_2(tmp_path, capsys, extra, message):
+def test_batch_usage_errors_exit_2(tmp_path, capsys, extra, message, no_models):
     files = _images(tmp_path / "in", n=1)
     code = main(["batch", str(files[0]), "-o", str(tmp_path / "out"), *extra])
     assert code == 2

@@ -302,7 +302,7 @@ def test_recursive_folder_mirrors_subfolders_and_skips_masks(tmp_path):
     ]
 
 
-def test_models_without_training_are_reported_per_file(tmp_path):
+def test_models_without_training_are_reported_per_file(tmp_path, no_models):
     src = _write(tmp_path / "a.png")
     plan = BatchPlan(
         output_dir=tmp_path / "out", files=[src], ops=["denoise", "resize"], sizes=[32]
