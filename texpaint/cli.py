@@ -358,7 +358,12 @@ def _write_like(path: Path, source, rgb) -> None:
         raise CommandError(str(e)) from e
 
 
-def _cmd_inpaint(args: argparse.Namespace) -> int:
+def _read_job_inputs(args: argparse.Namespace, mask_path: Path | None, verb: str):
+    """Check the output extension, read ``args.input`` and the optional mask.
+
+    Returns ``(ImageData, mask)`` with mask float32 ``(H, W)`` in [0, 1] (all zero when
+    ``mask_path`` is None). Raises :class:`CommandError` for unreadable files or a given mask
+    that is empty ("nothing to ``verb``")."""
     import numpy as np
 
     from texpaint.imaging.io import ImageIOError, read_image, read_mask
@@ -366,15 +371,20 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
     _check_output_extension(args.output)
     try:
         data = read_image(args.input)
-        mask = read_mask(args.mask, shape=(data.height, data.width))
+        if mask_path is None:
+            return data, np.zeros((data.height, data.width), np.float32)
+        mask = read_mask(mask_path, shape=(data.height, data.width))
     except ImageIOError as e:
         raise CommandError(str(e)) from e
     if not np.any(mask > 0):
-        raise CommandError(f"{args.mask}: the mask is empty (all black); nothing to inpaint")
-    try:
-        from texpaint.engine.jobs import Job, Operation
-    except ImportError as e:
-        raise CommandError(f"the inference engine is not available ({e})") from e
+        raise CommandError(f"{mask_path}: the mask is empty (all black); nothing to {verb}")
+    return data, mask
+
+
+def _cmd_inpaint(args: argparse.Namespace) -> int:
+    from texpaint.engine.jobs import Job, Operation
+
+    data, mask = _read_job_inputs(args, args.mask, "inpaint")
     job = Job(op=Operation.INPAINT, image=data.rgb, mask=mask, model_id=args.model)
     result = _run_engine_job(job, args.device, "inpainting")
     _write_like(args.output, data, result.image)
@@ -386,25 +396,15 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
 
 
 def _cmd_seamless(args: argparse.Namespace) -> int:
-    import numpy as np
+    from texpaint.engine.jobs import Job, Operation
+    from texpaint.engine.seamless import default_band_px
 
-    from texpaint.imaging.io import ImageIOError, read_image
-
-    _check_output_extension(args.output)
-    try:
-        data = read_image(args.input)
-    except ImageIOError as e:
-        raise CommandError(str(e)) from e
-    try:
-        from texpaint.engine.jobs import Job, Operation
-        from texpaint.engine.seamless import default_band_px
-    except ImportError as e:
-        raise CommandError(f"the inference engine is not available ({e})") from e
+    data, no_mask = _read_job_inputs(args, None, "")
     band_px = args.width or default_band_px(data.height, data.width)
     job = Job(
         op=Operation.SEAMLESS,
         image=data.rgb,
-        mask=np.zeros((data.height, data.width), np.float32),
+        mask=no_mask,
         params={"band_px": band_px, "even_lighting": bool(args.even_lighting)},
         model_id=args.model,
     )
@@ -418,25 +418,9 @@ def _cmd_seamless(args: argparse.Namespace) -> int:
 
 
 def _cmd_denoise(args: argparse.Namespace) -> int:
-    import numpy as np
+    from texpaint.engine.jobs import Job, Operation
 
-    from texpaint.imaging.io import ImageIOError, read_image, read_mask
-
-    _check_output_extension(args.output)
-    try:
-        data = read_image(args.input)
-        if args.mask is not None:
-            mask = read_mask(args.mask, shape=(data.height, data.width))
-        else:
-            mask = np.zeros((data.height, data.width), np.float32)
-    except ImageIOError as e:
-        raise CommandError(str(e)) from e
-    if args.mask is not None and not np.any(mask > 0):
-        raise CommandError(f"{args.mask}: the mask is empty (all black); nothing to denoise")
-    try:
-        from texpaint.engine.jobs import Job, Operation
-    except ImportError as e:
-        raise CommandError(f"the inference engine is not available ({e})") from e
+    data, mask = _read_job_inputs(args, args.mask, "denoise")
     job = Job(
         op=Operation.DENOISE,
         image=data.rgb,
@@ -458,23 +442,10 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from texpaint.imaging.io import ImageIOError, read_image
+    from texpaint.engine.jobs import Job, Operation
 
-    _check_output_extension(args.output)
-    try:
-        data = read_image(args.input)
-    except ImageIOError as e:
-        raise CommandError(str(e)) from e
-    try:
-        from texpaint.engine.jobs import Job, Operation
-    except ImportError as e:
-        raise CommandError(f"the inference engine is not available ({e})") from e
-    job = Job(
-        op=Operation.UPSCALE,
-        image=data.rgb,
-        mask=np.zeros((data.height, data.width), np.float32),
-        model_id=args.model,
-    )
+    data, no_mask = _read_job_inputs(args, None, "")
+    job = Job(op=Operation.UPSCALE, image=data.rgb, mask=no_mask, model_id=args.model)
     result = _run_engine_job(job, args.device, "upscaling")
     h, w = result.image.shape[:2]
     alpha = None
