@@ -90,20 +90,31 @@ def run_job(
     """
     t0 = time.perf_counter()
     runtime = runtime or Runtime("auto")
-    if job.op is Operation.SEAMLESS:
-        return _run_seamless(job, abort, progress, runtime, t0)
-    if job.op in (Operation.DENOISE, Operation.UPSCALE):
-        return _run_restoration(job, abort, progress, runtime, t0)
-    if job.op is not Operation.INPAINT:
+    kind = _MODEL_OPERATION.get(job.op)
+    if kind is None:
         raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")
+    label = job.op.value.capitalize()
     try:
-        info = get_model(job.model_id, job.op.value)
-        net = runtime.network(info)
+        info = get_model(job.model_id, kind)
     except ModelLoadError as exc:
+        if job.model_id is None and job.op in (Operation.DENOISE, Operation.UPSCALE):
+            raise JobError(
+                f"{label} has no trained model installed: import one with "
+                "'texpaint models import FILE' or Edit → Models…"
+            ) from exc
         raise JobError(str(exc)) from exc
-    progress(0.0, f"Inpainting with {info.name}")
-    image, region = _inpaint(job, net, runtime, abort, progress)
-    progress(1.0, "Done")
+    if job.op is Operation.SEAMLESS:
+        image, region = _seamless(job, info.id, runtime, abort, progress)
+    else:
+        try:
+            net = runtime.network(info)
+        except ModelLoadError as exc:
+            raise JobError(str(exc)) from exc
+        verb = "Inpainting" if job.op is Operation.INPAINT else label
+        progress(0.0, f"{verb} with {info.name}")
+        run = _inpaint if job.op is Operation.INPAINT else _restore
+        image, region = run(job, net, runtime, abort, progress)
+        progress(1.0, "Done")
     return JobResult(
         job_id=job.job_id,
         op=job.op,
@@ -115,17 +126,22 @@ def run_job(
     )
 
 
-def _run_seamless(
-    job: Job, abort: AbortFn, progress: ProgressFn, runtime: Runtime, t0: float
-) -> JobResult:
+_MODEL_OPERATION = {
+    Operation.INPAINT: "inpaint",
+    Operation.SEAMLESS: "inpaint",
+    Operation.DENOISE: "denoise",
+    Operation.UPSCALE: "upscale",
+}
+"""Which catalog operation's model each job operation runs."""
+
+
+def _seamless(
+    job: Job, model_id: str, runtime: Runtime, abort: AbortFn, progress: ProgressFn
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Make Seamless (``engine.seamless``): params ``band_px`` (int, px; default from the image
     size) and ``even_lighting`` (bool); the job's mask is not used. Region: the whole image."""
     from texpaint.engine.seamless import default_band_px, make_seamless
 
-    try:
-        info = get_model(job.model_id, Operation.INPAINT.value)
-    except ModelLoadError as exc:
-        raise JobError(str(exc)) from exc
     h, w = job.image.shape[:2]
     band_px = int(job.params.get("band_px") or default_band_px(h, w))
     image = make_seamless(
@@ -135,50 +151,10 @@ def _run_seamless(
         abort=abort,
         progress=progress,
         runtime=runtime,
-        model_id=info.id,
+        model_id=model_id,
         seed=job.seed,
     )
-    return JobResult(
-        job_id=job.job_id,
-        op=job.op,
-        image=image,
-        region=(0, h, 0, w),
-        seconds=time.perf_counter() - t0,
-        device=runtime.description,
-        model_id=info.id,
-    )
-
-
-def _run_restoration(
-    job: Job, abort: AbortFn, progress: ProgressFn, runtime: Runtime, t0: float
-) -> JobResult:
-    """Denoise / Upscale with an imported restoration model (see :func:`_restore`)."""
-    label = job.op.value.capitalize()
-    try:
-        info = get_model(job.model_id, job.op.value)
-    except ModelLoadError as exc:
-        if job.model_id is None:
-            raise JobError(
-                f"{label} has no trained model installed: import one with "
-                "'texpaint models import FILE' or Edit → Models…"
-            ) from exc
-        raise JobError(str(exc)) from exc
-    try:
-        net = runtime.network(info)
-    except ModelLoadError as exc:
-        raise JobError(str(exc)) from exc
-    progress(0.0, f"{label} with {info.name}")
-    image, region = _restore(job, net, runtime, abort, progress)
-    progress(1.0, "Done")
-    return JobResult(
-        job_id=job.job_id,
-        op=job.op,
-        image=image,
-        region=region,
-        seconds=time.perf_counter() - t0,
-        device=runtime.description,
-        model_id=info.id,
-    )
+    return image, (0, h, 0, w)
 
 
 def _restore_forward(net: torch.nn.Module, img: torch.Tensor, runtime: Runtime) -> torch.Tensor:
