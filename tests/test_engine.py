@@ -14,6 +14,7 @@ from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.engine.pipeline import Runtime, _axis_indices, _tiled_forward, mask_bbox, run_job
 from texpaint.engine.tiling import pad_to_multiple, ramp_weight, tile_boxes, tile_starts
 from texpaint.imaging.io import read_image
+from texpaint.models.arch.ffc_inpaint import push_pull_fill
 from texpaint.models.catalog import ModelLoadError, get_model, list_models, load_network
 
 pytestmark = pytest.mark.unit
@@ -218,10 +219,14 @@ def test_shipped_inpaint_model_has_card_and_loads():
         assert sum(p.numel() for p in net.parameters()) == info.params
 
 
-def test_shipped_model_continues_texture_better_than_flat_fill(runtime, brick):
-    """The trained GAN fills a hole closer to the truth than the mean colour of its border.
+def test_shipped_model_fills_closer_than_flat_colour_and_push_pull(runtime, brick):
+    """The shipped model through the coarse-to-fine pipeline fills a hole on the brick sample
+    closer to the truth than the mean colour of the hole's border and than a single
+    full-resolution push-pull fill, and keeps more variation than that fill.
 
-    A random-weight or placeholder network does not pass this on the brick sample."""
+    Note: this does not separate the trained weights from the pipeline: the same pipeline
+    with an untrained network (zero-initialised head, i.e. the upsampled coarse push-pull
+    base) scores about the same here (see the session note)."""
     mask = np.zeros(brick.shape[:2], np.float32)
     mask[96:160, 96:160] = 1.0
     res = run_job(Job(op="inpaint", image=brick, mask=mask), runtime=runtime)
@@ -231,8 +236,17 @@ def test_shipped_model_continues_texture_better_than_flat_fill(runtime, brick):
     flat = brick[ring & ~hole].mean(axis=0)
     err_flat = np.abs(flat - brick[hole]).mean()
     assert err_model < 0.9 * err_flat, (err_model, err_flat)
-    # the fill has texture (not a smooth blur): local variance comparable to the truth
-    assert res.image[hole].std() > 0.5 * brick[hole].std()
+    base = (
+        push_pull_fill(
+            torch.from_numpy(brick.transpose(2, 0, 1).copy())[None],
+            torch.from_numpy(mask)[None, None],
+        )[0]
+        .numpy()
+        .transpose(1, 2, 0)
+    )
+    err_base = np.abs(base[hole] - brick[hole]).mean()
+    assert err_model < 0.9 * err_base, (err_model, err_base)
+    assert res.image[hole].std() > 1.1 * base[hole].std()
 
 
 def test_shipped_model_uses_wrap_context_on_a_tiling_texture(runtime):
