@@ -81,19 +81,11 @@ def isolated_data_dir(tmp_path, monkeypatch) -> Path:
 # Qt and texpaint.ui are imported inside the fixtures so unit tests never load PySide6 widgets.
 
 REPO = Path(__file__).resolve().parents[1]
-FALLBACK_SAMPLE = Path(
-    "/work/shared/data/textures/cc0-1k/val/polyhaven__brick_wall_005_diff_1k.jpg"
-)
 
 
 def _sample_source() -> Path:
-    samples = sorted((REPO / "resources" / "samples").glob("*.jpg"))
-    brick = [p for p in samples if "brick" in p.name]
-    if brick or samples:
-        return (brick or samples)[0]
-    if FALLBACK_SAMPLE.exists():
-        return FALLBACK_SAMPLE
-    pytest.skip("no sample texture available")
+    """The bundled brick sample texture (1024 x 1024 JPEG)."""
+    return REPO / "resources" / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg"
 
 
 @pytest.fixture
@@ -198,3 +190,11 @@ def no_models(tmp_path, monkeypatch) -> None:
     empty = tmp_path / "no-models"
     empty.mkdir()
     monkeypatch.setattr(catalog, "models_dirs", lambda: [empty])
+
+
+@pytest.fixture(scope="session")
+def runtime():
+    """One CPU inference runtime (device + model cache) shared by the engine tests."""
+    from texpaint.engine.pipeline import Runtime
+
+    return Runtime("cpu")

@@ -24,11 +24,6 @@ SAMPLE = resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg"
 
 
 @pytest.fixture(scope="module")
-def runtime() -> Runtime:
-    return Runtime("cpu")
-
-
-@pytest.fixture(scope="module")
 def brick() -> np.ndarray:
     """256x256 float32 RGB crop of the bundled brick sample."""
     return read_image(SAMPLE).rgb[384:640, 384:640].copy()

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from texpaint import resources_dir
-from texpaint.engine.device import Runtime
 from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.engine.pipeline import run_job
 from texpaint.engine.seamless import (
@@ -22,11 +21,6 @@ pytestmark = pytest.mark.unit
 
 TINY = "test-ffc-tiny"
 SAMPLE = resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg"
-
-
-@pytest.fixture(scope="module")
-def runtime() -> Runtime:
-    return Runtime("cpu")
 
 
 @pytest.fixture(scope="module")
