@@ -5,6 +5,7 @@ Imported by the scripts in ``benchmarks/`` after they put the repository root on
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -13,6 +14,25 @@ import numpy as np
 
 from texpaint.models.catalog import ModelInfo, ModelLoadError, get_model
 from texpaint.training.data import list_images
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_VAL = REPO.parent / "shared" / "data" / "textures" / "cc0-1k" / "val"
+
+
+def add_common_args(p: argparse.ArgumentParser, size_help: str) -> None:
+    """The options every quality benchmark takes: ``--val``, ``--limit``, ``--size`` (px),
+    ``--model`` (inpaint model id) and ``--json``."""
+    p.add_argument(
+        "--val",
+        type=Path,
+        default=DEFAULT_VAL,
+        help="validation image folder (default: ../shared/data/textures/cc0-1k/val "
+        "relative to the repository root)",
+    )
+    p.add_argument("--limit", type=int, default=None, help="only the first N images (by name)")
+    p.add_argument("--size", type=int, default=512, help=f"{size_help} in px (default 512)")
+    p.add_argument("--model", default=None, help="inpaint model id (default: catalog default)")
+    p.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
 
 
 def val_images(folder: Path, limit: int | None) -> list[Path] | None:

@@ -91,7 +91,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from benchmarks.bench_common import area_downscale, inpaint_model, val_images  # noqa: E402
+from benchmarks.bench_common import (  # noqa: E402
+    add_common_args,
+    area_downscale,
+    inpaint_model,
+    val_images,
+)
 from texpaint.engine.jobs import Job  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
@@ -344,16 +349,7 @@ def _finite(x):
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--val",
-        type=Path,
-        default=REPO.parent / "shared" / "data" / "textures" / "cc0-1k" / "val",
-        help="validation image folder (default: ../shared/data/textures/cc0-1k/val "
-        "relative to the repository root)",
-    )
-    p.add_argument("--limit", type=int, default=None, help="only the first N images (by name)")
-    p.add_argument("--size", type=int, default=512, help="longer image side in px (default 512)")
-    p.add_argument("--model", default=None, help="inpaint model id (default: catalog default)")
+    add_common_args(p, "longer image side")
     p.add_argument("--seed", type=int, default=0, help="mask / PatchMatch / SWD seed")
     p.add_argument("--pm-patch", type=int, default=3, help="PatchMatch patch radius (default 3)")
     p.add_argument(
@@ -366,7 +362,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=str(REPO / "benchmarks" / "out" / "inpaint_contact_sheet.png"),
         help="contact sheet PNG ('' to skip)",
     )
-    p.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
     p.add_argument("--speed-size", type=int, default=1024, help="side of the speed test image")
     p.add_argument("--skip-speed", action="store_true", help="skip the 1024 px speed test")
     args = p.parse_args(argv)

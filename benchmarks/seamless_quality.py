@@ -73,7 +73,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from benchmarks.bench_common import area_downscale, inpaint_model, val_images  # noqa: E402
+from benchmarks.bench_common import (  # noqa: E402
+    add_common_args,
+    area_downscale,
+    inpaint_model,
+    val_images,
+)
 from texpaint.engine.pipeline import Runtime  # noqa: E402
 from texpaint.engine.seamless import default_band_px, make_seamless  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
@@ -167,18 +172,10 @@ def write_sheet(path: Path, rows: list[tuple[str, list[np.ndarray]]], side: int 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--val",
-        type=Path,
-        default=REPO.parent / "shared" / "data" / "textures" / "cc0-1k" / "val",
-        help="folder of tiling validation textures",
-    )
-    p.add_argument("--limit", type=int, default=None, help="only the first N images (by name)")
-    p.add_argument("--size", type=int, default=512, help="longer crop side in px (default 512)")
+    add_common_args(p, "longer crop side")
     p.add_argument(
         "--band", type=int, default=None, help="band width px (default: 1/8 of the shorter side)"
     )
-    p.add_argument("--model", default=None, help="inpaint model id (default: catalog default)")
     p.add_argument("--seed", type=int, default=0, help="crop seed (and the inpainting seed)")
     p.add_argument("--even-lighting", action="store_true", help="texpaint: even lighting first")
     p.add_argument(
@@ -187,7 +184,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="contact sheet PNG ('' to skip)",
     )
     p.add_argument("--sheet-rows", type=int, default=8, help="images on the sheet (default 8)")
-    p.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
     return p.parse_args(argv)
 
 
