@@ -15,8 +15,9 @@ Usage::
     texpaint models list
     texpaint models import FILE [--name NAME]
     texpaint models remove ID
-    texpaint train inpaint --data DIR [--data DIR ...] --out DIR [--steps N] [--batch N]
-                           [--size PX] [--resume] [--device auto|cpu|cuda|mps]
+    texpaint train inpaint|denoise --data DIR [--data DIR ...] --out DIR [--steps N]
+                           [--batch N] [--size PX] [--resume] [--device auto|cpu|cuda|mps]
+                           [--threads N] [--val DIR] [--log FILE]
 
 Exit codes: 0 success; 1 runtime failure (unreadable image, failed job, ...) with a one-line
 ``texpaint: error: ...`` on stderr (``batch``: some file failed); 2 usage error (from
@@ -167,13 +168,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_train = sub.add_parser("train", help="train a model")
     train_sub = p_train.add_subparsers(dest="train_command", metavar="MODEL", required=True)
-    p_ti = train_sub.add_parser(
+    _add_train_parser(
+        train_sub,
         "inpaint",
         help="train the inpainting GAN on folders of textures",
         description="Train (or resume) the inpainting GAN. Press Ctrl-C to stop after the "
         "current step; checkpoints in --out allow --resume.",
+        defaults=(4000, 8, 128),
     )
-    p_ti.add_argument(
+    _add_train_parser(
+        train_sub,
+        "denoise",
+        help="train the blind denoiser GAN on folders of clean textures",
+        description="Train (or resume) the blind denoiser on clean textures degraded on the "
+        "fly (Gaussian sigma 0-50, Poisson-Gaussian noise, JPEG, mixtures). Press Ctrl-C to "
+        "stop after the current step; checkpoints in --out allow --resume.",
+        defaults=(4000, 16, 64),
+    )
+    return parser
+
+
+def _add_train_parser(
+    train_sub, name: str, help: str, description: str, defaults: tuple[int, int, int]
+) -> None:
+    """One ``texpaint train NAME`` sub-command; ``defaults`` = (steps, batch, crop size)."""
+    steps, batch, size = defaults
+    p = train_sub.add_parser(name, help=help, description=description)
+    p.add_argument(
         "--data",
         required=True,
         action="append",
@@ -181,22 +202,24 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder of training textures (repeat for several)",
     )
-    p_ti.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
-    p_ti.add_argument("--steps", type=_positive_int, default=4000, metavar="N")
-    p_ti.add_argument("--batch", type=_positive_int, default=8, metavar="N")
-    p_ti.add_argument("--size", type=_positive_int, default=128, metavar="PX", help="crop size")
-    p_ti.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    p_ti.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
-    p_ti.add_argument(
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    p.add_argument("--steps", type=_positive_int, default=steps, metavar="N")
+    p.add_argument("--batch", type=_positive_int, default=batch, metavar="N")
+    p.add_argument("--size", type=_positive_int, default=size, metavar="PX", help="crop size")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+    p.add_argument(
+        "--threads", type=_positive_int, metavar="N", help="torch CPU threads (default: all)"
+    )
+    p.add_argument(
         "--val",
         type=Path,
         metavar="DIR",
         help="validation folder, used only for the metrics in the model card (never trained on)",
     )
-    p_ti.add_argument(
+    p.add_argument(
         "--log", type=Path, metavar="FILE", help="append losses as JSON lines every 10 steps"
     )
-    return parser
 
 
 def _positive_int(text: str) -> int:
@@ -264,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_models_remove(args)
             return _cmd_models_list()
         if args.command == "train":
-            return _cmd_train_inpaint(args)
+            return _cmd_train(args)
     except CommandError as e:
         _error(str(e))
         return 1
@@ -536,22 +559,30 @@ def _human_bytes(n: int | None) -> str:
     return f"{n / 1024:.0f} KiB"
 
 
-def _cmd_train_inpaint(args: argparse.Namespace) -> int:
+def _cmd_train(args: argparse.Namespace) -> int:
     for folder in args.data:
         if not folder.is_dir():
             raise CommandError(f"{folder}: data folder not found")
-    if args.size % 8:
-        raise CommandError(f"--size must be a multiple of 8, got {args.size}")
+    multiple = 8 if args.train_command == "inpaint" else 16
+    if args.size % multiple:
+        raise CommandError(f"--size must be a multiple of {multiple}, got {args.size}")
     try:
-        from texpaint.training.inpaint_trainer import (
-            InpaintTrainConfig,
-            json_lines_logger,
-            run_training,
-        )
+        from texpaint.training.gan_loop import json_lines_logger
+
+        if args.train_command == "inpaint":
+            from texpaint.training.inpaint_trainer import InpaintTrainConfig as Config
+            from texpaint.training.inpaint_trainer import run_training
+        else:
+            from texpaint.training.denoise_trainer import DenoiseTrainConfig as Config
+            from texpaint.training.denoise_trainer import run_training
     except ImportError as e:
         raise CommandError(f"training is not available ({e})") from e
 
-    cfg = InpaintTrainConfig(
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    cfg = Config(
         data_dirs=list(args.data),
         out_dir=args.out,
         steps=args.steps,
@@ -573,7 +604,8 @@ def _cmd_train_inpaint(args: argparse.Namespace) -> int:
     previous = signal.signal(signal.SIGINT, on_sigint)
     start = time.monotonic()
     try:
-        with _progress_bar(total=args.steps, desc="train inpaint", unit="step") as bar:
+        desc = f"train {args.train_command}"
+        with _progress_bar(total=args.steps, desc=desc, unit="step") as bar:
 
             def progress(step: int, total: int, logs: dict) -> None:
                 bar.total = total

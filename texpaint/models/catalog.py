@@ -178,7 +178,11 @@ def build_network(info: ModelInfo):
             from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
 
             return FFCInpaintGenerator(FFCInpaintConfig(**cfg))
-    except TypeError as exc:
+        if arch == "nafnet_denoise":
+            from texpaint.models.arch.nafnet_denoise import NAFDenoiseConfig, NAFDenoiser
+
+            return NAFDenoiser(NAFDenoiseConfig(**cfg))
+    except (TypeError, ValueError) as exc:
         raise ModelLoadError(f"bad architecture_config for {info.id}: {exc}") from exc
     raise ModelLoadError(f"model {info.id}: unknown architecture {arch!r}")
 

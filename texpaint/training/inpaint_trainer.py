@@ -16,11 +16,7 @@ steps to ``out_dir/checkpoint.pt`` (our own tensors-only file, loaded back with
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
-import json
-import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +29,13 @@ from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerat
 from texpaint.models.arch.patch_discriminator import PatchDiscriminator
 from texpaint.training.data import CropConfig, TextureCropSampler, list_images, load_rgb8
 from texpaint.training.export import export_model
+from texpaint.training.gan_loop import (
+    GanState,
+    data_card,
+    json_lines_logger,
+    pick_device,
+    run_steps,
+)
 from texpaint.training.losses import feature_matching_loss, hinge_d_loss, hinge_g_loss, masked_l1
 from texpaint.training.masks import random_mask
 
@@ -83,23 +86,6 @@ class InpaintTrainConfig:
     val_dir: Path | None = None
     seed: int = 0
     generator: FFCInpaintConfig = field(default_factory=FFCInpaintConfig)
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """``torch.device`` for "auto" (CUDA, then MPS, then CPU) or an explicit name."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    return torch.device(name)
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
 
 
 @torch.no_grad()
@@ -189,38 +175,13 @@ def run_training(
     D = PatchDiscriminator(in_channels=4, base_channels=cfg.d_channels).to(
         device, memory_format=fmt
     )
-    G_ema = copy.deepcopy(G).eval()
-    for p in G_ema.parameters():
-        p.requires_grad_(False)
-    opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, betas=(0.5, 0.999))
-    opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, betas=(0.5, 0.999))
-
-    step, train_seconds = 0, 0.0
+    state = GanState.create(G, D, cfg.lr_g, cfg.lr_d)
     ckpt_path = out_dir / "checkpoint.pt"
     if cfg.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location=device, weights_only=True)
-        G.load_state_dict(state["G"])
-        D.load_state_dict(state["D"])
-        G_ema.load_state_dict(state["G_ema"])
-        opt_g.load_state_dict(state["opt_g"])
-        opt_d.load_state_dict(state["opt_d"])
-        step, train_seconds = int(state["step"]), float(state["train_seconds"])
-        sampler.rng = np.random.default_rng(cfg.seed + 1000 * step)
-        mask_rng = np.random.default_rng(cfg.seed + 1 + 1000 * step)
-
-    def checkpoint() -> None:
-        _save_checkpoint(
-            ckpt_path,
-            {
-                "G": G.state_dict(),
-                "D": D.state_dict(),
-                "G_ema": G_ema.state_dict(),
-                "opt_g": opt_g.state_dict(),
-                "opt_d": opt_d.state_dict(),
-                "step": step,
-                "train_seconds": train_seconds,
-            },
-        )
+        state.load(ckpt_path, device)
+        sampler.rng = np.random.default_rng(cfg.seed + 1000 * state.step)
+        mask_rng = np.random.default_rng(cfg.seed + 1 + 1000 * state.step)
+    G_ema, opt_g, opt_d = state.G_ema, state.opt_g, state.opt_d
 
     def export() -> Path:
         metrics = evaluate_inpainting(G_ema, cfg.val_dir, device) if cfg.val_dir else {}
@@ -235,17 +196,14 @@ def run_training(
             "size_multiple": 8,
             "min_size": 32,
             "training": {
-                "data": [
-                    {"folder": str(Path(d)), "images": len(list_images(Path(d)))}
-                    for d in cfg.data_dirs
-                ],
-                "steps": step,
+                "data": data_card(cfg.data_dirs),
+                "steps": state.step,
                 "batch": cfg.batch,
                 "crop_size": cfg.size,
                 "losses": {"l1": cfg.w_l1, "hinge_adv": cfg.w_adv, "feature_matching": cfg.w_fm},
                 "ema_decay": cfg.ema_decay,
                 "device": str(device),
-                "train_seconds": round(train_seconds, 1),
+                "train_seconds": round(state.train_seconds, 1),
                 "code": "texpaint/training/inpaint_trainer.py",
             },
             "metrics": metrics,
@@ -254,14 +212,7 @@ def run_training(
         }
         return out_dir / export_model(G_ema, out_dir / f"{MODEL_ID}.safetensors", card)["file"]
 
-    G.train()
-    D.train()
-    last_export: Path | None = None
-    while step < cfg.steps:
-        if abort():
-            checkpoint()
-            break
-        t0 = time.perf_counter()
+    def train_step() -> dict:
         real = torch.from_numpy(sampler.batch(cfg.batch)).to(device, memory_format=fmt)
         masks = np.stack([random_mask(mask_rng, cfg.size, cfg.size) for _ in range(cfg.batch)])
         mask = torch.from_numpy(masks)[:, None].to(device)
@@ -288,43 +239,32 @@ def run_training(
         loss_g.backward()
         opt_g.step()
 
-        with torch.no_grad():
-            decay = min(cfg.ema_decay, (1 + step) / (10 + step))
-            for pe, p in zip(G_ema.parameters(), G.parameters(), strict=True):
-                pe.lerp_(p, 1 - decay)
-            for be, b in zip(G_ema.buffers(), G.buffers(), strict=True):
-                be.copy_(b)
+        state.update_ema(cfg.ema_decay)
+        return {
+            "loss_d": loss_d.item(),
+            "loss_l1": loss_l1.item(),
+            "loss_adv": loss_adv.item(),
+            "loss_fm": loss_fm.item(),
+        }
 
-        step += 1
-        train_seconds += time.perf_counter() - t0
-        progress(
-            step,
-            cfg.steps,
-            {
-                "loss_d": loss_d.item(),
-                "loss_l1": loss_l1.item(),
-                "loss_adv": loss_adv.item(),
-                "loss_fm": loss_fm.item(),
-                "sec_per_step": train_seconds / max(step, 1),
-            },
-        )
-        if step % cfg.checkpoint_every == 0:
-            checkpoint()
-        if step % cfg.export_every == 0:
-            last_export = export()
-            G.train()
-    checkpoint()
-    if last_export is None or step % cfg.export_every:
-        last_export = export()
-    return last_export
+    return run_steps(
+        state,
+        cfg.steps,
+        train_step,
+        export,
+        ckpt_path,
+        cfg.checkpoint_every,
+        cfg.export_every,
+        abort,
+        progress,
+    )
 
 
-def json_lines_logger(log_path: Path) -> Callable[[int, int, dict], None]:
-    """A ``progress`` callback that appends one JSON line per 10 steps to ``log_path``."""
-
-    def progress(step: int, total: int, logs: dict) -> None:
-        if step % 10 == 0 or step == total:
-            with open(log_path, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"step": step, "total": total, **logs}) + "\n")
-
-    return progress
+__all__ = [
+    "MODEL_ID",
+    "InpaintTrainConfig",
+    "evaluate_inpainting",
+    "json_lines_logger",
+    "pick_device",
+    "run_training",
+]

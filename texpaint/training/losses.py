@@ -2,7 +2,7 @@
 
 - Hinge adversarial loss (Lim & Ye 2017; Miyato et al. 2018): ``hinge_d_loss``/``hinge_g_loss``.
 - Feature matching on discriminator features (Wang et al. 2018, pix2pixHD).
-- Masked L1 reconstruction.
+- Masked L1 reconstruction; Charbonnier reconstruction (denoising).
 
 All take float32 tensors; masks are ``(N, 1, H, W)`` in [0, 1] and are resized (area) to the
 resolution of the tensor they weight.
@@ -67,3 +67,10 @@ def masked_l1(
     """L1 reconstruction with separate weights inside (``mask``=1) and outside the hole (scalar)."""
     err = (pred - target).abs()
     return (hole_weight * err * mask + valid_weight * err * (1 - mask)).mean()
+
+
+def charbonnier_loss(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Charbonnier (smooth L1) reconstruction loss ``mean(sqrt((pred - target)^2 + eps^2))``
+    (scalar; Charbonnier et al. 1994, as used for restoration by Lai et al. 2017 / NAFNet).
+    ``eps`` is in the images' [0, 1] units."""
+    return torch.sqrt((pred - target).pow(2) + eps * eps).mean()
