@@ -1,4 +1,4 @@
-"""Pieces the benchmark scripts share: validation images, downscaling, the inpaint model.
+"""Pieces the benchmark scripts share: validation images, downscaling, the catalog model.
 
 Imported by the scripts in ``benchmarks/`` after they put the repository root on ``sys.path``.
 """
@@ -19,9 +19,11 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_VAL = REPO.parent / "shared" / "data" / "textures" / "cc0-1k" / "val"
 
 
-def add_common_args(p: argparse.ArgumentParser, size_help: str) -> None:
-    """The options every quality benchmark takes: ``--val``, ``--limit``, ``--size`` (px),
-    ``--model`` (inpaint model id) and ``--json``."""
+def add_common_args(
+    p: argparse.ArgumentParser, size_help: str, operation: str = "inpaint", size: int = 512
+) -> None:
+    """The options every quality benchmark takes: ``--val``, ``--limit``, ``--size`` (px,
+    default ``size``), ``--model`` (model id for ``operation``) and ``--json``."""
     p.add_argument(
         "--val",
         type=Path,
@@ -30,8 +32,8 @@ def add_common_args(p: argparse.ArgumentParser, size_help: str) -> None:
         "relative to the repository root)",
     )
     p.add_argument("--limit", type=int, default=None, help="only the first N images (by name)")
-    p.add_argument("--size", type=int, default=512, help=f"{size_help} in px (default 512)")
-    p.add_argument("--model", default=None, help="inpaint model id (default: catalog default)")
+    p.add_argument("--size", type=int, default=size, help=f"{size_help} in px (default {size})")
+    p.add_argument("--model", default=None, help=f"{operation} model id (default: catalog default)")
     p.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
 
 
@@ -56,11 +58,11 @@ def area_downscale(rgb: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(rgb, new, interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def inpaint_model(model_id: str | None) -> ModelInfo | None:
-    """The catalog's inpaint model ``model_id`` (None: the default), or None after printing
-    an error that says how to install one."""
+def catalog_model(model_id: str | None, operation: str = "inpaint") -> ModelInfo | None:
+    """The catalog's ``operation`` model ``model_id`` (None: the default), or None after
+    printing an error that says how to install one."""
     try:
-        return get_model(model_id, "inpaint")
+        return get_model(model_id, operation)
     except ModelLoadError as exc:
         print(
             f"error: {exc}. Install a model in resources/models or point "

@@ -94,7 +94,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
 from benchmarks.bench_common import (  # noqa: E402
     add_common_args,
     area_downscale,
-    inpaint_model,
+    catalog_model,
     val_images,
 )
 from texpaint.engine.jobs import Job  # noqa: E402
@@ -385,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     runtime = Runtime("cpu")
     model_desc = "-"
     if "texpaint" in args.methods or not args.skip_speed:
-        info = inpaint_model(args.model)
+        info = catalog_model(args.model)
         if info is None:
             return 2
         args.model = info.id

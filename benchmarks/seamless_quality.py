@@ -76,7 +76,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
 from benchmarks.bench_common import (  # noqa: E402
     add_common_args,
     area_downscale,
-    inpaint_model,
+    catalog_model,
     val_images,
 )
 from texpaint.engine.pipeline import Runtime  # noqa: E402
@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     paths = val_images(args.val, args.limit)
     if paths is None:
         return 2
-    info = inpaint_model(args.model)
+    info = catalog_model(args.model)
     if info is None:
         return 2
     runtime = Runtime("cpu")

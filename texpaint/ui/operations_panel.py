@@ -43,9 +43,10 @@ class OperationsPanel(QWidget):
     """Parameters of the AI operations, with Run/Cancel buttons and a progress bar.
 
     Tabs of operations without an installed model are disabled with the tooltip
-    ``"arrives with its trained model"``; Denoise enables itself once a denoising model is
-    imported (Edit → Models…, then :meth:`reload`). Upscale changes the image size, so it is
-    not offered here (``texpaint upscale`` on the command line).
+    ``"arrives with its trained model"``. Denoise is enabled by the built-in denoiser
+    (``texpaint-denoise``) or any imported denoising model (Edit → Models…, then
+    :meth:`reload`). Upscale changes the image size, so it is not offered here
+    (``texpaint upscale`` on the command line).
 
     Signals:
         runRequested(object): a dict with keys ``op`` (:class:`Operation`), ``params``,
@@ -91,7 +92,9 @@ class OperationsPanel(QWidget):
         page = QWidget()
         form = QFormLayout(page)
         self.denoise_model_combo = QComboBox()
-        self.denoise_model_combo.setToolTip("Import denoising models with Edit → Models…")
+        self.denoise_model_combo.setToolTip(
+            "The built-in blind denoiser, or models imported with Edit → Models…"
+        )
         form.addRow("Model", self.denoise_model_combo)
         self.denoise_strength = _strength_slider(50)
         form.addRow("Strength", self.denoise_strength)
