@@ -114,9 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_den = sub.add_parser(
         "denoise",
-        help="denoise an image with an imported restoration model",
-        description="Run a denoising model (see 'texpaint models import') over IN, or over the "
-        "white part of MASK, and write OUT. Pixels where the mask is black are copied "
+        help="remove noise and JPEG artefacts (built-in blind denoiser)",
+        description="Run a denoising model (the built-in blind denoiser texpaint-denoise, or "
+        "one imported with 'texpaint models import') over IN, or over the white part of MASK, "
+        "and write OUT. No noise level is needed. Pixels where the mask is black are copied "
         "unchanged; OUT keeps IN's sample format and alpha where OUT's format can store them.",
     )
     p_den.add_argument("input", type=Path, metavar="IN", help="image to denoise")
