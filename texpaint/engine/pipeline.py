@@ -60,6 +60,10 @@ RESTORE_OVERLAP_PX = 32
 RESTORE_CONTEXT_PX = 64
 """Context (input pixels) around a Denoise mask's box given to the model."""
 
+RESTORE_TILE_CONTEXT_PX = 32
+"""Extra input pixels on each inner side of a restoration tile: the network sees them, their
+output is cropped off, so no blended pixel lies near a tile's own border."""
+
 ProgressFn = Callable[[float, str], None]
 AbortFn = Callable[[], bool]
 
@@ -177,7 +181,8 @@ def _restore(
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Run a restoration network (``forward(image)``, attribute ``scale``) over ``job``.
 
-    Tiles of ``runtime.tile_size`` input pixels overlapping by ``RESTORE_OVERLAP_PX`` are
+    Tiles of ``runtime.tile_size`` input pixels overlapping by ``RESTORE_OVERLAP_PX`` (each run
+    with ``RESTORE_TILE_CONTEXT_PX`` more pixels of context that are cropped off again) are
     blended with :func:`~texpaint.engine.tiling.ramp_weight` at output resolution. In wrap
     mode the input is padded circularly first, so tile edges and image edges wrap. Float
     images above 1 are scaled into [0, 1] for the network and back.
@@ -226,7 +231,16 @@ def _restore(
     try:
         for i, (ty0, ty1, tx0, tx1) in enumerate(boxes):
             _check_abort(abort)
-            pred = _restore_forward(net, img[..., ty0:ty1, tx0:tx1], runtime)
+            tbox = (ty0, ty1, tx0, tx1)
+            cy0, cy1, cx0, cx1 = (
+                _grow_box(tbox, RESTORE_TILE_CONTEXT_PX, (h, w)) if len(boxes) > 1 else tbox
+            )
+            pred = _restore_forward(net, img[..., cy0:cy1, cx0:cx1], runtime)
+            pred = pred[
+                ...,
+                (ty0 - cy0) * scale : (ty1 - cy0) * scale,
+                (tx0 - cx0) * scale : (tx1 - cx0) * scale,
+            ]
             sbox = (ty0 * scale, ty1 * scale, tx0 * scale, tx1 * scale)
             wgt = ramp_weight(h * scale, w * scale, sbox, overlap * scale)
             acc[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += pred * wgt
