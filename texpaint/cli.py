@@ -12,12 +12,16 @@ Usage::
                    [--recursive] [--glob PATTERN] [--jobs N] [--device auto|cpu|cuda|mps]
     texpaint denoise IN -o OUT [--strength S] [--mask MASK] [--model ID] [--device ...]
     texpaint upscale IN -o OUT --model ID [--device ...]
+    texpaint stylize IN --style NAME_OR_IMAGE -o OUT [--strength S] [--mask MASK]
+                     [--preserve-colour] [--device ...]
     texpaint models list
     texpaint models import FILE [--name NAME]
     texpaint models remove ID
     texpaint train inpaint|denoise --data DIR [--data DIR ...] --out DIR [--steps N]
                            [--batch N] [--size PX] [--resume] [--device auto|cpu|cuda|mps]
                            [--threads N] [--val DIR] [--log FILE]
+    texpaint train style --exemplar IMG --out DIR [--name NAME] [--steps N] [--content DIR]
+                         [--install] [--resume] [--device ...]
 
 Exit codes: 0 success; 1 runtime failure (unreadable image, failed job, ...) with a one-line
 ``texpaint: error: ...`` on stderr (``batch``: some file failed); 2 usage error (from
@@ -43,7 +47,17 @@ __all__ = ["build_parser", "main"]
 
 PROG = "texpaint"
 DEVICES = ("auto", "cpu", "cuda", "mps")
-_COMMANDS = ("open", "inpaint", "seamless", "denoise", "upscale", "batch", "models", "train")
+_COMMANDS = (
+    "open",
+    "inpaint",
+    "seamless",
+    "denoise",
+    "upscale",
+    "stylize",
+    "batch",
+    "models",
+    "train",
+)
 
 
 class CommandError(Exception):
@@ -150,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_up.add_argument("--model", required=True, metavar="ID", help="upscale model id")
     p_up.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
+    _add_stylize_parser(sub)
     _add_batch_parser(sub)
 
     p_models = sub.add_parser("models", help="list, import and remove models")
@@ -186,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         "stop after the current step; checkpoints in --out allow --resume.",
         defaults=(4000, 16, 64),
     )
+    _add_train_style_parser(train_sub)
     return parser
 
 
@@ -279,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_denoise(args)
         if args.command == "upscale":
             return _cmd_upscale(args)
+        if args.command == "stylize":
+            return _cmd_stylize(args)
         if args.command == "batch":
             return _cmd_batch(args)
         if args.command == "models":
@@ -288,6 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_models_remove(args)
             return _cmd_models_list()
         if args.command == "train":
+            if args.train_command == "style":
+                return _cmd_train_style(args)
             return _cmd_train(args)
     except CommandError as e:
         _error(str(e))
@@ -594,19 +614,229 @@ def _cmd_train(args: argparse.Namespace) -> int:
         val_dir=args.val,
     )
     log_line = json_lines_logger(args.log) if args.log else None
+    start = time.monotonic()
+    exported = _train_with_progress(
+        f"train {args.train_command}",
+        args.steps,
+        lambda abort, progress: run_training(cfg, abort=abort, progress=progress),
+        log_line,
+    )
+    minutes = (time.monotonic() - start) / 60
+    if exported is None:
+        print(f"stopped before the first export ({minutes:.1f} min); checkpoints in {args.out}")
+    else:
+        print(f"exported {exported} ({minutes:.1f} min)")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# styles
+
+
+def _add_stylize_parser(sub) -> None:
+    p = sub.add_parser(
+        "stylize",
+        help="re-render an image in the look of a style",
+        description="Run a style's feed-forward generator over IN, or over the white part of "
+        "MASK (its edge fades in over 16 px inside the mask), and write OUT. Pixels where the "
+        "mask is black are copied unchanged. --style takes a style id or name from the "
+        "library, or an image file: then a new style is learnt from it first (minutes) and "
+        "kept in the library.",
+    )
+    p.add_argument("input", type=Path, metavar="IN", help="image to stylize")
+    p.add_argument(
+        "--style", required=True, metavar="NAME_OR_IMAGE", help="style id/name, or an image"
+    )
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUT", help="file to write")
+    p.add_argument(
+        "--strength",
+        type=_unit_float,
+        default=1.0,
+        metavar="S",
+        help="0..1: how far to move from the input towards the style (default 1)",
+    )
+    p.add_argument(
+        "--mask", type=Path, metavar="MASK", help="only where MASK is white (default: everywhere)"
+    )
+    p.add_argument(
+        "--preserve-colour",
+        "--preserve-color",
+        dest="preserve_colour",
+        action="store_true",
+        help="keep the input's colours, take only the style's light and texture",
+    )
+    p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+
+
+def _add_train_style_parser(train_sub) -> None:
+    p = train_sub.add_parser(
+        "style",
+        help="learn a style generator from one exemplar image",
+        description="Train a feed-forward style generator on EXEMPLAR and export "
+        "texpaint-style-ID.safetensors with its model card into --out. With --install the "
+        "style also joins the user's style library. Ctrl-C stops after the current step; "
+        "--resume continues from the checkpoint in --out.",
+    )
+    p.add_argument("--exemplar", required=True, type=Path, metavar="IMG", help="style image")
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    p.add_argument("--name", metavar="NAME", help="style name (default: the file name)")
+    p.add_argument("--id", dest="style_id", metavar="ID", help="style id (default: from name)")
+    p.add_argument(
+        "--content",
+        action="append",
+        type=Path,
+        metavar="DIR",
+        help="folder of content images (repeat; default: the bundled samples)",
+    )
+    p.add_argument("--steps", type=_positive_int, default=None, metavar="N")
+    p.add_argument("--batch", type=_positive_int, default=None, metavar="N")
+    p.add_argument("--size", type=_positive_int, default=None, metavar="PX", help="crop size")
+    p.add_argument(
+        "--style-px",
+        type=_positive_int,
+        default=None,
+        metavar="PX",
+        help="long side the exemplar is scaled to (sets the stroke size; default 512)",
+    )
+    p.add_argument("--adv", type=float, default=None, metavar="W", help="PatchGAN loss weight")
+    p.add_argument("--threads", type=_positive_int, default=None, metavar="N")
+    p.add_argument("--install", action="store_true", help="add the style to the user library")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+    p.add_argument(
+        "--log", type=Path, metavar="FILE", help="append losses as JSON lines every 10 steps"
+    )
+
+
+def _cmd_stylize(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from texpaint.engine.jobs import Job, Operation
+    from texpaint.models.styles import StyleLibraryError, find_style
+
+    data, mask = _read_job_inputs(args, args.mask, "stylize")
+    try:
+        style = find_style(args.style)
+    except StyleLibraryError as e:
+        raise CommandError(str(e)) from e
+    if style is None:
+        exemplar = Path(args.style)
+        if not exemplar.is_file():
+            raise CommandError(
+                f"unknown style {args.style!r} (not a style id, name or image file; "
+                "see the Stylize panel or resources/styles)"
+            )
+        from texpaint.imaging.io import ImageIOError, read_image
+
+        try:
+            ex = read_image(exemplar)
+        except ImageIOError as e:
+            raise CommandError(str(e)) from e
+        learn = Job(
+            op=Operation.LEARN_STYLE,
+            image=ex.rgb,
+            mask=np.zeros(ex.rgb.shape[:2], np.float32),
+            params={"name": exemplar.stem},
+        )
+        learnt = _run_engine_job(learn, args.device, "learning style")
+        style_id = learnt.model_id.removeprefix("texpaint-style-")
+        print(f"learnt style {style_id!r} from {exemplar} ({learnt.seconds / 60:.1f} min)")
+    else:
+        style_id = style.id
+    job = Job(
+        op=Operation.STYLIZE,
+        image=data.rgb,
+        mask=mask,
+        params={"strength": args.strength, "preserve_colour": bool(args.preserve_colour)},
+        style_id=style_id,
+    )
+    result = _run_engine_job(job, args.device, "stylizing")
+    _write_like(args.output, data, result.image)
+    print(
+        f"wrote {args.output} ({data.width} x {data.height}, style {style_id}, strength "
+        f"{args.strength:g}, {result.device}, {result.seconds:.1f} s)"
+    )
+    return 0
+
+
+def _cmd_train_style(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    if not args.exemplar.is_file():
+        raise CommandError(f"{args.exemplar}: exemplar image not found")
+    for folder in args.content or []:
+        if not folder.is_dir():
+            raise CommandError(f"{folder}: content folder not found")
+    try:
+        from texpaint.models.styles import add_user_style, new_style_id
+        from texpaint.training.gan_loop import json_lines_logger
+        from texpaint.training.style_trainer import (
+            StyleTrainConfig,
+            load_exemplar,
+            run_style_training,
+        )
+    except ImportError as e:
+        raise CommandError(f"training is not available ({e})") from e
+    name = args.name or args.exemplar.stem
+    style_id = args.style_id or new_style_id(name)
+    cfg = StyleTrainConfig(
+        exemplar=args.exemplar,
+        out_dir=args.out,
+        style_id=style_id,
+        name=name,
+        content_dirs=list(args.content or []),
+        resume=args.resume,
+        device=args.device,
+        threads=args.threads,
+    )
+    overrides = {
+        "steps": args.steps,
+        "batch": args.batch,
+        "size": args.size,
+        "style_px": args.style_px,
+        "w_adv": args.adv,
+    }
+    cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
+    log_line = json_lines_logger(args.log) if args.log else None
+    exported = _train_with_progress(
+        f"train style {style_id}",
+        cfg.steps,
+        lambda abort, progress: run_style_training(cfg, abort=abort, progress=progress),
+        log_line,
+    )
+    print(f"exported {exported}")
+    if args.install:
+        import shutil
+
+        from texpaint.models.catalog import user_models_dir
+
+        try:
+            rgb = load_exemplar(args.exemplar, 768)
+            add_user_style((rgb * 255 + 0.5).astype("uint8"), name, style_id)
+            dest = user_models_dir()
+            dest.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(exported, dest / exported.name)
+            shutil.copyfile(exported.with_suffix(".json"), dest / f"{exported.stem}.json")
+        except OSError as e:
+            raise CommandError(f"cannot install the style: {e}") from e
+        print(f"installed style {style_id!r} ({name}) into the user library")
+    return 0
+
+
+def _train_with_progress(desc: str, steps: int, train, log_line):
+    """Run ``train(abort, progress)`` with a step progress bar; the first Ctrl-C asks it to
+    stop after the current step, a second one interrupts. Returns what ``train`` returns."""
     stop = {"requested": False}
 
     def on_sigint(signum: int, frame: object) -> None:
-        if stop["requested"]:  # second Ctrl-C: stop now
+        if stop["requested"]:
             raise KeyboardInterrupt
         stop["requested"] = True
         print(f"\n{PROG}: stopping after this step (Ctrl-C again to quit now)", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_sigint)
-    start = time.monotonic()
     try:
-        desc = f"train {args.train_command}"
-        with _progress_bar(total=args.steps, desc=desc, unit="step") as bar:
+        with _progress_bar(total=steps, desc=desc, unit="step") as bar:
 
             def progress(step: int, total: int, logs: dict) -> None:
                 bar.total = total
@@ -616,17 +846,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 if log_line is not None:
                     log_line(step, total, logs)
 
-            exported = run_training(cfg, abort=lambda: stop["requested"], progress=progress)
-    except (FileNotFoundError, ValueError, RuntimeError) as e:
+            return train(lambda: stop["requested"], progress)
+    except (FileNotFoundError, ValueError, RuntimeError, OSError) as e:
         raise CommandError(f"training failed: {e}") from e
     finally:
         signal.signal(signal.SIGINT, previous)
-    minutes = (time.monotonic() - start) / 60
-    if exported is None:
-        print(f"stopped before the first export ({minutes:.1f} min); checkpoints in {args.out}")
-    else:
-        print(f"exported {exported} ({minutes:.1f} min)")
-    return 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -642,8 +866,8 @@ def _add_batch_parser(sub) -> None:
         "succeeded (or was skipped), 1 when some failed, 2 for usage errors (bad preset, "
         "unknown op or format, an op without an installed model).",
         epilog="ops: inpaint[:MASK_PATTERN] (mask beside each image, default "
-        "{stem}_mask.png), resize (one output per --size), denoise, stylize:STYLE, seamless "
-        "(no trained models yet). formats: png (source depth), png8, png16, jpg[:Q], "
+        "{stem}_mask.png), resize (one output per --size), denoise[:MODEL], stylize:STYLE, "
+        "seamless. formats: png (source depth), png8, png16, jpg[:Q], "
         "webp[:Q|lossless], tif, tif8, tif16, tif32f, exr, tga. naming tokens: {stem} {op} "
         "{size} {format} {ext}.",
     )

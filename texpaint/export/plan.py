@@ -10,8 +10,8 @@ A :class:`BatchPlan` says
   ``inpaint[:PATTERN]``        fill each image's hole; the mask file is found beside the
                                image by ``PATTERN`` (default ``{stem}_mask.png``; tokens
                                ``{stem}``, ``{ext}``). A missing mask fails that file.
-  ``denoise[:MODEL]``          model op; no trained model yet (the file fails with a
-                               clear message)
+  ``denoise[:MODEL]``          model op: the built-in blind denoiser (``texpaint-denoise``)
+                               or the imported denoise model ``MODEL``
   ``stylize[:STYLE]``          model op; no trained model yet
   ``seamless``                 model op (Make Seamless: the inpainting model over the wrap seams)
   ``resize``                   one output per entry of ``sizes``; must be the last op
