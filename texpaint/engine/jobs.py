@@ -29,6 +29,11 @@ class Operation(StrEnum):
     UPSCALE = "upscale"
     """Super-resolution (an imported spandrel model, e.g. ESRGAN): the result is the whole
     image ``scale`` times larger; the mask is ignored."""
+    LEARN_STYLE = "learn_style"
+    """Train a new style generator on the job's image as exemplar and add it to the user's
+    style library (params ``name``, ``steps``, ``batch``, ``size``, ``style_px``; see
+    :mod:`texpaint.engine.stylize`). The result's image is the input, unchanged: it is not
+    a document edit."""
     SEAMLESS = "seamless"
     """Make Seamless: inpaint a cross-shaped band over the wrap seams (no mask needed; params
     ``band_px`` and ``even_lighting``, see :mod:`texpaint.engine.seamless`)."""

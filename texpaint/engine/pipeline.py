@@ -77,6 +77,7 @@ def run_job(
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
     runtime: Runtime | None = None,
+    preview: Callable[[np.ndarray], None] | None = None,
 ) -> JobResult:
     """Run ``job`` and return its :class:`JobResult` (whole image, only the masked area changed).
 
@@ -85,6 +86,8 @@ def run_job(
         abort: polled between network passes and tiles; True cancels.
         progress: called with ``(fraction in [0, 1], message)``.
         runtime: device + model cache; a new CPU/GPU runtime ("auto") when None.
+        preview: Learn Style only: called with float32 ``(h, w, 3)`` snapshots of the
+            generator's output while it trains.
 
     Raises:
         JobCancelled: ``abort()`` returned True.
@@ -94,12 +97,31 @@ def run_job(
     """
     t0 = time.perf_counter()
     runtime = runtime or Runtime("auto")
+    if job.op is Operation.LEARN_STYLE:
+        from texpaint.engine.stylize import learn_style
+
+        _style_id, model_id = learn_style(job, abort, progress, preview, runtime.device.type)
+        progress(1.0, "Done")
+        return JobResult(
+            job_id=job.job_id,
+            op=job.op,
+            image=job.image,
+            region=(0, 0, 0, 0),
+            seconds=time.perf_counter() - t0,
+            device=runtime.description,
+            model_id=model_id,
+        )
     kind = _MODEL_OPERATION.get(job.op)
     if kind is None:
         raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")
     label = job.op.value.capitalize()
+    model_id = job.model_id
+    if job.op is Operation.STYLIZE and model_id is None:
+        if not job.style_id:
+            raise JobError("Pick a style first.")
+        model_id = f"texpaint-style-{job.style_id}"
     try:
-        info = get_model(job.model_id, kind)
+        info = get_model(model_id, kind)
     except ModelLoadError as exc:
         if job.model_id is None and job.op in (Operation.DENOISE, Operation.UPSCALE):
             raise JobError(
@@ -116,8 +138,13 @@ def run_job(
             raise JobError(str(exc)) from exc
         verb = "Inpainting" if job.op is Operation.INPAINT else label
         progress(0.0, f"{verb} with {info.name}")
-        run = _inpaint if job.op is Operation.INPAINT else _restore
-        image, region = run(job, net, runtime, abort, progress)
+        if job.op is Operation.STYLIZE:
+            from texpaint.engine.stylize import stylize
+
+            image, region = stylize(job, net, runtime, abort, progress, _restore)
+        else:
+            run = _inpaint if job.op is Operation.INPAINT else _restore
+            image, region = run(job, net, runtime, abort, progress)
         progress(1.0, "Done")
     return JobResult(
         job_id=job.job_id,
@@ -135,6 +162,7 @@ _MODEL_OPERATION = {
     Operation.SEAMLESS: "inpaint",
     Operation.DENOISE: "denoise",
     Operation.UPSCALE: "upscale",
+    Operation.STYLIZE: "stylize",
 }
 """Which catalog operation's model each job operation runs."""
 
@@ -227,7 +255,7 @@ def _restore(
     boxes = list(tile_boxes(h, w, tile, overlap))
     acc = torch.zeros(1, 3, h * scale, w * scale)
     wsum = torch.full((1, 1, h * scale, w * scale), 1e-8)
-    verb = "Upscaling" if upscale else "Denoising"
+    verb = {Operation.UPSCALE: "Upscaling", Operation.STYLIZE: "Stylizing"}.get(job.op, "Denoising")
     try:
         for i, (ty0, ty1, tx0, tx1) in enumerate(boxes):
             _check_abort(abort)

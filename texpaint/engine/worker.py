@@ -47,6 +47,7 @@ class InferenceWorker(QObject):
 
     started = Signal(int)
     progress = Signal(int, float, str)
+    preview = Signal(int, object)
     finished = Signal(object)
     failed = Signal(int, str)
     cancelled = Signal(int)
@@ -92,6 +93,7 @@ class InferenceWorker(QObject):
                 abort=lambda: self._cancels.is_cancelled(job.job_id),
                 progress=lambda f, msg: self.progress.emit(job.job_id, float(f), msg),
                 runtime=runtime,
+                preview=lambda img: self.preview.emit(job.job_id, img),
             )
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as a message
             from texpaint.engine.jobs import JobCancelled, JobError
@@ -115,6 +117,7 @@ class InferenceEngine(QObject):
 
     Signals:
         jobStarted(int job_id), jobProgress(int job_id, float fraction 0..1, str message),
+        jobPreview(int job_id, object image): Learn Style snapshots, float32 ``(h, w, 3)``,
         jobFinished(object JobResult), jobFailed(int job_id, str message),
         jobCancelled(int job_id), deviceReady(str description).
 
@@ -126,6 +129,7 @@ class InferenceEngine(QObject):
 
     jobStarted = Signal(int)
     jobProgress = Signal(int, float, str)
+    jobPreview = Signal(int, object)
     jobFinished = Signal(object)
     jobFailed = Signal(int, str)
     jobCancelled = Signal(int)
@@ -147,6 +151,7 @@ class InferenceEngine(QObject):
         w = self._worker
         w.started.connect(self.jobStarted)
         w.progress.connect(self.jobProgress)
+        w.preview.connect(self.jobPreview)
         w.finished.connect(self._on_finished)
         w.failed.connect(self._on_failed)
         w.cancelled.connect(self._on_cancelled)

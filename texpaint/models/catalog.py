@@ -178,6 +178,10 @@ def build_network(info: ModelInfo):
             from texpaint.models.arch.ffc_inpaint import FFCInpaintConfig, FFCInpaintGenerator
 
             return FFCInpaintGenerator(FFCInpaintConfig(**cfg))
+        if arch == "style_net":
+            from texpaint.models.arch.style_net import StyleNetConfig, StyleTransferNet
+
+            return StyleTransferNet(StyleNetConfig.from_dict(cfg))
         if arch == "nafnet_denoise":
             from texpaint.models.arch.nafnet_denoise import NAFDenoiseConfig, NAFDenoiser
 

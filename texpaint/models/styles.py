@@ -1,19 +1,32 @@
-"""The bundled style library: exemplar artworks that Stylize can imitate.
+"""The style library: exemplar images that Stylize can imitate.
 
-Each style lives in ``resources/styles/<id>/`` with ``exemplar.jpg`` (long side <= 768 px),
-``thumb.png`` (128 x 128) and ``style.json`` (``id``, ``name``, ``artist``, ``year``,
-``licence``, ``source``).
+Built-in styles live in ``resources/styles/<id>/``; styles the user learns ("Learn style",
+``texpaint train style``) live in :func:`user_styles_dir` and persist between runs. Each folder
+holds ``exemplar.jpg`` (long side <= 768 px), ``thumb.png`` (128 x 128) and ``style.json``
+(``id``, ``name``, ``artist``, ``year``, ``licence``, optional ``source`` and ``kind``:
+``"painting"``, ``"material"`` or ``"custom"``). The generator of style ``<id>`` is the model
+``texpaint-style-<id>`` in the model catalog.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from texpaint import resources_dir
 
-__all__ = ["StyleInfo", "StyleLibraryError", "list_styles"]
+__all__ = [
+    "StyleInfo",
+    "StyleLibraryError",
+    "add_user_style",
+    "find_style",
+    "list_styles",
+    "user_styles_dir",
+]
 
 _REQUIRED_KEYS = ("id", "name", "artist", "year", "licence")
 
@@ -35,6 +48,8 @@ class StyleInfo:
         licence: licence of the exemplar image, one line.
         exemplar: path of the exemplar JPEG (RGB, long side <= 768 px).
         thumbnail: path of the 128 x 128 PNG thumbnail.
+        kind: ``"painting"``, ``"material"`` or ``"custom"`` (learnt by the user).
+        builtin: False for styles in :func:`user_styles_dir`.
     """
 
     id: str
@@ -44,18 +59,37 @@ class StyleInfo:
     licence: str
     exemplar: Path
     thumbnail: Path
+    kind: str = "painting"
+    builtin: bool = True
+
+    @property
+    def model_id(self) -> str:
+        """Catalog id of this style's generator: ``"texpaint-style-<id>"``."""
+        return f"texpaint-style-{self.id}"
+
+
+def user_styles_dir() -> Path:
+    """Folder of the user's learnt styles: ``$TEXPAINT_DATA_DIR/styles`` when that variable is
+    set, else ``platformdirs.user_data_dir("texpaint")/styles``. Not created here."""
+    override = os.environ.get("TEXPAINT_DATA_DIR")
+    if override:
+        return Path(override) / "styles"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("texpaint")) / "styles"
 
 
 def list_styles(root: Path | None = None) -> list[StyleInfo]:
-    """List the styles of the library, sorted by id.
+    """List the styles of the library: built-in ones sorted by id, then the user's.
 
     Args:
-        root: folder holding one sub-folder per style; defaults to
-            ``texpaint.resources_dir() / "styles"``. Sub-folders without a ``style.json``
-            are ignored.
+        root: folder holding one sub-folder per style; defaults to the built-in
+            ``texpaint.resources_dir() / "styles"`` followed by :func:`user_styles_dir`
+            (a user style whose id is taken by a built-in one is skipped). Sub-folders
+            without a ``style.json`` are ignored.
 
     Returns:
-        One :class:`StyleInfo` per style folder, sorted by ``id``.
+        One :class:`StyleInfo` per style folder.
 
     Raises:
         StyleLibraryError: a ``style.json`` is not valid JSON, lacks a required key, has an
@@ -63,7 +97,15 @@ def list_styles(root: Path | None = None) -> list[StyleInfo]:
         FileNotFoundError: the resources folder cannot be found (see
             :func:`texpaint.resources_dir`).
     """
-    folder = resources_dir() / "styles" if root is None else Path(root)
+    if root is None:
+        styles = _read_folder(resources_dir() / "styles", builtin=True)
+        known = {st.id for st in styles}
+        user = [st for st in _read_folder(user_styles_dir(), builtin=False) if st.id not in known]
+        return styles + user
+    return _read_folder(Path(root), builtin=True)
+
+
+def _read_folder(folder: Path, builtin: bool) -> list[StyleInfo]:
     if not folder.is_dir():
         return []
     styles: list[StyleInfo] = []
@@ -86,9 +128,73 @@ def list_styles(root: Path | None = None) -> list[StyleInfo]:
             licence=str(meta["licence"]),
             exemplar=sub / "exemplar.jpg",
             thumbnail=sub / "thumb.png",
+            kind=str(meta.get("kind", "painting" if builtin else "custom")),
+            builtin=builtin,
         )
         for path in (info.exemplar, info.thumbnail):
             if not path.is_file():
                 raise StyleLibraryError(f"{sub}: {path.name} is missing")
         styles.append(info)
     return styles
+
+
+def find_style(name_or_id: str) -> StyleInfo | None:
+    """The style whose id or name (case-insensitive) is ``name_or_id``, or None."""
+    key = name_or_id.strip().lower()
+    for st in list_styles():
+        if st.id == name_or_id or st.name.lower() == key:
+            return st
+    return None
+
+
+def new_style_id(name: str) -> str:
+    """A style id from ``name`` (lower-case ASCII letters, digits and ``_``) that no style in
+    the library uses yet, e.g. ``"my_bricks"`` or ``"my_bricks_2"``."""
+    base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40] or "style"
+    taken = {st.id for st in list_styles()}
+    sid, n = base, 2
+    while sid in taken or (user_styles_dir() / sid).exists():
+        sid, n = f"{base}_{n}", n + 1
+    return sid
+
+
+def add_user_style(exemplar_rgb8, name: str, style_id: str | None = None) -> StyleInfo:
+    """Add a learnt style to :func:`user_styles_dir` (exemplar, thumbnail, ``style.json``).
+
+    Args:
+        exemplar_rgb8: uint8 ``(H, W, 3)`` RGB exemplar (scaled so the long side is <= 768 px).
+        name: display name.
+        style_id: folder id (default :func:`new_style_id` of ``name``).
+
+    Returns:
+        The new :class:`StyleInfo` (``builtin`` False, ``kind`` ``"custom"``).
+
+    Raises:
+        OSError: the files cannot be written.
+    """
+    from PIL import Image
+
+    sid = style_id or new_style_id(name)
+    folder = user_styles_dir() / sid
+    folder.mkdir(parents=True, exist_ok=True)
+    im = Image.fromarray(exemplar_rgb8).convert("RGB")
+    if max(im.size) > 768:
+        im.thumbnail((768, 768), Image.Resampling.LANCZOS)
+    im.save(folder / "exemplar.jpg", quality=92)
+    short = min(im.size)
+    w, h = max(128, round(128 * im.size[0] / short)), max(128, round(128 * im.size[1] / short))
+    t = im.resize((w, h), Image.Resampling.LANCZOS)
+    left, top = (w - 128) // 2, (h - 128) // 2
+    t.crop((left, top, left + 128, top + 128)).save(folder / "thumb.png")
+    meta = {
+        "id": sid,
+        "name": name,
+        "artist": "",
+        "year": str(_dt.date.today().year),
+        "kind": "custom",
+        "licence": "supplied by the user",
+    }
+    (folder / "style.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return _read_folder(folder.parent, builtin=False)[
+        [st.id for st in _read_folder(folder.parent, builtin=False)].index(sid)
+    ]

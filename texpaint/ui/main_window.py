@@ -41,6 +41,7 @@ from texpaint.ui.operations_panel import OperationsPanel
 from texpaint.ui.preferences import Preferences, PreferencesDialog, apply_theme
 from texpaint.ui.recent_files import RecentFiles
 from texpaint.ui.seamless_dialog import SeamlessDialog
+from texpaint.ui.style_learner import StyleLearner
 from texpaint.ui.tools import MaskTool, default_tools
 
 
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self._engine_device = self.prefs.device
         self.engine.set_tile_size(self.prefs.tile_size)
         self.jobs = JobTracker(self.engine, self)
+        self.style_learner = StyleLearner(self.engine, self)
         self.loader = ImageLoader(self)
         self.loader.memory_cap_bytes = self.prefs.history_cap_bytes
         self.autosave = Autosaver(lambda: self.document, self)
@@ -225,6 +227,15 @@ class MainWindow(QMainWindow):
         self.history_panel.jumpRequested.connect(self.jump_to)
         self.operations_panel.runRequested.connect(self.run_job)
         self.operations_panel.cancelRequested.connect(self.jobs.cancel)
+        self.operations_panel.cancelRequested.connect(self.style_learner.cancel)
+        self.operations_panel.learnStyleRequested.connect(self.learn_style)
+        learner = self.style_learner
+        learner.busyChanged.connect(self.operations_panel.set_busy)
+        learner.progress.connect(self.operations_panel.set_progress)
+        learner.preview.connect(self.operations_panel.show_style_preview)
+        learner.learnt.connect(self._style_learnt)
+        learner.failed.connect(self._job_failed)
+        learner.cancelled.connect(lambda: self.operations_panel.set_progress(0.0, "Cancelled"))
         self.engine.deviceReady.connect(self._device_ready)
         self.jobs.busyChanged.connect(self.operations_panel.set_busy)
         self.jobs.progress.connect(self.operations_panel.set_progress)
@@ -616,6 +627,26 @@ class MainWindow(QMainWindow):
             self.jobs.run(request)
         except ValueError as exc:
             self._error("Cannot run", str(exc))
+
+    @Slot()
+    def learn_style(self) -> None:
+        """Stylize → Learn Style…: pick an exemplar image and train a style from it on the
+        worker (progress, preview snapshots and Cancel in the AI panel)."""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Learn style from image", "", file_dialog_filter()
+        )
+        if path:
+            try:
+                self.style_learner.start(Path(path))
+            except ValueError as exc:
+                self._error("Cannot learn style", str(exc))
+
+    @Slot(str, str)
+    def _style_learnt(self, style_id: str, model_id: str) -> None:
+        self.operations_panel.reload()
+        self.operations_panel.select_style(style_id)
+        self.operations_panel.show_style_preview(None)
+        self.operations_panel.set_progress(1.0, f"Learnt style {style_id}")
 
     @Slot()
     def make_seamless(self) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -52,10 +53,12 @@ class OperationsPanel(QWidget):
         runRequested(object): a dict with keys ``op`` (:class:`Operation`), ``params``,
             ``model_id``, ``style_id`` and ``seed``, ready for ``TextureDocument.make_job``.
         cancelRequested(): the user pressed Cancel.
+        learnStyleRequested(): the user pressed "Learn Style…" (Stylize tab).
     """
 
     runRequested = Signal(object)
     cancelRequested = Signal()
+    learnStyleRequested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,6 +89,18 @@ class OperationsPanel(QWidget):
         form.addRow(self.style_list)
         self.stylize_strength = _strength_slider(70)
         form.addRow("Strength", self.stylize_strength)
+        self.preserve_colour = QCheckBox("Preserve colour")
+        self.preserve_colour.setToolTip("Keep the image's colours; take the style's light/texture")
+        form.addRow(self.preserve_colour)
+        self.learn_button = QPushButton("Learn Style…")
+        self.learn_button.setToolTip(
+            "Train a new style from any image (minutes, in the background); it joins the library"
+        )
+        self.learn_button.clicked.connect(self.learnStyleRequested)
+        form.addRow(self.learn_button)
+        self.style_preview = QLabel()
+        self.style_preview.setVisible(False)
+        form.addRow(self.style_preview)
         self.tabs.addTab(page, "Stylize")
 
         # Denoise
@@ -139,13 +154,21 @@ class OperationsPanel(QWidget):
         except (StyleLibraryError, FileNotFoundError) as exc:
             styles = []
             self.style_list.setToolTip(f"Style library unavailable: {exc}")
+        trained = {m.id for m in list_models(Operation.STYLIZE.value)}
         for style in styles:
             item = QListWidgetItem(QIcon(str(style.thumbnail)), style.name)
             item.setData(Qt.ItemDataRole.UserRole, style.id)
-            item.setToolTip(f"{style.name}\n{style.artist}, {style.year}\n{style.licence}")
+            credit = ", ".join(p for p in (style.artist, style.year) if p)
+            tip = f"{style.name}\n{credit}\n{style.licence}"
+            if style.model_id not in trained:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                tip += "\n(no trained generator installed)"
+            item.setToolTip(tip)
             self.style_list.addItem(item)
-        if self.style_list.count():
-            self.style_list.setCurrentRow(0)
+        for row in range(self.style_list.count()):
+            if self.style_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled:
+                self.style_list.setCurrentRow(row)
+                break
         for i, op in enumerate(self._ops):
             available = bool(list_models(op.value))
             self.tabs.setTabEnabled(i, available)
@@ -173,7 +196,10 @@ class OperationsPanel(QWidget):
             style_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
             return {
                 "op": op,
-                "params": {"strength": self.stylize_strength.value() / 100.0},
+                "params": {
+                    "strength": self.stylize_strength.value() / 100.0,
+                    "preserve_colour": self.preserve_colour.isChecked(),
+                },
                 "model_id": None,
                 "style_id": style_id,
                 "seed": self.seed_spin.value(),
@@ -201,6 +227,32 @@ class OperationsPanel(QWidget):
         self.cancel_button.setEnabled(busy)
         if busy:
             self.progress.setValue(0)
+
+    def select_style(self, style_id: str) -> bool:
+        """Select the style ``style_id`` in the picker; False when it is not listed or has
+        no trained generator (disabled)."""
+        for row in range(self.style_list.count()):
+            item = self.style_list.item(row)
+            if item.data(Qt.ItemDataRole.UserRole) != style_id:
+                continue
+            if item.flags() & Qt.ItemFlag.ItemIsEnabled:
+                self.style_list.setCurrentRow(row)
+                return True
+            return False
+        return False
+
+    def show_style_preview(self, rgb) -> None:
+        """Show a Learn Style snapshot: float32 ``(h, w, 3)`` in [0, 1] (None hides it)."""
+        if rgb is None:
+            self.style_preview.setVisible(False)
+            return
+        import numpy as np
+
+        img = np.ascontiguousarray((np.clip(rgb, 0.0, 1.0) * 255 + 0.5).astype(np.uint8))
+        h, w = img.shape[:2]
+        qimg = QImage(img.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        self.style_preview.setPixmap(QPixmap.fromImage(qimg).scaledToWidth(min(w, 192)))
+        self.style_preview.setVisible(True)
 
     def set_progress(self, fraction: float, message: str) -> None:
         """Show job progress (fraction 0..1) and its message."""

@@ -1,0 +1,58 @@
+"""Stylize tab through the real worker (style picker, one undo step) and Learn Style cancel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from texpaint import resources_dir
+from texpaint.engine.jobs import Operation
+from texpaint.models.styles import list_styles, user_styles_dir
+
+pytestmark = pytest.mark.gui
+
+
+def test_pick_style_and_stylize_masked_area_is_one_undo_step(
+    window, sample, open_image, qtbot, errors
+):
+    doc = open_image(sample)
+    panel = window.operations_panel
+    panel.tabs.setCurrentIndex(panel._ops.index(Operation.STYLIZE))
+    assert panel.tabs.isTabEnabled(panel.tabs.currentIndex())
+    assert panel.select_style("starry_night")
+    item = panel.style_list.currentItem()
+    assert not item.icon().isNull(), "thumbnails are shown in the picker"
+    panel.stylize_strength.setValue(100)
+    doc.edit_mask("Rectangle", "fill_rect", 64, 192, 64, 192)
+    original = doc.image.rgb.copy()
+    inside = doc.mask.data > 0
+    steps = len(doc.history.steps)
+    with qtbot.waitSignal(window.engine.jobFinished, timeout=60000):
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
+    assert not errors
+    after = doc.image.rgb.copy()
+    assert np.array_equal(after[~inside], original[~inside])
+    assert np.abs(after[96:160, 96:160] - original[96:160, 96:160]).mean() > 0.01
+    assert len(doc.history.steps) == steps + 1
+    assert doc.history.steps[-1].label == "Stylize"
+    window.undo()
+    assert np.array_equal(doc.image.rgb, original)
+
+
+def test_learn_style_shows_progress_and_can_be_cancelled(window, qtbot, errors):
+    learner, panel = window.style_learner, window.operations_panel
+    before = [s.id for s in list_styles()]
+    exemplar = resources_dir() / "styles" / "great_wave" / "thumb.png"
+    with qtbot.waitSignal(learner.progress, timeout=60000):
+        learner.start(exemplar, name="Cancelled wave", steps=500, size=64, batch=1, style_px=128)
+    assert learner.busy and panel.cancel_button.isEnabled()
+    assert panel.message.text().startswith("Learning style")
+    with qtbot.waitSignal(learner.cancelled, timeout=30000):
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert not learner.busy and not panel.cancel_button.isEnabled()
+    assert panel.message.text() == "Cancelled"
+    assert [s.id for s in list_styles()] == before
+    assert not (user_styles_dir() / "cancelled_wave").exists()
+    assert not errors

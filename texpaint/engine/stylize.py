@@ -1,0 +1,191 @@
+"""Stylize and Learn Style: the two style operations of :func:`texpaint.engine.pipeline.run_job`.
+
+**Stylize** (``Operation.STYLIZE``) runs the feed-forward generator of a style
+(``texpaint-style-<style_id>``, :class:`~texpaint.models.arch.style_net.StyleTransferNet`)
+through the pipeline's restoration path (``pipeline._restore``: the mask's box plus context,
+blended tiles, wrap padding, ``w = mask * strength`` compositing, an empty mask meaning the
+whole image). Before that the mask is *feathered inwards* (:func:`feather_inside`), so the
+stylised area fades in over ``FEATHER_PX`` pixels inside a hard mask edge — no visible seam —
+while every pixel where the mask is 0 stays bit-identical. With ``preserve_colour`` the result
+keeps the input's chroma and takes only the stylised luminance (Gatys et al. 2016, "Preserving
+Color in Neural Artistic Style Transfer", luminance-only transfer in YCbCr).
+
+Job params: ``strength`` float in [0, 1] (default 1), ``preserve_colour`` bool (default
+False), ``feather_px`` int >= 0 (default ``FEATHER_PX``).
+
+**Learn Style** (``Operation.LEARN_STYLE``) trains a new generator on the job's image as the
+exemplar (:mod:`texpaint.training.style_trainer`) and adds it to the user's style library and
+model folder, where it persists. Params: ``name`` (str), ``steps``, ``batch``, ``size``
+(ints, defaults of :class:`~texpaint.training.style_trainer.StyleTrainConfig`), ``style_px``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from texpaint.engine.jobs import Job, JobCancelled, JobError
+
+FEATHER_PX = 16
+"""Default width (pixels) of the inward fade at mask edges."""
+
+_Y = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def feather_inside(mask: np.ndarray, feather_px: int) -> np.ndarray:
+    """``mask`` float32 ``(H, W)`` in [0, 1] multiplied by a ramp that rises from 0 at the
+    mask's edge to 1 at ``feather_px`` pixels inside it (Euclidean distance), so a hard mask
+    gets a soft inner edge. Pixels where ``mask == 0`` stay exactly 0; an all-zero mask is
+    returned unchanged (it means "whole image"); ``feather_px <= 0`` returns ``mask``. Image
+    borders do not count as edges."""
+    inside = mask > 0
+    if feather_px <= 0 or not inside.any() or inside.all():
+        return mask
+    pad = feather_px + 1
+    padded = np.pad(inside, pad, mode="edge").astype(np.uint8)
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 5)[pad:-pad, pad:-pad]
+    ramp = np.clip(dist / float(feather_px), 0.0, 1.0).astype(np.float32)
+    return np.where(inside, mask * ramp, 0.0).astype(np.float32)
+
+
+def preserve_colour(original: np.ndarray, styled: np.ndarray) -> np.ndarray:
+    """Luminance transfer: ``styled``'s luma (BT.601 weights) with ``original``'s chroma, i.e.
+    ``original + (Y(styled) - Y(original))`` per channel. Both float32 ``(H, W, 3)``; returns
+    float32 ``(H, W, 3)`` (not clipped; float/HDR inputs keep their range)."""
+    dy = (styled - original) @ _Y
+    return (original + dy[..., None]).astype(np.float32)
+
+
+def stylize(
+    job: Job,
+    net,
+    runtime,
+    abort: Callable[[], bool],
+    progress: Callable[[float, str], None],
+    restore: Callable,
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Stylize ``job`` with the loaded generator ``net`` (see the module doc).
+
+    Args:
+        restore: the pipeline's tiled restoration runner (``pipeline._restore``), passed in
+            so this module does not import the pipeline.
+
+    Returns:
+        ``(image, region)``: float32 ``(H, W, 3)``, pixels where the mask is 0 bit-identical
+        to the input; the changed box.
+
+    Raises:
+        JobCancelled: ``abort()`` returned True.
+        JobError: strength outside [0, 1], a negative ``feather_px``, or out of memory.
+    """
+    feather = int(job.params.get("feather_px", FEATHER_PX))
+    if feather < 0:
+        raise JobError(f"feather_px must be >= 0, got {feather}")
+    strength = float(job.params.get("strength", 1.0))
+    if strength == 0.0:
+        h, w = job.image.shape[:2]
+        return job.image.copy(), (0, h, 0, w)
+    soft = dataclasses.replace(job, mask=feather_inside(job.mask, feather), job_id=job.job_id)
+    image, region = restore(soft, net, runtime, abort, progress)
+    if job.params.get("preserve_colour"):
+        y0, y1, x0, x1 = region
+        src = job.image[y0:y1, x0:x1]
+        out = image[y0:y1, x0:x1]
+        recol = preserve_colour(src, out)
+        changed = (soft.mask[y0:y1, x0:x1] > 0) if soft.mask.any() else np.ones(src.shape[:2], bool)
+        image[y0:y1, x0:x1] = np.where(changed[..., None], recol, src)
+    return image, region
+
+
+def learn_style(
+    job: Job,
+    abort: Callable[[], bool],
+    progress: Callable[[float, str], None],
+    preview: Callable[[np.ndarray], None] | None,
+    device: str,
+) -> tuple[str, str]:
+    """Train a generator on ``job.image`` (the exemplar, float32 ``(H, W, 3)`` in [0, 1]) and
+    add the style to the user's library (:func:`texpaint.models.styles.add_user_style`) and
+    its model to :func:`texpaint.models.catalog.user_models_dir`.
+
+    Args:
+        preview: called with float32 ``(h, w, 3)`` snapshots of the generator's output on a
+            fixed content crop while training.
+        device: torch device name for training (``"cpu"``, ``"cuda"``, ...).
+
+    Returns:
+        ``(style_id, model_id)`` of the new style.
+
+    Raises:
+        JobCancelled: ``abort()`` returned True (nothing is added to the library).
+        JobError: a bad parameter, or training failed.
+    """
+    from texpaint.models.catalog import user_models_dir
+    from texpaint.models.styles import add_user_style, new_style_id, user_styles_dir
+    from texpaint.training.style_trainer import StyleTrainConfig, run_style_training
+
+    name = str(job.params.get("name") or "My style").strip() or "My style"
+    style_id = new_style_id(name)
+    defaults = StyleTrainConfig(exemplar=Path(), out_dir=Path(), style_id=style_id)
+    try:
+        steps = int(job.params.get("steps", defaults.steps))
+        batch = int(job.params.get("batch", defaults.batch))
+        size = int(job.params.get("size", defaults.size))
+        style_px = int(job.params.get("style_px", defaults.style_px))
+    except (TypeError, ValueError) as exc:
+        raise JobError(f"bad Learn Style parameter: {exc}") from exc
+    if steps < 1 or batch < 1:
+        raise JobError("steps and batch must be positive")
+    rgb8 = (np.clip(job.image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    work = Path(tempfile.mkdtemp(prefix=f"texpaint-style-{style_id}-"))
+    try:
+        exemplar = work / "exemplar.png"
+        cv2.imwrite(str(exemplar), cv2.cvtColor(rgb8, cv2.COLOR_RGB2BGR))
+        cfg = StyleTrainConfig(
+            exemplar=exemplar,
+            out_dir=work,
+            style_id=style_id,
+            name=name,
+            steps=steps,
+            batch=batch,
+            size=size,
+            style_px=style_px,
+            device=device,
+            preview_every=max(1, min(50, steps // 4)) if preview is not None else 0,
+        )
+
+        def on_progress(step: int, total: int, logs: dict) -> None:
+            progress(
+                min(0.99, step / total),
+                f"Learning style: step {step}/{total}, style loss {logs['loss_style']:.3f}",
+            )
+
+        try:
+            weights = run_style_training(
+                cfg,
+                abort=abort,
+                progress=on_progress,
+                preview=(lambda step, img: preview(img)) if preview is not None else None,
+            )
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise JobError(f"Learning the style failed: {exc}") from exc
+        if abort():
+            raise JobCancelled()
+        models = user_models_dir()
+        models.mkdir(parents=True, exist_ok=True)
+        info = add_user_style(rgb8, name, style_id)
+        try:  # card last: a model is listed only once both files are in place
+            shutil.copyfile(weights, models / weights.name)
+            shutil.copyfile(weights.with_suffix(".json"), models / f"{weights.stem}.json")
+        except OSError as exc:
+            shutil.rmtree(user_styles_dir() / style_id, ignore_errors=True)
+            raise JobError(f"cannot save the learnt style: {exc}") from exc
+        return info.id, weights.stem
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
