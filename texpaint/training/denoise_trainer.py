@@ -20,7 +20,6 @@ callbacks, export cadence) is :mod:`texpaint.training.gan_loop`.
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,13 @@ from texpaint.training.degradations import (
     add_gaussian_noise,
 )
 from texpaint.training.export import export_model
-from texpaint.training.gan_loop import GanState, data_card, pick_device, run_steps, set_cpu_threads
+from texpaint.training.gan_loop import (
+    GanState,
+    card_common,
+    prepare_run,
+    run_steps,
+    set_cpu_threads,
+)
 from texpaint.training.losses import charbonnier_loss, hinge_d_loss, hinge_g_loss
 
 MODEL_ID = "texpaint-denoise"
@@ -165,10 +170,7 @@ def run_training(
         raise ValueError(
             f"crop size must be a multiple of {G.size_multiple} and >= {G.min_size}, got {cfg.size}"
         )
-    out_dir = Path(cfg.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    device = pick_device(cfg.device)
-    torch.manual_seed(cfg.seed)
+    out_dir, device = prepare_run(cfg.out_dir, cfg.device, cfg.seed)
     G = NAFDenoiser(cfg.generator)  # re-created after seeding: same init on every run
     sampler = TextureCropSampler(cfg.data_dirs, CropConfig(size=cfg.size), seed=cfg.seed)
     degrader = DegradationSampler(cfg.degradation, seed=cfg.seed + 1)
@@ -188,6 +190,14 @@ def run_training(
 
     def export() -> Path:
         metrics = evaluate_denoising(state.G_ema, cfg.val_dir, device) if cfg.val_dir else {}
+        common = card_common(cfg, state, device, "texpaint/training/denoise_trainer.py")
+        common["training"].update(
+            degradations=cfg.degradation.to_dict(),
+            losses={"charbonnier": cfg.w_rec, "hinge_adv": cfg.w_adv},
+            lr_g=cfg.lr_g,
+            lr_final_ratio=cfg.lr_final_ratio,
+            threads=torch.get_num_threads() if device.type == "cpu" else None,
+        )
         card = {
             "id": MODEL_ID,
             "name": "texpaint texture denoiser (NAFNet GAN)",
@@ -199,24 +209,8 @@ def run_training(
             "size_multiple": G.size_multiple,
             "min_size": G.min_size,
             "blind": True,
-            "training": {
-                "data": data_card(cfg.data_dirs),
-                "steps": state.step,
-                "batch": cfg.batch,
-                "crop_size": cfg.size,
-                "degradations": cfg.degradation.to_dict(),
-                "losses": {"charbonnier": cfg.w_rec, "hinge_adv": cfg.w_adv},
-                "lr_g": cfg.lr_g,
-                "lr_final_ratio": cfg.lr_final_ratio,
-                "ema_decay": cfg.ema_decay,
-                "device": str(device),
-                "threads": torch.get_num_threads() if device.type == "cpu" else None,
-                "train_seconds": round(state.train_seconds, 1),
-                "code": "texpaint/training/denoise_trainer.py",
-            },
+            **common,
             "metrics": metrics,
-            "licence": "MIT (weights); trained on CC0 1.0 textures",
-            "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
         path = out_dir / f"{MODEL_ID}.safetensors"
         return out_dir / export_model(state.G_ema, path, card)["file"]

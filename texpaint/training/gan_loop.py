@@ -181,3 +181,34 @@ def json_lines_logger(log_path: Path) -> ProgressFn:
                 f.write(json.dumps({"step": step, "total": total, **logs}) + "\n")
 
     return progress
+
+
+def prepare_run(out_dir: Path, device: str, seed: int) -> tuple[Path, torch.device]:
+    """Create ``out_dir``, pick the device (see :func:`pick_device`) and seed torch."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    return out, pick_device(device)
+
+
+def card_common(cfg, state: GanState, device: torch.device, code: str) -> dict:
+    """Model-card fields every trainer writes: ``training`` (data folders with image counts,
+    steps, batch, crop size, EMA decay, device, seconds, the training code's path), ``licence``
+    and ``exported`` (UTC time). ``cfg`` needs ``data_dirs``, ``batch``, ``size`` and
+    ``ema_decay``; trainers add their own keys (losses, ...) to ``training``."""
+    import datetime as _dt
+
+    return {
+        "training": {
+            "data": data_card(cfg.data_dirs),
+            "steps": state.step,
+            "batch": cfg.batch,
+            "crop_size": cfg.size,
+            "ema_decay": cfg.ema_decay,
+            "device": str(device),
+            "train_seconds": round(state.train_seconds, 1),
+            "code": code,
+        },
+        "licence": "MIT (weights); trained on CC0 1.0 textures",
+        "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }

@@ -16,7 +16,6 @@ steps to ``out_dir/checkpoint.pt`` (our own tensors-only file, loaded back with
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,9 +30,10 @@ from texpaint.training.data import CropConfig, TextureCropSampler, list_images, 
 from texpaint.training.export import export_model
 from texpaint.training.gan_loop import (
     GanState,
-    data_card,
+    card_common,
     json_lines_logger,
     pick_device,
+    prepare_run,
     run_steps,
 )
 from texpaint.training.losses import feature_matching_loss, hinge_d_loss, hinge_g_loss, masked_l1
@@ -163,10 +163,7 @@ def run_training(
     """
     if cfg.size % 8:
         raise ValueError(f"crop size must be a multiple of 8, got {cfg.size}")
-    out_dir = Path(cfg.out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    device = pick_device(cfg.device)
-    torch.manual_seed(cfg.seed)
+    out_dir, device = prepare_run(cfg.out_dir, cfg.device, cfg.seed)
     sampler = TextureCropSampler(cfg.data_dirs, CropConfig(size=cfg.size), seed=cfg.seed)
     mask_rng = np.random.default_rng(cfg.seed + 1)
 
@@ -186,6 +183,12 @@ def run_training(
     def export() -> Path:
         metrics = evaluate_inpainting(G_ema, cfg.val_dir, device) if cfg.val_dir else {}
         G_ema.eval()
+        common = card_common(cfg, state, device, "texpaint/training/inpaint_trainer.py")
+        common["training"]["losses"] = {
+            "l1": cfg.w_l1,
+            "hinge_adv": cfg.w_adv,
+            "feature_matching": cfg.w_fm,
+        }
         card = {
             "id": MODEL_ID,
             "name": "texpaint texture inpainter (FFC GAN)",
@@ -195,20 +198,10 @@ def run_training(
             "paper": "Fast Fourier Convolution (Chi et al. 2020); LaMa (Suvorov et al. 2022)",
             "size_multiple": 8,
             "min_size": 32,
-            "training": {
-                "data": data_card(cfg.data_dirs),
-                "steps": state.step,
-                "batch": cfg.batch,
-                "crop_size": cfg.size,
-                "losses": {"l1": cfg.w_l1, "hinge_adv": cfg.w_adv, "feature_matching": cfg.w_fm},
-                "ema_decay": cfg.ema_decay,
-                "device": str(device),
-                "train_seconds": round(state.train_seconds, 1),
-                "code": "texpaint/training/inpaint_trainer.py",
-            },
+            "training": common["training"],
             "metrics": metrics,
-            "licence": "MIT (weights); trained on CC0 1.0 textures",
-            "exported": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "licence": common["licence"],
+            "exported": common["exported"],
         }
         return out_dir / export_model(G_ema, out_dir / f"{MODEL_ID}.safetensors", card)["file"]
 
