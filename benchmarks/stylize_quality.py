@@ -185,6 +185,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=str(REPO / "benchmarks" / "out" / "stylize_contact_sheet.png"),
         help="contact sheet PNG ('' to skip)",
     )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="torch CPU threads (default: all usable cores, as the app uses)",
+    )
     p.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
     return p.parse_args(argv)
 
@@ -201,6 +207,10 @@ def main(argv: list[str] | None = None) -> int:
         print("error: no style generator installed (resources/models/texpaint-style-*)")
         return 1
     runtime = Runtime("cpu")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     w_content = StyleTrainConfig(exemplar=Path(), out_dir=Path(), style_id="").w_content
     contents = [load_rgb8(p).astype(np.float32) / 255.0 for p in paths]
     contents = [np.round(area_downscale(c, args.size) * 255) / 255 for c in contents]

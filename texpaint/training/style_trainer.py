@@ -98,14 +98,14 @@ class StyleTrainConfig:
     style_id: str
     name: str = ""
     content_dirs: list[Path] = field(default_factory=list)
-    steps: int = 400
+    steps: int = 250
     batch: int = 4
     size: int = 128
     style_px: int = 512
     resume: bool = False
     device: str = "auto"
     threads: int | None = None
-    lr: float = 1e-3
+    lr: float = 3e-3
     w_style: float = 1.0
     w_content: float = 0.3
     w_adv: float = 0.0
