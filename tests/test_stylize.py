@@ -249,3 +249,18 @@ def test_learnt_user_style_joins_library_and_persists(tmp_path):
     assert find_style("my wave") == info
     assert [s.id for s in list_styles()][-1] == "my_wave"
     assert add_user_style(rgb8, "My Wave").id == "my_wave_2"
+
+
+def test_batch_stylize_op_runs_the_style_and_reports_a_missing_style(tmp_path, content, capsys):
+    from texpaint.cli import main
+
+    src = tmp_path / "in" / "tex.png"
+    src.parent.mkdir()
+    write_image(src, ImageData(rgb=content[:64, :64], alpha=None, sample_format="uint8"))
+    out = tmp_path / "out"
+    code = main(["batch", str(src), "-o", str(out), "--op", f"stylize:{SHIPPED_STYLE}"])
+    assert code == 0, capsys.readouterr().err
+    (written,) = out.iterdir()
+    assert not np.array_equal(read_image(written).rgb, read_image(src).rgb)
+    assert main(["batch", str(src), "-o", str(out), "--op", "stylize:no_such_style"]) == 2
+    assert "no_such_style" in capsys.readouterr().err

@@ -12,7 +12,7 @@ A :class:`BatchPlan` says
                                ``{stem}``, ``{ext}``). A missing mask fails that file.
   ``denoise[:MODEL]``          model op: the built-in blind denoiser (``texpaint-denoise``)
                                or the imported denoise model ``MODEL``
-  ``stylize[:STYLE]``          model op; no trained model yet
+  ``stylize[:STYLE]``          model op: the style's generator (``texpaint-style-STYLE``)
   ``seamless``                 model op (Make Seamless: the inpainting model over the wrap seams)
   ``resize``                   one output per entry of ``sizes``; must be the last op
   ============================ ===========================================================

@@ -232,6 +232,11 @@ def op_problems(plan: BatchPlan) -> list[str]:
         if not op.is_model_op:
             continue
         model_id = plan.model_ids.get(op.name) or (op.arg if op.name == "denoise" else None)
+        if op.name == "stylize" and model_id is None:
+            if not op.arg:
+                problems.append(f"{op.label} cannot run: name a style, e.g. stylize:starry_night")
+                continue
+            model_id = f"texpaint-style-{op.arg}"
         catalog_op = "inpaint" if op.name == "seamless" else op.name
         try:
             get_model(model_id, catalog_op)
