@@ -296,6 +296,7 @@ def run_style_training(
                 "steps": state.step,
                 "batch": cfg.batch,
                 "crop_size": cfg.size,
+                "lr": cfg.lr,
                 "losses": {"style": cfg.w_style, "content": cfg.w_content, "hinge_adv": cfg.w_adv},
                 "feature_seed": TRAIN_SEED,
                 "ema_decay": cfg.ema_decay,
