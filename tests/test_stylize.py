@@ -151,7 +151,6 @@ def test_style_training_lowers_style_loss_and_resumes(tmp_path, content, restore
 
 def test_shipped_style_moves_masked_area_toward_style_and_keeps_the_rest(runtime, content):
     from texpaint.engine.pipeline import run_job
-
     from texpaint.training.style_trainer import load_exemplar
 
     style = next(s for s in list_styles() if s.id == SHIPPED_STYLE)
@@ -266,3 +265,33 @@ def test_batch_stylize_op_runs_the_style_and_reports_a_missing_style(tmp_path, c
     assert not np.array_equal(read_image(written).rgb, read_image(src).rgb)
     assert main(["batch", str(src), "-o", str(out), "--op", "stylize:no_such_style"]) == 2
     assert "no_such_style" in capsys.readouterr().err
+
+
+def test_learn_style_job_adds_a_usable_style_to_the_user_library(
+    runtime, content, restore_torch_threads
+):
+    from texpaint.engine.pipeline import run_job
+    from texpaint.models.catalog import list_models, user_models_dir
+    from texpaint.models.styles import find_style
+
+    exemplar = _exemplar("great_wave", 160)
+    job = Job(
+        Operation.LEARN_STYLE,
+        exemplar,
+        np.zeros(exemplar.shape[:2], np.float32),
+        {"name": "Wave test", "steps": 2, "batch": 1, "size": 64, "style_px": 128, "threads": 1},
+    )
+    seen: list[tuple] = []
+    result = run_job(job, runtime=runtime, preview=lambda img: seen.append(img.shape))
+    assert result.model_id == "texpaint-style-wave_test"
+    assert np.array_equal(result.image, exemplar), "not a document edit"
+    assert seen and seen[-1][2] == 3
+    style = find_style("Wave test")
+    assert style is not None and not style.builtin and style.thumbnail.is_file()
+    card = user_models_dir() / "texpaint-style-wave_test.json"
+    assert card.is_file() and "texpaint-style-wave_test" in {m.id for m in list_models("stylize")}
+    out = run_job(
+        Job(Operation.STYLIZE, content, np.zeros(content.shape[:2], np.float32), style_id=style.id),
+        runtime=runtime,
+    )
+    assert out.model_id == "texpaint-style-wave_test" and out.image.shape == content.shape

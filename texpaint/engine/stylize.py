@@ -15,8 +15,9 @@ False), ``feather_px`` int >= 0 (default ``FEATHER_PX``).
 
 **Learn Style** (``Operation.LEARN_STYLE``) trains a new generator on the job's image as the
 exemplar (:mod:`texpaint.training.style_trainer`) and adds it to the user's style library and
-model folder, where it persists. Params: ``name`` (str), ``steps``, ``batch``, ``size``
-(ints, defaults of :class:`~texpaint.training.style_trainer.StyleTrainConfig`), ``style_px``.
+model folder, where it persists. Params: ``name`` (str), ``steps``, ``batch``, ``size``,
+``style_px`` (ints, defaults of :class:`~texpaint.training.style_trainer.StyleTrainConfig`),
+``threads`` (int, torch CPU threads for the training; default: leave them as they are).
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ def learn_style(
         batch = int(job.params.get("batch", defaults.batch))
         size = int(job.params.get("size", defaults.size))
         style_px = int(job.params.get("style_px", defaults.style_px))
+        threads = int(job.params.get("threads") or 0) or None
     except (TypeError, ValueError) as exc:
         raise JobError(f"bad Learn Style parameter: {exc}") from exc
     if steps < 1 or batch < 1:
@@ -157,6 +159,7 @@ def learn_style(
             size=size,
             style_px=style_px,
             device=device,
+            threads=threads,
             preview_every=max(1, min(50, steps // 4)) if preview is not None else 0,
         )
 
