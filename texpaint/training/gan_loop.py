@@ -14,6 +14,7 @@ atomically (temp + ``os.replace``) and read back with ``torch.load(weights_only=
 from __future__ import annotations
 
 import copy
+import datetime as _dt
 import json
 import os
 import time
@@ -196,8 +197,6 @@ def card_common(cfg, state: GanState, device: torch.device, code: str) -> dict:
     steps, batch, crop size, EMA decay, device, seconds, the training code's path), ``licence``
     and ``exported`` (UTC time). ``cfg`` needs ``data_dirs``, ``batch``, ``size`` and
     ``ema_decay``; trainers add their own keys (losses, ...) to ``training``."""
-    import datetime as _dt
-
     return {
         "training": {
             "data": data_card(cfg.data_dirs),
