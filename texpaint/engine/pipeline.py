@@ -4,13 +4,18 @@ Inpainting (``Operation.INPAINT``), for a hole of any shape in an image of any s
 
 1. Crop the hole's bounding box plus a context margin (wrapping around the edges in seamless
    mode, where the network also pads circularly).
-2. **Coarse pass** at a working resolution chosen from the hole size: the image is scaled so
-   the hole's largest inscribed radius is about ``TARGET_HOLE_RADIUS_PX``, the hole size the
-   network was trained on, so structure (mortar lines, grain) is continued at the right scale.
-3. **Full-resolution refinement**: the network runs again at native resolution on the hole
-   plus a local margin (in overlapping, blended tiles when large), given the upsampled coarse
-   fill as its ``hint`` (see ``models/arch/ffc_inpaint.py``), and adds native-scale detail on
-   top of the coarse structure. Small holes need no coarse pass and take one native pass.
+2. **Texture hint** at a working resolution chosen from the hole size: the crop is scaled so
+   the hole's largest inscribed radius is about ``TARGET_HOLE_RADIUS_PX``; there the hole is
+   covered by blocks of known texture chosen by masked matching (image quilting,
+   :mod:`texpaint.imaging.quilting`), and the chosen offsets are replayed at full
+   resolution, so the hint holds native, sharp texture whose structure (mortar lines,
+   grain) was matched at a scale where the context is visible. Its low frequencies are
+   taken from a smooth push-pull fill so colour meets the hole's edge.
+3. **Full-resolution refinement**: the generator runs on the hole plus ``FINE_MARGIN_PX``
+   (in overlapping, blended tiles when large) with the texture hint as its ``hint`` input
+   (see ``models/arch/ffc_inpaint.py``). When no fully known window exists to copy from (a
+   hole covering nearly everything), the generator instead fills the hole at the working
+   resolution from scratch and refines its upsampled output. Small holes need no rescaling.
 4. Composite with the soft mask: ``out = image * (1 - m) + fill * m`` where ``m > 0``; pixels
    with ``m == 0`` are copied bit-identical from the input.
 
@@ -32,6 +37,7 @@ larger image.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -43,7 +49,7 @@ from torch.nn import functional as F
 from texpaint.engine.device import Runtime
 from texpaint.engine.jobs import Job, JobCancelled, JobError, JobResult, Operation
 from texpaint.engine.tiling import pad_to_multiple, ramp_weight, tile_boxes
-from texpaint.models.arch.ffc_inpaint import set_padding_mode
+from texpaint.models.arch.ffc_inpaint import push_pull_fill, set_padding_mode
 from texpaint.models.catalog import ModelLoadError, get_model
 
 __all__ = ["Runtime", "run_job", "JobCancelled", "JobError"]
@@ -304,6 +310,32 @@ def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
+def _wrap_span(occupied: np.ndarray) -> tuple[int, int]:
+    """Shortest circular span ``[lo, hi)`` (``hi`` may exceed ``n``) covering every True of
+    1-D ``occupied`` (length ``n``, at least one True): the complement of its longest
+    circular run of False."""
+    n = occupied.size
+    if occupied.all():
+        return 0, n
+    free = np.concatenate([~occupied, ~occupied])
+    best_len, best_end, run = 0, 0, 0
+    for i, f in enumerate(free):
+        run = run + 1 if f else 0
+        if run > best_len:
+            best_len, best_end = min(run, n), i + 1
+    lo = best_end % n
+    return lo, lo + n - best_len
+
+
+def _wrap_bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+    """Box ``(y0, y1, x0, x1)`` of ``mask`` on a torus: the shortest circular span per axis,
+    so a hole across the right edge and the left edge is one box (``x1`` may exceed the
+    width; take indices modulo the size)."""
+    y0, y1 = _wrap_span(mask.any(axis=1))
+    x0, x1 = _wrap_span(mask.any(axis=0))
+    return y0, y1, x0, x1
+
+
 def _axis_indices(lo: int, hi: int, margin: int, n: int, wrap: bool) -> np.ndarray:
     if wrap:
         if hi - lo + 2 * margin >= n:
@@ -324,16 +356,20 @@ def _forward(
     wrap: bool,
     runtime: Runtime,
     hint: torch.Tensor | None = None,
+    hint_mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Run ``net`` on ``img`` (1,3,h,w) / ``hole`` (1,1,h,w) (and the optional coarse ``hint``
-    (1,3,h,w), valid inside the hole), padding to the network's size rules."""
+    """Run ``net`` on ``img`` (1,3,h,w) / ``hole`` (1,1,h,w) (and the optional ``hint``
+    (1,3,h,w), valid where ``hint_mask`` (1,1,h,w) is 1, by default inside the hole),
+    padding to the network's size rules."""
     set_padding_mode(net, "circular" if wrap else "reflect")
-    parts = [img, hole] if hint is None else [img, hole, hint]
+    if hint is not None and hint_mask is None:
+        hint_mask = (hole > 0).to(hole.dtype)
+    parts = [img, hole] if hint is None else [img, hole, hint, hint_mask]
     x, (h, w) = pad_to_multiple(torch.cat(parts, 1), net.size_multiple, net.min_size, wrap)
     x = x.to(runtime.device).contiguous(memory_format=torch.channels_last)
     args = (x[:, :3], x[:, 3:4])
     if hint is not None:
-        args += (x[:, 4:7], (x[:, 3:4] > 0).to(x.dtype))
+        args += (x[:, 4:7], (x[:, 7:8] > 0).to(x.dtype))
     with torch.inference_mode():
         if runtime.device.type == "cuda":
             with torch.autocast("cuda", dtype=torch.float16):
@@ -354,6 +390,7 @@ def _tiled_forward(
     abort: AbortFn,
     report: Callable[[int, int], None],
     hint: torch.Tensor | None = None,
+    hint_mask: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """:func:`_forward` over overlapping tiles blended with linear ramps; tiles without hole
     pixels are skipped (their prediction is never used)."""
@@ -367,7 +404,7 @@ def _tiled_forward(
     ]
     if len(boxes) == 1 and boxes[0] == (0, h, 0, w):
         _check_abort(abort)
-        pred = _forward(net, img, hole, wrap, runtime, hint)
+        pred = _forward(net, img, hole, wrap, runtime, hint, hint_mask)
         report(1, 1)
         return pred
     acc = torch.zeros_like(img)
@@ -375,12 +412,66 @@ def _tiled_forward(
     for i, (y0, y1, x0, x1) in enumerate(boxes):
         _check_abort(abort)
         box = (y0, y1, x0, x1)
-        pred = _forward(net, part(img, box), part(hole, box), False, runtime, part(hint, box))
+        pred = _forward(
+            net,
+            part(img, box),
+            part(hole, box),
+            False,
+            runtime,
+            part(hint, box),
+            part(hint_mask, box),
+        )
         wgt = ramp_weight(h, w, box, overlap)
         acc[..., y0:y1, x0:x1] += pred * wgt
         wsum[..., y0:y1, x0:x1] += wgt
         report(i + 1, len(boxes))
     return acc / wsum
+
+
+QUILT_REFINE_MAX_PX = 6
+"""Largest local offset search (full-resolution pixels) when replaying the quilt plan."""
+
+LOWFREQ_SIGMA_BLOCKS = 1.0
+"""Gaussian sigma, in quilt blocks, below which the texture hint takes the smooth fill's
+colour (measured on 8 val images: SWD 0.0147 → 0.0143, PSNR +0.07 dB over medium+large)."""
+
+
+def _texture_hint(
+    crop: np.ndarray, hole_np: np.ndarray, s: float, radius: float, wrap: bool, seed: int
+) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """The generator's texture hint: the hole quilted with blocks of the known texture
+    (:mod:`texpaint.imaging.quilting`), planned at working scale ``s`` and copied at full
+    resolution. Returns ``(hint (1,3,h,w), hint_mask (1,1,h,w))`` as float32 tensors, or
+    None when the crop has no fully known window to copy from."""
+    from texpaint.imaging.quilting import default_block_px, plan_quilt, render_quilt
+
+    h, w = hole_np.shape
+    hole_b = hole_np > 0
+    if s < 1.0:
+        ch, cw = max(8, round(h * s)), max(8, round(w * s))
+        small = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_AREA)
+        small_hole = cv2.resize(hole_np, (cw, ch), interpolation=cv2.INTER_AREA) > 0
+    else:
+        ch, cw, small, small_hole = h, w, crop, hole_b
+    block = default_block_px(radius * min(s, 1.0))
+    plan = plan_quilt(small.astype(np.float32), small_hole, block, wrap=wrap, seed=seed)
+    if not plan:
+        return None
+    k = (h / ch, w / cw)
+    refine = min(QUILT_REFINE_MAX_PX, math.ceil(max(k)) + 1) if s < 1.0 else 0
+    fill, filled = render_quilt(
+        crop.astype(np.float32), hole_b, plan, k, wrap=wrap, refine_px=refine
+    )
+    # copied blocks keep their own shading: take the low frequencies (Gaussian sigma of one
+    # block at full resolution) from a smooth push-pull fill of the surroundings instead,
+    # so the fill's colour meets the hole's edge (cf. Pérez et al. 2003's Poisson blending)
+    t_img = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None].float()
+    t_hole = torch.from_numpy(hole_b.astype(np.float32))[None, None]
+    smooth = push_pull_fill(t_img, t_hole)[0].numpy().transpose(1, 2, 0)
+    low = cv2.GaussianBlur(smooth - fill, (0, 0), LOWFREQ_SIGMA_BLOCKS * block / min(s, 1.0))
+    fill = np.where(filled[..., None], fill + low, fill)
+    hint = torch.from_numpy(np.ascontiguousarray(fill.clip(0, 1).transpose(2, 0, 1)))[None]
+    return hint, torch.from_numpy(filled.astype(np.float32))[None, None]
 
 
 def _grow_box(
@@ -403,10 +494,13 @@ def _inpaint(
     if region is None:
         raise JobError("The mask is empty: paint over the area to fill first.")
     H, W = mask.shape
-    y0, y1, x0, x1 = region
+    y0, y1, x0, x1 = _wrap_bbox(mask > 0) if job.wrap else region
     margin = max(48, max(y1 - y0, x1 - x0) // 2)
     rows = _axis_indices(y0, y1, margin, H, job.wrap)
     cols = _axis_indices(x0, x1, margin, W, job.wrap)
+    if job.wrap and (len(rows) == H or len(cols) == W):
+        # a hole spanning a whole axis of a tiling image: work on the torus itself
+        rows, cols = np.arange(H), np.arange(W)
     crop = job.image[np.ix_(rows, cols)]
     m = mask[np.ix_(rows, cols)]
     hole_np = (m > 0).astype(np.float32)
@@ -422,6 +516,8 @@ def _inpaint(
     s = max(s, 64.0 / max(crop.shape[:2]))  # keep at least 64 px of working image
     tile, overlap = runtime.tile_size, 128
     coarse_up = None
+    hint_mask = None
+    local = False  # refine only the hole's box plus a margin
     takes_hint = bool(getattr(getattr(net, "config", None), "hint", False))
     passes = 2 if s < 0.8 else 1
     done = 0
@@ -430,7 +526,16 @@ def _inpaint(
         progress(min(0.99, (done + i / n) / passes), f"Inpainting pass {done + 1}/{passes}")
 
     try:
-        if passes == 2:
+        texture = None
+        if takes_hint:
+            _check_abort(abort)
+            progress(0.0, "Inpainting: finding texture to continue")
+            texture = _texture_hint(crop / scale, hole_np, s, radius, wrap_crop, job.seed)
+        if texture is not None:
+            coarse_up, hint_mask = texture
+            passes = 1
+            local = True
+        elif passes == 2:
             ch, cw = max(8, round(crop.shape[0] * s)), max(8, round(crop.shape[1] * s))
             small = F.interpolate(img, size=(ch, cw), mode="area")
             small_hole = (F.interpolate(hole, size=(ch, cw), mode="area") > 0).float()
@@ -441,14 +546,15 @@ def _inpaint(
             coarse_up = F.interpolate(
                 coarse, size=crop.shape[:2], mode="bicubic", align_corners=False
             ).clamp(0, 1)
+            hint_mask = hole
             done = 1
         # the full-resolution pass needs only local context: the coarse fill carries structure
         fy0, fy1, fx0, fx1 = _grow_box(mask_bbox(hole_np), FINE_MARGIN_PX, hole_np.shape)
-        if passes == 1 or wrap_crop:
+        if (passes == 1 and not local) or wrap_crop:
             fy0, fy1, fx0, fx1 = 0, hole_np.shape[0], 0, hole_np.shape[1]
         fine_box = (slice(None), slice(None), slice(fy0, fy1), slice(fx0, fx1))
         fine = img.clone()
-        hint = coarse_up[fine_box] if (coarse_up is not None and takes_hint) else None
+        use_hint = coarse_up is not None and takes_hint
         fine[fine_box] = _tiled_forward(
             net,
             img[fine_box],
@@ -459,7 +565,8 @@ def _inpaint(
             overlap,
             abort,
             report,
-            hint,
+            coarse_up[fine_box] if use_hint else None,
+            hint_mask[fine_box] if use_hint else None,
         )
     except torch.OutOfMemoryError as exc:
         raise JobError(
