@@ -118,3 +118,46 @@ def test_training_stops_on_abort(texture_dir, tmp_path):
     seen = []
     run_training(cfg, abort=lambda: len(seen) >= 2, progress=lambda *a: seen.append(a))
     assert len(seen) == 2
+
+
+def test_texture_hints_are_quilted_from_the_sample_itself():
+    """The training-time texture hint is what the pipeline gives at inference: the hole of a
+    periodic sample quilted from its own known pixels (close to the truth, unlike zeros),
+    with ``hint_mask`` marking the quilted pixels; samples that already have a hint keep it."""
+    from texpaint.training.inpaint_trainer import _texture_hints
+
+    yy, xx = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    stripes = (torch.sin(xx * 2 * torch.pi / 8) * 0.4 + 0.5).float()
+    real = stripes.expand(2, 3, 64, 64).clone()
+    mask = torch.zeros(2, 1, 64, 64)
+    mask[:, :, 20:44, 20:44] = 1
+    hint, hint_mask = torch.zeros_like(real), torch.zeros_like(mask)
+    hint_mask[1] = mask[1]
+    hint[1] = 0.25
+    _texture_hints(real, mask, hint, hint_mask, np.random.default_rng(0), prob=1.0)
+    hole = mask[0, 0] > 0
+    assert hint_mask[0, 0][hole].all() and not hint_mask[0, 0][~hole].any()
+    assert (hint[0][:, hole] - real[0][:, hole]).abs().mean() < 0.05
+    assert torch.equal(hint[1], torch.full_like(hint[1], 0.25)), "existing hints are kept"
+
+
+def test_training_with_texture_hints_and_pooled_l1_runs(texture_dir, tmp_path):
+    small = FFCInpaintConfig(base_channels=8, body_channels=16, n_blocks=1)
+    cfg = InpaintTrainConfig(
+        data_dirs=[texture_dir],
+        out_dir=tmp_path / "q",
+        steps=2,
+        batch=2,
+        size=64,
+        device="cpu",
+        generator=small,
+        hint_prob=0.0,
+        texture_hint_prob=1.0,
+        l1_pool=4,
+    )
+    seen = []
+    path = run_training(cfg, progress=lambda step, total, logs: seen.append(logs))
+    assert len(seen) == 2 and all(np.isfinite(v) for logs in seen for v in logs.values())
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["training"]["hints"]["texture_prob"] == 1.0
+    assert card["training"]["losses"]["l1_pool"] == 4

@@ -184,13 +184,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_train = sub.add_parser("train", help="train a model")
     train_sub = p_train.add_subparsers(dest="train_command", metavar="MODEL", required=True)
-    _add_train_parser(
+    p_ti = _add_train_parser(
         train_sub,
         "inpaint",
         help="train the inpainting GAN on folders of textures",
         description="Train (or resume) the inpainting GAN. Press Ctrl-C to stop after the "
         "current step; checkpoints in --out allow --resume.",
         defaults=(4000, 8, 128),
+    )
+    p_ti.add_argument(
+        "--texture-hint-prob",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="fraction of samples given the quilted texture hint used at inference "
+        "(trains the refinement of copied texture; costs CPU time per sample)",
+    )
+    p_ti.add_argument(
+        "--l1-pool",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="compare K x K averages in the L1 loss (K > 1 leaves detail to the GAN losses)",
     )
     _add_train_parser(
         train_sub,
@@ -207,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_train_parser(
     train_sub, name: str, help: str, description: str, defaults: tuple[int, int, int]
-) -> None:
-    """One ``texpaint train NAME`` sub-command; ``defaults`` = (steps, batch, crop size)."""
+) -> argparse.ArgumentParser:
+    """One ``texpaint train NAME`` sub-command; ``defaults`` = (steps, batch, crop size).
+    Returns its parser (for operation-specific options)."""
     steps, batch, size = defaults
     p = train_sub.add_parser(name, help=help, description=description)
     p.add_argument(
@@ -237,6 +253,7 @@ def _add_train_parser(
     p.add_argument(
         "--log", type=Path, metavar="FILE", help="append losses as JSON lines every 10 steps"
     )
+    return p
 
 
 def _positive_int(text: str) -> int:
@@ -612,6 +629,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         device=args.device,
         val_dir=args.val,
+        **(
+            {"texture_hint_prob": args.texture_hint_prob, "l1_pool": args.l1_pool}
+            if args.train_command == "inpaint"
+            else {}
+        ),
     )
     log_line = json_lines_logger(args.log) if args.log else None
     start = time.monotonic()

@@ -59,6 +59,14 @@ class InpaintTrainConfig:
         d_channels: base channels of the PatchGAN discriminator.
         hint_prob: fraction of samples that get a coarse-fill hint (the ground truth
             downscaled 2-8x and upsampled), teaching the refinement stage.
+        texture_hint_prob: fraction of the samples without a coarse hint that get the
+            texture hint the pipeline gives at inference: the hole quilted with blocks of
+            the crop's own known texture (:mod:`texpaint.imaging.quilting`), teaching the
+            generator to repair block seams and colour rather than to invent texture.
+        l1_pool: the reconstruction loss compares ``avg_pool(l1_pool)`` of prediction and
+            truth, so with ``l1_pool > 1`` it constrains colour and low frequencies only and
+            leaves detail to the adversarial and feature-matching losses (an L1 loss at full
+            resolution pulls a stochastic texture towards its blurry mean).
         ema_decay: EMA decay of the exported generator weights.
         checkpoint_every, export_every: in steps.
         val_dir: optional folder used only to report validation PSNR/SSIM in the model card.
@@ -80,6 +88,8 @@ class InpaintTrainConfig:
     w_fm: float = 10.0
     d_channels: int = 32
     hint_prob: float = 0.5
+    texture_hint_prob: float = 0.0
+    l1_pool: int = 1
     ema_decay: float = 0.995
     checkpoint_every: int = 100
     export_every: int = 500
@@ -147,6 +157,36 @@ def _coarse_hints(
     return hint, hint_mask
 
 
+def _texture_hints(
+    real: torch.Tensor,
+    mask: torch.Tensor,
+    hint: torch.Tensor,
+    hint_mask: torch.Tensor,
+    rng: np.random.Generator,
+    prob: float,
+) -> None:
+    """Give each sample that has no hint yet, with probability ``prob``, the pipeline's
+    texture hint: its hole quilted from its own known pixels (block size from the hole's
+    inscribed radius, as in ``engine.pipeline``), ``hint_mask`` = the quilted pixels.
+    ``real`` ``(N,3,H,W)`` in [0, 1], ``mask`` ``(N,1,H,W)``; fills ``hint``/``hint_mask``
+    in place (CPU numpy work, about 0.1-0.5 s per 128² sample)."""
+    import cv2
+
+    from texpaint.imaging.quilting import default_block_px, quilt_fill
+
+    for i in range(real.shape[0]):
+        if hint_mask[i].any() or rng.random() >= prob:
+            continue
+        hole = mask[i, 0].cpu().numpy() > 0
+        radius = float(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5).max())
+        img = real[i].permute(1, 2, 0).cpu().numpy().astype(np.float32)
+        fill, filled = quilt_fill(
+            img, hole, default_block_px(radius), seed=int(rng.integers(1 << 31))
+        )
+        hint[i] = torch.from_numpy(fill.transpose(2, 0, 1).copy()).to(hint.device)
+        hint_mask[i, 0] = torch.from_numpy(filled.astype(np.float32)).to(hint.device)
+
+
 def run_training(
     cfg: InpaintTrainConfig,
     abort: Callable[[], bool] = lambda: False,
@@ -188,6 +228,11 @@ def run_training(
             "l1": cfg.w_l1,
             "hinge_adv": cfg.w_adv,
             "feature_matching": cfg.w_fm,
+            "l1_pool": cfg.l1_pool,
+        }
+        common["training"]["hints"] = {
+            "coarse_prob": cfg.hint_prob,
+            "texture_prob": cfg.texture_hint_prob,
         }
         card = {
             "id": MODEL_ID,
@@ -211,6 +256,8 @@ def run_training(
         mask = torch.from_numpy(masks)[:, None].to(device)
 
         hint, hint_mask = _coarse_hints(real, mask, mask_rng, cfg.hint_prob)
+        if cfg.texture_hint_prob > 0:
+            _texture_hints(real, mask, hint, hint_mask, mask_rng, cfg.texture_hint_prob)
         pred = G(real, mask, hint, hint_mask)
         fake = real * (1 - mask) + pred * mask
 
@@ -225,7 +272,11 @@ def run_training(
         # generator step
         opt_g.zero_grad(set_to_none=True)
         d_fake, f_fake = D(torch.cat([fake, mask], 1))  # f_real: from the D step, detached
-        loss_l1 = masked_l1(pred, real, mask)
+        if cfg.l1_pool > 1:
+            k = cfg.l1_pool
+            loss_l1 = masked_l1(F.avg_pool2d(pred, k), F.avg_pool2d(real, k), F.avg_pool2d(mask, k))
+        else:
+            loss_l1 = masked_l1(pred, real, mask)
         loss_adv = hinge_g_loss(d_fake, mask)
         loss_fm = feature_matching_loss(f_real, f_fake)
         loss_g = cfg.w_l1 * loss_l1 + cfg.w_adv * loss_adv + cfg.w_fm * loss_fm
