@@ -94,3 +94,20 @@ def test_bad_shapes_raise() -> None:
         plan_quilt(np.zeros((8, 8, 3), np.float32), np.zeros((9, 8), bool), 8)
     with pytest.raises(ValueError):
         plan_quilt(np.zeros((8, 8, 3), np.float32), np.zeros((8, 8), bool), 2)
+
+
+def test_stop_ends_the_search_and_the_render_early() -> None:
+    img = bricks(128, 128)
+    hole = box_hole(128, 128, 30, 100, 30, 100)
+    full = plan_quilt(img, hole, 10, seed=0)
+    calls = []
+
+    def stop() -> bool:
+        calls.append(1)
+        return len(calls) > 2
+
+    part = plan_quilt(img, hole, 10, seed=0, stop=stop)
+    assert len(part) == 2 < len(full)
+    calls.clear()
+    _, filled = render_quilt(img, hole, full, stop=stop)
+    assert 0 < filled.sum() < hole.sum()

@@ -35,6 +35,7 @@ Arrays: images float32 ``(H, W, C)`` (any value range; the caller's), hole masks
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -157,6 +158,7 @@ def plan_quilt(
     search_px: int | None = None,
     tolerance: float = 0.1,
     max_candidates: int = 8,
+    stop: Callable[[], bool] | None = None,
 ) -> list[Placement]:
     """Choose a source for every block covering the hole (image quilting, see module doc).
 
@@ -173,6 +175,8 @@ def plan_quilt(
         tolerance: candidates whose cost is within ``(1 + tolerance)`` of the best (plus a
             small absolute slack) are equally likely.
         max_candidates: at most this many of the best positions are considered.
+        stop: polled before every block; True ends the search early (the placements so far
+            are returned; the caller checks its own cancel flag).
 
     Returns:
         Placements in fill order; empty when the hole is empty or no window of the image is
@@ -220,6 +224,8 @@ def plan_quilt(
     corners = np.array(blocks, dtype=np.int64).reshape(-1, 2)
     placements: list[Placement] = []
     for _ in range(len(blocks)):
+        if stop is not None and stop():
+            break
         i = int(np.argmax(np.where(todo, score, -np.inf)))
         todo[i] = False
         y, x = blocks[i]
@@ -349,6 +355,7 @@ def render_quilt(
     *,
     wrap: bool = False,
     refine_px: int = 0,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replay ``placements`` (planned on an image ``scale`` times smaller) on ``image``.
 
@@ -361,6 +368,7 @@ def render_quilt(
         refine_px: search ± this many pixels around each scaled offset for the source that
             best matches what is already there (masked SSD over the block plus a ring), which
             corrects rounding and aligns fine structure at full resolution; 0 = no search.
+        stop: polled before every block; True ends early (partial fill).
 
     Returns:
         ``(fill, filled)``: ``fill`` float32 ``(H, W, C)`` = ``image`` outside the hole and
@@ -379,6 +387,8 @@ def render_quilt(
     cur = np.where(known[..., None], image, 0.0).astype(np.float32)
     weight = np.where(known, KNOWN_WEIGHT, 0.0).astype(np.float32)
     for pl in placements:
+        if stop is not None and stop():
+            break
         y0, x0 = round(pl.y * ky), round(pl.x * kx)
         size_y = max(1, round((pl.y + pl.size) * ky) - y0)
         size_x = max(1, round((pl.x + pl.size) * kx) - x0)
