@@ -288,7 +288,10 @@ def test_cli_import_list_denoise_remove(weights, tmp_path, capsys):
     src = tmp_path / "in.png"
     write_image(src, ImageData(rgb=_image(64, 80), alpha=None, sample_format="uint8"))
     dst = tmp_path / "out.png"
-    rc = main(["denoise", str(src), "-o", str(dst), "--strength", "0.5", "--device", "cpu"])
+    rc = main(
+        ["denoise", str(src), "-o", str(dst), "--strength", "0.5", "--model", "tiny-naf"]
+        + ["--device", "cpu"]
+    )
     assert rc == 0 and read_image(dst).rgb.shape == (64, 80, 3)
     assert "model tiny-naf" in capsys.readouterr().out
     mask = tmp_path / "mask.png"
@@ -303,8 +306,8 @@ def test_cli_import_list_denoise_remove(weights, tmp_path, capsys):
     assert "removed tiny-naf" in capsys.readouterr().out
     assert main(["models", "remove", "tiny-naf"]) == 1
     assert "no model 'tiny-naf'" in capsys.readouterr().err
-    assert main(["denoise", str(src), "-o", str(dst)]) == 1
-    assert "no trained model" in capsys.readouterr().err
+    assert main(["denoise", str(src), "-o", str(dst), "--model", "tiny-naf"]) == 1
+    assert "unknown denoise model 'tiny-naf'" in capsys.readouterr().err
 
 
 def test_cli_upscale_and_refused_pickle(weights, tmp_path, capsys):
@@ -336,13 +339,16 @@ def test_cli_upscale_and_refused_pickle(weights, tmp_path, capsys):
 
 
 @pytest.mark.gui
-def test_models_dialog_import_enables_denoise_then_remove(weights, qtbot, window, errors):
+def test_models_dialog_import_adds_a_denoiser_then_remove(weights, qtbot, window, errors):
     from texpaint.engine.jobs import Operation
     from texpaint.ui.models_dialog import ModelsDialog
 
     panel = window.operations_panel
     denoise_tab = panel._ops.index(Operation.DENOISE)
-    assert not panel.tabs.isTabEnabled(denoise_tab)
+    assert panel.tabs.isTabEnabled(denoise_tab)  # the built-in denoiser
+    combo = panel.denoise_model_combo
+    builtin_ids = [combo.itemData(i) for i in range(combo.count())]
+    assert "nafnet" not in builtin_ids
     dialog = ModelsDialog(window)
     qtbot.addWidget(dialog)
     dialog.modelsChanged.connect(panel.reload)
@@ -358,7 +364,8 @@ def test_models_dialog_import_enables_denoise_then_remove(weights, qtbot, window
     dialog.table.selectRow(row)
     assert dialog.remove_button.isEnabled()
     assert dialog.remove_selected()
-    assert dialog.table.rowCount() == n and not panel.tabs.isTabEnabled(denoise_tab)
+    assert dialog.table.rowCount() == n and panel.tabs.isTabEnabled(denoise_tab)
+    assert [combo.itemData(i) for i in range(combo.count())] == builtin_ids
     builtin = next(r for r in range(n) if dialog.table.item(r, 5).text() == "built-in")
     dialog.table.selectRow(builtin)
     assert not dialog.remove_button.isEnabled()

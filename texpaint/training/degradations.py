@@ -115,7 +115,7 @@ class DegradationConfig:
             when it was saved to an 8-bit file.
     """
 
-    weights: tuple[float, ...] = (0.12, 0.38, 0.2, 0.12, 0.18)
+    weights: tuple[float, ...] = (0.25, 0.33, 0.17, 0.1, 0.15)
     sigma_max: float = 50.0
     pg_a_range: tuple[float, float] = (4e-4, 2e-2)
     pg_read_sigma_max: float = 10.0
