@@ -32,6 +32,7 @@ import pickle
 import re
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,17 +107,32 @@ def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return canonicalize_state_dict(state)
 
 
-def _describe(path: Path):
+def _describe(path: Path, meta: bool = False):
     """spandrel's ``ModelDescriptor`` for the weights in ``path`` (CPU, eval mode).
+
+    ``meta=True`` builds the network on PyTorch's ``meta`` device: architecture, scale,
+    parameter count and the strict shape check of every weight, without allocating or copying
+    the weights (import of a 200 MB file: ~0.9 s instead of ~7 s here). Such a descriptor
+    cannot run. Architectures that compute with tensors while being built (e.g. SCUNet) fall
+    back to the CPU; a shape mismatch fails on both, so it is reported either way.
 
     Raises:
         ModelLoadError: see :func:`read_state_dict`; unknown architecture; weights that do not
             fit the detected architecture.
     """
+    import torch
     from spandrel import ModelLoader, UnsupportedModelError
 
     state = read_state_dict(path)
     try:
+        if meta:
+            try:
+                with warnings.catch_warnings(), torch.device("meta"):
+                    # copying real tensors into meta parameters is a (warned) no-op: wanted
+                    warnings.simplefilter("ignore", UserWarning)
+                    return ModelLoader(device="meta").load_from_state_dict(state).eval()
+            except (RuntimeError, NotImplementedError):
+                pass  # an architecture that computes with tensors while it is built: use CPU
         return ModelLoader(device="cpu").load_from_state_dict(state).eval()
     except UnsupportedModelError as exc:
         raise ModelLoadError(
@@ -246,7 +262,7 @@ def import_model(
     src = Path(path)
     if not src.is_file():
         raise ModelLoadError(f"{src}: file not found")
-    descriptor = _describe(src)
+    descriptor = _describe(src, meta=True)
     operation = _operation_for(descriptor)
     folder = Path(data_dir) if data_dir is not None else user_models_dir()
     display = name or src.stem
