@@ -38,7 +38,9 @@ What it does
   lower bound; the FFT calls are listed. ``net s``: seconds inside the network's forward
   passes; ``GF/s``: counted GFLOP / ``net s``; ``%mm``: that as a share of an n = 2048
   matrix product measured on the same device (float32 on the CPU, float16 on CUDA) at the
-  start: the practical ceiling, so the gap to the hardware limit is visible.
+  start: the practical ceiling, so the gap to the hardware limit is visible. ``GF/cpus``:
+  counted GFLOP per CPU second of the whole job, to compare with the matmul's GFLOP per
+  CPU second (printed in the header; on a loaded machine the wall figures are deflated).
 * ``--device cuda``: the same on the GPU (the pipeline's float16 autocast path); timings
   synchronise the device.
 """
@@ -242,7 +244,7 @@ def format_row(r: dict, roof: float) -> str:
         f"{name} {r['seconds']:>8.2f} {r['cpu_seconds']:>8.2f} {len(r['runs']):>2} {mem} "
         f"{r['forward_passes']:>4} "
         f"{r['gflop']:>9.1f} {r['fft_calls_uncounted']:>5} {r['net_seconds']:>7.2f} "
-        f"{r['net_gflops']:>6.1f} {pct:>5.1f}"
+        f"{r['net_gflops']:>6.1f} {pct:>5.1f} {r['gflop'] / max(r['cpu_seconds'], 1e-9):>7.1f}"
     )
 
 
@@ -292,12 +294,16 @@ def main(argv: list[str] | None = None) -> int:
 
         torch.set_num_threads(physical_cores())
     roof = matmul_gflops("cuda" if device == "cuda" else "cpu")
+    roof_cpu = matmul_gflops("cpu", clock=time.process_time) if device == "cpu" else 0.0
     load0 = os.getloadavg()
     print(
         f"device {device}; torch {torch.__version__}; {torch.get_num_threads()} CPU threads; "
         f"nice {os.nice(0)}; load average {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}"
     )
-    print(f"matmul ceiling (n=2048, {'fp16' if device == 'cuda' else 'fp32'}): {roof:.1f} GFLOP/s")
+    print(
+        f"matmul ceiling (n=2048, {'fp16' if device == 'cuda' else 'fp32'}): {roof:.1f} GFLOP/s"
+        + (f" per wall second, {roof_cpu:.1f} per CPU second" if roof_cpu else "")
+    )
     style = first_style_model() if "stylize" in ops else None
     if "stylize" in ops and style is None:
         print("stylize: no style model installed, skipped")
@@ -305,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"{'op':<9} {'size':>6} {'s':>8} {'cpu s':>8} {'n':>2} {'peak MB':>8} {'rise MB':>8} "
         f"{'fwd':>4} "
-        f"{'GFLOP':>9} {'fft':>5} {'net s':>7} {'GF/s':>6} {'%mm':>5}"
+        f"{'GFLOP':>9} {'fft':>5} {'net s':>7} {'GF/s':>6} {'%mm':>5} {'GF/cpus':>7}"
     )
     print(header, flush=True)
     results = []
@@ -327,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         "s: median wall seconds of run_job; peak MB / rise MB: peak RSS (CUDA: peak allocated)"
         " and its rise over the model + input; fwd: network passes per run; GFLOP: counted"
         " (conv/matmul only; fft: uncounted FFT calls); net s: seconds in forward passes;"
-        " GF/s: GFLOP / net s; %mm: of the matmul ceiling"
+        " GF/s: GFLOP / net s; %mm: of the matmul ceiling; GF/cpus: GFLOP / cpu s (whole job)"
     )
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -336,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
             "threads": torch.get_num_threads(),
             "nice": os.nice(0),
             "matmul_gflops": roof,
+            "matmul_gflops_per_cpu_s": roof_cpu,
             "load_start": load0,
             "load_end": load1,
             "results": results,

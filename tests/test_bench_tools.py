@@ -63,3 +63,19 @@ def test_chunked_display_conversion_is_bit_identical_to_the_plain_formula():
     display_rgb8(rgb, "srgb", out=buffer[2:-2, 3:22])  # a strided view, written in place
     assert np.array_equal(buffer[2:-2, 3:22], want)
     assert not buffer[:2].any() and not buffer[:, :3].any()
+
+
+@pytest.mark.parametrize(
+    "length, tile, overlap", [(2048, 1024, 32), (4096, 1024, 32), (8192, 2048, 32), (700, 256, 32)]
+)
+def test_even_tile_keeps_the_tile_count_and_covers_with_overlap(length, tile, overlap):
+    from texpaint.engine.tiling import even_tile, tile_starts
+
+    t = even_tile(length, tile, overlap)
+    assert t <= tile
+    starts = tile_starts(length, t, overlap)
+    assert len(starts) == len(tile_starts(length, tile, overlap))
+    assert starts[0] == 0 and starts[-1] + t == length
+    assert all(b - a <= t - overlap for a, b in zip(starts, starts[1:], strict=False))
+    assert even_tile(300, 1024, 32) == 300  # one tile: the whole length
+    assert even_tile(2048, 1024, 32) == 704

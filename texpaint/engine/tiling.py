@@ -31,6 +31,19 @@ def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     return [round(i * (length - tile) / (n - 1)) for i in range(n)]
 
 
+def even_tile(length: int, tile: int, overlap: int) -> int:
+    """The smallest tile edge that covers ``length`` with as many tiles as ``tile`` needs.
+
+    ``tile_starts(2048, 1024, 32)`` needs 3 tiles of 1024 (2 cannot overlap), i.e. 1.5x the
+    pixels; 3 tiles of 704 cover the same length with the same overlap. Never larger than
+    ``tile`` and never smaller than ``2 * overlap + 1``.
+    """
+    n = len(tile_starts(length, tile, overlap))
+    if n == 1:
+        return min(tile, length)
+    return min(tile, max(2 * overlap + 1, -(-(length + (n - 1) * overlap) // n)))
+
+
 def tile_boxes(h: int, w: int, tile: int, overlap: int) -> Iterator[tuple[int, int, int, int]]:
     """Boxes ``(y0, y1, x0, x1)`` (half-open, pixels) of the tile grid over an h x w image."""
     for y in tile_starts(h, tile, overlap):
