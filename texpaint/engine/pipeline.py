@@ -49,6 +49,12 @@ from torch.nn import functional as F
 from texpaint.engine.device import Runtime
 from texpaint.engine.jobs import Job, JobCancelled, JobError, JobResult, Operation
 from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile_boxes
+from texpaint.imaging.quilting import (
+    default_block_px,
+    hole_radius_px,
+    plan_quilt,
+    render_quilt,
+)
 from texpaint.models.arch.ffc_inpaint import push_pull_fill, set_padding_mode
 from texpaint.models.catalog import ModelLoadError, get_model
 
@@ -464,8 +470,8 @@ colour (measured on 8 val images: SWD 0.0147 → 0.0143, PSNR +0.07 dB over medi
 
 
 def _texture_hint(
-    crop: np.ndarray,
-    hole_np: np.ndarray,
+    img: torch.Tensor,
+    hole: torch.Tensor,
     s: float,
     radius: float,
     wrap: bool,
@@ -474,10 +480,11 @@ def _texture_hint(
 ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """The generator's texture hint: the hole quilted with blocks of the known texture
     (:mod:`texpaint.imaging.quilting`), planned at working scale ``s`` and copied at full
-    resolution. Returns ``(hint (1,3,h,w), hint_mask (1,1,h,w))`` as float32 tensors, or
-    None when the crop has no fully known window to copy from."""
-    from texpaint.imaging.quilting import default_block_px, plan_quilt, render_quilt
-
+    resolution. ``img`` float32 ``(1, 3, h, w)`` in [0, 1], ``hole`` ``(1, 1, h, w)`` in
+    {0, 1}. Returns ``(hint (1,3,h,w), hint_mask (1,1,h,w))`` as float32 tensors, or None
+    when the crop has no fully known window to copy from."""
+    crop = np.ascontiguousarray(img[0].numpy().transpose(1, 2, 0))
+    hole_np = hole[0, 0].numpy()
     h, w = hole_np.shape
     hole_b = hole_np > 0
     if s < 1.0:
@@ -487,20 +494,16 @@ def _texture_hint(
     else:
         ch, cw, small, small_hole = h, w, crop, hole_b
     block = default_block_px(radius * min(s, 1.0))
-    plan = plan_quilt(small.astype(np.float32), small_hole, block, wrap=wrap, seed=seed, stop=abort)
+    plan = plan_quilt(small, small_hole, block, wrap=wrap, seed=seed, stop=abort)
     if not plan:
         return None
     k = (h / ch, w / cw)
     refine = min(QUILT_REFINE_MAX_PX, math.ceil(max(k)) + 1) if s < 1.0 else 0
-    fill, filled = render_quilt(
-        crop.astype(np.float32), hole_b, plan, k, wrap=wrap, refine_px=refine, stop=abort
-    )
+    fill, filled = render_quilt(crop, hole_b, plan, k, wrap=wrap, refine_px=refine, stop=abort)
     # copied blocks keep their own shading: take the low frequencies (Gaussian sigma of one
     # block at full resolution) from a smooth push-pull fill of the surroundings instead,
     # so the fill's colour meets the hole's edge (cf. Pérez et al. 2003's Poisson blending)
-    t_img = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None].float()
-    t_hole = torch.from_numpy(hole_b.astype(np.float32))[None, None]
-    smooth = push_pull_fill(t_img, t_hole)[0].numpy().transpose(1, 2, 0)
+    smooth = push_pull_fill(img, hole)[0].numpy().transpose(1, 2, 0)
     low = _gaussian_lowpass(smooth - fill, LOWFREQ_SIGMA_BLOCKS * block / min(s, 1.0))
     fill = np.where(filled[..., None], fill + low, fill)
     hint = torch.from_numpy(np.ascontiguousarray(fill.clip(0, 1).transpose(2, 0, 1)))[None]
@@ -558,13 +561,12 @@ def _inpaint(
     img = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None] / scale
     hole = torch.from_numpy(hole_np)[None, None]
 
-    radius = float(cv2.distanceTransform((hole_np > 0).astype(np.uint8), cv2.DIST_L2, 5).max())
+    radius = hole_radius_px(hole_np)
     s = min(1.0, TARGET_HOLE_RADIUS_PX / max(radius, 1.0))
     s = max(s, 64.0 / max(crop.shape[:2]))  # keep at least 64 px of working image
     tile, overlap = runtime.tile_size, 128
     coarse_up = None
     hint_mask = None
-    local = False  # refine only the hole's box plus a margin
     takes_hint = bool(getattr(getattr(net, "config", None), "hint", False))
     passes = 2 if s < 0.8 else 1
     done = 0
@@ -577,12 +579,11 @@ def _inpaint(
         if takes_hint:
             _check_abort(abort)
             progress(0.0, "Inpainting: finding texture to continue")
-            texture = _texture_hint(crop / scale, hole_np, s, radius, wrap_crop, job.seed, abort)
+            texture = _texture_hint(img, hole, s, radius, wrap_crop, job.seed, abort)
             _check_abort(abort)
         if texture is not None:
             coarse_up, hint_mask = texture
             passes = 1
-            local = True
         elif passes == 2:
             ch, cw = max(8, round(crop.shape[0] * s)), max(8, round(crop.shape[1] * s))
             small = F.interpolate(img, size=(ch, cw), mode="area")
@@ -596,9 +597,9 @@ def _inpaint(
             ).clamp(0, 1)
             hint_mask = hole
             done = 1
-        # the full-resolution pass needs only local context: the coarse fill carries structure
+        # the full-resolution pass needs only local context: the hint carries structure
         fy0, fy1, fx0, fx1 = _grow_box(mask_bbox(hole_np), FINE_MARGIN_PX, hole_np.shape)
-        if (passes == 1 and not local) or wrap_crop:
+        if (passes == 1 and texture is None) or wrap_crop:
             fy0, fy1, fx0, fx1 = 0, hole_np.shape[0], 0, hole_np.shape[1]
         fine_box = (slice(None), slice(None), slice(fy0, fy1), slice(fx0, fx1))
         fine = img.clone()

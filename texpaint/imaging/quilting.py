@@ -41,7 +41,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["Placement", "plan_quilt", "render_quilt", "quilt_fill", "default_block_px"]
+__all__ = [
+    "Placement",
+    "plan_quilt",
+    "render_quilt",
+    "quilt_fill",
+    "default_block_px",
+    "hole_radius_px",
+]
 
 KNOWN_WEIGHT = 1.0
 """Template weight of original (known) pixels in the block matching."""
@@ -60,6 +67,12 @@ class Placement:
     size: int
     dy: int
     dx: int
+
+
+def hole_radius_px(hole: np.ndarray) -> float:
+    """Largest inscribed radius (pixels) of ``hole`` ``(H, W)`` (bool/{0,1}, True = hole):
+    the maximum Euclidean distance transform (``cv2.DIST_L2``, 5x5 mask); 0 when empty."""
+    return float(cv2.distanceTransform((hole > 0).astype(np.uint8), cv2.DIST_L2, 5).max())
 
 
 def default_block_px(hole_radius_px: float) -> int:
@@ -214,12 +227,12 @@ def plan_quilt(
     frame = _pad(cur, p, wrap)
     wf = _pad(weight, p, wrap)
     blocks = _block_grid(hole, size, size - ov)
-    score = np.array(
-        [
-            wf[y + p - ring : y + p - ring + t, x + p - ring : x + p - ring + t].sum()
-            for y, x in blocks
-        ]
-    )
+
+    def context(y: int, x: int) -> float:
+        """Known/filled weight in the template of the block at ``(y, x)`` (its priority)."""
+        return float(wf[y + p - ring : y + p - ring + t, x + p - ring : x + p - ring + t].sum())
+
+    score = np.array([context(y, x) for y, x in blocks])
     todo = np.ones(len(blocks), bool)
     corners = np.array(blocks, dtype=np.int64).reshape(-1, 2)
     placements: list[Placement] = []
@@ -268,10 +281,7 @@ def plan_quilt(
             todo & (np.abs(corners[:, 0] - y) < t + ring) & (np.abs(corners[:, 1] - x) < t + ring)
         )
         for j in near_blocks:
-            by, bx = blocks[j]
-            score[j] = wf[
-                by + p - ring : by + p - ring + t, bx + p - ring : bx + p - ring + t
-            ].sum()
+            score[j] = context(*blocks[j])
     return placements
 
 
@@ -318,12 +328,11 @@ def _paste(
     dx: int,
     ov: int,
     wrap: bool,
-) -> np.ndarray:
+) -> None:
     """Copy the block at ``(y, x)`` from ``source`` shifted by ``(dy, dx)`` into the hole
     pixels of ``cur``; where earlier blocks (or known pixels) overlap it, the block starts
     behind a minimum-error boundary cut (:func:`_cut_mask`), softened over 3 px. Updates
-    ``weight``.
-    Returns the block's bool map of pixels whose source was valid known texture."""
+    ``weight``."""
     h, w = hole.shape
     ys = np.arange(y, min(y + size, h))
     xs = np.arange(x, min(x + size, w))
@@ -340,11 +349,10 @@ def _paste(
     blk = cur[np.ix_(ys, xs)]
     err = np.where(filled, ((blk - src) ** 2).sum(axis=-1), 0.0)
     alpha = cv2.blur(_cut_mask(err, filled, ov).astype(np.float32), (3, 3))
-    a = np.where(filled, alpha, 1.0) * (tgt_hole & src_known)
+    new = tgt_hole & src_known  # pixels this block may write
+    a = np.where(filled, alpha, 1.0) * new
     cur[np.ix_(ys, xs)] = blk * (1 - a[..., None]) + src * a[..., None]
-    new = tgt_hole & src_known
     weight[np.ix_(ys, xs)] = np.where(new & ~filled, FILLED_WEIGHT, weight[np.ix_(ys, xs)])
-    return new
 
 
 def render_quilt(
