@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -120,16 +121,49 @@ def test_autosave_after_ai_result_and_lock_removed_on_clean_exit(
     image[:32, :32] = 0.5
     result = JobResult(0, Operation.INPAINT, image, (0, 32, 0, 32), 0.1, "cpu", "test")
     doc.apply_result(result)
-    win.jobs.resultApplied.emit((0, 32, 0, 32))  # what the tracker emits after applying
+    with qtbot.waitSignal(win.autosave.saved, timeout=20000):
+        win.jobs.resultApplied.emit((0, 32, 0, 32))  # what the tracker emits after applying
     assert save.is_file()
     back = load_project(save)
     assert np.array_equal(back.image.rgb, doc.image.rgb)
     mtime = save.stat().st_mtime_ns
-    assert win.autosave.save_now() is None  # unchanged: not written again
+    assert win.autosave.save_now() is False  # unchanged: not written again
     assert save.stat().st_mtime_ns == mtime
     win.engine.shutdown()
     win.close()
     assert not lock.exists() and not save.exists()
+
+
+def test_autosave_writes_a_snapshot_on_a_background_thread(
+    qtbot, window, sample, open_image, isolated_data_dir, monkeypatch
+):
+    """The compression and write run off the GUI thread, and they write the document as it
+    was when the autosave started, even if it changes while the file is being written."""
+
+    doc = open_image(sample)
+    _ai_edit(doc, 0.9)
+    before = doc.image.rgb.copy()
+    release = threading.Event()
+    threads: list[str] = []
+    real_write = autosave_mod.write_project
+
+    def slow_write(snapshot, path):
+        threads.append(threading.current_thread().name)
+        assert release.wait(20)
+        return real_write(snapshot, path)
+
+    monkeypatch.setattr(autosave_mod, "write_project", slow_write)
+    saver = window.autosave
+    assert saver.save_now() is True and saver.busy
+    assert saver.save_now() is False  # a second request while writing is queued, not run
+    doc.image.rgb[:16, :16] = 0.25  # the document changes while the autosave is written
+    with qtbot.waitSignal(saver.saved, timeout=20000) as blocker:
+        release.set()
+    assert threads == ["texpaint-autosave"]
+    back = load_project(blocker.args[0])
+    assert np.array_equal(back.image.rgb, before)
+    # the queued request is written next; it sees the same history state, so nothing new
+    qtbot.waitUntil(lambda: not saver.busy, timeout=20000)
 
 
 def _crashed_session(folder: Path, doc) -> Path:

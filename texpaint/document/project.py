@@ -32,6 +32,7 @@ import os
 import tempfile
 import zipfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,11 @@ __all__ = [
     "FORMAT_VERSION",
     "PROJECT_SUFFIX",
     "ProjectError",
+    "ProjectSnapshot",
     "load_project",
     "save_project",
+    "snapshot_project",
+    "write_project",
 ]
 
 FORMAT_NAME = "texpaint-project"
@@ -111,31 +115,51 @@ def _os_message(e: OSError) -> str:
     return e.strerror or str(e)
 
 
-def save_project(
+@dataclass(frozen=True)
+class ProjectSnapshot:
+    """Everything a project file holds, detached from the live document.
+
+    Built on the GUI thread by :func:`snapshot_project` (cheap: array copies, no
+    compression); written anywhere by :func:`write_project` (slow: compression and disk),
+    which touches no document, so it may run on a background thread.
+
+    Attributes:
+        manifest: the JSON manifest (see the module doc).
+        image_arrays: ``rgb`` float32 ``(H, W, 3)`` [+ ``alpha`` float32 ``(H, W)``].
+        mask: float32 ``(H, W)`` in [0, 1].
+        tiles: undo tiles ``t<k>_before`` / ``t<k>_after`` (the history's own arrays, which
+            are never written to once recorded).
+    """
+
+    manifest: dict[str, Any]
+    image_arrays: dict[str, np.ndarray]
+    mask: np.ndarray
+    tiles: dict[str, np.ndarray]
+
+
+def snapshot_project(
     doc: TextureDocument,
-    path: str | os.PathLike[str],
     *,
     max_history_bytes: int = DEFAULT_MAX_HISTORY_BYTES,
     max_history_steps: int | None = None,
-) -> Path:
-    """Write ``doc`` as a ``.texpaint`` project file, atomically.
+    copy: bool = True,
+) -> ProjectSnapshot:
+    """Capture ``doc`` for :func:`write_project`.
 
     Args:
-        doc: the document (its open brush stroke, if any, is not written: call
-            :meth:`TextureDocument.end_stroke` first for it to count).
-        path: target file; its folder must exist. An existing file is replaced only once
-            the new one is completely written.
-        max_history_bytes: at most this many bytes of undo tiles are written (see module doc).
-        max_history_steps: at most this many undo steps, or None for no step limit.
+        doc: the document; its open brush stroke, if any, is not captured.
+        max_history_bytes, max_history_steps: see :func:`save_project`.
+        copy: copy the image and mask pixels (True), so the document may change while the
+            snapshot is written on another thread; False shares them (the caller writes
+            before the document changes). Costs one memcpy of the image (about 0.1 s for a
+            4096² float image).
 
     Returns:
-        The path written.
+        The snapshot.
 
     Raises:
-        ProjectError: the folder is missing or not writable, the disk is full, or the write
-            failed otherwise; an existing file at ``path`` is untouched.
+        ProjectError: a brush stroke (undo block) is open.
     """
-    target = Path(path)
     history = doc.history
     if history.in_block:
         raise ProjectError("finish the brush stroke before saving the project")
@@ -147,16 +171,18 @@ def save_project(
         step = history.steps[i]
         metas = []
         for tile in step.tiles:
-            tiles[f"t{k}_before"] = np.ascontiguousarray(tile.before)
-            tiles[f"t{k}_after"] = np.ascontiguousarray(tile.after)
+            tiles[f"t{k}_before"] = tile.before
+            tiles[f"t{k}_after"] = tile.after
             metas.append({"layer": tile.layer, "box": [int(v) for v in tile.box]})
             k += 1
         steps_meta.append({"label": step.label, "tiles": metas})
 
     image = doc.image
-    image_arrays = {"rgb": image.rgb}
+    take = np.array if copy else np.asarray
+    image_arrays = {"rgb": take(image.rgb)}
     if image.alpha is not None:
-        image_arrays["alpha"] = np.ascontiguousarray(image.alpha, dtype=np.float32)
+        alpha = np.asarray(image.alpha, dtype=np.float32)
+        image_arrays["alpha"] = alpha.copy() if copy and alpha is image.alpha else alpha
     manifest = {
         "format": FORMAT_NAME,
         "format_version": FORMAT_VERSION,
@@ -180,18 +206,33 @@ def save_project(
             "steps": steps_meta,
         },
     }
-    members = {
-        "manifest.json": json.dumps(manifest, indent=1).encode("utf-8"),
-        "image.npz": _npz_bytes(image_arrays),
-        "mask.npz": _npz_bytes({"mask": doc.mask.data}),
-        "history.npz": _npz_bytes(tiles),
-    }
+    return ProjectSnapshot(manifest, image_arrays, take(doc.mask.data), tiles)
 
+
+def write_project(snapshot: ProjectSnapshot, path: str | os.PathLike[str]) -> Path:
+    """Compress ``snapshot`` and write it as a ``.texpaint`` file at ``path``, atomically.
+
+    Thread-safe with respect to the document (it reads only the snapshot).
+
+    Returns:
+        The path written.
+
+    Raises:
+        ProjectError: the folder is missing or not writable, the disk is full, or the write
+            failed otherwise; an existing file at ``path`` is untouched.
+    """
+    target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise ProjectError(f"{target}: folder {folder} does not exist")
     if target.is_dir():
         raise ProjectError(f"{target}: is a folder")
+    members = {
+        "manifest.json": json.dumps(snapshot.manifest, indent=1).encode("utf-8"),
+        "image.npz": _npz_bytes(snapshot.image_arrays),
+        "mask.npz": _npz_bytes({"mask": snapshot.mask}),
+        "history.npz": _npz_bytes(snapshot.tiles),
+    }
     try:
         fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as e:
@@ -210,6 +251,39 @@ def save_project(
             raise ProjectError(f"{target}: cannot save project ({_os_message(e)})") from e
         raise
     return target
+
+
+def save_project(
+    doc: TextureDocument,
+    path: str | os.PathLike[str],
+    *,
+    max_history_bytes: int = DEFAULT_MAX_HISTORY_BYTES,
+    max_history_steps: int | None = None,
+) -> Path:
+    """Write ``doc`` as a ``.texpaint`` project file, atomically, on the calling thread.
+
+    :func:`snapshot_project` (without copying) followed by :func:`write_project`.
+
+    Args:
+        doc: the document (its open brush stroke, if any, is not written: call
+            :meth:`TextureDocument.end_stroke` first for it to count).
+        path: target file; its folder must exist. An existing file is replaced only once
+            the new one is completely written.
+        max_history_bytes: at most this many bytes of undo tiles are written (see module doc).
+        max_history_steps: at most this many undo steps, or None for no step limit.
+
+    Returns:
+        The path written.
+
+    Raises:
+        ProjectError: a brush stroke is open, the folder is missing or not writable, the
+            disk is full, or the write failed otherwise; an existing file at ``path`` is
+            untouched.
+    """
+    snapshot = snapshot_project(
+        doc, max_history_bytes=max_history_bytes, max_history_steps=max_history_steps, copy=False
+    )
+    return write_project(snapshot, path)
 
 
 # ----------------------------------------------------------------------------------- loading
