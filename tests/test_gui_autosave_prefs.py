@@ -223,5 +223,6 @@ def test_live_sessions_are_not_offered_for_recovery(window, isolated_data_dir, m
 def test_tile_size_preference_reaches_the_inference_worker(window):
     from dataclasses import replace
 
+    assert window.prefs.tile_size == 0  # default: automatic, from free memory
     window.apply_preferences(replace(window.prefs, tile_size=512))
     assert window.engine._worker.tile_px == 512

@@ -32,7 +32,13 @@ mask, the mask's box plus context) is cut into overlapping tiles of ``runtime.ti
 each tile's output is blended with linear ramps over ``RESTORE_OVERLAP_PX`` (scaled by the
 model's scale), and ``abort()`` is polled before every tile. Denoise composites with
 ``w = mask * strength`` (an empty mask means the whole image); Upscale returns the whole,
-larger image.
+larger image (refused before the first tile when it would exceed the image pixel cap), padded
+circularly in seamless (wrap) mode so the larger image still tiles.
+
+Out of memory (GPU or CPU) during any model job: :func:`run_job` asks the runtime to step
+down (:meth:`Runtime.recover_from_oom`: half the tile edge down to 256 px, then from a GPU to
+the CPU), reports the step through ``progress`` and runs the job again; only when nothing is
+left to try does it raise :class:`JobError`. The document is untouched throughout.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from texpaint.engine.device import Runtime
+from texpaint.engine.device import Runtime, is_out_of_memory
 from texpaint.engine.jobs import Job, JobCancelled, JobError, JobResult, Operation
 from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile_boxes
 from texpaint.imaging.quilting import (
@@ -56,7 +62,7 @@ from texpaint.imaging.quilting import (
     render_quilt,
 )
 from texpaint.models.arch.ffc_inpaint import push_pull_fill, set_padding_mode
-from texpaint.models.catalog import ModelLoadError, get_model
+from texpaint.models.catalog import ModelInfo, ModelLoadError, get_model
 
 __all__ = ["Runtime", "run_job", "JobCancelled", "JobError"]
 
@@ -144,6 +150,44 @@ def run_job(
                 "'texpaint models import FILE' or Edit → Models…"
             ) from exc
         raise JobError(str(exc)) from exc
+    runtime.begin_job()
+    while True:
+        try:
+            image, region = _run_model_op(job, info, runtime, abort, progress)
+            break
+        except Exception as exc:
+            if not is_out_of_memory(exc):
+                raise
+            step_down = runtime.recover_from_oom()
+            if step_down is None:
+                raise JobError(
+                    f"Out of memory while running {label}, even on the CPU with the smallest "
+                    "tiles: close other programs or work on a smaller image"
+                ) from exc
+            progress(0.0, step_down)
+    return JobResult(
+        job_id=job.job_id,
+        op=job.op,
+        image=image,
+        region=region,
+        seconds=time.perf_counter() - t0,
+        device=runtime.description,
+        model_id=info.id,
+    )
+
+
+def _run_model_op(
+    job: Job, info: ModelInfo, runtime: Runtime, abort: AbortFn, progress: ProgressFn
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """One attempt at a model job on ``runtime``'s current device and tile size.
+
+    Returns:
+        ``(image, region)`` for the :class:`JobResult`.
+
+    Raises:
+        JobCancelled, JobError: as :func:`run_job`; out-of-memory errors are left to it.
+    """
+    label = job.op.value.capitalize()
     if job.op is Operation.SEAMLESS:
         image, region = _seamless(job, info.id, runtime, abort, progress)
     else:
@@ -161,15 +205,7 @@ def run_job(
             run = _inpaint if job.op is Operation.INPAINT else _restore
             image, region = run(job, net, runtime, abort, progress)
         progress(1.0, "Done")
-    return JobResult(
-        job_id=job.job_id,
-        op=job.op,
-        image=image,
-        region=region,
-        seconds=time.perf_counter() - t0,
-        device=runtime.description,
-        model_id=info.id,
-    )
+    return image, region
 
 
 _MODEL_OPERATION = {
@@ -285,28 +321,23 @@ def _restore(
     acc = torch.zeros(1, 3, h * scale, w * scale)
     wsum = torch.full((1, 1, h * scale, w * scale), 1e-8)
     verb = {Operation.UPSCALE: "Upscaling", Operation.STYLIZE: "Stylizing"}.get(job.op, "Denoising")
-    try:
-        for i, (ty0, ty1, tx0, tx1) in enumerate(boxes):
-            _check_abort(abort)
-            tbox = (ty0, ty1, tx0, tx1)
-            cy0, cy1, cx0, cx1 = (
-                _grow_box(tbox, RESTORE_TILE_CONTEXT_PX, (h, w)) if len(boxes) > 1 else tbox
-            )
-            pred = _restore_forward(net, tile_input(cy0, cy1, cx0, cx1), runtime)
-            pred = pred[
-                ...,
-                (ty0 - cy0) * scale : (ty1 - cy0) * scale,
-                (tx0 - cx0) * scale : (tx1 - cx0) * scale,
-            ]
-            sbox = (ty0 * scale, ty1 * scale, tx0 * scale, tx1 * scale)
-            wgt = ramp_weight(h * scale, w * scale, sbox, overlap * scale)
-            acc[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += pred * wgt
-            wsum[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += wgt
-            progress(min(0.99, (i + 1) / len(boxes)), f"{verb} tile {i + 1}/{len(boxes)}")
-    except torch.OutOfMemoryError as exc:
-        raise JobError(
-            f"Out of memory while {verb.lower()}; try a smaller tile size or the CPU"
-        ) from exc
+    for i, (ty0, ty1, tx0, tx1) in enumerate(boxes):
+        _check_abort(abort)
+        tbox = (ty0, ty1, tx0, tx1)
+        cy0, cy1, cx0, cx1 = (
+            _grow_box(tbox, RESTORE_TILE_CONTEXT_PX, (h, w)) if len(boxes) > 1 else tbox
+        )
+        pred = _restore_forward(net, tile_input(cy0, cy1, cx0, cx1), runtime)
+        pred = pred[
+            ...,
+            (ty0 - cy0) * scale : (ty1 - cy0) * scale,
+            (tx0 - cx0) * scale : (tx1 - cx0) * scale,
+        ]
+        sbox = (ty0 * scale, ty1 * scale, tx0 * scale, tx1 * scale)
+        wgt = ramp_weight(h * scale, w * scale, sbox, overlap * scale)
+        acc[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += pred * wgt
+        wsum[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += wgt
+        progress(min(0.99, (i + 1) / len(boxes)), f"{verb} tile {i + 1}/{len(boxes)}")
     _check_abort(abort)
     # whole-image buffers are freed or reused as soon as possible: at 8192² each costs 0.8 GB
     img = None
@@ -574,53 +605,48 @@ def _inpaint(
     def report(i: int, n: int) -> None:
         progress(min(0.99, (done + i / n) / passes), f"Inpainting pass {done + 1}/{passes}")
 
-    try:
-        texture = None
-        if takes_hint:
-            _check_abort(abort)
-            progress(0.0, "Inpainting: finding texture to continue")
-            texture = _texture_hint(img, hole, s, radius, wrap_crop, job.seed, abort)
-            _check_abort(abort)
-        if texture is not None:
-            coarse_up, hint_mask = texture
-            passes = 1
-        elif passes == 2:
-            ch, cw = max(8, round(crop.shape[0] * s)), max(8, round(crop.shape[1] * s))
-            small = F.interpolate(img, size=(ch, cw), mode="area")
-            small_hole = (F.interpolate(hole, size=(ch, cw), mode="area") > 0).float()
-            coarse = _tiled_forward(
-                net, small, small_hole, wrap_crop, runtime, tile, overlap, abort, report
-            )
-            coarse = small * (1 - small_hole) + coarse * small_hole
-            coarse_up = F.interpolate(
-                coarse, size=crop.shape[:2], mode="bicubic", align_corners=False
-            ).clamp(0, 1)
-            hint_mask = hole
-            done = 1
-        # the full-resolution pass needs only local context: the hint carries structure
-        fy0, fy1, fx0, fx1 = _grow_box(mask_bbox(hole_np), FINE_MARGIN_PX, hole_np.shape)
-        if (passes == 1 and texture is None) or wrap_crop:
-            fy0, fy1, fx0, fx1 = 0, hole_np.shape[0], 0, hole_np.shape[1]
-        fine_box = (slice(None), slice(None), slice(fy0, fy1), slice(fx0, fx1))
-        fine = img.clone()
-        use_hint = coarse_up is not None and takes_hint
-        fine[fine_box] = _tiled_forward(
-            net,
-            img[fine_box],
-            hole[fine_box],
-            wrap_crop,
-            runtime,
-            tile,
-            overlap,
-            abort,
-            report,
-            coarse_up[fine_box] if use_hint else None,
-            hint_mask[fine_box] if use_hint else None,
+    texture = None
+    if takes_hint:
+        _check_abort(abort)
+        progress(0.0, "Inpainting: finding texture to continue")
+        texture = _texture_hint(img, hole, s, radius, wrap_crop, job.seed, abort)
+        _check_abort(abort)
+    if texture is not None:
+        coarse_up, hint_mask = texture
+        passes = 1
+    elif passes == 2:
+        ch, cw = max(8, round(crop.shape[0] * s)), max(8, round(crop.shape[1] * s))
+        small = F.interpolate(img, size=(ch, cw), mode="area")
+        small_hole = (F.interpolate(hole, size=(ch, cw), mode="area") > 0).float()
+        coarse = _tiled_forward(
+            net, small, small_hole, wrap_crop, runtime, tile, overlap, abort, report
         )
-    except torch.OutOfMemoryError as exc:
-        raise JobError(
-            "Out of memory while inpainting; try a smaller tile size or the CPU"
-        ) from exc
+        coarse = small * (1 - small_hole) + coarse * small_hole
+        coarse_up = F.interpolate(
+            coarse, size=crop.shape[:2], mode="bicubic", align_corners=False
+        ).clamp(0, 1)
+        hint_mask = hole
+        done = 1
+    # the full-resolution pass needs only local context: the hint carries structure
+    fy0, fy1, fx0, fx1 = _grow_box(mask_bbox(hole_np), FINE_MARGIN_PX, hole_np.shape)
+    if (passes == 1 and texture is None) or wrap_crop:
+        fy0, fy1, fx0, fx1 = 0, hole_np.shape[0], 0, hole_np.shape[1]
+    fine_box = (slice(None), slice(None), slice(fy0, fy1), slice(fx0, fx1))
+    fine = img.clone()
+    use_hint = coarse_up is not None and takes_hint
+    fine[fine_box] = _tiled_forward(
+        net,
+        img[fine_box],
+        hole[fine_box],
+        wrap_crop,
+        runtime,
+        tile,
+        overlap,
+        abort,
+        report,
+        coarse_up[fine_box] if use_hint else None,
+        hint_mask[fine_box] if use_hint else None,
+    )
     _check_abort(abort)
 
     fill = fine[0].numpy().transpose(1, 2, 0)

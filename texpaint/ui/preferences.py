@@ -5,7 +5,8 @@ Keys (QSettings, per user under the application's organisation/name):
 =========================  =======================================================
 ``engine/device``          ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"mps"``; the inference
                            engine is created with it at start-up (takes effect after restart)
-``engine/tile_size``       inference tile edge in pixels (256..4096), sent with each job
+``engine/tile_size``       inference tile edge in pixels (256..4096), or 0: chosen per job from
+                           the free memory (``engine.device.auto_tile_px``); sent with each job
 ``history/memory_cap_mb``  undo history memory cap in MiB (applied to open and new documents)
 ``autosave/minutes``       minutes between timed autosaves (0 = none; AI results still autosave)
 ``overlay/color``          mask overlay colour ``#rrggbb`` (shared with the Mask panel)
@@ -38,13 +39,19 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 THEMES = ("light", "dark")
 
 
+def _tile_px(value: int) -> int:
+    """A tile-size setting: 0 stays 0 (automatic), anything else is at least 256 px."""
+    return 0 if value <= 0 else max(256, value)
+
+
 @dataclass
 class Preferences:
     """User preferences; see the module doc for the QSettings keys and units.
 
     Attributes:
         device: inference device name, one of :data:`DEVICES`.
-        tile_size: inference tile edge in pixels (256..4096).
+        tile_size: inference tile edge in pixels (256..4096), or 0 for automatic (from free
+            memory).
         history_cap_mb: undo memory cap in MiB (16..65536).
         autosave_minutes: minutes between autosaves, 0 = no timed autosave (1..120 else).
         mask_color: overlay colour ``"#rrggbb"``.
@@ -52,7 +59,7 @@ class Preferences:
     """
 
     device: str = "auto"
-    tile_size: int = 1024
+    tile_size: int = 0
     history_cap_mb: int = 512
     autosave_minutes: int = 3
     mask_color: str = "#ff283c"
@@ -81,7 +88,7 @@ class Preferences:
         color = QColor(str(s.value("overlay/color", d.mask_color)))
         return cls(
             device=device if device in DEVICES else d.device,
-            tile_size=num("engine/tile_size", d.tile_size, 256, 4096),
+            tile_size=_tile_px(num("engine/tile_size", d.tile_size, 0, 4096)),
             history_cap_mb=num("history/memory_cap_mb", d.history_cap_mb, 16, 65536),
             autosave_minutes=num("autosave/minutes", d.autosave_minutes, 0, 120),
             mask_color=color.name() if color.isValid() else d.mask_color,
@@ -159,11 +166,15 @@ class PreferencesDialog(QDialog):
         form.addRow("", self.device_note)
 
         self.tile_spin = QSpinBox()
-        self.tile_spin.setRange(256, 4096)
+        self.tile_spin.setRange(0, 4096)
         self.tile_spin.setSingleStep(256)
         self.tile_spin.setSuffix(" px")
+        self.tile_spin.setSpecialValueText("Auto (from free memory)")
         self.tile_spin.setValue(prefs.tile_size)
-        self.tile_spin.setToolTip("Edge of the tiles large images are inpainted in (new jobs)")
+        self.tile_spin.setToolTip(
+            "Edge of the tiles large images are processed in (new jobs). Auto picks it from "
+            "the free memory; after running out of memory a job retries with smaller tiles"
+        )
         form.addRow("Inference &tile size:", self.tile_spin)
 
         self.history_spin = QSpinBox()
@@ -221,7 +232,7 @@ class PreferencesDialog(QDialog):
         """The values shown in the dialog."""
         return Preferences(
             device=self.device_combo.currentText(),
-            tile_size=self.tile_spin.value(),
+            tile_size=_tile_px(self.tile_spin.value()),
             history_cap_mb=self.history_spin.value(),
             autosave_minutes=self.autosave_spin.value(),
             mask_color=self._mask_color.name(),
