@@ -95,6 +95,8 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("Device: starting…")
         self.job_label = QLabel("")
         self.cursor_label = QLabel("")
+        self.size_label = QLabel("")
+        self.size_label.setToolTip("Image size (width x height) and sample format")
         self.load_progress = QProgressBar()
         self.load_progress.setRange(0, 0)  # busy indicator: decoders report no progress
         self.load_progress.setMaximumWidth(120)
@@ -102,6 +104,7 @@ class MainWindow(QMainWindow):
         self.load_progress.hide()
         self.statusBar().addWidget(self.cursor_label, 1)
         self.statusBar().addPermanentWidget(self.load_progress)
+        self.statusBar().addPermanentWidget(self.size_label)
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.device_label)
 
@@ -294,12 +297,13 @@ class MainWindow(QMainWindow):
         self.history_panel.show_history(history)
         if doc is None:
             self.setWindowTitle("texpaint")
+            self.size_label.setText("")
         else:
             h, w = doc.size
             star = "*" if doc.modified else ""
-            self.setWindowTitle(
-                f"{doc.display_name}{star} — {w} x {h} {doc.image.sample_format} — texpaint"
-            )
+            size = f"{w} x {h} {doc.image.sample_format}"
+            self.setWindowTitle(f"{doc.display_name}{star} — {size} — texpaint")
+            self.size_label.setText(size)
 
     def _confirm_discard(self) -> bool:
         """Ask about unsaved changes; True when it is fine to drop the current document."""
