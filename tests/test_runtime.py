@@ -145,3 +145,20 @@ def test_gpu_runtime_falls_back_to_the_cpu_at_the_smallest_tile(monkeypatch):
     monkeypatch.setattr(Runtime, "_setup_device", lambda self: None)
     runtime.begin_job()
     assert runtime.device.type == "cuda"
+
+
+def test_gui_modules_do_not_import_torch():
+    """The GUI thread must not pay for importing torch (about 2.5 s here) before the first
+    paint: the main window's modules leave it to the inference worker's thread."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; import texpaint.ui.main_window, texpaint.ui.app; "
+        "print('torch' in sys.modules)"
+    )
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout.strip() == "False", out.stderr

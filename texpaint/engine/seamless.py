@@ -25,11 +25,14 @@ are exact permutations and the pipeline copies unmasked pixels).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from texpaint.engine.device import Runtime
 from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
+
+if TYPE_CHECKING:  # torch stays unimported until a job runs (the GUI imports this module)
+    from texpaint.engine.device import Runtime
 
 __all__ = [
     "SOFT_EDGE_PX",
