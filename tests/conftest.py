@@ -198,3 +198,51 @@ def runtime():
     from texpaint.engine.pipeline import Runtime
 
     return Runtime("cpu")
+
+
+# ---------------------------------------------------------------------- community models
+
+
+def _state_dict(net, dtype=None) -> dict:
+    """``net``'s tensors, detached and contiguous (floats cast to ``dtype`` when given)."""
+    out = {}
+    for k, v in net.state_dict().items():
+        v = v.detach().contiguous()
+        if dtype is not None and v.is_floating_point():
+            v = v.to(dtype)
+        out[k] = v
+    return out
+
+
+@pytest.fixture(scope="session")
+def community_weights(tmp_path_factory) -> dict[str, Path]:
+    """Weight files of tiny random-weight models built with spandrel's own architecture
+    classes: ``nafnet``/``scunet`` (denoise), ``esrgan`` (2x upscale), ``compact2`` /
+    ``compact4`` (Real-ESRGAN compact, SRVGGNetCompact, 2x / 4x upscale), ``nafnet_pth`` (the
+    NAFNet as a weights-only pickle), ``lama`` (inpaint, float16, about 100 MB)."""
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+    from spandrel.architectures.Compact import Compact
+    from spandrel.architectures.ESRGAN import ESRGAN
+    from spandrel.architectures.LaMa import LaMa
+    from spandrel.architectures.NAFNet import NAFNet
+    from spandrel.architectures.SCUNet import SCUNet
+
+    folder = tmp_path_factory.mktemp("community-weights")
+    torch.manual_seed(0)
+    nets = {
+        "nafnet": NAFNet(width=8, middle_blk_num=1, enc_blk_nums=[1], dec_blk_nums=[1]),
+        "scunet": SCUNet(config=[1, 1, 1, 1, 1, 1, 1], dim=64),  # head_dim 32 needs dim 64
+        "esrgan": ESRGAN(num_filters=8, num_blocks=1, scale=2),
+        "compact2": Compact(num_feat=8, num_conv=2, upscale=2),
+        "compact4": Compact(num_feat=8, num_conv=2, upscale=4),
+    }
+    paths = {}
+    for name, net in nets.items():
+        paths[name] = folder / f"{name}.safetensors"
+        save_file(_state_dict(net), str(paths[name]))
+    paths["nafnet_pth"] = folder / "nafnet_pickled.pth"
+    torch.save({"params": _state_dict(nets["nafnet"])}, paths["nafnet_pth"])
+    paths["lama"] = folder / "lama.safetensors"
+    save_file(_state_dict(LaMa(in_nc=4, out_nc=3), torch.float16), str(paths["lama"]))
+    return paths

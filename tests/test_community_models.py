@@ -13,10 +13,6 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file  # noqa: E402
-from spandrel.architectures.ESRGAN import ESRGAN  # noqa: E402
-from spandrel.architectures.LaMa import LaMa  # noqa: E402
-from spandrel.architectures.NAFNet import NAFNet  # noqa: E402
-from spandrel.architectures.SCUNet import SCUNet  # noqa: E402
 
 from texpaint.engine.jobs import Job, JobCancelled, JobError  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
@@ -33,36 +29,10 @@ from texpaint.models.community import import_model, remove_model  # noqa: E402
 pytestmark = pytest.mark.unit
 
 
-def _state(net: torch.nn.Module, dtype: torch.dtype | None = None) -> dict[str, torch.Tensor]:
-    out = {}
-    for k, v in net.state_dict().items():
-        v = v.detach().contiguous()
-        if dtype is not None and v.is_floating_point():
-            v = v.to(dtype)
-        out[k] = v
-    return out
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> dict[str, Path]:
-    """Weight files of tiny random-weight models: nafnet/scunet (denoise), esrgan (2x
-    upscale), nafnet_pth (the NAFNet as a weights-only pickle), lama (inpaint)."""
-    folder = tmp_path_factory.mktemp("community-weights")
-    torch.manual_seed(0)
-    nets = {
-        "nafnet": NAFNet(width=8, middle_blk_num=1, enc_blk_nums=[1], dec_blk_nums=[1]),
-        "scunet": SCUNet(config=[1, 1, 1, 1, 1, 1, 1], dim=64),  # head_dim 32 needs dim 64
-        "esrgan": ESRGAN(num_filters=8, num_blocks=1, scale=2),
-    }
-    paths = {}
-    for name, net in nets.items():
-        paths[name] = folder / f"{name}.safetensors"
-        save_file(_state(net), str(paths[name]))
-    paths["nafnet_pth"] = folder / "nafnet_pickled.pth"
-    torch.save({"params": _state(nets["nafnet"])}, paths["nafnet_pth"])
-    paths["lama"] = folder / "lama.safetensors"
-    save_file(_state(LaMa(in_nc=4, out_nc=3), torch.float16), str(paths["lama"]))
-    return paths
+@pytest.fixture
+def weights(community_weights) -> dict[str, Path]:
+    """The shared tiny random-weight model files (see ``conftest.community_weights``)."""
+    return community_weights
 
 
 @pytest.fixture

@@ -14,14 +14,19 @@ from texpaint.document.history import UndoHistory
 from texpaint.document.mask import Box, MaskLayer
 from texpaint.engine.jobs import Job, JobResult, Operation
 from texpaint.imaging.io import ImageData, read_image, read_mask, write_image, write_mask
+from texpaint.imaging.resample import resize_plane, upscaled_size
 
 IMAGE_LAYER = "image"
 MASK_LAYER = "mask"
+ALPHA_LAYER = "alpha"
+"""History layer of the image's alpha, registered only for images that have one. Nothing
+edits it in place; only size-changing steps (Upscale) replace it."""
 
 _OP_LABELS = {
     Operation.INPAINT: "Inpaint",
     Operation.STYLIZE: "Stylize",
     Operation.DENOISE: "Denoise",
+    Operation.UPSCALE: "Upscale",
     Operation.SEAMLESS: "Make Seamless",
 }
 
@@ -42,7 +47,10 @@ class TextureDocument:
     Attributes:
         image: :class:`~texpaint.imaging.io.ImageData`, ``rgb`` float32 ``(H, W, 3)``.
         mask: :class:`MaskLayer` float32 ``(H, W)`` in [0, 1], 1 = "to be changed".
-        history: :class:`UndoHistory` with layers ``"image"`` and ``"mask"``.
+        history: :class:`UndoHistory` with layers ``"image"`` and ``"mask"`` (and
+            ``"alpha"`` when the image has alpha). An Upscale result replaces all of them
+            by larger arrays (one size-changing step); undo/redo swap them back, so never
+            keep a reference to ``image.rgb``, ``image.alpha`` or ``mask.data`` across edits.
         path: save target or None.
         project_path: the ``.texpaint`` project file it was last opened from or saved to, or
             None (see :meth:`save_project`).
@@ -58,17 +66,19 @@ class TextureDocument:
         path: str | os.PathLike[str] | None = None,
         history: UndoHistory | None = None,
     ) -> None:
-        rgb = np.ascontiguousarray(image.rgb, dtype=np.float32)
-        if not rgb.flags.writeable:
-            rgb = rgb.copy()
-        if rgb is not image.rgb:
-            image = dataclasses.replace(image, rgb=rgb)
+        rgb = _owned(image.rgb)
+        alpha = None if image.alpha is None else _owned(image.alpha)
+        if rgb is not image.rgb or alpha is not image.alpha:
+            image = dataclasses.replace(image, rgb=rgb, alpha=alpha)
         self.image: ImageData = image
         self.path: Path | None = Path(path) if path is not None else None
         self.mask = MaskLayer(image.height, image.width)  # wrap off
         self.history = history if history is not None else UndoHistory()
         self.history.register_layer(IMAGE_LAYER, self.image.rgb)
         self.history.register_layer(MASK_LAYER, self.mask.data)
+        if alpha is not None:
+            self.history.register_layer(ALPHA_LAYER, alpha)
+        self.history.on_layers_replaced = self._layers_replaced
         self.mask.on_before_change = self._record_mask_change
         self.last_result_before: tuple[Box, np.ndarray] | None = None
         self._saved_token = self.history.state_token(IMAGE_LAYER)
@@ -203,6 +213,19 @@ class TextureDocument:
         with self.history.block("Load mask"):
             return self.mask.set_data(values)
 
+    def _layers_replaced(self, arrays: dict[str, np.ndarray]) -> None:
+        """History hook: a size-changing step (or its undo/redo) installed new layer arrays."""
+        image = self.image
+        if IMAGE_LAYER in arrays or ALPHA_LAYER in arrays:
+            self.image = dataclasses.replace(
+                image,
+                rgb=arrays.get(IMAGE_LAYER, image.rgb),
+                alpha=arrays.get(ALPHA_LAYER, image.alpha),
+            )
+        if MASK_LAYER in arrays:
+            self.mask.data = arrays[MASK_LAYER]
+        self.last_result_before = None  # a before-image of another size cannot be compared
+
     # ------------------------------------------------------------------ mask edits
     def _record_mask_change(self, box: Box) -> None:
         if self.history.in_block:
@@ -292,12 +315,18 @@ class TextureDocument:
         """Freeze a :class:`Job` holding copies of the image and mask.
 
         Inpaint needs a painted mask. Stylize and Denoise run inside the mask, or on the whole
-        image when the mask is empty (the job then carries an all-ones mask).
+        image when the mask is empty (the job then carries an all-ones mask). Upscale works on
+        the whole image; it is refused here, before anything runs, when the model
+        (``model_id``, or the first upscale model) is unknown or its result would exceed
+        :data:`~texpaint.imaging.io.MAX_PIXELS`.
 
         Raises:
-            ValueError: Inpaint with an empty mask (message is for the user), or an unknown op.
+            ValueError: Inpaint with an empty mask, an Upscale that cannot run (see above;
+                messages are for the user), or an unknown op.
         """
         op = Operation(op)
+        if op is Operation.UPSCALE:
+            self._check_upscale(model_id)
         mask = self.mask.data
         if self.mask.is_empty():
             if op is Operation.INPAINT:
@@ -317,15 +346,33 @@ class TextureDocument:
             wrap=self.wrap,
         )
 
+    def _check_upscale(self, model_id: str | None) -> None:
+        from texpaint.models.catalog import ModelLoadError, get_model
+
+        try:
+            info = get_model(model_id, Operation.UPSCALE.value)
+        except ModelLoadError as exc:
+            raise ValueError(str(exc)) from exc
+        upscaled_size(*self.size, int(info.card.get("scale", 1)))
+
     def apply_result(self, result: JobResult) -> Box:
         """Write a job's result into the image as ONE undo step holding only ``result.region``.
 
+        An Upscale result (float32 ``(H * s, W * s, 3)``, whole number ``s >= 2``) replaces
+        the image instead, as one size-changing step "Upscale {s}x" storing the whole layers
+        before and after: the mask and the alpha (if any) are resampled to the new size with
+        :func:`~texpaint.imaging.resample.resize_plane`, so the mask covers the same part of
+        the texture; undo gives back the exact former pixels, mask and alpha.
+
         Returns:
-            The dirty box (``result.region`` clipped to the image).
+            The dirty box (``result.region`` clipped to the image; Upscale: the new image).
 
         Raises:
-            ValueError: the result's image size differs from the document's (nothing changes).
+            ValueError: the result's image size differs from the document's, or (Upscale) is
+                not a whole multiple of it or is over the pixel cap (nothing changes).
         """
+        if result.op is Operation.UPSCALE:
+            return self._apply_upscale(result)
         rgb = self.image.rgb
         if result.image.shape != rgb.shape:
             raise ValueError(
@@ -342,3 +389,33 @@ class TextureDocument:
         self.history.push_region(operation_label(result.op), IMAGE_LAYER, box, before)
         self.last_result_before = (box, before)
         return box
+
+    def _apply_upscale(self, result: JobResult) -> Box:
+        h, w = self.size
+        out = result.image
+        scale = out.shape[0] // h if out.ndim == 3 else 0
+        if (
+            out.ndim != 3
+            or out.shape[2] != 3
+            or scale < 2
+            or out.shape[:2] != (h * scale, w * scale)
+        ):
+            raise ValueError(
+                f"upscaled result {out.shape} is not a whole multiple (2x or more) of the "
+                f"document {(h, w, 3)}"
+            )
+        size = upscaled_size(h, w, scale)
+        layers = {
+            IMAGE_LAYER: np.array(out, dtype=np.float32, order="C", copy=True),
+            MASK_LAYER: resize_plane(self.mask.data, size),
+        }
+        if self.image.alpha is not None:
+            layers[ALPHA_LAYER] = resize_plane(self.image.alpha, size)
+        self.history.push_resize(f"{operation_label(result.op)} {scale}x", layers)
+        return (0, size[0], 0, size[1])
+
+
+def _owned(a: np.ndarray) -> np.ndarray:
+    """``a`` as a C-contiguous, writable float32 array (a copy only when it is not one)."""
+    out = np.ascontiguousarray(a, dtype=np.float32)
+    return out if out.flags.writeable else out.copy()

@@ -13,13 +13,20 @@ Two ways to record a change:
 * *explicit form*: :meth:`UndoHistory.push_region` with the before (and optionally after)
   pixels of a box that has already been written.
 
+A step that changes the *size* of the layers (Upscale) cannot be stored as tiles of a fixed
+grid: :meth:`UndoHistory.push_resize` stores the whole before and after arrays of every layer
+it replaces (:class:`LayerSwap`), counted against the memory cap like tiles. Undo and redo
+then put a private copy of the stored array in place as the live layer and hand the new
+arrays to :attr:`UndoHistory.on_layers_replaced`, so the owner (the document) can point its
+own references at them.
+
 No Qt: listeners are plain callables.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -52,26 +59,58 @@ class Tile:
 
 
 @dataclass
+class LayerSwap:
+    """The whole content of one layer before and after a size-changing step.
+
+    ``before`` and ``after`` have the layer's dtype and number of dimensions (and channels);
+    their heights/widths differ. Neither is ever a live layer: undo/redo install copies.
+    """
+
+    layer: str
+    before: np.ndarray
+    after: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the two arrays."""
+        return self.before.nbytes + self.after.nbytes
+
+
+@dataclass
 class Step:
-    """One undoable edit: a label for the history panel and its changed tiles."""
+    """One undoable edit: a label for the history panel and its changed tiles.
+
+    A size-changing step (see :meth:`UndoHistory.push_resize`) has no tiles and holds
+    ``swaps`` instead: whole before/after layers.
+    """
 
     label: str
     tiles: list[Tile]
     serial: int = field(default_factory=lambda: next(_serials))
+    swaps: list[LayerSwap] = field(default_factory=list)
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by this step's tiles."""
-        return sum(t.nbytes for t in self.tiles)
+        """Bytes held by this step's tiles and whole-layer swaps."""
+        return sum(t.nbytes for t in self.tiles) + sum(s.nbytes for s in self.swaps)
 
     @property
     def layers(self) -> set[str]:
         """Names of the layers this step changes."""
-        return {t.layer for t in self.tiles}
+        return {t.layer for t in self.tiles} | {s.layer for s in self.swaps}
 
-    def dirty_boxes(self) -> dict[str, Box]:
-        """Per layer, the box covering all of this step's tiles."""
+    @property
+    def resizes(self) -> bool:
+        """True for a size-changing step (whole-layer swaps)."""
+        return bool(self.swaps)
+
+    def dirty_boxes(self, use_after: bool = True) -> dict[str, Box]:
+        """Per layer, the box covering all of this step's tiles; for a swapped layer the
+        whole layer as it is after redo (``use_after``) or undo."""
         out: dict[str, Box] = {}
+        for sw in self.swaps:
+            h, w = (sw.after if use_after else sw.before).shape[:2]
+            out[sw.layer] = (0, h, 0, w)
         for t in self.tiles:
             b = out.get(t.layer)
             out[t.layer] = (
@@ -85,6 +124,21 @@ class Step:
                 )
             )
         return out
+
+
+LayersReplacedHook = Callable[[dict[str, np.ndarray]], None]
+"""Called with ``{layer name: the new live array}`` after a size-changing step swapped them."""
+
+
+def _check_swap_array(name: str, layer: np.ndarray, arr: np.ndarray, what: str) -> None:
+    """ValueError unless ``arr`` has ``layer``'s dtype, dimensions and channels."""
+    if arr.dtype != layer.dtype or arr.ndim != layer.ndim or arr.shape[2:] != layer.shape[2:]:
+        raise ValueError(
+            f"{what} for layer {name!r} is {arr.dtype} {arr.shape}, the layer is "
+            f"{layer.dtype} {layer.shape}"
+        )
+    if min(arr.shape[:2]) < 1:
+        raise ValueError(f"{what} for layer {name!r} is empty: {arr.shape}")
 
 
 HistoryListener = Callable[[str, dict[str, Box]], None]
@@ -103,6 +157,9 @@ class UndoHistory:
     Attributes:
         steps: the steps, oldest first; ``steps[:index]`` are applied, the rest can be redone.
         listeners: callables notified after every change (see :data:`HistoryListener`).
+        on_layers_replaced: called as ``on_layers_replaced({name: new live array})`` whenever
+            a size-changing step replaces layer arrays (push, undo, redo), before listeners
+            hear of it; None until the owner sets it (size-changing steps need it).
     """
 
     def __init__(
@@ -121,6 +178,7 @@ class UndoHistory:
         self._block_before: dict[TileKey, np.ndarray] = {}
         self._block_after: dict[TileKey, np.ndarray] = {}
         self._base_serial: dict[str, int] = {}
+        self.on_layers_replaced: LayersReplacedHook | None = None
 
     # ------------------------------------------------------------------ layers
     def register_layer(self, name: str, array: np.ndarray) -> None:
@@ -328,6 +386,59 @@ class UndoHistory:
             step = self.end_block()
         return step
 
+    def push_resize(self, label: str, new_layers: Mapping[str, np.ndarray]) -> Step:
+        """Replace whole layers by arrays of another size, as one step (e.g. Upscale).
+
+        The current live arrays become the step's ``before`` (the history keeps them; the
+        caller must not write to them any more); the history keeps a private copy of each new
+        array as ``after``, and the new arrays themselves become the live layers, handed to
+        :attr:`on_layers_replaced`. Counted against the memory cap like any step.
+
+        Args:
+            label: step name for the history panel.
+            new_layers: layer name -> new array with the layer's dtype, number of dimensions
+                and channels (``(H', W')`` or ``(H', W', C)``), C-contiguous and writable.
+
+        Returns:
+            The pushed step (``step.resizes`` is True).
+
+        Raises:
+            RuntimeError: a block is open, or :attr:`on_layers_replaced` is not set.
+            KeyError: an unknown layer.
+            ValueError: no layers, or an array whose dtype/dimensions/channels do not fit.
+        """
+        if self._block_depth:
+            raise RuntimeError("cannot replace layers while a block is open")
+        if self.on_layers_replaced is None:
+            raise RuntimeError("set on_layers_replaced before pushing a size-changing step")
+        if not new_layers:
+            raise ValueError("push_resize needs at least one layer")
+        swaps = []
+        for name, new in new_layers.items():
+            old = self.layer(name)
+            _check_swap_array(name, old, new, "new array")
+            if not (new.flags.c_contiguous and new.flags.writeable):
+                raise ValueError(f"new array for layer {name!r} must be C-contiguous and writable")
+            swaps.append(LayerSwap(name, old, new.copy()))
+        step = Step(label, [], swaps=swaps)
+        self._install(step, use_after=True, live=dict(new_layers))
+        self._push_step(step)
+        return step
+
+    def _install(
+        self, step: Step, use_after: bool, live: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """Make the step's whole-layer arrays (copies unless ``live`` gives them) the live
+        layers and tell :attr:`on_layers_replaced`."""
+        if not step.swaps:
+            return
+        if self.on_layers_replaced is None:
+            raise RuntimeError("set on_layers_replaced before applying a size-changing step")
+        if live is None:
+            live = {s.layer: (s.after if use_after else s.before).copy() for s in step.swaps}
+        self._layers.update(live)
+        self.on_layers_replaced(live)
+
     def _push_step(self, step: Step) -> None:
         del self.steps[self._index :]
         self.steps.append(step)
@@ -357,31 +468,27 @@ class UndoHistory:
         """Replace the whole history with ``steps`` (e.g. read back from a project file).
 
         The live layers must already hold the state after ``steps[:index]``; nothing is
-        applied here. Each tile must lie inside its registered layer and its ``before``/
-        ``after`` arrays must match the layer's dtype and the box's shape.
+        applied here. Layer sizes are followed through the size-changing steps: walking back
+        from ``index``, each step's tiles must lie inside the layer as it is at that point
+        and its swaps' ``after`` must have that size (forward from ``index``, the swaps'
+        ``before``). Tile arrays must match the layer's dtype and the box's shape; swap arrays
+        the layer's dtype, dimensions and channels.
 
         Raises:
             RuntimeError: a block is open.
-            ValueError: ``index`` outside ``0..len(steps)``, an unknown layer, or a tile whose
-                box or arrays do not fit its layer (the history is left unchanged).
+            ValueError: ``index`` outside ``0..len(steps)``, an unknown layer, a step with
+                both tiles and swaps, a size-changing step without :attr:`on_layers_replaced`,
+                or a tile or swap that does not fit its layer (the history is left unchanged).
         """
         if self._block_depth:
             raise RuntimeError("cannot replace the history while a block is open")
         if not 0 <= index <= len(steps):
             raise ValueError(f"history index {index} outside 0..{len(steps)}")
-        for step in steps:
-            for tile in step.tiles:
-                if tile.layer not in self._layers:
-                    raise ValueError(f"unknown history layer {tile.layer!r}")
-                box = self._check_box(tile.layer, tile.box)
-                layer = self._layers[tile.layer]
-                expected = layer[box[0] : box[1], box[2] : box[3]].shape
-                for name, arr in (("before", tile.before), ("after", tile.after)):
-                    if arr.shape != expected or arr.dtype != layer.dtype:
-                        raise ValueError(
-                            f"tile {name} is {arr.dtype} {arr.shape}, layer {tile.layer!r} "
-                            f"needs {layer.dtype} {expected}"
-                        )
+        for direction in (-1, 1):  # back from the current state, then forward from it
+            sizes = {name: a.shape[:2] for name, a in self._layers.items()}
+            run = reversed(steps[:index]) if direction < 0 else steps[index:]
+            for step in run:
+                self._check_step(step, sizes, applied=direction < 0)
         for step in self.steps[: self._index]:
             for name in step.layers:
                 self._base_serial[name] = step.serial
@@ -389,6 +496,41 @@ class UndoHistory:
         self._index = int(index)
         self._trim()
         self._notify("trim", {})
+
+    def _check_step(self, step: Step, sizes: dict[str, tuple[int, ...]], applied: bool) -> None:
+        """Validate ``step`` against the layer ``sizes`` next to it (after it when
+        ``applied``, before it otherwise) and move ``sizes`` across it."""
+        if step.tiles and step.swaps:
+            raise ValueError(f"step {step.label!r} mixes tiles and whole-layer swaps")
+        if step.swaps and self.on_layers_replaced is None:
+            raise ValueError("size-changing steps need on_layers_replaced")
+        for tile in step.tiles:
+            layer = self._layers.get(tile.layer)
+            if layer is None:
+                raise ValueError(f"unknown history layer {tile.layer!r}")
+            (lh, lw), (y0, y1, x0, x1) = sizes[tile.layer], tile.box
+            if not (0 <= y0 <= y1 <= lh and 0 <= x0 <= x1 <= lw):
+                raise ValueError(f"box {tile.box} outside layer {tile.layer!r} of size {(lh, lw)}")
+            expected = (y1 - y0, x1 - x0, *layer.shape[2:])
+            for name, arr in (("before", tile.before), ("after", tile.after)):
+                if arr.shape != expected or arr.dtype != layer.dtype:
+                    raise ValueError(
+                        f"tile {name} is {arr.dtype} {arr.shape}, layer {tile.layer!r} "
+                        f"needs {layer.dtype} {expected}"
+                    )
+        for sw in step.swaps:
+            layer = self._layers.get(sw.layer)
+            if layer is None:
+                raise ValueError(f"unknown history layer {sw.layer!r}")
+            _check_swap_array(sw.layer, layer, sw.before, "swap before")
+            _check_swap_array(sw.layer, layer, sw.after, "swap after")
+            near, far = (sw.after, sw.before) if applied else (sw.before, sw.after)
+            if near.shape[:2] != sizes[sw.layer]:
+                raise ValueError(
+                    f"step {step.label!r} swaps layer {sw.layer!r} of size {near.shape[:2]}, "
+                    f"but the layer is {sizes[sw.layer]} there"
+                )
+            sizes[sw.layer] = far.shape[:2]
 
     def clear(self) -> None:
         """Forget every step (the current pixels stay)."""
@@ -401,10 +543,11 @@ class UndoHistory:
 
     # ------------------------------------------------------------------ moving
     def _apply(self, step: Step, use_after: bool) -> dict[str, Box]:
+        self._install(step, use_after)
         for tile in step.tiles:
             y0, y1, x0, x1 = tile.box
             self._layers[tile.layer][y0:y1, x0:x1] = tile.after if use_after else tile.before
-        return step.dirty_boxes()
+        return step.dirty_boxes(use_after)
 
     def undo(self) -> Step | None:
         """Restore the pixels before the newest applied step. Returns it, or None if none.

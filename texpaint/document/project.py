@@ -1,14 +1,23 @@
 """Project files (``.texpaint``): image, mask, settings and undo history in one zip (no Qt).
 
-Layout of the zip (format version 1)::
+Layout of the zip (format version 1, or 2 when the written history holds a size-changing
+step)::
 
     manifest.json   format name and version, app version, image size / sample format /
                     colorspace / alpha, settings (seamless ``wrap``), the document's image file,
-                    and the undo history's steps (label, tiles: layer + box) and position
+                    and the undo history's steps (label, tiles: layer + box; size-changing
+                    steps: swaps: layer + before/after ``[height, width]``) and position
     image.npz       ``rgb`` float32 (H, W, 3) [+ ``alpha`` float32 (H, W)], the document's
                     pixels in full precision (``np.savez_compressed``)
     mask.npz        ``mask`` float32 (H, W) in [0, 1] (soft edges kept exactly)
-    history.npz     ``t<k>_before`` / ``t<k>_after`` for tile k of the manifest's step list
+    history.npz     ``t<k>_before`` / ``t<k>_after`` for tile k of the manifest's step list,
+                    ``s<k>_before`` / ``s<k>_after`` (whole layers) for swap k
+
+A size-changing step (Upscale, see ``UndoHistory.push_resize``) stores whole layers (image,
+mask and alpha, before and after), so it weighs much more than a tile step; it counts
+against ``max_history_bytes`` like any step and is dropped by the same oldest-first rule.
+Files holding one are written as format version 2, which texpaint versions that cannot undo
+a size change refuse with a clear message; files without one stay version 1.
 
 The ``.npz`` members are stored (not re-compressed) in the outer zip; their own members are
 deflated by NumPy. Everything is read with ``allow_pickle=False``.
@@ -39,8 +48,14 @@ from typing import Any
 import numpy as np
 
 import texpaint
-from texpaint.document.document import IMAGE_LAYER, MASK_LAYER, TextureDocument
-from texpaint.document.history import DEFAULT_MEMORY_CAP_BYTES, Step, Tile, UndoHistory
+from texpaint.document.document import ALPHA_LAYER, IMAGE_LAYER, MASK_LAYER, TextureDocument
+from texpaint.document.history import (
+    DEFAULT_MEMORY_CAP_BYTES,
+    LayerSwap,
+    Step,
+    Tile,
+    UndoHistory,
+)
 from texpaint.imaging.io import COLORSPACES, MAX_PIXELS, SAMPLE_FORMATS, ImageData
 
 __all__ = [
@@ -56,7 +71,9 @@ __all__ = [
 ]
 
 FORMAT_NAME = "texpaint-project"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Newest format version written (only when needed: see the module doc) and read."""
+READ_VERSIONS = (1, 2)
 PROJECT_SUFFIX = ".texpaint"
 DEFAULT_MAX_HISTORY_BYTES = 256 * 1024 * 1024
 """Undo history written to a project by default (bytes of tile arrays, before + after)."""
@@ -65,7 +82,6 @@ MAX_HISTORY_BYTES_READ = 2 * 1024 * 1024 * 1024
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 MAX_TILES_READ = 1_000_000
 _NPY_SLACK = 64 * 1024  # .npy header and zip bookkeeping per array, generous
-_LAYER_CHANNELS = {IMAGE_LAYER: 3, MASK_LAYER: None}
 
 
 class ProjectError(Exception):
@@ -166,16 +182,29 @@ def snapshot_project(
     keep = _history_window(history, int(max_history_bytes), max_history_steps)
     steps_meta: list[dict[str, Any]] = []
     tiles: dict[str, np.ndarray] = {}
-    k = 0
+    k = j = 0
     for i in keep:
         step = history.steps[i]
-        metas = []
+        meta: dict[str, Any] = {"label": step.label, "tiles": []}
         for tile in step.tiles:
             tiles[f"t{k}_before"] = tile.before
             tiles[f"t{k}_after"] = tile.after
-            metas.append({"layer": tile.layer, "box": [int(v) for v in tile.box]})
+            meta["tiles"].append({"layer": tile.layer, "box": [int(v) for v in tile.box]})
             k += 1
-        steps_meta.append({"label": step.label, "tiles": metas})
+        if step.swaps:
+            meta["swaps"] = []
+        for sw in step.swaps:
+            tiles[f"s{j}_before"] = sw.before
+            tiles[f"s{j}_after"] = sw.after
+            meta["swaps"].append(
+                {
+                    "layer": sw.layer,
+                    "before": [int(v) for v in sw.before.shape[:2]],
+                    "after": [int(v) for v in sw.after.shape[:2]],
+                }
+            )
+            j += 1
+        steps_meta.append(meta)
 
     image = doc.image
     take = np.array if copy else np.asarray
@@ -185,7 +214,7 @@ def snapshot_project(
         image_arrays["alpha"] = alpha.copy() if copy and alpha is image.alpha else alpha
     manifest = {
         "format": FORMAT_NAME,
-        "format_version": FORMAT_VERSION,
+        "format_version": 2 if j else 1,
         "app_version": texpaint.__version__,
         "image": {
             "height": image.height,
@@ -354,6 +383,96 @@ def _get(d: Any, key: str, kind: type | tuple[type, ...], path: Path, where: str
     return value
 
 
+_StepPlan = tuple[str, list[tuple[str, tuple[int, int, int, int], str]], list[tuple[str, str]]]
+
+
+def _int_list(value: Any, n: int) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == n
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
+
+
+def _history_plan(
+    p: Path,
+    steps_meta: list[Any],
+    size: tuple[int, int],
+    channels: Mapping[str, tuple[int, ...]],
+    max_pixels: int,
+) -> tuple[list[_StepPlan], dict[str, tuple[tuple[int, ...], np.dtype]]]:
+    """Parse the manifest's history steps (nothing is read from ``history.npz`` yet).
+
+    Every layer named must be in ``channels`` (layer -> trailing channel dims); swap sizes
+    must be positive and at most ``max_pixels``; tile boxes must lie inside the largest size
+    their layer has anywhere in the history (the exact size at each step is checked by
+    ``UndoHistory.restore_steps`` once the arrays are read). The declared array bytes are
+    capped by ``MAX_HISTORY_BYTES_READ`` and ``MAX_TILES_READ``.
+
+    Returns:
+        ``(plan, expected)``: per step ``(label, [(layer, box, key)], [(layer, key)])`` with
+        ``key`` the array name prefix in ``history.npz``; ``expected`` maps array names to
+        ``(shape, float32)`` for :func:`_read_npz`.
+    """
+    f32 = np.dtype("<f4")
+    raw: list[tuple[str, list[Any], list[Any]]] = []
+    bound = dict.fromkeys(channels, size)  # largest (h, w) each layer has in the history
+    for s in steps_meta:
+        label = _get(s, "label", str, p, "history step ")
+        tiles = _get(s, "tiles", list, p, "history step ")
+        swaps = s.get("swaps", [])
+        if not isinstance(swaps, list):
+            raise _fail(p, "manifest history step swaps has the wrong type")
+        for sw in swaps:
+            layer = _get(sw, "layer", str, p, "history swap ")
+            if layer not in channels:
+                raise _fail(p, f"history names unknown layer {layer!r}")
+            for key in ("before", "after"):
+                hw = _get(sw, key, list, p, "history swap ")
+                if not _int_list(hw, 2) or min(hw) < 1 or hw[0] * hw[1] > max_pixels:
+                    raise _fail(p, f"history swap size {hw} is not a valid image size")
+                bound[layer] = (max(bound[layer][0], hw[0]), max(bound[layer][1], hw[1]))
+        raw.append((label, tiles, swaps))
+
+    plan: list[_StepPlan] = []
+    expected: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
+    total = n_tiles = n_swaps = 0
+    for label, tiles, swaps in raw:
+        tile_entries = []
+        for t in tiles:
+            layer = _get(t, "layer", str, p, "history tile ")
+            box = _get(t, "box", list, p, "history tile ")
+            if layer not in channels:
+                raise _fail(p, f"history names unknown layer {layer!r}")
+            if not _int_list(box, 4):
+                raise _fail(p, "history tile box must be four integers")
+            y0, y1, x0, x1 = box
+            lh, lw = bound[layer]
+            if not (0 <= y0 < y1 <= lh and 0 <= x0 < x1 <= lw):
+                raise _fail(p, f"history tile box {box} outside the {layer} layer")
+            key = f"t{n_tiles}"
+            n_tiles += 1
+            shape = (y1 - y0, x1 - x0, *channels[layer])
+            tile_entries.append((layer, (y0, y1, x0, x1), key))
+            expected[f"{key}_before"] = expected[f"{key}_after"] = (shape, f32)
+            total += 2 * int(np.prod(shape)) * 4
+            if n_tiles > MAX_TILES_READ or total > MAX_HISTORY_BYTES_READ:
+                raise _fail(p, "undo history is too large")
+        swap_entries = []
+        for sw in swaps:
+            key = f"s{n_swaps}"
+            n_swaps += 1
+            for when in ("before", "after"):
+                shape = (*sw[when], *channels[sw["layer"]])
+                expected[f"{key}_{when}"] = (shape, f32)
+                total += int(np.prod(shape)) * 4
+            if total > MAX_HISTORY_BYTES_READ:
+                raise _fail(p, "undo history is too large")
+            swap_entries.append((sw["layer"], key))
+        plan.append((label, tile_entries, swap_entries))
+    return plan, expected
+
+
 def load_project(
     path: str | os.PathLike[str],
     *,
@@ -404,10 +523,11 @@ def _load(p: Path, memory_cap_bytes: int, max_pixels: int) -> TextureDocument:
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_NAME:
             raise _fail(p, "manifest.json does not describe a texpaint project")
         version = _get(manifest, "format_version", int, p, "")
-        if version != FORMAT_VERSION:
+        if version not in READ_VERSIONS:
             raise ProjectError(
                 f"{p}: project format version {version} is not supported by texpaint "
-                f"{texpaint.__version__} (it reads version {FORMAT_VERSION})"
+                f"{texpaint.__version__} (it reads versions "
+                f"{', '.join(map(str, READ_VERSIONS))})"
             )
 
         im = _get(manifest, "image", dict, p, "")
@@ -446,45 +566,19 @@ def _load(p: Path, memory_cap_bytes: int, max_pixels: int) -> TextureDocument:
         hist = _get(manifest, "history", dict, p, "")
         tile_size = _get(hist, "tile_size", int, p, "history.")
         index = _get(hist, "index", int, p, "history.")
-        steps_meta = _get(hist, "steps", list, p, "history.")
         if not 1 <= tile_size <= 65536:
             raise _fail(p, f"history tile size {tile_size} out of range")
-        shapes = {IMAGE_LAYER: (h, w, 3), MASK_LAYER: (h, w)}
-        tile_expect: dict[str, tuple[tuple[int, ...], np.dtype]] = {}
-        plan: list[tuple[str, list[tuple[str, tuple[int, int, int, int], int]]]] = []
-        total = 0
-        k = 0
-        for s in steps_meta:
-            label = _get(s, "label", str, p, "history step ")
-            tiles = _get(s, "tiles", list, p, "history step ")
-            entries = []
-            for t in tiles:
-                layer = _get(t, "layer", str, p, "history tile ")
-                box = _get(t, "box", list, p, "history tile ")
-                if layer not in shapes:
-                    raise _fail(p, f"history names unknown layer {layer!r}")
-                lh, lw = shapes[layer][:2]
-                if len(box) != 4 or not all(
-                    isinstance(v, int) and not isinstance(v, bool) for v in box
-                ):
-                    raise _fail(p, "history tile box must be four integers")
-                y0, y1, x0, x1 = box
-                if not (0 <= y0 < y1 <= lh and 0 <= x0 < x1 <= lw):
-                    raise _fail(p, f"history tile box {box} outside the {layer} layer")
-                shape = (y1 - y0, x1 - x0, *shapes[layer][2:])
-                tile_expect[f"t{k}_before"] = (shape, f32)
-                tile_expect[f"t{k}_after"] = (shape, f32)
-                total += 2 * int(np.prod(shape)) * 4
-                entries.append((layer, (y0, y1, x0, x1), k))
-                k += 1
-                if k > MAX_TILES_READ or total > MAX_HISTORY_BYTES_READ:
-                    raise _fail(p, "undo history is too large")
-            plan.append((label, entries))
+        channels = {IMAGE_LAYER: (3,), MASK_LAYER: ()}
+        if has_alpha:
+            channels[ALPHA_LAYER] = ()
+        plan, expect = _history_plan(
+            p, _get(hist, "steps", list, p, "history."), (h, w), channels, max_pixels
+        )
         if not 0 <= index <= len(plan):
             raise _fail(p, f"history index {index} outside 0..{len(plan)}")
-        hist_cap = total + (2 * k + 1) * _NPY_SLACK
-        tile_arrays = _read_npz(
-            p, "history.npz", _member(zf, p, "history.npz", hist_cap), tile_expect
+        hist_cap = sum(int(np.prod(shape)) * 4 + _NPY_SLACK for shape, _ in expect.values())
+        history_arrays = _read_npz(
+            p, "history.npz", _member(zf, p, "history.npz", hist_cap + _NPY_SLACK), expect
         )
 
     image = ImageData(
@@ -504,11 +598,15 @@ def _load(p: Path, memory_cap_bytes: int, max_pixels: int) -> TextureDocument:
         Step(
             label,
             [
-                Tile(layer, box, tile_arrays[f"t{k}_before"], tile_arrays[f"t{k}_after"])
-                for layer, box, k in entries
+                Tile(layer, box, history_arrays[f"{key}_before"], history_arrays[f"{key}_after"])
+                for layer, box, key in tiles
+            ],
+            swaps=[
+                LayerSwap(layer, history_arrays[f"{key}_before"], history_arrays[f"{key}_after"])
+                for layer, key in swaps
             ],
         )
-        for label, entries in plan
+        for label, tiles, swaps in plan
     ]
     try:
         history.restore_steps(steps, index)

@@ -61,6 +61,7 @@ from texpaint.imaging.quilting import (
     plan_quilt,
     render_quilt,
 )
+from texpaint.imaging.resample import upscaled_size
 from texpaint.models.arch.ffc_inpaint import push_pull_fill, set_padding_mode
 from texpaint.models.catalog import ModelInfo, ModelLoadError, get_model
 
@@ -275,8 +276,9 @@ def _restore(
 
     Raises:
         JobCancelled: ``abort()`` returned True before a tile.
-        JobError: strength outside [0, 1], a model of the wrong scale for the operation, or
-            out of memory.
+        JobError: strength outside [0, 1], a model of the wrong scale for the operation, an
+            Upscale result over the image pixel cap (refused before any tile runs), or out of
+            memory.
     """
     upscale = job.op is Operation.UPSCALE
     scale = int(getattr(net, "scale", 1))
@@ -288,6 +290,11 @@ def _restore(
     if not 0.0 <= strength <= 1.0:
         raise JobError(f"strength must be between 0 and 1, got {strength}")
     H, W = job.image.shape[:2]
+    if upscale:
+        try:
+            upscaled_size(H, W, scale)
+        except ValueError as exc:
+            raise JobError(str(exc)) from exc
     box = None if upscale else mask_bbox(job.mask > 0)
     if box is None:
         y0, y1, x0, x1 = 0, H, 0, W
