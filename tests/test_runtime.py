@@ -162,3 +162,17 @@ def test_gui_modules_do_not_import_torch():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_window_warms_the_worker_up_only_after_its_first_paint(qtbot, settings_dir):
+    """torch's import (the worker's warm-up) waits for the first paint, then the status bar
+    learns the device from the worker."""
+    from texpaint.ui.main_window import MainWindow
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    assert not win._warm_up_asked and win.engine._worker._runtime is None
+    with qtbot.waitSignal(win.engine.deviceReady, timeout=60000) as ready:
+        win.show()
+    assert win._warm_up_asked and ready.args[0].startswith("CPU (")
+    win.engine.shutdown()

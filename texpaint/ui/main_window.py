@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -12,6 +12,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDropEvent,
     QKeySequence,
+    QPaintEvent,
 )
 from PySide6.QtWidgets import (
     QApplication,
@@ -71,9 +72,14 @@ class MainWindow(QMainWindow):
         self.tools: list[MaskTool] = default_tools()
         self.recent = RecentFiles()
         self.prefs = Preferences.load()
+        # the worker imports torch (seconds) only after the first paint: started together, its
+        # import would compete with the GUI thread for the interpreter and delay the window
         self.engine = (
-            engine if engine is not None else InferenceEngine(device=self.prefs.device, parent=self)
+            engine
+            if engine is not None
+            else InferenceEngine(device=self.prefs.device, parent=self, warm_up=False)
         )
+        self._warm_up_asked = False
         self._engine_device = self.prefs.device
         self.engine.set_tile_size(self.prefs.tile_size)
         self.jobs = JobTracker(self.engine, self)
@@ -731,6 +737,14 @@ class MainWindow(QMainWindow):
         return dialog
 
     # ------------------------------------------------------------------ closing
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        """After the window's first paint, ask the worker to import torch and pick the
+        device (its ``deviceReady`` fills the status bar)."""
+        super().paintEvent(event)
+        if not self._warm_up_asked:
+            self._warm_up_asked = True
+            QTimer.singleShot(0, self.engine.warm_up)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self._confirm_discard():
             event.ignore()
