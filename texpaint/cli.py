@@ -155,7 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "upscale",
         help="enlarge an image with an imported super-resolution model",
         description="Run a super-resolution model (see 'texpaint models import') over IN and "
-        "write the larger image to OUT (alpha is resized with bicubic interpolation).",
+        "write the larger image to OUT (alpha is resized with bilinear interpolation).",
     )
     p_up.add_argument("input", type=Path, metavar="IN", help="image to upscale")
     p_up.add_argument(
@@ -499,23 +499,14 @@ def _cmd_denoise(args: argparse.Namespace) -> int:
 
 
 def _cmd_upscale(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    import numpy as np
-
     from texpaint.engine.jobs import Job, Operation
+    from texpaint.imaging.resample import with_rgb
 
     data, no_mask = _read_job_inputs(args, None, "")
     job = Job(op=Operation.UPSCALE, image=data.rgb, mask=no_mask, model_id=args.model)
     result = _run_engine_job(job, args.device, "upscaling")
     h, w = result.image.shape[:2]
-    alpha = None
-    if data.alpha is not None:
-        import cv2
-
-        alpha = cv2.resize(data.alpha, (w, h), interpolation=cv2.INTER_CUBIC)
-        alpha = np.clip(alpha, 0.0, 1.0).astype(np.float32)
-    _write_like(args.output, replace(data, rgb=result.image, alpha=alpha), result.image)
+    _write_like(args.output, with_rgb(data, result.image), result.image)
     print(
         f"wrote {args.output} ({data.width} x {data.height} -> {w} x {h}, "
         f"model {result.model_id}, {result.device}, {result.seconds:.1f} s)"
@@ -889,7 +880,8 @@ def _add_batch_parser(sub) -> None:
         "unknown op or format, an op without an installed model).",
         epilog="ops: inpaint[:MASK_PATTERN] (mask beside each image, default "
         "{stem}_mask.png), resize (one output per --size), denoise[:MODEL], stylize:STYLE, "
-        "seamless. formats: png (source depth), png8, png16, jpg[:Q], "
+        "seamless, upscale[:MODEL] (an imported upscaling model; a later resize fans out "
+        "from the larger size). formats: png (source depth), png8, png16, jpg[:Q], "
         "webp[:Q|lossless], tif, tif8, tif16, tif32f, exr, tga. naming tokens: {stem} {op} "
         "{size} {format} {ext}.",
     )

@@ -14,6 +14,10 @@ A :class:`BatchPlan` says
                                or the imported denoise model ``MODEL``
   ``stylize[:STYLE]``          model op: the style's generator (``texpaint-style-STYLE``)
   ``seamless``                 model op (Make Seamless: the inpainting model over the wrap seams)
+  ``upscale[:MODEL]``          model op: the imported upscaling model ``MODEL`` (ESRGAN,
+                               Real-ESRGAN compact...; default: the first one installed); the
+                               image grows by the model's factor, its alpha is resampled
+                               with it, and a later ``resize`` fans out from the larger size
   ``resize``                   one output per entry of ``sizes``; must be the last op
   ============================ ===========================================================
 
@@ -21,8 +25,9 @@ A :class:`BatchPlan` says
   ``webp[:QUALITY|lossless]``, ``tif`` (keep), ``tif8``, ``tif16``, ``tif32f``, ``exr``,
   ``tga``;
 - **sizes**: integers (long side in pixels) or ``"mip"`` (the power-of-two chain from the
-  largest power of two not above the long side down to 64 px). Sizes larger than a source
-  are not upscaled (that output is left out and noted);
+  largest power of two not above the long side down to 64 px). Sizes larger than the image
+  reaching ``resize`` (the source, or its ``upscale`` result) are not written (that output is
+  left out and noted);
 - **naming**: a template with the tokens ``{stem} {op} {size} {format} {ext}``, ending in
   ``.{ext}``; ``{op}`` is the op names joined by ``-`` (``resize`` left out unless it is the
   only op), ``{size}`` the long side in px or ``orig``;
@@ -55,6 +60,8 @@ __all__ = [
     "DEFAULT_NAMING",
     "FORMAT_CHOICES",
     "MIN_MIP_PX",
+    "MODEL_ARG_OPS",
+    "MODEL_CATALOG_OPERATION",
     "MODEL_OPS",
     "OP_NAMES",
     "OVERWRITE_POLICIES",
@@ -77,13 +84,24 @@ OVERWRITE_POLICIES = ("skip", "overwrite", "unique")
 MIN_MIP_PX = 64
 """Smallest long side (pixels) of a ``mip`` chain."""
 
-OP_NAMES = ("inpaint", "denoise", "stylize", "seamless", "resize")
-MODEL_OPS = frozenset({"inpaint", "denoise", "stylize", "seamless"})
+OP_NAMES = ("inpaint", "denoise", "stylize", "seamless", "upscale", "resize")
+MODEL_CATALOG_OPERATION = {
+    "inpaint": "inpaint",
+    "denoise": "denoise",
+    "stylize": "stylize",
+    "seamless": "inpaint",
+    "upscale": "upscale",
+}
+"""Model op name -> the catalog operation of the model it runs (``models.catalog``)."""
+MODEL_OPS = frozenset(MODEL_CATALOG_OPERATION)
+MODEL_ARG_OPS = frozenset({"denoise", "upscale"})
+"""Ops whose argument is a model id."""
 OP_LABELS = {
     "inpaint": "Inpaint",
     "denoise": "Denoise",
     "stylize": "Stylize",
     "seamless": "Make Seamless",
+    "upscale": "Upscale",
     "resize": "Resize",
 }
 
@@ -116,8 +134,9 @@ class OpSpec:
 
     Attributes:
         name: one of :data:`OP_NAMES`.
-        arg: ``inpaint``: mask file pattern; ``stylize``: style id; ``denoise``: model id;
-            None where the op takes none (``resize``, ``seamless``) or uses its default.
+        arg: ``inpaint``: mask file pattern; ``stylize``: style id; ``denoise`` /
+            ``upscale``: model id; None where the op takes none (``resize``, ``seamless``) or
+            uses its default.
     """
 
     name: str
@@ -374,6 +393,11 @@ class BatchPlan:
             raise PlanError(f"model_ids for unknown op(s): {', '.join(sorted(unknown_models))}")
 
     # ------------------------------------------------------------------ derived values
+    def model_id(self, op: OpSpec) -> str | None:
+        """The model id ``op`` runs: ``model_ids[op.name]``, else the op's argument for
+        ``denoise`` / ``upscale``, else None (the operation's default model)."""
+        return self.model_ids.get(op.name) or (op.arg if op.name in MODEL_ARG_OPS else None)
+
     @property
     def op_token(self) -> str:
         """The ``{op}`` value of output names, e.g. ``"inpaint"`` or ``"resize"``."""

@@ -5,7 +5,8 @@ Per file:
 1. **read** the image (and, for ``inpaint``, its mask found by the op's pattern);
 2. **model ops** through :func:`texpaint.engine.pipeline.run_job`, the same pipeline as the
    canvas, on one :class:`~texpaint.engine.device.Runtime`, always in the thread that called
-   :func:`run_batch` and one job at a time;
+   :func:`run_batch` and one job at a time (``upscale`` makes the image larger; its alpha
+   is resampled to match, see :func:`texpaint.imaging.resample.with_rgb`);
 3. **outputs**: for every size, a high-quality downscale (``cv2.INTER_AREA`` area averaging
    in float32 on premultiplied alpha, so 16-bit and float precision is kept), then every
    format, each written atomically to a *temporary* name beside its target. Only when every
@@ -25,6 +26,7 @@ by default, so data maps (normals, roughness) are averaged as data.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 import threading
 import time
@@ -37,8 +39,9 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from texpaint.export.plan import BatchPlan, OpSpec, OutputFormat
+from texpaint.export.plan import MODEL_CATALOG_OPERATION, BatchPlan, OpSpec, OutputFormat
 from texpaint.imaging.io import ImageData, ImageIOError, read_image, read_mask, write_image
+from texpaint.imaging.resample import resize_plane, with_rgb
 
 if TYPE_CHECKING:
     from texpaint.engine.device import Runtime
@@ -221,9 +224,11 @@ def downscale(data: ImageData, long_side: int) -> ImageData:
 def op_problems(plan: BatchPlan) -> list[str]:
     """Model ops of ``plan`` that cannot run here, as one-line messages (empty when all can).
 
-    Checks that a model is installed for each model op (``inpaint``, ``denoise``,
-    ``stylize``; ``seamless`` runs the inpainting model, see ``engine.seamless``).
-    Cheap: reads model cards only; no torch.
+    Checks that a model of the right operation is installed for each model op
+    (``inpaint``, ``denoise``, ``stylize``, ``upscale``; ``seamless`` runs the inpainting
+    model, see ``engine.seamless``), e.g. ``"Upscale cannot run: unknown upscale model
+    'x'"`` or ``"... model 'x' is for denoise, not upscale"``. Cheap: reads model cards only;
+    no torch.
     """
     from texpaint.models.catalog import ModelLoadError, get_model
 
@@ -231,15 +236,14 @@ def op_problems(plan: BatchPlan) -> list[str]:
     for op in plan.ops:
         if not op.is_model_op:
             continue
-        model_id = plan.model_ids.get(op.name) or (op.arg if op.name == "denoise" else None)
+        model_id = plan.model_id(op)
         if op.name == "stylize" and model_id is None:
             if not op.arg:
                 problems.append(f"{op.label} cannot run: name a style, e.g. stylize:starry_night")
                 continue
             model_id = f"texpaint-style-{op.arg}"
-        catalog_op = "inpaint" if op.name == "seamless" else op.name
         try:
-            get_model(model_id, catalog_op)
+            get_model(model_id, MODEL_CATALOG_OPERATION[op.name])
         except ModelLoadError as e:
             problems.append(f"{op.label} cannot run: {e}")
     return problems
@@ -258,6 +262,23 @@ class _ModelRunner:
         self.runtime = runtime
         self.device = device
 
+    def scale(self, op: OpSpec) -> int:
+        """How many times larger ``op`` makes the image: the upscale model's card ``scale``,
+        1 for every other op.
+
+        Raises:
+            _FileFailed: the upscale model is unknown or of another operation.
+        """
+        if op.name != "upscale":
+            return 1
+        from texpaint.models.catalog import ModelLoadError, get_model
+
+        try:
+            info = get_model(self.plan.model_id(op), "upscale")
+        except ModelLoadError as e:
+            raise _FileFailed(f"{op.label}: {e}") from e
+        return int(info.card.get("scale", 1))
+
     def run(
         self,
         op: OpSpec,
@@ -266,7 +287,8 @@ class _ModelRunner:
         abort: AbortFn,
         progress: Callable[[float], None],
     ) -> np.ndarray:
-        """Return the new float32 ``(H, W, 3)`` pixels after ``op``.
+        """Return the new float32 ``(H, W, 3)`` pixels after ``op`` (``upscale``:
+        ``(H * s, W * s, 3)``).
 
         Raises:
             _FileFailed: the op cannot run or its job failed. _Cancelled: aborted.
@@ -289,7 +311,7 @@ class _ModelRunner:
             op=Operation(op.name),
             image=data.rgb,
             mask=mask,
-            model_id=self.plan.model_ids.get(op.name) or (op.arg if op.name == "denoise" else None),
+            model_id=self.plan.model_id(op),
             style_id=op.arg if op.name == "stylize" else None,
         )
         try:
@@ -418,12 +440,12 @@ class _Batch:
         """Choose each output's final name (overwrite policy, collisions in this batch)."""
         assert work.data is not None
         plan = self.plan
-        sizes, notes = plan.output_sizes(work.data.width, work.data.height)
+        scale = math.prod(self.models.scale(op) for op in plan.ops)  # upscale ops grow it
+        width, height = work.data.width * scale, work.data.height * scale
+        sizes, notes = plan.output_sizes(width, height)
         work.notes += notes
         if not sizes:
-            raise _FileFailed(
-                f"no output size fits: the source is {max(work.data.width, work.data.height)} px"
-            )
+            raise _FileFailed(f"no output size fits: the image is {max(width, height)} px")
         folder = plan.output_dir / work.source.subdir
         for size in sizes:
             for fmt in plan.formats:
@@ -466,14 +488,11 @@ class _Batch:
             def on_progress(f: float, base: float = base, span: float = span, op=op) -> None:
                 self.report(work.index, base + span * f, f"{op.label} {f:.0%}")
 
-            rgb = self.models.run(op, data, work.masks.get(i), self.abort, on_progress)
-            data = ImageData(
-                rgb=rgb,
-                alpha=data.alpha,
-                sample_format=data.sample_format,
-                colorspace=data.colorspace,
-                source_path=data.source_path,
-            )
+            mask = work.masks.get(i)
+            if mask is not None and mask.shape != (data.height, data.width):
+                mask = resize_plane(mask, (data.height, data.width))  # after an upscale
+            rgb = self.models.run(op, data, mask, self.abort, on_progress)
+            data = with_rgb(data, rgb)
         work.data = data
         work.model_seconds = time.perf_counter() - t0
 

@@ -9,6 +9,8 @@ back by queued signals to the dialog's slots. Cancel sets a thread-safe flag tha
 running batch and waits for its thread.
 
 Settings are remembered in QSettings (``batch/…``) and can be saved/loaded as TOML presets.
+Model ops (inpaint, denoise, stylize, seamless, upscale) are offered only when a model for
+them is installed: the others stay in the op list, disabled, with a tooltip saying why.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from PySide6.QtWidgets import (
 from texpaint.document.document import TextureDocument
 from texpaint.export.plan import (
     DEFAULT_NAMING,
+    MODEL_CATALOG_OPERATION,
     OP_NAMES,
     OVERWRITE_POLICIES,
     BatchPlan,
@@ -74,6 +77,14 @@ FORMAT_BOXES = {
     "TGA": "tga",
 }
 INPUT_MODES = ("document", "files", "folder")
+OP_ARG_HINTS = {
+    "inpaint": "mask pattern, e.g. {stem}_mask.png",
+    "denoise": "model id (empty: the first denoise model)",
+    "stylize": "style id, e.g. starry_night",
+    "seamless": "(no argument)",
+    "upscale": "model id (empty: the first upscale model)",
+    "resize": "(no argument: sizes below)",
+}
 STATUS_TEXT = {"ok": "OK", "failed": "Failed", "skipped": "Skipped", "cancelled": "Cancelled"}
 
 
@@ -199,7 +210,8 @@ class BatchExportDialog(QDialog):
         self.op_combo = QComboBox()
         self.op_combo.addItems(OP_NAMES)
         self.op_arg_edit = QLineEdit()
-        self.op_arg_edit.setPlaceholderText("argument, e.g. {stem}_mask.png")
+        self.op_combo.currentTextChanged.connect(self._show_op_hint)
+        self._offer_model_ops()
         self.add_op_button = QPushButton("Add")
         self.add_op_button.clicked.connect(self._add_op)
         row.addWidget(self.op_combo)
@@ -296,6 +308,32 @@ class BatchExportDialog(QDialog):
             buttons.addWidget(b)
         layout.addLayout(buttons)
         self.resize(1000, 760)
+
+    def _offer_model_ops(self) -> None:
+        """Disable the op entries whose model is not installed (tooltip: why); the upscale
+        entry's tooltip lists the installed upscaling models with their factors."""
+        from texpaint.models.catalog import list_models
+
+        items = self.op_combo.model()
+        for row, name in enumerate(OP_NAMES):
+            item = items.item(row)
+            operation = MODEL_CATALOG_OPERATION.get(name)
+            if operation is None:
+                continue
+            models = list_models(operation)
+            item.setEnabled(bool(models))
+            if not models:
+                item.setToolTip(f"no {operation} model installed (Edit → Models…)")
+            elif name == "upscale":
+                item.setToolTip(
+                    "Upscale models: "
+                    + ", ".join(f"{m.id} ({int(m.card.get('scale', 1))}x)" for m in models)
+                )
+        self._show_op_hint(self.op_combo.currentText())
+
+    @Slot(str)
+    def _show_op_hint(self, name: str) -> None:
+        self.op_arg_edit.setPlaceholderText(OP_ARG_HINTS.get(name, "argument"))
 
     def _update_enabled(self) -> None:
         running = self.is_running()
