@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 import texpaint
@@ -34,6 +35,8 @@ def run_gui(path: str | Path | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(texpaint.__version__)
+    app.setDesktopFileName(APP_NAME)  # Wayland app id = packaging/texpaint.desktop
+    app.setWindowIcon(app_icon())
     from texpaint.ui.main_window import MainWindow
     from texpaint.ui.preferences import Preferences, apply_theme
 
@@ -49,6 +52,18 @@ def run_gui(path: str | Path | None = None) -> int:
     elif path is not None:
         window.open_path(Path(path))
     return int(app.exec())
+
+
+def app_icon() -> QIcon:
+    """The texpaint icon from ``resources/icons`` (PNG renders 16-512 px); empty if missing."""
+    icon = QIcon()
+    try:
+        folder = texpaint.resources_dir() / "icons"
+    except FileNotFoundError:
+        return icon
+    for png in sorted(folder.glob("texpaint-*.png")):
+        icon.addFile(str(png))
+    return icon
 
 
 def _run_smoke_test(app: QApplication, window, path: Path | None) -> int:
@@ -74,6 +89,11 @@ def _run_smoke_test(app: QApplication, window, path: Path | None) -> int:
     models = list_models("inpaint")
     if not models:
         print("smoke test: no inpainting model found", file=sys.stderr)
+        return 1
+    from texpaint.models.styles import list_styles
+
+    if app.windowIcon().isNull() or not any(s.builtin for s in list_styles()):
+        print("smoke test: the bundled icons or styles are missing", file=sys.stderr)
         return 1
     state: dict[str, np.ndarray] = {}
 
