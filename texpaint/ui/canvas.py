@@ -200,9 +200,16 @@ class ImageCanvas(QGraphicsView):
         self.fit()
 
     def refresh(self, layer: str, box: Box | None) -> None:
-        """Re-read ``box`` of ``layer`` (``"image"`` or ``"mask"``) from the document."""
+        """Re-read ``box`` of ``layer`` (``"image"`` or ``"mask"``) from the document.
+
+        When the document's size no longer matches the display buffers (an Upscale result,
+        or its undo/redo), everything is rebuilt and fitted to the view instead.
+        """
         doc = self.document
         if doc is None or box is None or self._image_item is None or self._mask_item is None:
+            return
+        if self._image_item.buffer.shape[:2] != doc.size:
+            self.set_document(doc)
             return
         y0, y1, x0, x1 = box
         if y0 >= y1 or x0 >= x1:

@@ -1,4 +1,4 @@
-"""AI operations dock: Inpaint / Stylize / Denoise parameters, Run, Cancel and progress."""
+"""AI operations dock: Inpaint / Stylize / Denoise / Upscale parameters, Run, Cancel, progress."""
 
 from __future__ import annotations
 
@@ -29,6 +29,9 @@ from texpaint.models.catalog import list_models
 from texpaint.models.styles import StyleLibraryError, list_styles
 
 NO_MODEL_TOOLTIP = "arrives with its trained model"
+NO_UPSCALE_MODEL_TOOLTIP = (
+    "import an upscaling model (ESRGAN, Real-ESRGAN compact, ...) with Edit → Models…"
+)
 MAX_SEED = 2**31 - 1
 
 
@@ -46,8 +49,9 @@ class OperationsPanel(QWidget):
     Tabs of operations without an installed model are disabled with the tooltip
     ``"arrives with its trained model"``. Denoise is enabled by the built-in denoiser
     (``texpaint-denoise``) or any imported denoising model (Edit → Models…, then
-    :meth:`reload`). Upscale changes the image size, so it is not offered here
-    (``texpaint upscale`` on the command line).
+    :meth:`reload`). Upscale is enabled by any imported upscaling model (scale > 1; none
+    ships, so its disabled tab says how to import one); it enlarges the whole image by the
+    model's factor as one undo step.
 
     Signals:
         runRequested(object): a dict with keys ``op`` (:class:`Operation`), ``params``,
@@ -115,6 +119,19 @@ class OperationsPanel(QWidget):
         form.addRow("Strength", self.denoise_strength)
         self.tabs.addTab(page, "Denoise")
 
+        # Upscale
+        page = QWidget()
+        form = QFormLayout(page)
+        self.upscale_model_combo = QComboBox()
+        self.upscale_model_combo.setToolTip(
+            "Upscaling models imported with Edit → Models…, with their factor"
+        )
+        form.addRow("Model", self.upscale_model_combo)
+        note = QLabel("Enlarges the whole image (and its mask and alpha) by the model's factor.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.tabs.addTab(page, "Upscale")
+
         row = QHBoxLayout()
         self.run_button = QPushButton("Run")
         self.run_button.setToolTip("Run the operation on the masked area (Ctrl+Return)")
@@ -135,7 +152,7 @@ class OperationsPanel(QWidget):
 
         self.run_button.clicked.connect(self._emit_run)
         self.cancel_button.clicked.connect(self.cancelRequested)
-        self._ops = [Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE]
+        self._ops = [Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE, Operation.UPSCALE]
         self._busy = False
         self.tabs.currentChanged.connect(lambda _i: self._update_run_enabled())
         self.reload()
@@ -148,6 +165,11 @@ class OperationsPanel(QWidget):
         self.denoise_model_combo.clear()
         for info in list_models(Operation.DENOISE.value):
             self.denoise_model_combo.addItem(info.name, info.id)
+        self.upscale_model_combo.clear()
+        for info in list_models(Operation.UPSCALE.value):
+            self.upscale_model_combo.addItem(
+                f"{info.name} ({int(info.card.get('scale', 1))}x)", info.id
+            )
         self.style_list.clear()
         try:
             styles = list_styles()
@@ -172,7 +194,8 @@ class OperationsPanel(QWidget):
         for i, op in enumerate(self._ops):
             available = bool(list_models(op.value))
             self.tabs.setTabEnabled(i, available)
-            self.tabs.setTabToolTip(i, "" if available else NO_MODEL_TOOLTIP)
+            missing = NO_UPSCALE_MODEL_TOOLTIP if op is Operation.UPSCALE else NO_MODEL_TOOLTIP
+            self.tabs.setTabToolTip(i, "" if available else missing)
         self._update_run_enabled()
 
     @property
@@ -202,6 +225,14 @@ class OperationsPanel(QWidget):
                 },
                 "model_id": None,
                 "style_id": style_id,
+                "seed": self.seed_spin.value(),
+            }
+        if op is Operation.UPSCALE:
+            return {
+                "op": op,
+                "params": {},
+                "model_id": self.upscale_model_combo.currentData(),
+                "style_id": None,
                 "seed": self.seed_spin.value(),
             }
         return {
