@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from texpaint.document.project import load_project
 from texpaint.engine.jobs import Job, Operation
 from texpaint.imaging import resample
 from texpaint.imaging.io import ImageData, write_image
@@ -75,6 +76,12 @@ def test_upscale_from_the_panel_is_one_exact_undo_step(
     assert window.history_panel.list.item(2).text() == f"Upscale {scale}x"
     _check_view(window, big, 2)
     upscaled = doc.image.rgb.copy()
+    with qtbot.waitSignal(window.autosave.saved, timeout=30000) as saved:
+        pass  # the after-AI autosave (a project file holding the size-changing step)
+    recovered = load_project(saved.args[0])
+    assert recovered.size == big and np.array_equal(recovered.image.rgb, upscaled)
+    recovered.history.undo()
+    assert recovered.size == (H, W) and np.array_equal(recovered.image.rgb, image0)
 
     window.undo_action.trigger()
     assert doc.size == (H, W) and doc.image.sample_format == "uint16"
