@@ -28,7 +28,9 @@ class Operation(StrEnum):
     masked area or the whole image; param ``strength`` in [0, 1] (1 = the model's output)."""
     UPSCALE = "upscale"
     """Super-resolution (an imported spandrel model, e.g. ESRGAN): the result is the whole
-    image ``scale`` times larger; the mask is ignored."""
+    image ``scale`` times larger (circularly padded in wrap mode); the mask is ignored. The
+    document applies it as one size-changing undo step; refused when the result would exceed
+    ``imaging.io.MAX_PIXELS``."""
     LEARN_STYLE = "learn_style"
     """Train a new style generator on the job's image as exemplar and add it to the user's
     style library (params ``name``, ``steps``, ``batch``, ``size``, ``style_px``; see
@@ -109,7 +111,8 @@ class JobResult:
         op: the operation that ran.
         image: float32 ``(H, W, 3)``, the whole image after the edit. Pixels where the job's
             mask is 0 are bit-identical to the job's input. Upscale returns
-            ``(H * scale, W * scale, 3)`` (not a same-size edit: open it as a new image).
+            ``(H * scale, W * scale, 3)`` (``TextureDocument.apply_result`` replaces the
+            document's layers by the larger ones as one size-changing undo step).
         region: ``(y0, y1, x0, x1)`` pixel box that contains every changed pixel (half-open),
             so the document stores only that box in its undo history (Upscale: the whole
             output).
