@@ -43,7 +43,6 @@ left to try does it raise :class:`JobError`. The document is untouched throughou
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 
@@ -55,20 +54,12 @@ from torch.nn import functional as F
 from texpaint.engine.device import Runtime, is_out_of_memory
 from texpaint.engine.jobs import Job, JobCancelled, JobError, JobResult, Operation
 from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile_boxes
-from texpaint.imaging.quilting import (
-    default_block_px,
-    hole_radius_px,
-    plan_quilt,
-    render_quilt,
-)
 from texpaint.imaging.resample import upscaled_size
-from texpaint.models.arch.ffc_inpaint import push_pull_fill, set_padding_mode
+from texpaint.models.arch.ffc_inpaint import set_padding_mode
 from texpaint.models.catalog import ModelInfo, ModelLoadError, get_model
+from texpaint.models.texture_hint import texture_hint, working_scale
 
 __all__ = ["Runtime", "run_job", "JobCancelled", "JobError"]
-
-TARGET_HOLE_RADIUS_PX = 24
-"""Largest inscribed hole radius (pixels) at the coarse working resolution."""
 
 FINE_MARGIN_PX = 64
 """Context margin (pixels) around the hole for the full-resolution pass."""
@@ -499,69 +490,6 @@ def _tiled_forward(
     return acc / wsum
 
 
-QUILT_REFINE_MAX_PX = 6
-"""Largest local offset search (full-resolution pixels) when replaying the quilt plan."""
-
-LOWFREQ_SIGMA_BLOCKS = 1.0
-"""Gaussian sigma, in quilt blocks, below which the texture hint takes the smooth fill's
-colour (measured on 8 val images: SWD 0.0147 → 0.0143, PSNR +0.07 dB over medium+large)."""
-
-
-def _texture_hint(
-    img: torch.Tensor,
-    hole: torch.Tensor,
-    s: float,
-    radius: float,
-    wrap: bool,
-    seed: int,
-    abort: AbortFn,
-) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """The generator's texture hint: the hole quilted with blocks of the known texture
-    (:mod:`texpaint.imaging.quilting`), planned at working scale ``s`` and copied at full
-    resolution. ``img`` float32 ``(1, 3, h, w)`` in [0, 1], ``hole`` ``(1, 1, h, w)`` in
-    {0, 1}. Returns ``(hint (1,3,h,w), hint_mask (1,1,h,w))`` as float32 tensors, or None
-    when the crop has no fully known window to copy from."""
-    crop = np.ascontiguousarray(img[0].numpy().transpose(1, 2, 0))
-    hole_np = hole[0, 0].numpy()
-    h, w = hole_np.shape
-    hole_b = hole_np > 0
-    if s < 1.0:
-        ch, cw = max(8, round(h * s)), max(8, round(w * s))
-        small = cv2.resize(crop, (cw, ch), interpolation=cv2.INTER_AREA)
-        small_hole = cv2.resize(hole_np, (cw, ch), interpolation=cv2.INTER_AREA) > 0
-    else:
-        ch, cw, small, small_hole = h, w, crop, hole_b
-    block = default_block_px(radius * min(s, 1.0))
-    plan = plan_quilt(small, small_hole, block, wrap=wrap, seed=seed, stop=abort)
-    if not plan:
-        return None
-    k = (h / ch, w / cw)
-    refine = min(QUILT_REFINE_MAX_PX, math.ceil(max(k)) + 1) if s < 1.0 else 0
-    fill, filled = render_quilt(crop, hole_b, plan, k, wrap=wrap, refine_px=refine, stop=abort)
-    # copied blocks keep their own shading: take the low frequencies (Gaussian sigma of one
-    # block at full resolution) from a smooth push-pull fill of the surroundings instead,
-    # so the fill's colour meets the hole's edge (cf. Pérez et al. 2003's Poisson blending)
-    smooth = push_pull_fill(img, hole)[0].numpy().transpose(1, 2, 0)
-    low = _gaussian_lowpass(smooth - fill, LOWFREQ_SIGMA_BLOCKS * block / min(s, 1.0))
-    fill = np.where(filled[..., None], fill + low, fill)
-    hint = torch.from_numpy(np.ascontiguousarray(fill.clip(0, 1).transpose(2, 0, 1)))[None]
-    return hint, torch.from_numpy(filled.astype(np.float32))[None, None]
-
-
-def _gaussian_lowpass(img: np.ndarray, sigma: float) -> np.ndarray:
-    """``cv2.GaussianBlur(img, (0, 0), sigma)`` for a large ``sigma`` (px): blurred at 1/k
-    resolution (area downscale, blur with ``sigma / k``, bilinear upscale; k = sigma // 8),
-    so the cost does not grow with sigma (sigma 170 px on 1024²: 13 s → 0.01 s of CPU; max
-    abs difference ~0.004 on a [0, 1] texture). Exact below sigma 16."""
-    k = int(sigma // 8)
-    if k < 2:
-        return cv2.GaussianBlur(img, (0, 0), sigma)
-    h, w = img.shape[:2]
-    size = (max(1, round(w / k)), max(1, round(h / k)))
-    small = cv2.GaussianBlur(cv2.resize(img, size, interpolation=cv2.INTER_AREA), (0, 0), sigma / k)
-    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
 def _grow_box(
     box: tuple[int, int, int, int], margin: int, shape: tuple[int, int]
 ) -> tuple[int, int, int, int]:
@@ -599,9 +527,7 @@ def _inpaint(
     img = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None] / scale
     hole = torch.from_numpy(hole_np)[None, None]
 
-    radius = hole_radius_px(hole_np)
-    s = min(1.0, TARGET_HOLE_RADIUS_PX / max(radius, 1.0))
-    s = max(s, 64.0 / max(crop.shape[:2]))  # keep at least 64 px of working image
+    s, radius = working_scale(hole_np)
     tile, overlap = runtime.tile_size, 128
     coarse_up = None
     hint_mask = None
@@ -616,7 +542,7 @@ def _inpaint(
     if takes_hint:
         _check_abort(abort)
         progress(0.0, "Inpainting: finding texture to continue")
-        texture = _texture_hint(img, hole, s, radius, wrap_crop, job.seed, abort)
+        texture = texture_hint(img, hole, s, radius, wrap_crop, job.seed, abort)
         _check_abort(abort)
     if texture is not None:
         coarse_up, hint_mask = texture

@@ -166,23 +166,25 @@ def _texture_hints(
     prob: float,
 ) -> None:
     """Give each sample that has no hint yet, with probability ``prob``, the pipeline's
-    texture hint: its hole quilted from its own known pixels (block size from the hole's
-    inscribed radius, as in ``engine.pipeline``), ``hint_mask`` = the quilted pixels.
-    ``real`` ``(N,3,H,W)`` in [0, 1], ``mask`` ``(N,1,H,W)``; fills ``hint``/``hint_mask``
-    in place (CPU numpy work, about 0.1-0.5 s per 128² sample)."""
-    from texpaint.imaging.quilting import default_block_px, hole_radius_px, quilt_fill
+    texture hint (:func:`texpaint.models.texture_hint.texture_hint`, the same function and
+    working scale as at inference): its hole quilted from its own known pixels, low
+    frequencies from a push-pull fill; ``hint_mask`` = the quilted pixels. ``real``
+    ``(N,3,H,W)`` in [0, 1], ``mask`` ``(N,1,H,W)``; fills ``hint``/``hint_mask`` in place
+    (CPU numpy work, about 0.1-0.5 s per 128² sample). A sample with no fully known window
+    keeps no hint."""
+    from texpaint.models.texture_hint import texture_hint, working_scale
 
     for i in range(real.shape[0]):
         if hint_mask[i].any() or rng.random() >= prob:
             continue
-        hole = mask[i, 0].cpu().numpy() > 0
-        radius = hole_radius_px(hole)
-        img = real[i].permute(1, 2, 0).cpu().numpy().astype(np.float32)
-        fill, filled = quilt_fill(
-            img, hole, default_block_px(radius), seed=int(rng.integers(1 << 31))
-        )
-        hint[i] = torch.from_numpy(fill.transpose(2, 0, 1).copy()).to(hint.device)
-        hint_mask[i, 0] = torch.from_numpy(filled.astype(np.float32)).to(hint.device)
+        hole = (mask[i : i + 1] > 0).float().cpu()
+        s, radius = working_scale(hole[0, 0].numpy())
+        img = real[i : i + 1].float().cpu().contiguous()
+        out = texture_hint(img, hole, s, radius, False, int(rng.integers(1 << 31)))
+        if out is None:
+            continue
+        hint[i] = out[0][0].to(hint.device)
+        hint_mask[i] = out[1][0].to(hint.device)
 
 
 def run_training(
