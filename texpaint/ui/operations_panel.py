@@ -108,29 +108,19 @@ class OperationsPanel(QWidget):
         self.tabs.addTab(page, "Stylize")
 
         # Denoise
-        page = QWidget()
-        form = QFormLayout(page)
-        self.denoise_model_combo = QComboBox()
-        self.denoise_model_combo.setToolTip(
-            "The built-in blind denoiser, or models imported with Edit → Models…"
+        form, self.denoise_model_combo = self._model_tab(
+            "Denoise", "The built-in blind denoiser, or models imported with Edit → Models…"
         )
-        form.addRow("Model", self.denoise_model_combo)
         self.denoise_strength = _strength_slider(50)
         form.addRow("Strength", self.denoise_strength)
-        self.tabs.addTab(page, "Denoise")
 
         # Upscale
-        page = QWidget()
-        form = QFormLayout(page)
-        self.upscale_model_combo = QComboBox()
-        self.upscale_model_combo.setToolTip(
-            "Upscaling models imported with Edit → Models…, with their factor"
+        form, self.upscale_model_combo = self._model_tab(
+            "Upscale", "Upscaling models imported with Edit → Models…, with their factor"
         )
-        form.addRow("Model", self.upscale_model_combo)
         note = QLabel("Enlarges the whole image (and its mask and alpha) by the model's factor.")
         note.setWordWrap(True)
         form.addRow(note)
-        self.tabs.addTab(page, "Upscale")
 
         row = QHBoxLayout()
         self.run_button = QPushButton("Run")
@@ -156,6 +146,16 @@ class OperationsPanel(QWidget):
         self._busy = False
         self.tabs.currentChanged.connect(lambda _i: self._update_run_enabled())
         self.reload()
+
+    def _model_tab(self, title: str, tooltip: str) -> tuple[QFormLayout, QComboBox]:
+        """Add a tab ``title`` whose form starts with a model picker; returns both."""
+        page = QWidget()
+        form = QFormLayout(page)
+        combo = QComboBox()
+        combo.setToolTip(tooltip)
+        form.addRow("Model", combo)
+        self.tabs.addTab(page, title)
+        return form, combo
 
     def reload(self) -> None:
         """Re-read the model catalog and the style library."""
@@ -206,40 +206,27 @@ class OperationsPanel(QWidget):
     def request(self) -> dict[str, Any]:
         """The job request the Run button would emit."""
         op = self.current_operation
+        params: dict[str, Any] = {}
+        model_id = style_id = None
         if op is Operation.INPAINT:
-            return {
-                "op": op,
-                "params": {},
-                "model_id": self.model_combo.currentData(),
-                "style_id": None,
-                "seed": self.seed_spin.value(),
-            }
-        if op is Operation.STYLIZE:
+            model_id = self.model_combo.currentData()
+        elif op is Operation.STYLIZE:
             item = self.style_list.currentItem()
             style_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
-            return {
-                "op": op,
-                "params": {
-                    "strength": self.stylize_strength.value() / 100.0,
-                    "preserve_colour": self.preserve_colour.isChecked(),
-                },
-                "model_id": None,
-                "style_id": style_id,
-                "seed": self.seed_spin.value(),
+            params = {
+                "strength": self.stylize_strength.value() / 100.0,
+                "preserve_colour": self.preserve_colour.isChecked(),
             }
-        if op is Operation.UPSCALE:
-            return {
-                "op": op,
-                "params": {},
-                "model_id": self.upscale_model_combo.currentData(),
-                "style_id": None,
-                "seed": self.seed_spin.value(),
-            }
+        elif op is Operation.UPSCALE:
+            model_id = self.upscale_model_combo.currentData()
+        else:
+            model_id = self.denoise_model_combo.currentData()
+            params = {"strength": self.denoise_strength.value() / 100.0}
         return {
             "op": op,
-            "params": {"strength": self.denoise_strength.value() / 100.0},
-            "model_id": self.denoise_model_combo.currentData(),
-            "style_id": None,
+            "params": params,
+            "model_id": model_id,
+            "style_id": style_id,
             "seed": self.seed_spin.value(),
         }
 
