@@ -76,7 +76,8 @@ FORMAT_VERSION = 2
 READ_VERSIONS = (1, 2)
 PROJECT_SUFFIX = ".texpaint"
 DEFAULT_MAX_HISTORY_BYTES = 256 * 1024 * 1024
-"""Undo history written to a project by default (bytes of tile arrays, before + after)."""
+"""Undo history written to a project by default (bytes of tile and whole-layer arrays, before +
+after)."""
 MAX_HISTORY_BYTES_READ = 2 * 1024 * 1024 * 1024
 """Largest history (sum of tile array bytes the manifest declares) a project may hold."""
 MAX_MANIFEST_BYTES = 16 * 1024 * 1024
