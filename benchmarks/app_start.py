@@ -104,7 +104,9 @@ def one_run(sample: Path, platform: str, timeout_s: float) -> dict:
         )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if not lines:
-        raise RuntimeError(f"the app did not report (exit {proc.returncode}): {proc.stderr[-2000:]}")
+        raise RuntimeError(
+            f"the app did not report (exit {proc.returncode}): {proc.stderr[-2000:]}"
+        )
     marks = json.loads(lines[-1])
     return {
         "window_s": marks["window"] - t0,
@@ -133,7 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             f"min {min(vals):5.2f}   max {max(vals):5.2f}"
         )
     on_gui = any(r["torch_on_gui_thread"] for r in runs)
-    print(f"  torch imported on the GUI thread before the image showed: {'yes' if on_gui else 'no'}")
+    print(
+        f"  torch imported on the GUI thread before the image showed: {'yes' if on_gui else 'no'}"
+    )
     out["torch_on_gui_thread"] = on_gui
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
