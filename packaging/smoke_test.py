@@ -54,6 +54,48 @@ def _make_tiny_model(folder: Path) -> str:
     return card["id"]
 
 
+def _cli_checks(cmd: list[str], env: dict[str, str], folder: Path) -> list[str]:
+    """Run the command line of the app on the paths a frozen build most often gets wrong.
+
+    Denoise a 16-bit TIFF into an OpenEXR file (tifffile, OpenEXR, the bundled denoiser) and
+    import a tiny random-weight ESRGAN through spandrel, then 2x upscale with it (spandrel and
+    torchvision's compiled ops). Returns what failed; empty when all passed. Needs numpy,
+    tifffile, torch, safetensors and spandrel in the Python that runs this script.
+    """
+    import numpy as np
+    import tifffile
+    import torch
+    from safetensors.torch import save_file
+    from spandrel.architectures.ESRGAN import ESRGAN
+
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(folder / "in16.tif", (rng.random((48, 64, 3)) * 65535).astype(np.uint16))
+    torch.manual_seed(0)
+    net = ESRGAN(num_filters=8, num_blocks=1, scale=2)
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, folder / "sr.safetensors")
+    steps = [
+        ("denoise", ["denoise", "in16.tif", "-o", "out.exr"], "out.exr"),
+        ("models import", ["models", "import", "--name", "smoke-sr", "sr.safetensors"], None),
+        ("upscale", ["upscale", "in16.tif", "-o", "up.png", "--model", "smoke-sr"], "up.png"),
+    ]
+    failed = []
+    for name, args, output in steps:
+        proc = subprocess.run(
+            [*cmd, *args], env=env, cwd=folder, capture_output=True, text=True, timeout=300
+        )
+        text = (proc.stdout + proc.stderr).strip()
+        print(f"smoke: texpaint {' '.join(args)}: exit {proc.returncode}: {text[-2000:]}")
+        if proc.returncode != 0 or (output and not (folder / output).is_file()):
+            failed.append(name)
+    if "upscale" not in failed:
+        from PIL import Image
+
+        with Image.open(folder / "up.png") as im:
+            if im.size != (128, 96):
+                failed.append(f"upscale size {im.size}")
+    return failed
+
+
 def _bundled_inpaint_model() -> bool:
     sys.path.insert(0, str(REPO))
     from texpaint.models.catalog import list_models
@@ -70,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model-dir", type=Path, help="extra model folder (TEXPAINT_MODEL_DIRS)")
     ap.add_argument("--tiny-model", action="store_true", help="make a random tiny model")
     ap.add_argument("--timeout", type=float, default=600, help="seconds (default 600)")
+    ap.add_argument(
+        "--no-cli", action="store_true", help="skip the command-line checks (denoise, import)"
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="texpaint-smoke-") as tmp:
@@ -91,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             env["TEXPAINT_MODEL_DIRS"] = os.pathsep.join(model_dirs)
 
         if args.source:
-            cmd = [sys.executable, "-m", "texpaint", "open"]
+            app = [sys.executable, "-m", "texpaint"]
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         else:
             exe = args.app or REPO / "dist" / "texpaint" / (
@@ -100,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
             if not exe.exists():
                 print(f"smoke: no frozen app at {exe} (build with packaging/build.sh)")
                 return 2
-            cmd = [str(exe), "open"]
+            app = [str(exe)]
+        cmd = [*app, "open"]
         if args.image:
             cmd.append(str(args.image.resolve()))
         print("smoke: running", " ".join(cmd))
@@ -115,9 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         out = proc.stdout + proc.stderr
         print(out.strip())
         ok = proc.returncode == 0 and "smoke test: OK" in out
+        gui_s = time.monotonic() - t0
+        if ok and not args.no_cli:
+            failed = _cli_checks(app, env, tmp_path)
+            if failed:
+                print(f"smoke: command line FAILED: {', '.join(failed)}")
+                ok = False
         print(
             f"smoke: {'PASSED' if ok else 'FAILED'} (exit {proc.returncode}, "
-            f"{time.monotonic() - t0:.1f} s)"
+            f"GUI inpaint {gui_s:.1f} s, total {time.monotonic() - t0:.1f} s)"
         )
         return 0 if ok else 1
 
