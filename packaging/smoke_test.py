@@ -64,9 +64,13 @@ def _cli_checks(cmd: list[str], env: dict[str, str], folder: Path) -> list[str]:
     """
     import numpy as np
     import tifffile
-    import torch
-    from safetensors.torch import save_file
-    from spandrel.architectures.ESRGAN import ESRGAN
+
+    try:
+        import torch
+        from safetensors.torch import save_file
+        from spandrel.architectures.ESRGAN import ESRGAN
+    except (ImportError, OSError, RuntimeError) as e:  # torchvision ops not matching torch
+        return [f"cannot make the test model with {sys.executable}: {type(e).__name__}: {e}"]
 
     rng = np.random.default_rng(0)
     tifffile.imwrite(folder / "in16.tif", (rng.random((48, 64, 3)) * 65535).astype(np.uint16))
