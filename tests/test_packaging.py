@@ -17,7 +17,7 @@ ICONS = REPO / "resources" / "icons"
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize("size", [16, 32, 48, 64, 128, 256, 512])
+@pytest.mark.parametrize("size", [16, 24, 32, 48, 64, 128, 256, 512])
 def test_icon_pngs_have_their_size_and_transparent_corners(size):
     im = np.asarray(Image.open(ICONS / f"texpaint-{size}.png").convert("RGBA"))
     assert im.shape == (size, size, 4)
@@ -31,6 +31,17 @@ def test_desktop_entry_and_spec_are_well_formed():
     entry.read(REPO / "packaging" / "texpaint.desktop")
     d = entry["Desktop Entry"]
     assert d["Type"] == "Application" and d["Icon"] == "texpaint" and "%f" in d["Exec"]
+    assert (ICONS / "texpaint.svg").is_file()  # installed as hicolor/scalable/apps/texpaint.svg
+    # the project type it claims is defined (for xdg-mime) with the app's project suffix
+    from xml.etree import ElementTree
+
+    from texpaint.document.project import PROJECT_SUFFIX
+
+    ns = {"m": "http://www.freedesktop.org/standards/shared-mime-info"}
+    mime = ElementTree.parse(REPO / "packaging" / "texpaint-mime.xml").getroot()
+    [mime_type] = mime.findall("m:mime-type", ns)
+    assert mime_type.get("type") in d["MimeType"].split(";")
+    assert mime_type.find("m:glob", ns).get("pattern") == "*" + PROJECT_SUFFIX
     tree = ast.parse((REPO / "packaging" / "texpaint.spec").read_text())
     calls = {n.func.id for n in ast.walk(tree) if isinstance(n, ast.Call) and hasattr(n.func, "id")}
     assert {"Analysis", "EXE", "COLLECT"} <= calls
