@@ -154,8 +154,7 @@ def test_gui_modules_do_not_import_torch():
     import sys
 
     code = (
-        "import sys; import texpaint.ui.main_window, texpaint.ui.app; "
-        "print('torch' in sys.modules)"
+        "import sys; import texpaint.ui.main_window, texpaint.ui.app; print('torch' in sys.modules)"
     )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run(
@@ -176,3 +175,22 @@ def test_window_warms_the_worker_up_only_after_its_first_paint(qtbot, settings_d
         win.show()
     assert win._warm_up_asked and ready.args[0].startswith("CPU (")
     win.engine.shutdown()
+
+
+def test_macos_open_document_event_opens_the_file(window, sample, qtbot):
+    """A QFileOpenEvent (Finder double-click, Dock drop) sent to the application opens the
+    file in the window, through the same background loader as File → Open."""
+    from PySide6.QtGui import QFileOpenEvent
+    from PySide6.QtWidgets import QApplication
+
+    from texpaint.ui.app import FileOpenForwarder
+
+    app = QApplication.instance()
+    forwarder = FileOpenForwarder(window)
+    app.installEventFilter(forwarder)
+    try:
+        assert QApplication.sendEvent(app, QFileOpenEvent(str(sample)))
+        qtbot.waitUntil(lambda: window.document is not None, timeout=20000)
+        assert window.document.path == sample and window.document.size == (256, 256)
+    finally:
+        app.removeEventFilter(forwarder)

@@ -6,8 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QFileOpenEvent, QIcon
 from PySide6.QtWidgets import QApplication
 
 import texpaint
@@ -43,6 +43,8 @@ def run_gui(path: str | Path | None = None) -> int:
     apply_theme(app, Preferences.load().theme)
     window = MainWindow()
     window.show()
+    opener = FileOpenForwarder(window)
+    app.installEventFilter(opener)
     if os.environ.get(SMOKE_ENV) == "1":
         return _run_smoke_test(app, window, Path(path) if path is not None else None)
     recovered = window.autosave.offer_recovery(window)
@@ -52,6 +54,26 @@ def run_gui(path: str | Path | None = None) -> int:
     elif path is not None:
         window.open_path(Path(path))
     return int(app.exec())
+
+
+class FileOpenForwarder(QObject):
+    """Application event filter: a macOS open-document event (``QFileOpenEvent``: a file
+    double-clicked in Finder or dropped on the Dock icon, also at launch) opens the file in
+    ``window`` through :meth:`MainWindow.open_path` (unsaved-changes prompt, background
+    loading, error dialog). Other platforms pass files on the command line instead."""
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Consume ``QEvent.FileOpen`` with a local file; let every other event through."""
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            name = event.file()
+            if name:
+                self._window.open_path(Path(name))
+                return True
+        return False
 
 
 def app_icon() -> QIcon:
