@@ -311,7 +311,7 @@ def test_cli_upscale_and_refused_pickle(weights, tmp_path, capsys):
 @pytest.mark.gui
 def test_models_dialog_import_adds_a_denoiser_then_remove(weights, qtbot, window, errors):
     from texpaint.engine.jobs import Operation
-    from texpaint.ui.models_dialog import ModelsDialog
+    from texpaint.ui.models_dialog import COLUMNS, ModelsDialog
 
     panel = window.operations_panel
     denoise_tab = panel._ops.index(Operation.DENOISE)
@@ -328,14 +328,16 @@ def test_models_dialog_import_adds_a_denoiser_then_remove(weights, qtbot, window
     assert dialog.table.rowCount() == n + 1 and not errors
     assert panel.tabs.isTabEnabled(denoise_tab)
     panel.tabs.setCurrentIndex(denoise_tab)
-    assert panel.request()["model_id"] == "nafnet"
+    assert "nafnet" in [combo.itemData(i) for i in range(combo.count())]
+    assert panel.request()["model_id"] == "texpaint-denoise", "importing keeps the default"
+    source = COLUMNS.index("Source")
     row = next(r for r in range(n + 1) if dialog.table.item(r, 0).text() == "nafnet")
-    assert dialog.table.item(row, 5).text() == "imported"
+    assert dialog.table.item(row, source).text() == "imported"
     dialog.table.selectRow(row)
     assert dialog.remove_button.isEnabled()
     assert dialog.remove_selected()
     assert dialog.table.rowCount() == n and panel.tabs.isTabEnabled(denoise_tab)
     assert [combo.itemData(i) for i in range(combo.count())] == builtin_ids
-    builtin = next(r for r in range(n) if dialog.table.item(r, 5).text() == "built-in")
+    builtin = next(r for r in range(n) if dialog.table.item(r, source).text() == "built-in")
     dialog.table.selectRow(builtin)
     assert not dialog.remove_button.isEnabled()

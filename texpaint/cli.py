@@ -11,12 +11,13 @@ Usage::
                    [--size PX|mip ...] [--naming TEMPLATE] [--overwrite skip|overwrite|unique]
                    [--recursive] [--glob PATTERN] [--jobs N] [--device auto|cpu|cuda|mps]
     texpaint denoise IN -o OUT [--strength S] [--mask MASK] [--model ID] [--device ...]
-    texpaint upscale IN -o OUT --model ID [--device ...]
+    texpaint upscale IN -o OUT [--model ID] [--device ...]
     texpaint stylize IN --style NAME_OR_IMAGE -o OUT [--strength S] [--mask MASK]
                      [--preserve-colour] [--device ...]
     texpaint models list
     texpaint models import FILE [--name NAME]
     texpaint models remove ID
+    texpaint models default OP [ID | --reset]
     texpaint train inpaint|denoise --data DIR [--data DIR ...] --out DIR [--steps N]
                            [--batch N] [--size PX] [--resume] [--device auto|cpu|cuda|mps]
                            [--threads N] [--val DIR] [--log FILE]
@@ -64,8 +65,17 @@ class CommandError(Exception):
     """A command failed at run time; the message is printed as ``texpaint: error: ...``."""
 
 
+def _model_help(operation: str) -> str:
+    return (
+        f"{operation} model id (default: the {operation} default, see "
+        f"'texpaint models default {operation}')"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for the ``texpaint`` command (sub-commands included)."""
+    from texpaint.models.catalog import DEFAULT_OPERATIONS  # model cards only: no torch
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Desktop texture painter with texture-aware GAN inpainting.",
@@ -97,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_inp.add_argument(
         "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
     )
-    p_inp.add_argument("--model", metavar="ID", help="model id (see 'texpaint models list')")
+    p_inp.add_argument("--model", metavar="ID", help=_model_help("inpaint"))
     p_inp.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
     p_seam = sub.add_parser(
@@ -123,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="first divide out low-frequency lighting (gradients, vignetting)",
     )
-    p_seam.add_argument("--model", metavar="ID", help="inpainting model id")
+    p_seam.add_argument("--model", metavar="ID", help=_model_help("inpaint"))
     p_seam.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
     p_den = sub.add_parser(
@@ -148,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_den.add_argument(
         "--mask", type=Path, metavar="MASK", help="only where MASK is white (default: everywhere)"
     )
-    p_den.add_argument("--model", metavar="ID", help="denoise model id (default: the first)")
+    p_den.add_argument("--model", metavar="ID", help=_model_help("denoise"))
     p_den.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
     p_up = sub.add_parser(
@@ -161,13 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     p_up.add_argument(
         "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
     )
-    p_up.add_argument("--model", required=True, metavar="ID", help="upscale model id")
+    p_up.add_argument("--model", metavar="ID", help=_model_help("upscale"))
     p_up.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
     _add_stylize_parser(sub)
     _add_batch_parser(sub)
 
-    p_models = sub.add_parser("models", help="list, import and remove models")
+    p_models = sub.add_parser("models", help="list, import and remove models; set defaults")
     models_sub = p_models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     models_sub.add_parser("list", help="list installed models")
     p_imp = models_sub.add_parser(
@@ -181,6 +191,19 @@ def build_parser() -> argparse.ArgumentParser:
     p_imp.add_argument("--name", metavar="NAME", help="display name (default: the file name)")
     p_rm = models_sub.add_parser("remove", help="remove an imported model")
     p_rm.add_argument("model_id", metavar="ID", help="model id (see 'texpaint models list')")
+    p_def = models_sub.add_parser(
+        "default",
+        help="show or set the default model of an operation",
+        description="Show the model OP runs when no --model (or batch op :MODEL) is given, or "
+        "make ID that model. The choice is kept in the user's data folder and used by the "
+        "painter, the command line and batch export; when the chosen model is removed, the "
+        "built-in (or first) model is used again.",
+    )
+    p_def.add_argument("operation", choices=DEFAULT_OPERATIONS, metavar="OP", help="operation")
+    p_def.add_argument("model_id", nargs="?", metavar="ID", help="model id to make the default")
+    p_def.add_argument(
+        "--reset", action="store_true", help="forget the choice (use the built-in/first model)"
+    )
 
     p_train = sub.add_parser("train", help="train a model")
     train_sub = p_train.add_subparsers(dest="train_command", metavar="MODEL", required=True)
@@ -321,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_models_import(args)
             if args.models_command == "remove":
                 return _cmd_models_remove(args)
+            if args.models_command == "default":
+                return _cmd_models_default(args)
             return _cmd_models_list()
         if args.command == "train":
             if args.train_command == "style":
@@ -530,6 +555,8 @@ def _cmd_models_import(args: argparse.Namespace) -> int:
         f"(scale {card.get('scale', 1)}, {_human_count(info.params)} parameters, "
         f"{_human_bytes(info.size_bytes)}) into {info.path.parent}"
     )
+    if card.get("licence_note"):
+        print(f"licence: {card['licence_note']}")
     return 0
 
 
@@ -548,8 +575,41 @@ def _cmd_models_remove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_models_default(args: argparse.Namespace) -> int:
+    from texpaint.models.catalog import (
+        ModelLoadError,
+        chosen_defaults,
+        default_model,
+        set_default_model,
+    )
+
+    if args.reset and args.model_id:
+        raise CommandError("give a model ID or --reset, not both")
+    op = args.operation
+    try:
+        if args.reset or args.model_id:
+            set_default_model(op, None if args.reset else args.model_id)
+    except ModelLoadError as e:
+        raise CommandError(str(e)) from e
+    info = default_model(op)
+    if info is None:
+        print(f"{op}: no model installed")
+        return 0
+    if chosen_defaults().get(op) == info.id:
+        how = "chosen"
+    else:
+        how = f"{'built-in' if info.builtin else 'first installed'} model, none chosen"
+    print(f"{op}: {info.id} ({how}) - {info.name}")
+    return 0
+
+
 def _cmd_models_list() -> int:
-    from texpaint.models.catalog import list_models
+    from texpaint.models.catalog import (
+        DEFAULT_OPERATIONS,
+        default_model,
+        device_support,
+        list_models,
+    )
 
     problems: list[str] = []
     models = list_models(problems=problems)
@@ -558,15 +618,23 @@ def _cmd_models_list() -> int:
     if not models:
         print("no models installed")
         return 0
-    rows = [("ID", "OPERATION", "PARAMS", "SIZE", "NAME")]
+    defaults = {getattr(default_model(op, models), "id", None) for op in DEFAULT_OPERATIONS}
+    rows = [("ID", "OPERATION", "DEFAULT", "PARAMS", "SIZE", "DEVICES", "NAME")]
     for m in models:
-        op = getattr(m.operation, "value", m.operation)
         rows.append(
-            (str(m.id), str(op), _human_count(m.params), _human_bytes(m.size_bytes), str(m.name))
+            (
+                str(m.id),
+                str(m.operation),
+                "*" if m.id in defaults else "",
+                _human_count(m.params),
+                _human_bytes(m.size_bytes),
+                device_support(m).label,
+                str(m.name),
+            )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
     for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "  " + r[4])
+        print("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1])
     return 0
 
 
@@ -881,7 +949,8 @@ def _add_batch_parser(sub) -> None:
         epilog="ops: inpaint[:MASK_PATTERN] (mask beside each image, default "
         "{stem}_mask.png), resize (one output per --size), denoise[:MODEL], stylize:STYLE, "
         "seamless, upscale[:MODEL] (an imported upscaling model; a later resize fans out "
-        "from the larger size). formats: png (source depth), png8, png16, jpg[:Q], "
+        "from the larger size); without MODEL an op runs its default model ('texpaint models "
+        "default OP'). formats: png (source depth), png8, png16, jpg[:Q], "
         "webp[:Q|lossless], tif, tif8, tif16, tif32f, exr, tga. naming tokens: {stem} {op} "
         "{size} {format} {ext}.",
     )

@@ -317,7 +317,7 @@ class TextureDocument:
         Inpaint needs a painted mask. Stylize and Denoise run inside the mask, or on the whole
         image when the mask is empty (the job then carries an all-ones mask). Upscale works on
         the whole image; it is refused here, before anything runs, when the model
-        (``model_id``, or the first upscale model) is unknown or its result would exceed
+        (``model_id``, or the default upscale model) is unknown or its result would exceed
         :data:`~texpaint.imaging.io.MAX_PIXELS`.
 
         Raises:

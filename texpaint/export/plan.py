@@ -10,12 +10,14 @@ A :class:`BatchPlan` says
   ``inpaint[:PATTERN]``        fill each image's hole; the mask file is found beside the
                                image by ``PATTERN`` (default ``{stem}_mask.png``; tokens
                                ``{stem}``, ``{ext}``). A missing mask fails that file.
-  ``denoise[:MODEL]``          model op: the built-in blind denoiser (``texpaint-denoise``)
-                               or the imported denoise model ``MODEL``
+  ``denoise[:MODEL]``          model op: the denoise model ``MODEL``, by default the
+                               default denoise model (``texpaint models default``; unless
+                               changed the built-in blind denoiser ``texpaint-denoise``)
   ``stylize[:STYLE]``          model op: the style's generator (``texpaint-style-STYLE``)
   ``seamless``                 model op (Make Seamless: the inpainting model over the wrap seams)
   ``upscale[:MODEL]``          model op: the imported upscaling model ``MODEL`` (ESRGAN,
-                               Real-ESRGAN compact...; default: the first one installed); the
+                               Real-ESRGAN compact...; default: the default upscale model,
+                               unless chosen the first one installed); the
                                image grows by the model's factor, its alpha is resampled
                                with it, and a later ``resize`` fans out from the larger size
   ``resize``                   one output per entry of ``sizes``; must be the last op

@@ -15,6 +15,17 @@ unpickler: tensors, numbers, strings and plain containers). A pickle that asks f
 global (a function to call, a class to build) is refused with :class:`ModelLoadError` before
 anything it names is called. TorchScript archives are not accepted.
 
+Extra architectures: spandrel_extra_arches (same authors, MIT wrapper) holds architectures
+whose own licences are non-commercial or copyleft, among them MAT (Li et al., "MAT:
+Mask-Aware Transformer for Large Hole Image Inpainting", CVPR 2022) and Restormer (Zamir et al.,
+"Restormer: Efficient Transformer for High-Resolution Image Restoration", CVPR 2022). texpaint
+neither bundles nor requires it. When the user has installed it, :func:`extra_architectures`
+registers its architectures with spandrel once, before the first detection; a model detected
+through one of them gets a card with ``"architecture_package": "spandrel_extra_arches"`` and a
+``licence_note`` (:data:`EXTRA_ARCHES_LICENCE_NOTE`) that the user must check its licence.
+MAT (spandrel's ``MaskedImageModelDescriptor``, purpose Inpainting) maps to inpaint, Restormer
+(scale 1) to denoise, like any other model.
+
 Import copies the file into :func:`texpaint.models.catalog.user_models_dir` beside a generated
 model card (``"format": "spandrel"``), so :func:`texpaint.models.catalog.list_models` and
 :func:`~texpaint.models.catalog.load_network` see it like a built-in model (sha256 checked on
@@ -32,6 +43,7 @@ import pickle
 import re
 import shutil
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +55,7 @@ from texpaint.models.catalog import (
     list_models,
     remove_model,
     user_models_dir,
+    write_text_atomic,
 )
 
 if TYPE_CHECKING:
@@ -51,7 +64,11 @@ if TYPE_CHECKING:
     from texpaint.models.arch.spandrel_net import SpandrelNetwork
 
 __all__ = [
+    "EXTRA_ARCHES_LICENCE_NOTE",
+    "EXTRA_ARCHES_PACKAGE",
     "SUPPORTED_EXTENSIONS",
+    "descriptor_card",
+    "extra_architectures",
     "import_model",
     "load_spandrel_network",
     "read_state_dict",
@@ -62,6 +79,57 @@ SUPPORTED_EXTENSIONS = (".safetensors", ".pth", ".pt", ".ckpt")
 """Weight file extensions :func:`import_model` accepts (safetensors preferred)."""
 
 _PICKLE_EXTENSIONS = (".pth", ".pt", ".ckpt")
+
+EXTRA_ARCHES_PACKAGE = "spandrel_extra_arches"
+"""The optional package of extra spandrel architectures (installed by the user, never bundled)."""
+
+EXTRA_ARCHES_LICENCE_NOTE = (
+    "The {arch} architecture comes from spandrel_extra_arches, which holds code under "
+    "non-commercial or copyleft licences. Check the licence of {arch} and of these weights "
+    "before you use them, especially commercially."
+)
+"""Licence note written into the card of a model detected through spandrel_extra_arches;
+``{arch}`` is the architecture's id."""
+
+_extra_lock = threading.Lock()
+_extra_ids: frozenset[str] | None = None
+_extra_problem = f"{EXTRA_ARCHES_PACKAGE} is not installed"
+
+
+def extra_architectures() -> frozenset[str]:
+    """Register spandrel_extra_arches' architectures with spandrel, once per process, when the
+    user has installed that package; returns the ids of its architectures (e.g. ``"MAT"``,
+    ``"Restormer"``), empty when it is not installed or cannot be imported.
+
+    ``spandrel_extra_arches.install(ignore_duplicates=True)``: architectures spandrel already
+    has are kept as they are. An installed package that fails to import or register (e.g. a
+    version that does not fit the installed spandrel) counts as not installed; the reason is
+    named when a model's architecture is not recognised. Thread-safe (the Models dialog's
+    import thread and the inference worker may both detect).
+    """
+    global _extra_ids, _extra_problem
+    with _extra_lock:
+        if _extra_ids is None:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", FutureWarning)  # its torch.jit.script use
+                    import spandrel_extra_arches
+                spandrel_extra_arches.install(ignore_duplicates=True)
+                _extra_ids = frozenset(
+                    str(a.architecture.id) for a in spandrel_extra_arches.EXTRA_REGISTRY
+                )
+            except ImportError:
+                _extra_ids = frozenset()
+            except Exception as exc:  # noqa: BLE001 - a broken optional package must not stop imports
+                _extra_ids = frozenset()
+                _extra_problem = f"{EXTRA_ARCHES_PACKAGE} is installed but failed to load ({exc})"
+        return _extra_ids
+
+
+def _architecture_package(descriptor) -> str:
+    """Top-level package whose code defines ``descriptor``'s architecture: ``"spandrel"`` or
+    :data:`EXTRA_ARCHES_PACKAGE`."""
+    return type(descriptor.architecture).__module__.split(".", 1)[0]
 
 
 def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -123,6 +191,7 @@ def _describe(path: Path, meta: bool = False):
     import torch
     from spandrel import ModelLoader, UnsupportedModelError
 
+    extra = extra_architectures()
     state = read_state_dict(path)
     try:
         if meta:
@@ -135,8 +204,14 @@ def _describe(path: Path, meta: bool = False):
                 pass  # an architecture that computes with tensors while it is built: use CPU
         return ModelLoader(device="cpu").load_from_state_dict(state).eval()
     except UnsupportedModelError as exc:
+        hint = (
+            ""
+            if extra
+            else f" ({_extra_problem}; it adds MAT, Restormer and others under restrictive "
+            "licences, see texpaint's README)"
+        )
         raise ModelLoadError(
-            f"{Path(path).name}: spandrel does not recognise this model's architecture"
+            f"{Path(path).name}: spandrel does not recognise this model's architecture{hint}"
         ) from exc
     except (RuntimeError, KeyError, ValueError, TypeError, AssertionError, IndexError) as exc:
         raise ModelLoadError(f"{Path(path).name}: weights do not load: {exc}") from exc
@@ -162,6 +237,38 @@ def _operation_for(descriptor) -> str:
             "it is not useful for textures"
         )
     return "denoise" if descriptor.scale == 1 else "upscale"
+
+
+def descriptor_card(descriptor) -> dict[str, Any]:
+    """The model-card fields that describe a spandrel ``ModelDescriptor``: ``architecture``
+    (spandrel's id, e.g. ``"Restormer"``), ``architecture_name``, ``architecture_package``
+    (``"spandrel"`` or ``"spandrel_extra_arches"``), ``parameters`` (count), ``scale``,
+    ``purpose`` (spandrel's, e.g. ``"Inpainting"``), ``size_requirements`` (``minimum``,
+    ``multiple_of`` in pixels, ``square``), ``tags``, ``supports_half`` and
+    ``supports_bfloat16`` (precisions the model may run in), and for extra architectures
+    ``licence_note`` (:data:`EXTRA_ARCHES_LICENCE_NOTE`)."""
+    req = descriptor.size_requirements
+    arch = str(descriptor.architecture.id)
+    package = _architecture_package(descriptor)
+    card: dict[str, Any] = {
+        "architecture": arch,
+        "architecture_name": str(descriptor.architecture.name),
+        "architecture_package": package,
+        "parameters": int(sum(p.numel() for p in descriptor.model.parameters())),
+        "scale": int(descriptor.scale),
+        "purpose": str(descriptor.purpose),
+        "size_requirements": {
+            "minimum": int(req.minimum),
+            "multiple_of": int(req.multiple_of),
+            "square": bool(req.square),
+        },
+        "tags": list(descriptor.tags),
+        "supports_half": bool(descriptor.supports_half),
+        "supports_bfloat16": bool(descriptor.supports_bfloat16),
+    }
+    if package == EXTRA_ARCHES_PACKAGE:
+        card["licence_note"] = EXTRA_ARCHES_LICENCE_NOTE.format(arch=arch)
+    return card
 
 
 def load_spandrel_network(info: ModelInfo) -> SpandrelNetwork:
@@ -210,20 +317,6 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _atomic_copy(src: Path, dst: Path) -> None:
     fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
     os.close(fd)
@@ -245,9 +338,9 @@ def import_model(
     find its architecture and operation: Inpainting → ``"inpaint"``; restoration at scale 1 →
     ``"denoise"``; scale 2/4/... → ``"upscale"``. Then it is copied (temp file +
     ``os.replace``) to ``<models folder>/<id><ext>`` and a model card ``<id>.json`` is written
-    atomically after it, with keys ``id``, ``name``, ``operation``, ``architecture``,
-    ``parameters``, ``scale``, ``purpose``, ``size_requirements``, ``tags``, ``sha256``,
-    ``source``, ``file``, ``imported``, ``format`` (= ``"spandrel"``).
+    atomically after it, with keys ``id``, ``name``, ``operation``, those of
+    :func:`descriptor_card` (architecture, precisions, licence note of extra architectures),
+    ``sha256``, ``source``, ``file``, ``imported``, ``format`` (= ``"spandrel"``).
 
     Args:
         path: the ``.safetensors`` (preferred), ``.pth``, ``.pt`` or ``.ckpt`` file.
@@ -271,22 +364,11 @@ def import_model(
         model_id = _unique_id(_slug(display), folder)
         dst = folder / f"{model_id}{src.suffix.lower()}"
         _atomic_copy(src, dst)
-        req = descriptor.size_requirements
         card: dict[str, Any] = {
             "id": model_id,
             "name": display,
             "operation": operation,
-            "architecture": str(descriptor.architecture.id),
-            "architecture_name": str(descriptor.architecture.name),
-            "parameters": int(sum(p.numel() for p in descriptor.model.parameters())),
-            "scale": int(descriptor.scale),
-            "purpose": str(descriptor.purpose),
-            "size_requirements": {
-                "minimum": int(req.minimum),
-                "multiple_of": int(req.multiple_of),
-                "square": bool(req.square),
-            },
-            "tags": list(descriptor.tags),
+            **descriptor_card(descriptor),
             "sha256": _sha256(dst),
             "source": str(src.resolve()),
             "file": dst.name,
@@ -294,7 +376,7 @@ def import_model(
             "format": "spandrel",
         }
         card_path = folder / f"{model_id}.json"
-        _atomic_write_text(card_path, json.dumps(card, indent=2) + "\n")
+        write_text_atomic(card_path, json.dumps(card, indent=2) + "\n")
     except OSError as exc:
         raise ModelLoadError(f"cannot copy {src.name} into {folder}: {exc}") from exc
     return _read_card(card_path, builtin=False)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from texpaint import resources_dir
+from texpaint.models.catalog import user_data_dir
 
 __all__ = [
     "StyleInfo",
@@ -69,14 +69,9 @@ class StyleInfo:
 
 
 def user_styles_dir() -> Path:
-    """Folder of the user's learnt styles: ``$TEXPAINT_DATA_DIR/styles`` when that variable is
-    set, else ``platformdirs.user_data_dir("texpaint")/styles``. Not created here."""
-    override = os.environ.get("TEXPAINT_DATA_DIR")
-    if override:
-        return Path(override) / "styles"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("texpaint")) / "styles"
+    """Folder of the user's learnt styles: ``<user data folder>/styles`` (``$TEXPAINT_DATA_DIR``
+    or the platform's, see :func:`texpaint.models.catalog.user_data_dir`). Not created here."""
+    return user_data_dir() / "styles"
 
 
 def list_styles(root: Path | None = None) -> list[StyleInfo]:

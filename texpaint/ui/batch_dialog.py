@@ -79,10 +79,10 @@ FORMAT_BOXES = {
 INPUT_MODES = ("document", "files", "folder")
 OP_ARG_HINTS = {
     "inpaint": "mask pattern, e.g. {stem}_mask.png",
-    "denoise": "model id (empty: the first denoise model)",
+    "denoise": "model id (empty: the default denoise model, Edit → Models…)",
     "stylize": "style id, e.g. starry_night",
     "seamless": "(no argument)",
-    "upscale": "model id (empty: the first upscale model)",
+    "upscale": "model id (empty: the default upscale model, Edit → Models…)",
     "resize": "(no argument: sizes below)",
 }
 STATUS_TEXT = {"ok": "OK", "failed": "Failed", "skipped": "Skipped", "cancelled": "Cancelled"}

@@ -1,4 +1,12 @@
-"""Edit → Models…: the installed models (built-in and imported), Import… and Remove.
+"""Edit → Models…: the installed models (built-in and imported), Import…, Remove and Set as
+Default.
+
+Each row shows a model's operation, whether it is its operation's default (the model a job
+runs when none is named: the AI panel's preselection, the command line without ``--model``,
+batch ops without ``:MODEL``), architecture, size, parameters, the devices and precisions it
+runs with (:func:`texpaint.models.catalog.device_support`, read from the card) and its source;
+an imported model's tooltip carries its licence note when its architecture comes from
+spandrel_extra_arches. Everything here reads local files only.
 
 Import checks the file with spandrel (:func:`texpaint.models.community.import_model`), which
 runs torch, so it runs on a short-lived QThread, never on the GUI thread.
@@ -6,6 +14,7 @@ runs torch, so it runs on a short-lived QThread, never on the GUI thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
@@ -23,9 +32,28 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from texpaint.models.catalog import ModelLoadError, list_models, remove_model
+from texpaint.models.catalog import (
+    DEFAULT_OPERATIONS,
+    ModelInfo,
+    ModelLoadError,
+    default_model,
+    device_support,
+    list_models,
+    remove_model,
+    set_default_model,
+)
 
-COLUMNS = ("Name", "Operation", "Architecture", "Size", "Parameters", "Source")
+COLUMNS = (
+    "Name",
+    "Operation",
+    "Default",
+    "Architecture",
+    "Size",
+    "Parameters",
+    "Devices",
+    "Source",
+)
+"""Column titles of the models table, in order."""
 
 
 def _human(n: float, units: tuple[str, ...], base: float) -> str:
@@ -58,11 +86,18 @@ class _ImportWorker(QObject):
             self.failed.emit(f"{type(exc).__name__}: {exc}")
 
 
+def _source(info: ModelInfo) -> str:
+    if info.builtin:
+        return "built-in"
+    return "imported, check licence" if info.card.get("licence_note") else "imported"
+
+
 class ModelsDialog(QDialog):
-    """Lists models (name, operation, architecture, size, parameters, built-in/imported).
+    """Lists models (see :data:`COLUMNS`); imports, removes, and sets an operation's default.
 
     Signals:
-        modelsChanged(): a model was imported or removed (the AI panel reloads its lists).
+        modelsChanged(): a model was imported or removed, or a default changed (the AI panel
+            reloads its lists and preselects the defaults).
     """
 
     modelsChanged = Signal()
@@ -70,7 +105,7 @@ class ModelsDialog(QDialog):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
-        self.resize(720, 360)
+        self.resize(900, 360)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -83,11 +118,17 @@ class ModelsDialog(QDialog):
             "inpainting (LaMa), denoising (SCUNet, NAFNet) or upscaling (ESRGAN)"
         )
         self.remove_button = QPushButton("Remove")
+        self.default_button = QPushButton("Set as Default")
+        self.default_button.setToolTip(
+            "Run the selected model whenever its operation is run without naming a model: "
+            "the AI panel's preselection, the command line and batch export"
+        )
         self.status = QLabel("")
         self.status.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.import_button)
         row.addWidget(self.remove_button)
+        row.addWidget(self.default_button)
         row.addStretch(1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -98,29 +139,45 @@ class ModelsDialog(QDialog):
         layout.addWidget(buttons)
         self.import_button.clicked.connect(self._choose_file)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.default_button.clicked.connect(self.set_selected_as_default)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self._thread: QThread | None = None
         self._worker: _ImportWorker | None = None
+        self._models: list[ModelInfo] = []
+        self._defaults: set[str] = set()
         self.reload()
 
     def reload(self) -> None:
-        """Re-read the catalog into the table."""
+        """Re-read the catalog and the defaults into the table (the selection is kept)."""
+        selected = self.selected_id()
+        self.table.clearSelection()
         self._models = list_models()
+        self._defaults = {
+            info.id for op in DEFAULT_OPERATIONS if (info := default_model(op, self._models))
+        }
         self.table.setRowCount(len(self._models))
         for r, m in enumerate(self._models):
+            devices = device_support(m)
             cells = (
                 m.name,
                 m.operation,
+                "default" if m.id in self._defaults else "",
                 str(m.card.get("architecture", "?")),
                 _human(m.size_bytes, ("B", "KiB", "MiB", "GiB"), 1024),
                 _human(m.params, ("", "k", "M", "G"), 1000),
-                "built-in" if m.builtin else "imported",
+                devices.label,
+                _source(m),
+            )
+            tip = "\n".join(
+                p for p in (m.id, str(m.path), devices.details, m.card.get("licence_note")) if p
             )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, m.id)
-                item.setToolTip(f"{m.id}\n{m.path}")
+                item.setToolTip(tip)
                 self.table.setItem(r, c, item)
+            if m.id == selected:
+                self.table.selectRow(r)
         self.table.resizeColumnsToContents()
         self._update_buttons()
 
@@ -135,6 +192,11 @@ class ModelsDialog(QDialog):
         model_id = self.selected_id()
         chosen = next((m for m in self._models if m.id == model_id), None)
         self.remove_button.setEnabled(chosen is not None and not chosen.builtin)
+        self.default_button.setEnabled(
+            chosen is not None
+            and chosen.operation in DEFAULT_OPERATIONS
+            and chosen.id not in self._defaults
+        )
         self.import_button.setEnabled(self._thread is None)
 
     def _choose_file(self) -> None:
@@ -186,12 +248,34 @@ class ModelsDialog(QDialog):
         model_id = self.selected_id()
         if model_id is None:
             return False
-        try:
-            info = remove_model(model_id)
-        except ModelLoadError as exc:
-            QMessageBox.critical(self, "Cannot remove model", str(exc))
+
+        def remove() -> str:
+            return f"Removed {remove_model(model_id).name}"
+
+        return self._change_catalog(remove, "Cannot remove model")
+
+    def set_selected_as_default(self) -> bool:
+        """Make the selected model its operation's default (stored for the painter, the
+        command line and batch export); True when the default changed."""
+        chosen = next((m for m in self._models if m.id == self.selected_id()), None)
+        if chosen is None or chosen.id in self._defaults:
             return False
-        self.status.setText(f"Removed {info.name}")
+
+        def choose() -> str:
+            set_default_model(chosen.operation, chosen.id)
+            return f"{chosen.name} is now the default {chosen.operation} model"
+
+        return self._change_catalog(choose, "Cannot set the default model")
+
+    def _change_catalog(self, change: Callable[[], str], failure_title: str) -> bool:
+        """Run ``change`` (returns a status line); on success reload and emit
+        ``modelsChanged``, on :class:`ModelLoadError` show it. True on success."""
+        try:
+            message = change()
+        except ModelLoadError as exc:
+            QMessageBox.critical(self, failure_title, str(exc))
+            return False
+        self.status.setText(message)
         self.reload()
         self.modelsChanged.emit()
         return True

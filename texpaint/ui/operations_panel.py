@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from texpaint.engine.jobs import Operation
-from texpaint.models.catalog import list_models
+from texpaint.models.catalog import ModelInfo, default_model, list_models
 from texpaint.models.styles import StyleLibraryError, list_styles
 
 NO_MODEL_TOOLTIP = "arrives with its trained model"
@@ -158,25 +158,19 @@ class OperationsPanel(QWidget):
         return form, combo
 
     def reload(self) -> None:
-        """Re-read the model catalog and the style library."""
-        self.model_combo.clear()
-        for info in list_models(Operation.INPAINT.value):
-            self.model_combo.addItem(info.name, info.id)
-        self.denoise_model_combo.clear()
-        for info in list_models(Operation.DENOISE.value):
-            self.denoise_model_combo.addItem(info.name, info.id)
-        self.upscale_model_combo.clear()
-        for info in list_models(Operation.UPSCALE.value):
-            self.upscale_model_combo.addItem(
-                f"{info.name} ({int(info.card.get('scale', 1))}x)", info.id
-            )
+        """Re-read the model catalog and the style library; each model picker preselects its
+        operation's default model (:func:`texpaint.models.catalog.default_model`)."""
+        models = list_models()
+        self._fill_model_combo(self.model_combo, Operation.INPAINT, models)
+        self._fill_model_combo(self.denoise_model_combo, Operation.DENOISE, models)
+        self._fill_model_combo(self.upscale_model_combo, Operation.UPSCALE, models)
         self.style_list.clear()
         try:
             styles = list_styles()
         except (StyleLibraryError, FileNotFoundError) as exc:
             styles = []
             self.style_list.setToolTip(f"Style library unavailable: {exc}")
-        trained = {m.id for m in list_models(Operation.STYLIZE.value)}
+        trained = {m.id for m in models if m.operation == Operation.STYLIZE.value}
         for style in styles:
             item = QListWidgetItem(QIcon(str(style.thumbnail)), style.name)
             item.setData(Qt.ItemDataRole.UserRole, style.id)
@@ -192,11 +186,25 @@ class OperationsPanel(QWidget):
                 self.style_list.setCurrentRow(row)
                 break
         for i, op in enumerate(self._ops):
-            available = bool(list_models(op.value))
+            available = any(m.operation == op.value for m in models)
             self.tabs.setTabEnabled(i, available)
             missing = NO_UPSCALE_MODEL_TOOLTIP if op is Operation.UPSCALE else NO_MODEL_TOOLTIP
             self.tabs.setTabToolTip(i, "" if available else missing)
         self._update_run_enabled()
+
+    @staticmethod
+    def _fill_model_combo(combo: QComboBox, op: Operation, models: list[ModelInfo]) -> None:
+        combo.clear()
+        for info in models:
+            if info.operation != op.value:
+                continue
+            label = info.name
+            if op is Operation.UPSCALE:
+                label += f" ({int(info.card.get('scale', 1))}x)"
+            combo.addItem(label, info.id)
+        default = default_model(op.value, models)
+        if default is not None:
+            combo.setCurrentIndex(max(0, combo.findData(default.id)))
 
     @property
     def current_operation(self) -> Operation:

@@ -166,10 +166,13 @@ class FFCInpaintGenerator(nn.Module):
 
     See the module docstring for the tensor contract and size requirements
     (``SIZE_MULTIPLE``, ``MIN_SIZE``). About 2.0 M parameters by default.
+    ``supports_half``: True: ``engine.pipeline`` runs it under CUDA float16 autocast; the
+    spectral transform casts to float32 for its FFT.
     """
 
     size_multiple = SIZE_MULTIPLE
     min_size = MIN_SIZE
+    supports_half = True
 
     def __init__(self, config: FFCInpaintConfig | None = None) -> None:
         super().__init__()
