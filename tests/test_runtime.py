@@ -194,3 +194,19 @@ def test_macos_open_document_event_opens_the_file(window, sample, qtbot):
         assert window.document.path == sample and window.document.size == (256, 256)
     finally:
         app.removeEventFilter(forwarder)
+
+
+def test_network_layout_channels_last_unless_5d_weights(monkeypatch):
+    """Runtime.network moves 4-D weights to channels_last; a network with 5-D weights (MAT's
+    modulated convolutions) keeps its layout instead of failing to load."""
+    plain = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))
+    mixed = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Conv3d(1, 2, 3))
+    nets = {"plain": plain, "mixed": mixed}
+    monkeypatch.setattr(device_mod, "load_network", lambda info: nets[info.id])
+    runtime = Runtime("cpu")
+    for name in nets:
+        info = SimpleNamespace(id=name, path=name, card={})
+        net = runtime.network(info)
+        assert net is nets[name]
+    assert plain[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert mixed[1].weight.dim() == 5 and mixed[1].weight.is_contiguous()

@@ -96,6 +96,14 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def _memory_format(net: torch.nn.Module) -> torch.memory_format:
+    """``torch.channels_last`` for the 4-D weights of ``net``, unless it also holds 5-D
+    tensors (e.g. MAT's modulated convolutions), which channels_last cannot lay out: then
+    ``torch.preserve_format``."""
+    tensors = (*net.parameters(), *net.buffers())
+    return torch.preserve_format if any(t.dim() == 5 for t in tensors) else torch.channels_last
+
+
 class Runtime:
     """A torch device plus a cache of loaded networks, used from one thread only.
 
@@ -199,7 +207,8 @@ class Runtime:
         key = f"{info.id}|{info.path}|{info.card.get('sha256')}|{self.device}"
         net = self._nets.get(key)
         if net is None:
-            net = load_network(info).to(self.device, memory_format=torch.channels_last)
+            net = load_network(info)
+            net = net.to(self.device, memory_format=_memory_format(net))
             self._nets[key] = net
         return net
 

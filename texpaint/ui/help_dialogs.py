@@ -118,6 +118,8 @@ def about_markdown() -> str:
         line = f"- **{info.name}** (`{info.id}`, {info.operation}, {where}): licence {licence}"
         if data:
             line += f"; trained on {data}"
+        if card.get("licence_note"):  # architectures from spandrel_extra_arches
+            line += f". {card['licence_note']}"
         lines.append(line)
     if not models:
         lines.append("No models are installed.")
