@@ -10,8 +10,8 @@ Each running texpaint writes, in ``<data dir>/autosave/``:
   default 3) and after each applied AI result, only when the document changed since the last
   autosave.
 
-The data dir is ``platformdirs.user_data_dir("texpaint")``, or ``$TEXPAINT_DATA_DIR`` when set
-(tests point it into ``tmp_path``). On start the main window calls :meth:`Autosaver.
+The data dir is :func:`texpaint.models.catalog.user_data_dir` (``$TEXPAINT_DATA_DIR`` when set
+(tests point it into ``tmp_path``), else platformdirs). On start the main window calls :meth:`Autosaver.
 offer_recovery`: for a crashed session with an autosave it asks Recover / Discard.
 
 Only the snapshot (:func:`~texpaint.document.project.snapshot_project`: a copy of the image
@@ -31,7 +31,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import platformdirs
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -43,14 +42,7 @@ from texpaint.document.project import (
     snapshot_project,
     write_project,
 )
-
-DATA_DIR_ENV = "TEXPAINT_DATA_DIR"
-
-
-def data_dir() -> Path:
-    """The user's texpaint data folder (``$TEXPAINT_DATA_DIR`` or the platform's default)."""
-    override = os.environ.get(DATA_DIR_ENV)
-    return Path(override) if override else Path(platformdirs.user_data_dir("texpaint"))
+from texpaint.models.catalog import user_data_dir
 
 
 def _pid_alive(pid: int) -> bool:
@@ -98,7 +90,7 @@ class Autosaver(QObject):
     Args:
         current_document: returns the document to save (or None).
         parent: owner QObject (the main window).
-        folder: where to keep locks and autosaves (default ``data_dir() / "autosave"``).
+        folder: where to keep locks and autosaves (default ``user_data_dir() / "autosave"``).
 
     Signals:
         saved(object): the autosave file ``Path`` just written.
@@ -117,7 +109,7 @@ class Autosaver(QObject):
     ) -> None:
         super().__init__(parent)
         self._current = current_document
-        self.folder = Path(folder) if folder is not None else data_dir() / "autosave"
+        self.folder = Path(folder) if folder is not None else user_data_dir() / "autosave"
         self.lock_path = self.folder / f"session-{os.getpid()}.lock"
         self.autosave_path = self.folder / f"session-{os.getpid()}{PROJECT_SUFFIX}"
         self._last_state: tuple | None = None
