@@ -10,9 +10,10 @@ Each running texpaint writes, in ``<data dir>/autosave/``:
   default 3) and after each applied AI result, only when the document changed since the last
   autosave.
 
-The data dir is :func:`texpaint.models.catalog.user_data_dir` (``$TEXPAINT_DATA_DIR`` when set
-(tests point it into ``tmp_path``), else platformdirs). On start the main window calls :meth:`Autosaver.
-offer_recovery`: for a crashed session with an autosave it asks Recover / Discard.
+The data dir is :func:`texpaint.models.catalog.user_data_dir` (``$TEXPAINT_DATA_DIR`` when
+set, as the tests do, else platformdirs). On start the main window calls
+:meth:`Autosaver.offer_recovery`: for a crashed session with an autosave it asks Recover /
+Discard.
 
 Only the snapshot (:func:`~texpaint.document.project.snapshot_project`: a copy of the image
 and mask, about 0.1 s for a 4096² float image) is taken on the GUI thread; compression and
