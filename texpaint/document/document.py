@@ -187,10 +187,33 @@ class TextureDocument:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("the document has no file name yet; choose one with Save As")
+        token = self.history.state_token(IMAGE_LAYER)
         write_image(target, self.image, sample_format=sample_format)
-        self.path = target
-        self._saved_token = self.history.state_token(IMAGE_LAYER)
+        self.mark_saved_as(target, token)
         return target
+
+    def image_snapshot(self) -> tuple[ImageData, int]:
+        """A copy of the image to write on another thread, and its state token.
+
+        Returns:
+            ``(image, token)``: an :class:`ImageData` whose ``rgb``/``alpha`` are copies (the
+            document may change while it is written), and the token to pass to
+            :meth:`mark_saved_as` once the write succeeded.
+        """
+        image = self.image
+        copy = dataclasses.replace(
+            image,
+            rgb=image.rgb.copy(),
+            alpha=None if image.alpha is None else image.alpha.copy(),
+        )
+        return copy, self.history.state_token(IMAGE_LAYER)
+
+    def mark_saved_as(self, path: str | os.PathLike[str], token: int) -> None:
+        """Record that the image state ``token`` (from :meth:`image_snapshot`) was written to
+        ``path``: it becomes :attr:`path`, and :attr:`modified` is False while the image is
+        still in that state."""
+        self.path = Path(path)
+        self._saved_token = token
 
     def export_mask(self, path: str | os.PathLike[str]) -> None:
         """Write the mask as an 8-bit greyscale PNG.

@@ -28,10 +28,21 @@ from PySide6.QtWidgets import (
 
 from texpaint.document.document import IMAGE_LAYER, MASK_LAYER, TextureDocument
 from texpaint.document.mask import Box
-from texpaint.document.project import PROJECT_SUFFIX, ProjectError
+from texpaint.document.project import (
+    PROJECT_SUFFIX,
+    ProjectError,
+    snapshot_project,
+    write_project,
+)
 from texpaint.engine.worker import InferenceEngine
-from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS, ImageIOError, file_dialog_filter
+from texpaint.imaging.io import (
+    SUPPORTED_READ_EXTENSIONS,
+    ImageIOError,
+    file_dialog_filter,
+    write_image,
+)
 from texpaint.ui.autosave import Autosaver
+from texpaint.ui.busy import run_off_gui_thread
 from texpaint.ui.canvas import ImageCanvas
 from texpaint.ui.help_dialogs import AboutDialog, ShortcutsDialog
 from texpaint.ui.history_panel import HistoryPanel
@@ -80,6 +91,7 @@ class MainWindow(QMainWindow):
             else InferenceEngine(device=self.prefs.device, parent=self, warm_up=False)
         )
         self._warm_up_asked = False
+        self._saving = False  # an explicit save is being written (see _save_to)
         self._engine_device = self.prefs.device
         self.engine.set_tile_size(self.prefs.tile_size)
         self.jobs = JobTracker(self.engine, self)
@@ -442,12 +454,21 @@ class MainWindow(QMainWindow):
         return bool(path) and self._save_to(Path(path))
 
     def _save_to(self, path: Path) -> bool:
-        assert self.document is not None
+        doc = self.document
+        assert doc is not None
+        if self._saving:
+            self.statusBar().showMessage("A save is still being written", 5000)
+            return False
+        image, token = doc.image_snapshot()
+        self._saving = True
         try:
-            self.document.save(path)
+            run_off_gui_thread(self, f"Saving {path.name}…", lambda: write_image(path, image))
         except ImageIOError as exc:
             self._error("Cannot save image", str(exc))
             return False
+        finally:
+            self._saving = False
+        doc.mark_saved_as(path, token)
         self.recent.add(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
         self._history_changed()
@@ -487,13 +508,24 @@ class MainWindow(QMainWindow):
         return self._save_project_to(target)
 
     def _save_project_to(self, path: Path) -> bool:
-        assert self.document is not None
+        doc = self.document
+        assert doc is not None
+        if self._saving:
+            self.statusBar().showMessage("A save is still being written", 5000)
+            return False
         self.canvas.cancel_gesture()
+        self._saving = True
         try:
-            self.document.save_project(path)
+            snapshot = snapshot_project(doc, copy=True)
+            run_off_gui_thread(
+                self, f"Saving project {path.name}…", lambda: write_project(snapshot, path)
+            )
         except ProjectError as exc:
             self._error("Cannot save project", str(exc))
             return False
+        finally:
+            self._saving = False
+        doc.project_path = path
         self.recent.add(path)
         self.statusBar().showMessage(f"Saved project {path}", 5000)
         return True
@@ -746,7 +778,7 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.engine.warm_up)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        if not self._confirm_discard():
+        if self._saving or not self._confirm_discard():
             event.ignore()
             return
         self.canvas.cancel_gesture()
