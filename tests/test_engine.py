@@ -66,6 +66,22 @@ def test_tile_starts_cover_with_overlap(length, tile, overlap):
         assert b - a <= tile - overlap, "neighbours must share at least the overlap"
 
 
+@pytest.mark.parametrize(
+    "h,w,tile,overlap,align", [(1024, 640, 240, 32, 16), (700, 333, 256, 32, 64)]
+)
+def test_tile_boxes_start_on_the_network_grid_and_still_overlap(h, w, tile, overlap, align):
+    boxes = list(tile_boxes(h, w, tile, overlap, align))
+    covered = np.zeros((h, w), np.int32)
+    for y0, y1, x0, x1 in boxes:
+        assert y0 % align == 0 and x0 % align == 0
+        covered[y0:y1, x0:x1] += 1
+    assert covered.min() >= 1, "the boxes cover the image"
+    ys = sorted({b[0] for b in boxes})
+    ends = {b[0]: b[1] for b in boxes}
+    for a, b in zip(ys, ys[1:], strict=False):
+        assert ends[a] - b >= overlap, "neighbours share at least the overlap"
+
+
 def test_ramp_weights_blend_tiles_without_seams():
     """Identity 'network' over tiles returns the input: the weights form a partition of unity."""
 

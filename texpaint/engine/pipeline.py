@@ -70,9 +70,11 @@ RESTORE_OVERLAP_PX = 32
 RESTORE_CONTEXT_PX = 64
 """Context (input pixels) around a Denoise mask's box given to the model."""
 
-RESTORE_TILE_CONTEXT_PX = 32
-"""Extra input pixels on each inner side of a restoration tile: the network sees them, their
-output is cropped off, so no blended pixel lies near a tile's own border."""
+RESTORE_TILE_CONTEXT_PX = 64
+"""Extra input pixels on each inner side of a restoration tile (rounded up to the network's
+size multiple): the network sees them, their output is cropped off, so no blended pixel lies
+near a tile's own border. Measured on the built-in denoiser (1024², 256 px tiles): 32 px
+leave a max difference of 3.1/255 to a one-pass run, 48 px 1.1/255, 64 px 0.19/255."""
 
 BLEND_ROWS = 256
 """Rows composited at a time at the end of :func:`_restore` (bounds the temporaries)."""
@@ -315,16 +317,15 @@ def _restore(
     tile = max(even_tile(h, runtime.tile_size, overlap), even_tile(w, runtime.tile_size, overlap))
     multiple = max(1, int(getattr(net, "size_multiple", 1)))  # tiles then need no padding
     tile = min(runtime.tile_size, -(-tile // multiple) * multiple)
-    boxes = list(tile_boxes(h, w, tile, overlap))
+    boxes = list(tile_boxes(h, w, tile, overlap, multiple))  # on the network's grid
+    context = -(-RESTORE_TILE_CONTEXT_PX // multiple) * multiple
     acc = torch.zeros(1, 3, h * scale, w * scale)
     wsum = torch.full((1, 1, h * scale, w * scale), 1e-8)
     verb = {Operation.UPSCALE: "Upscaling", Operation.STYLIZE: "Stylizing"}.get(job.op, "Denoising")
     for i, (ty0, ty1, tx0, tx1) in enumerate(boxes):
         _check_abort(abort)
         tbox = (ty0, ty1, tx0, tx1)
-        cy0, cy1, cx0, cx1 = (
-            _grow_box(tbox, RESTORE_TILE_CONTEXT_PX, (h, w)) if len(boxes) > 1 else tbox
-        )
+        cy0, cy1, cx0, cx1 = _grow_box(tbox, context, (h, w)) if len(boxes) > 1 else tbox
         pred = _restore_forward(net, tile_input(cy0, cy1, cx0, cx1), runtime)
         pred = pred[
             ...,
@@ -461,8 +462,11 @@ def _tiled_forward(
         return None if t is None else t[..., b[0] : b[1], b[2] : b[3]]
 
     h, w = img.shape[-2:]
+    align = max(1, int(getattr(net, "size_multiple", 1)))
     boxes = [
-        b for b in tile_boxes(h, w, tile, overlap) if hole[..., b[0] : b[1], b[2] : b[3]].any()
+        b
+        for b in tile_boxes(h, w, tile, overlap, align)
+        if hole[..., b[0] : b[1], b[2] : b[3]].any()
     ]
     if len(boxes) == 1 and boxes[0] == (0, h, 0, w):
         _check_abort(abort)

@@ -44,11 +44,30 @@ def even_tile(length: int, tile: int, overlap: int) -> int:
     return min(tile, max(2 * overlap + 1, -(-(length + (n - 1) * overlap) // n)))
 
 
-def tile_boxes(h: int, w: int, tile: int, overlap: int) -> Iterator[tuple[int, int, int, int]]:
-    """Boxes ``(y0, y1, x0, x1)`` (half-open, pixels) of the tile grid over an h x w image."""
-    for y in tile_starts(h, tile, overlap):
-        for x in tile_starts(w, tile, overlap):
-            yield y, min(y + tile, h), x, min(x + tile, w)
+def tile_boxes(
+    h: int, w: int, tile: int, overlap: int, align: int = 1
+) -> Iterator[tuple[int, int, int, int]]:
+    """Boxes ``(y0, y1, x0, x1)`` (half-open, pixels) of the tile grid over an h x w image.
+
+    ``align``: every box starts at a multiple of it. The grid is planned with ``align - 1``
+    more overlap and its starts moved down to the multiple, so neighbours still share at
+    least ``overlap`` pixels; the last box of a row or column still ends at the image edge
+    (it may be up to ``align - 1`` pixels larger than ``tile``). A network that downsamples
+    by ``align`` overall (pixel-unshuffle, strided convolutions) is shift-equivariant only
+    for shifts by multiples of it, so its tiles must sit on that grid for tiled and one-pass
+    outputs to agree.
+    """
+    pad = min(align - 1, max(0, tile - overlap - 1))
+
+    def starts(length: int) -> list[int]:
+        return [s // align * align for s in tile_starts(length, tile, overlap + pad)]
+
+    ys, xs = starts(h), starts(w)
+    for i, y in enumerate(ys):
+        y1 = h if i == len(ys) - 1 else min(y + tile, h)
+        for j, x in enumerate(xs):
+            x1 = w if j == len(xs) - 1 else min(x + tile, w)
+            yield y, y1, x, x1
 
 
 def ramp_weight(h: int, w: int, box: tuple[int, int, int, int], overlap: int) -> torch.Tensor:
