@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QTimer
 
 from texpaint.document.project import load_project
@@ -45,26 +46,35 @@ def _edit_while_writing(window, doc, release: threading.Event, ticks: list[int])
     return timer
 
 
-def test_save_writes_on_a_thread_and_keeps_the_event_loop_running(
-    window, sample, open_image, tmp_path, monkeypatch
+@pytest.mark.parametrize("kind", ["image", "project"])
+def test_save_writes_a_snapshot_on_a_thread_while_the_event_loop_runs(
+    kind, window, sample, open_image, tmp_path, monkeypatch
 ):
+    """File → Save / Save Project: the write runs on the save thread while GUI timers keep
+    firing; an edit made meanwhile is not in the file and leaves the document modified."""
     doc = open_image(sample)
     _ai_edit(doc, 0.9)
     expected = doc.image.rgb.copy()
     release, threads, ticks = threading.Event(), [], []
+    writer = "write_image" if kind == "image" else "write_project"
     monkeypatch.setattr(
-        main_window_mod, "write_image", _slow(main_window_mod.write_image, release, threads)
+        main_window_mod, writer, _slow(getattr(main_window_mod, writer), release, threads)
     )
-    out = tmp_path / "saved.png"
+    out = tmp_path / ("saved.png" if kind == "image" else "work.texpaint")
+    save = window._save_to if kind == "image" else window._save_project_to
     timer = _edit_while_writing(window, doc, release, ticks)
-    assert window._save_to(out) is True
+    assert save(out) is True
     timer.stop()
     assert threads == ["texpaint-save"] and len(ticks) >= 6
-    assert np.array_equal(read_image(out).rgb, np.round(expected * 255) / 255)
-    # the edit made while writing is not in the file, so the document still counts as modified
-    assert doc.path == out and doc.modified
-    doc.history.undo()
-    assert not doc.modified  # back at the state that was written
+    if kind == "image":
+        assert np.array_equal(read_image(out).rgb, np.round(expected * 255) / 255)
+        assert doc.path == out and doc.modified
+        doc.history.undo()
+        assert not doc.modified  # back at the state that was written
+    else:
+        back = load_project(out)
+        assert np.array_equal(back.image.rgb, expected) and len(back.history.steps) == 1
+        assert doc.project_path == out and len(doc.history.steps) == 2
 
 
 def test_failed_save_reports_and_keeps_the_document(
@@ -80,23 +90,3 @@ def test_failed_save_reports_and_keeps_the_document(
     assert window._save_to(tmp_path / "nope.png") is False
     assert errors == [("Cannot save image", "disk full")]
     assert doc.path == sample and doc.modified and not (tmp_path / "nope.png").exists()
-
-
-def test_save_project_writes_the_snapshot_on_a_thread(
-    window, sample, open_image, tmp_path, monkeypatch
-):
-    doc = open_image(sample)
-    _ai_edit(doc, 0.9)
-    expected = doc.image.rgb.copy()
-    release, threads, ticks = threading.Event(), [], []
-    monkeypatch.setattr(
-        main_window_mod, "write_project", _slow(main_window_mod.write_project, release, threads)
-    )
-    out = tmp_path / "work.texpaint"
-    timer = _edit_while_writing(window, doc, release, ticks)
-    assert window._save_project_to(out) is True
-    timer.stop()
-    assert threads == ["texpaint-save"] and len(ticks) >= 6
-    back = load_project(out)
-    assert np.array_equal(back.image.rgb, expected) and len(back.history.steps) == 1
-    assert doc.project_path == out and len(doc.history.steps) == 2
