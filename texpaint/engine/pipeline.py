@@ -313,10 +313,11 @@ def _restore(
         return torch.from_numpy(np.ascontiguousarray(part))[None] / value_scale
 
     overlap = RESTORE_OVERLAP_PX
+    limit = runtime.tile_size  # read once: in automatic mode it queries the free memory
     # as few pixels as the tile count allows (3 x 1024 on 2048 px would run 1.5x the pixels)
-    tile = max(even_tile(h, runtime.tile_size, overlap), even_tile(w, runtime.tile_size, overlap))
+    tile = max(even_tile(h, limit, overlap), even_tile(w, limit, overlap))
     multiple = max(1, int(getattr(net, "size_multiple", 1)))  # tiles then need no padding
-    tile = min(runtime.tile_size, -(-tile // multiple) * multiple)
+    tile = min(limit, -(-tile // multiple) * multiple)
     boxes = list(tile_boxes(h, w, tile, overlap, multiple))  # on the network's grid
     context = -(-RESTORE_TILE_CONTEXT_PX // multiple) * multiple
     acc = torch.zeros(1, 3, h * scale, w * scale)
