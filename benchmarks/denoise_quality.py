@@ -29,7 +29,9 @@ What it does
   - ``texpaint``: :func:`texpaint.engine.pipeline.run_job` with a ``denoise`` job (strength 1,
     whole image) on ``Runtime("cpu")`` (all usable cores) and the default (or ``--model``)
     catalog model: the blind NAFNet-style GAN denoiser (Chen et al., "Simple Baselines for
-    Image Restoration", ECCV 2022). It is told nothing about the noise.
+    Image Restoration", ECCV 2022). It is told nothing about the noise. It runs the app's
+    default geometric self-ensemble (8 passes: every rotation and mirroring of the input,
+    mapped back and averaged; Timofte et al., CVPR 2016) unless ``--passes`` says otherwise.
   - ``bm3d``: ``bm3d.bm3d_rgb(noisy, sigma_psd=sigma / 255)`` from the PyPI package ``bm3d``
     (Dabov, Foi, Katkovnik & Egiazarian, "Image Denoising by Sparse 3-D Transform-Domain
     Collaborative Filtering", IEEE TIP 2007; Mäkinen, Azzari & Foi 2020 implementation),
@@ -89,7 +91,7 @@ from benchmarks.bench_common import (  # noqa: E402
     catalog_model,
     val_images,
 )
-from texpaint.engine.jobs import Job  # noqa: E402
+from texpaint.engine.jobs import ENSEMBLE_PASSES, Job, Operation, default_passes  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.metrics import psnr, ssim  # noqa: E402
@@ -137,12 +139,16 @@ def degrade(clean: np.ndarray, cond: str, rng: np.random.Generator) -> tuple[np.
 # --- methods ------------------------------------------------------------------------------
 
 
-def make_methods(runtime: Runtime, model_id: str | None) -> dict[str, DenoiseFn]:
-    """The three methods as :data:`DenoiseFn` callables, by name."""
+def make_methods(
+    runtime: Runtime, model_id: str | None, passes: int | None = None
+) -> dict[str, DenoiseFn]:
+    """The three methods as :data:`DenoiseFn` callables, by name; ``passes``: texpaint's
+    self-ensemble passes (None = the app's default)."""
 
     def texpaint_fn(noisy: np.ndarray, sigma: float) -> np.ndarray:
         mask = np.zeros(noisy.shape[:2], np.float32)  # empty mask: the whole image
-        job = Job(op="denoise", image=noisy, mask=mask, model_id=model_id)
+        params = {} if passes is None else {"passes": passes}
+        job = Job(op="denoise", image=noisy, mask=mask, params=params, model_id=model_id)
         return run_job(job, runtime=runtime).image
 
     def bm3d_fn(noisy: np.ndarray, sigma: float) -> np.ndarray:
@@ -247,12 +253,15 @@ def aggregate(rows: list[dict]) -> dict[str, dict[str, dict[str, float]]]:
     return agg
 
 
-def tiling_check(path: Path, runtime_tiled: Runtime, runtime_whole: Runtime, model_id) -> float:
+def tiling_check(
+    path: Path, runtime_tiled: Runtime, runtime_whole: Runtime, model_id, passes: int | None
+) -> float:
     """Max abs difference between tiled (256 px) and one-pass output of a 1024² image."""
     rgb = area_downscale(np.clip(read_image(path).rgb, 0.0, 1.0), 1024)[:1024, :1024]
     noisy = quantise_8bit(add_gaussian_noise(rgb, 25.0, np.random.default_rng(0)))
     mask = np.zeros(noisy.shape[:2], np.float32)
-    job = Job(op="denoise", image=noisy, mask=mask, model_id=model_id)
+    params = {} if passes is None else {"passes": passes}
+    job = Job(op="denoise", image=noisy, mask=mask, params=params, model_id=model_id)
     tiled = run_job(job, runtime=runtime_tiled).image
     whole = run_job(job, runtime=runtime_whole).image
     return float(np.abs(tiled - whole).max())
@@ -360,6 +369,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=str(DEFAULT_CACHE),
         help="baseline result cache (default benchmarks/out/denoise_baselines.json; '' = none)",
     )
+    p.add_argument(
+        "--passes",
+        type=int,
+        choices=ENSEMBLE_PASSES,
+        default=None,
+        help="texpaint self-ensemble passes (default: the app's, "
+        f"{default_passes(Operation.DENOISE)})",
+    )
     p.add_argument("--skip-tiling", action="store_true", help="skip the 1024² tiling check")
     p.add_argument("--skip-speed", action="store_true", help="skip the same-load speed check")
     args = p.parse_args(argv)
@@ -381,7 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         if info is None:
             return 2
     runtime = Runtime("cpu")
-    methods = {k: v for k, v in make_methods(runtime, args.model).items() if k in args.methods}
+    methods = make_methods(runtime, args.model, args.passes)
+    methods = {k: v for k, v in methods.items() if k in args.methods}
+    passes = args.passes or default_passes(Operation.DENOISE)
     model_mb = info.size_bytes / 1e6 if info else math.nan
 
     print("Denoising quality benchmark (benchmarks/denoise_quality.py)")
@@ -396,7 +415,8 @@ def main(argv: list[str] | None = None) -> int:
     if info is not None:
         print(
             f"  model  : {info.id} ({info.params / 1e6:.2f} M parameters, {model_mb:.2f} MB, "
-            f"{runtime.description}); blind: no sigma given"
+            f"{runtime.description}); blind: no sigma given; {passes} self-ensemble "
+            "pass(es)"
         )
     print("  BM3D   : bm3d.bm3d_rgb with the true sigma (jpeg30: RMS error of the JPEG)")
     print("  NLM    : cv2.fastNlMeansDenoisingColored, h = hColor = 0.8 sigma (0.6 above 30), 7/21")
@@ -408,7 +428,11 @@ def main(argv: list[str] | None = None) -> int:
     tile_diff = None
     if not args.skip_tiling and info is not None:
         tile_diff = tiling_check(
-            paths[0], Runtime("cpu", tile_px=256), Runtime("cpu", tile_px=4096), args.model
+            paths[0],
+            Runtime("cpu", tile_px=256),
+            Runtime("cpu", tile_px=4096),
+            args.model,
+            args.passes,
         )
     speed = None
     if not args.skip_speed:
@@ -430,6 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         payload = {
             "args": {k: str(v) for k, v in vars(args).items()},
             "model": info.id if info else None,
+            "passes": passes,
             "aggregate": agg,
             "tiling_max_abs_diff": tile_diff,
             "speed_s_per_mp": speed,

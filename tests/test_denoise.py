@@ -203,12 +203,12 @@ def test_shipped_model_removes_noise(brick, runtime):
 def test_shipped_model_leaves_clean_input_nearly_unchanged(brick, runtime):
     """A clean texture is changed far less than by the mildest noise it was trained on.
 
-    The issue's target (> 40 dB on ``cc0-1k/val``) is NOT met by the shipped CPU-trained
-    weights (see ``benchmarks/RESULTS.md``); this checks the level they do reach on the
-    bundled brick sample (36.7 dB when measured), so a regression shows up here.
+    On ``cc0-1k/val`` the default 8-pass self-ensemble brings a clean input back at 41.4 dB
+    (one pass: 39.2; ``benchmarks/RESULTS.md``). On the bundled brick crop it measured 43.6 dB
+    (one pass: 40.8); the margin below that catches a regression.
     """
     out = _denoise(brick, runtime)
-    assert psnr(out, brick) > 35.0
+    assert psnr(out, brick) > 42.0
 
 
 def test_float_input_is_not_quantised_to_8_bits(brick, runtime):
@@ -240,8 +240,8 @@ def test_tiles_off_the_network_grid_would_not_match(brick, shipped):
     img = np.tile(brick, (3, 3, 1))[:640, :640]
     noisy = np.clip(img + np.random.default_rng(4).normal(0, 25 / 255, img.shape), 0, 1)
     noisy = noisy.astype(np.float32)
-    tiled = _denoise(noisy, Runtime("cpu", tile_px=256))
-    whole = _denoise(noisy, Runtime("cpu", tile_px=1024))
+    tiled = _denoise(noisy, Runtime("cpu", tile_px=256), passes=1)  # one pass: the grid
+    whole = _denoise(noisy, Runtime("cpu", tile_px=1024), passes=1)  # matters per pass
     assert np.abs(tiled - whole).max() < 1 / 255
 
 

@@ -307,3 +307,22 @@ def test_models_dialog_device_support_and_set_default(naf, qtbot, window, errors
     assert _cell(dialog, BUILTIN_DENOISER, "Default") == "default"
     assert panel.request()["model_id"] == BUILTIN_DENOISER
     assert chosen_defaults() == {}
+
+
+def test_panel_keeps_a_hand_picked_model_across_reloads(naf, community_weights, qtbot, window):
+    """Importing another model reloads the AI panel; a model the user picked by hand stays
+    picked (it used to jump back to the default), until it is removed."""
+    from texpaint.engine.jobs import Operation
+
+    panel = window.operations_panel
+    panel.reload()
+    panel.tabs.setCurrentIndex(panel._ops.index(Operation.DENOISE))
+    combo = panel.denoise_model_combo
+    assert panel.request()["model_id"] == BUILTIN_DENOISER
+    combo.setCurrentIndex(combo.findData(naf))
+    import_model(community_weights["scunet"], name="Another denoiser")
+    panel.reload()
+    assert panel.request()["model_id"] == naf
+    remove_model(naf)
+    panel.reload()
+    assert panel.request()["model_id"] == BUILTIN_DENOISER

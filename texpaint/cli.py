@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--mask", type=Path, metavar="MASK", help="only where MASK is white (default: everywhere)"
     )
     p_den.add_argument("--model", metavar="ID", help=_model_help("denoise"))
+    _add_passes_argument(p_den, "denoise")
     p_den.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
     p_up = sub.add_parser(
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
     )
     p_up.add_argument("--model", metavar="ID", help=_model_help("upscale"))
+    _add_passes_argument(p_up, "upscale")
     p_up.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
     _add_stylize_parser(sub)
@@ -277,6 +279,21 @@ def _add_train_parser(
         "--log", type=Path, metavar="FILE", help="append losses as JSON lines every 10 steps"
     )
     return p
+
+
+def _add_passes_argument(parser: argparse.ArgumentParser, op: str) -> None:
+    """``--passes N`` for operation ``op`` (``"denoise"``, ``"upscale"``): geometric
+    self-ensemble passes (``engine.jobs.ENSEMBLE_PASSES``; the default is the app's)."""
+    from texpaint.engine.jobs import ENSEMBLE_PASSES, Operation, default_passes
+
+    parser.add_argument(
+        "--passes",
+        type=int,
+        choices=ENSEMBLE_PASSES,
+        default=default_passes(Operation(op)),
+        help="run the model on this many rotations/mirrorings of the image and average them: "
+        "cleaner results, proportionally slower (default %(default)s)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -511,14 +528,16 @@ def _cmd_denoise(args: argparse.Namespace) -> int:
         op=Operation.DENOISE,
         image=data.rgb,
         mask=mask,
-        params={"strength": args.strength},
+        params={"strength": args.strength, "passes": args.passes},
         model_id=args.model,
     )
     result = _run_engine_job(job, args.device, "denoising")
     _write_like(args.output, data, result.image)
     print(
         f"wrote {args.output} ({data.width} x {data.height}, strength {args.strength:g}, "
-        f"model {result.model_id}, {result.device}, {result.seconds:.1f} s)"
+        f"{args.passes} pass{'es' if args.passes > 1 else ''}, model {result.model_id}, "
+        f"{result.device}, "
+        f"{result.seconds:.1f} s)"
     )
     return 0
 
@@ -528,7 +547,13 @@ def _cmd_upscale(args: argparse.Namespace) -> int:
     from texpaint.imaging.resample import with_rgb
 
     data, no_mask = _read_job_inputs(args, None, "")
-    job = Job(op=Operation.UPSCALE, image=data.rgb, mask=no_mask, model_id=args.model)
+    job = Job(
+        op=Operation.UPSCALE,
+        image=data.rgb,
+        mask=no_mask,
+        params={"passes": args.passes},
+        model_id=args.model,
+    )
     result = _run_engine_job(job, args.device, "upscaling")
     h, w = result.image.shape[:2]
     _write_like(args.output, with_rgb(data, result.image), result.image)

@@ -52,7 +52,15 @@ import torch
 from torch.nn import functional as F
 
 from texpaint.engine.device import Runtime, is_out_of_memory
-from texpaint.engine.jobs import Job, JobCancelled, JobError, JobResult, Operation
+from texpaint.engine.jobs import (
+    ENSEMBLE_PASSES,
+    Job,
+    JobCancelled,
+    JobError,
+    JobResult,
+    Operation,
+    default_passes,
+)
 from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile_boxes
 from texpaint.imaging.resample import upscaled_size
 from texpaint.models.arch.ffc_inpaint import set_padding_mode
@@ -249,6 +257,64 @@ def _restore_forward(net: torch.nn.Module, img: torch.Tensor, runtime: Runtime) 
     return y[..., : h * scale, : w * scale].float().cpu()
 
 
+_DIHEDRAL = (
+    (0, False),
+    (0, True),
+    (2, False),
+    (2, True),
+    (1, False),
+    (1, True),
+    (3, False),
+    (3, True),
+)
+"""The eight rotations (quarter turns ``k``) and mirrorings of a square, in the order the
+self-ensemble uses them: the first 2 are the input and its mirror image, the first 4 add the
+two 180° turns (:data:`~texpaint.engine.jobs.ENSEMBLE_PASSES`)."""
+
+
+def _restore_ensemble(
+    net: torch.nn.Module,
+    img: torch.Tensor,
+    runtime: Runtime,
+    passes: int,
+    abort: AbortFn,
+    on_pass: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    """Geometric self-ensemble of a restoration network (Timofte et al., CVPR 2016; EDSR, Lim et
+    al. 2017): run :func:`_restore_forward` on the first ``passes`` of :data:`_DIHEDRAL`
+    applied to ``img``, undo each transform on its output and average.
+
+    Args:
+        net, runtime: as :func:`_restore_forward`.
+        img: float32 ``(1, 3, h, w)`` in [0, 1] (any h, w: a quarter turn swaps them).
+        passes: 1, 2, 4 or 8 (1 = a single plain pass).
+        abort: polled before each pass.
+        on_pass: called with the number of passes done after each one.
+
+    Returns:
+        float32 ``(1, 3, h * s, w * s)`` on the CPU, ``s`` the network's scale.
+
+    Raises:
+        JobCancelled: ``abort()`` returned True before a pass.
+    """
+    acc = None
+    for i, (k, flip) in enumerate(_DIHEDRAL[:passes]):
+        _check_abort(abort)
+        x = torch.rot90(img, k, (2, 3)) if k else img
+        if flip:
+            x = torch.flip(x, (3,))
+        y = _restore_forward(net, x, runtime)
+        if flip:
+            y = torch.flip(y, (3,))
+        if k:
+            y = torch.rot90(y, -k, (2, 3))
+        acc = y if acc is None else acc + y  # inference tensors: no in-place updates
+        if on_pass is not None:
+            on_pass(i + 1)
+    assert acc is not None
+    return acc / passes if passes > 1 else acc
+
+
 def _restore(
     job: Job, net: torch.nn.Module, runtime: Runtime, abort: AbortFn, progress: ProgressFn
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -258,7 +324,9 @@ def _restore(
     with ``RESTORE_TILE_CONTEXT_PX`` more pixels of context that are cropped off again) are
     blended with :func:`~texpaint.engine.tiling.ramp_weight` at output resolution. In wrap
     mode the input is padded circularly first, so tile edges and image edges wrap. Float
-    images above 1 are scaled into [0, 1] for the network and back.
+    images above 1 are scaled into [0, 1] for the network and back. Param ``passes`` (default
+    :func:`~texpaint.engine.jobs.default_passes`) runs each tile as a geometric self-ensemble
+    (:func:`_restore_ensemble`).
 
     Returns:
         ``(image, region)``: Denoise: float32 ``(H, W, 3)`` composited as
@@ -268,10 +336,10 @@ def _restore(
         whole output.
 
     Raises:
-        JobCancelled: ``abort()`` returned True before a tile.
-        JobError: strength outside [0, 1], a model of the wrong scale for the operation, an
-            Upscale result over the image pixel cap (refused before any tile runs), or out of
-            memory.
+        JobCancelled: ``abort()`` returned True before a tile or a pass.
+        JobError: strength outside [0, 1], ``passes`` not in ``ENSEMBLE_PASSES``, a model of
+            the wrong scale for the operation, an Upscale result over the image pixel cap
+            (refused before any tile runs), or out of memory.
     """
     upscale = job.op is Operation.UPSCALE
     scale = int(getattr(net, "scale", 1))
@@ -282,6 +350,11 @@ def _restore(
     strength = float(job.params.get("strength", 1.0))
     if not 0.0 <= strength <= 1.0:
         raise JobError(f"strength must be between 0 and 1, got {strength}")
+    passes = job.params.get("passes", default_passes(job.op))
+    if isinstance(passes, bool) or passes not in ENSEMBLE_PASSES:
+        allowed = ", ".join(map(str, ENSEMBLE_PASSES))
+        raise JobError(f"passes must be one of {allowed}, got {passes!r}")
+    passes = int(passes)
     H, W = job.image.shape[:2]
     if upscale:
         try:
@@ -327,7 +400,15 @@ def _restore(
         _check_abort(abort)
         tbox = (ty0, ty1, tx0, tx1)
         cy0, cy1, cx0, cx1 = _grow_box(tbox, context, (h, w)) if len(boxes) > 1 else tbox
-        pred = _restore_forward(net, tile_input(cy0, cy1, cx0, cx1), runtime)
+        suffix = f", {passes} passes" if passes > 1 else ""
+
+        def report(done: int, i: int = i, suffix: str = suffix) -> None:
+            fraction = (i + done / passes) / len(boxes)
+            progress(min(0.99, fraction), f"{verb} tile {i + 1}/{len(boxes)}{suffix}")
+
+        pred = _restore_ensemble(
+            net, tile_input(cy0, cy1, cx0, cx1), runtime, passes, abort, report
+        )
         pred = pred[
             ...,
             (ty0 - cy0) * scale : (ty1 - cy0) * scale,
@@ -337,7 +418,6 @@ def _restore(
         wgt = ramp_weight(h * scale, w * scale, sbox, overlap * scale)
         acc[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += pred * wgt
         wsum[..., sbox[0] : sbox[1], sbox[2] : sbox[3]] += wgt
-        progress(min(0.99, (i + 1) / len(boxes)), f"{verb} tile {i + 1}/{len(boxes)}")
     _check_abort(abort)
     # whole-image buffers are freed or reused as soon as possible: at 8192² each costs 0.8 GB
     img = None

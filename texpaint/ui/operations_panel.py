@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from texpaint.engine.jobs import Operation
+from texpaint.engine.jobs import ENSEMBLE_PASSES, Operation, default_passes
 from texpaint.models.catalog import ModelInfo, default_model, list_models
 from texpaint.models.styles import StyleLibraryError, list_styles
 
@@ -41,6 +41,23 @@ def _strength_slider(value: int = 50) -> QSlider:
     s.setValue(value)
     s.setToolTip("Strength, 0 .. 100 %")
     return s
+
+
+PASSES_LABELS = {1: "Fast (1 pass)", 2: "2 passes", 4: "4 passes", 8: "Best (8 passes)"}
+"""Quality picker entries, by self-ensemble passes (:data:`ENSEMBLE_PASSES`)."""
+
+
+def _passes_combo(op: Operation) -> QComboBox:
+    """A "Quality" picker over :data:`ENSEMBLE_PASSES`, preset to ``op``'s default."""
+    combo = QComboBox()
+    for n in ENSEMBLE_PASSES:
+        combo.addItem(PASSES_LABELS[n], n)
+    combo.setCurrentIndex(combo.findData(default_passes(op)))
+    combo.setToolTip(
+        "Runs the model on rotated and mirrored copies of the image and averages them: "
+        "cleaner results, each pass adds the time of one run"
+    )
+    return combo
 
 
 class OperationsPanel(QWidget):
@@ -113,11 +130,15 @@ class OperationsPanel(QWidget):
         )
         self.denoise_strength = _strength_slider(50)
         form.addRow("Strength", self.denoise_strength)
+        self.denoise_passes = _passes_combo(Operation.DENOISE)
+        form.addRow("Quality", self.denoise_passes)
 
         # Upscale
         form, self.upscale_model_combo = self._model_tab(
             "Upscale", "Upscaling models imported with Edit → Models…, with their factor"
         )
+        self.upscale_passes = _passes_combo(Operation.UPSCALE)
+        form.addRow("Quality", self.upscale_passes)
         note = QLabel("Enlarges the whole image (and its mask and alpha) by the model's factor.")
         note.setWordWrap(True)
         form.addRow(note)
@@ -158,7 +179,8 @@ class OperationsPanel(QWidget):
         return form, combo
 
     def reload(self) -> None:
-        """Re-read the model catalog and the style library; each model picker preselects its
+        """Re-read the model catalog and the style library. Each model picker keeps a model
+        the user picked by hand while it is still installed; otherwise it selects its
         operation's default model (:func:`texpaint.models.catalog.default_model`)."""
         models = list_models()
         self._fill_model_combo(self.model_combo, Operation.INPAINT, models)
@@ -194,6 +216,12 @@ class OperationsPanel(QWidget):
 
     @staticmethod
     def _fill_model_combo(combo: QComboBox, op: Operation, models: list[ModelInfo]) -> None:
+        """Refill ``combo`` with ``op``'s models. A model the user picked by hand (not the
+        default of the last fill) stays selected while it is installed; otherwise the
+        operation's current default model is selected, so a new default shows at once."""
+        picked = combo.currentData()
+        if picked is not None and picked == combo.property("default_id"):
+            picked = None  # it was the default, not a choice: follow the default
         combo.clear()
         for info in models:
             if info.operation != op.value:
@@ -203,8 +231,11 @@ class OperationsPanel(QWidget):
                 label += f" ({int(info.card.get('scale', 1))}x)"
             combo.addItem(label, info.id)
         default = default_model(op.value, models)
-        if default is not None:
-            combo.setCurrentIndex(max(0, combo.findData(default.id)))
+        combo.setProperty("default_id", default.id if default is not None else None)
+        index = combo.findData(picked) if picked is not None else -1
+        if index < 0 and default is not None:
+            index = combo.findData(default.id)
+        combo.setCurrentIndex(max(0, index))
 
     @property
     def current_operation(self) -> Operation:
@@ -227,9 +258,13 @@ class OperationsPanel(QWidget):
             }
         elif op is Operation.UPSCALE:
             model_id = self.upscale_model_combo.currentData()
+            params = {"passes": int(self.upscale_passes.currentData())}
         else:
             model_id = self.denoise_model_combo.currentData()
-            params = {"strength": self.denoise_strength.value() / 100.0}
+            params = {
+                "strength": self.denoise_strength.value() / 100.0,
+                "passes": int(self.denoise_passes.currentData()),
+            }
         return {
             "op": op,
             "params": params,
