@@ -16,7 +16,12 @@ of Substance/Materialize-style tools), done with texpaint's own inpainting netwo
 4. Inpaint the band with :func:`texpaint.engine.pipeline.run_job` (``Operation.INPAINT``,
    ``wrap=True``, circular padding), so the fill continues the texture on both sides of each
    seam.
-5. Roll back by ``(-H // 2, -W // 2)``: the filled band now straddles the image edges.
+5. Match the band's detail to the texture's (:func:`match_band_detail`): a generated fill is
+   a little smoother than the real texture around it (on ``cc0-1k/val``, 0.82 of its
+   gradient energy; the seam line itself 0.76), and a smoother cross shows when the texture
+   is tiled. The fill's fine detail (above a 1.5 px Gaussian) is scaled so the band's
+   gradient energy equals that of the untouched pixels.
+6. Roll back by ``(-H // 2, -W // 2)``: the filled band now straddles the image edges.
 
 Content outside the band is unchanged: bit-identical when ``even_lighting`` is off (the rolls
 are exact permutations and the pipeline copies unmasked pixels).
@@ -39,6 +44,7 @@ __all__ = [
     "default_band_px",
     "even_out_lighting",
     "make_seamless",
+    "match_band_detail",
     "seam_band_mask",
 ]
 
@@ -140,6 +146,78 @@ def even_out_lighting(image: np.ndarray, sigma_px: float | None = None) -> np.nd
     return np.clip(out, 0.0, max(1.0, float(rgb.max()))).astype(np.float32)
 
 
+DETAIL_SIGMA_PX = 1.5
+"""Gaussian sigma (pixels) that splits the fill into base and fine detail for
+:func:`match_band_detail`."""
+
+DETAIL_GAIN_RANGE = (0.5, 2.0)
+"""Smallest and largest detail gain :func:`match_band_detail` applies."""
+
+
+def _neighbour_differences(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float64 differences to the right and to the lower neighbour (wrap around), each
+    ``(H, W, C)``: the per-pixel terms of :mod:`texpaint.imaging.seams`."""
+    a = image.astype(np.float64)
+    return np.roll(a, -1, axis=1) - a, np.roll(a, -1, axis=0) - a
+
+
+def match_band_detail(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """Give an inpainted band the same amount of fine detail as the texture around it.
+
+    The image is split into ``base`` (a wrap-around Gaussian blur of :data:`DETAIL_SIGMA_PX`)
+    and ``detail = image - base``. Inside the band the detail is scaled by a gain ``g``,
+    chosen so that the band's mean gradient energy (squared differences to the right and
+    lower neighbours, averaged over channels, as in :mod:`texpaint.imaging.seams`) equals
+    that of the pixels where ``mask == 0``: with ``b`` and ``d`` the neighbour differences of
+    base and detail, the band's energy is ``E(g) = |b|^2 + 2 g <b, d> + g^2 |d|^2`` (means over
+    the band), and ``g`` is the root of ``E(g) = E_out``, clipped to
+    :data:`DETAIL_GAIN_RANGE`. The result is ``base + detail * (1 + (g - 1) * mask)`` where
+    ``mask > 0`` (full gain inside the band, fading out on its soft edges), so the local mean
+    colour is kept. This is energy matching of one frequency band, in the spirit of the
+    subband matching of Heeger & Bergen, "Pyramid-Based Texture Analysis/Synthesis",
+    SIGGRAPH 1995.
+
+    Args:
+        image: float32 ``(H, W, 3)``, the inpainted image, wrap-continuous (rolled so its band
+            lies inside the image).
+        mask: float32 ``(H, W)`` in [0, 1], the band that was inpainted (1 = generated).
+
+    Returns:
+        ``(result, gain)``: float32 ``(H, W, 3)`` (pixels where ``mask == 0`` bit-identical
+        to ``image``; values clipped to ``[0, max(1, image.max())]``), and the gain applied
+        (1.0 when the band or the rest is empty, or either has no detail).
+    """
+    rgb = np.asarray(image, dtype=np.float32)
+    band = mask > 0
+    if not band.any() or band.all():
+        return rgb.copy(), 1.0
+    base = np.stack(
+        [_circular_gaussian(rgb[..., c].astype(np.float64), DETAIL_SIGMA_PX) for c in range(3)],
+        axis=-1,
+    )
+    bx, by = _neighbour_differences(base)
+    dx, dy = _neighbour_differences(rgb - base)
+    channels = rgb.shape[2]
+
+    def band_mean(terms: np.ndarray) -> float:
+        return float(terms.sum(axis=2)[band].mean()) / channels
+
+    e_dd = band_mean(dx * dx + dy * dy)
+    e_bd = band_mean(bx * dx + by * dy)
+    e_bb = band_mean(bx * bx + by * by)
+    ix, iy = _neighbour_differences(rgb)
+    e_out = float((ix * ix + iy * iy).sum(axis=2)[~band].mean()) / channels
+    disc = e_bd * e_bd - e_dd * (e_bb - e_out)
+    if e_dd <= 1e-12 or e_out <= 1e-12:
+        return rgb.copy(), 1.0
+    root = (-e_bd + np.sqrt(disc)) / e_dd if disc >= 0 else DETAIL_GAIN_RANGE[0]
+    gain = float(np.clip(root, *DETAIL_GAIN_RANGE))
+    weight = (1.0 + (gain - 1.0) * mask.astype(np.float32))[..., None]
+    base32 = base.astype(np.float32)
+    boosted = np.clip(base32 + (rgb - base32) * weight, 0.0, max(1.0, float(rgb.max())))
+    return np.where(band[..., None], boosted, rgb).astype(np.float32), gain
+
+
 def _no_progress(fraction: float, message: str) -> None:
     pass
 
@@ -155,7 +233,8 @@ def make_seamless(
     model_id: str | None = None,
     seed: int = 0,
 ) -> np.ndarray:
-    """Make ``image`` tile seamlessly by inpainting a band over its wrap seams (module doc).
+    """Make ``image`` tile seamlessly by inpainting a band over its wrap seams, then matching
+    the band's detail to the texture's (module doc).
 
     Args:
         image: float32 ``(H, W, 3)`` RGB, [0, 1] (float sources may exceed 1).
@@ -203,4 +282,5 @@ def make_seamless(
         op=Operation.INPAINT, image=rolled, mask=mask, model_id=model_id, seed=seed, wrap=True
     )
     result = run_job(job, abort=abort, progress=inner_progress, runtime=runtime)
-    return np.ascontiguousarray(np.roll(result.image, (-shift[0], -shift[1]), axis=(0, 1)))
+    matched, _gain = match_band_detail(result.image, mask)
+    return np.ascontiguousarray(np.roll(matched, (-shift[0], -shift[1]), axis=(0, 1)))
