@@ -219,3 +219,101 @@ def test_file_menu_opens_the_dialog_on_the_current_document(window, open_image, 
     assert np.abs(result[inside] - before[inside]).mean() > 0.01
     np.testing.assert_array_equal(doc.image.rgb, before)  # the document itself is untouched
     dlg.close()
+
+
+# --- Quality picker (plan.passes: self-ensemble passes of denoise and upscale) ------------------
+
+
+def _noisy_brick(path: Path) -> np.ndarray:
+    """Write a 64 x 80 noisy (sigma 25) crop of the bundled brick sample as a 16-bit PNG;
+    returns its pixels as read back."""
+    from texpaint import resources_dir
+
+    clean = read_image(resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg")
+    noise = np.random.default_rng(3).normal(0, 25 / 255, (64, 80, 3))
+    rgb = np.clip(clean.rgb[300:364, 400:480] + noise, 0, 1).astype(np.float32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_image(path, ImageData(rgb=rgb, alpha=None, sample_format="uint16"))
+    return read_image(path).rgb
+
+
+def _denoised(rgb: np.ndarray, passes: int, runtime) -> np.ndarray:
+    from texpaint.engine.jobs import Job
+    from texpaint.engine.pipeline import run_job
+
+    mask = np.zeros(rgb.shape[:2], np.float32)
+    job = Job(op="denoise", image=rgb, mask=mask, params={"passes": passes})
+    return run_job(job, runtime=runtime).image
+
+
+def test_quality_picker_builds_the_plan(dialog, tmp_path):
+    from texpaint.ui.operations_panel import PASSES_LABELS
+
+    combo = dialog.passes_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "Operation default",
+        *PASSES_LABELS.values(),
+    ]
+    assert dialog.passes() is None
+    dialog.set_input_mode("files")
+    dialog.add_files([tmp_path / "a.png"])
+    dialog.add_op("denoise")
+    dialog.output_edit.setText(str(tmp_path / "out"))
+    assert dialog.build_plan(find_inputs=False)[0].passes is None
+    for n, label in PASSES_LABELS.items():
+        combo.setCurrentText(label)
+        assert dialog.passes() == n
+        assert dialog.build_plan(find_inputs=False)[0].passes == n
+
+
+def test_quality_from_presets_and_remembered_settings(qtbot, settings_dir, tmp_path):
+    from texpaint.ui.batch_dialog import BatchExportDialog
+
+    def new_dialog() -> BatchExportDialog:
+        dlg = BatchExportDialog()
+        qtbot.addWidget(dlg)
+        return dlg
+
+    dlg = new_dialog()
+    dlg.set_input_mode("files")
+    dlg.add_files([tmp_path / "a.png"])
+    dlg.add_op("denoise")
+    dlg.output_edit.setText(str(tmp_path / "out"))
+    dlg.passes_combo.setCurrentText("Fast (1 pass)")
+    assert dlg.save_preset(tmp_path / "fast.toml"), dlg.error_label.text()
+    assert "passes = 1" in (tmp_path / "fast.toml").read_text()
+    dlg.set_passes(None)
+    assert dlg.save_preset(tmp_path / "default.toml"), dlg.error_label.text()
+    assert "passes" not in (tmp_path / "default.toml").read_text()
+    dlg.set_passes(4)
+    dlg.close()  # remembers the settings
+
+    again = new_dialog()
+    assert again.passes() == 4 and again.passes_combo.currentText() == "4 passes"
+    assert again.load_preset(tmp_path / "fast.toml") and again.passes() == 1
+    assert again.load_preset(tmp_path / "default.toml") and again.passes() is None
+    assert again.passes_combo.currentText() == "Operation default"
+    again.close()
+    last = new_dialog()
+    assert last.passes() is None, "'Operation default' is remembered too"
+    last.close()
+
+
+def test_fast_denoise_batch_runs_one_pass(dialog, qtbot, tmp_path, runtime):
+    """A Fast batch gives the one-pass denoise, not the default eight-pass one (the dialog's
+    runtime may be a GPU: distances are compared, not exact values)."""
+    src = tmp_path / "in" / "brick.png"
+    rgb = _noisy_brick(src)
+    dialog.set_input_mode("files")
+    dialog.add_files([src])
+    dialog.add_op("denoise")
+    dialog.output_edit.setText(str(tmp_path / "out"))
+    for key, check in dialog.format_checks.items():
+        check.setChecked(key == "tif32f")
+    dialog.passes_combo.setCurrentText("Fast (1 pass)")
+    _run(dialog, qtbot)
+    (r,) = dialog.report.results
+    assert r.status == "ok", r.error
+    out = read_image(r.outputs[0]).rgb
+    one, eight = _denoised(rgb, 1, runtime), _denoised(rgb, 8, runtime)
+    assert np.abs(out - one).mean() < 0.1 * np.abs(out - eight).mean()

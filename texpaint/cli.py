@@ -9,7 +9,8 @@ Usage::
                      [--device auto|cpu|cuda|mps]
     texpaint batch INPUTS... -o OUTDIR [--preset FILE] [--op OP ...] [--format FMT ...]
                    [--size PX|mip ...] [--naming TEMPLATE] [--overwrite skip|overwrite|unique]
-                   [--recursive] [--glob PATTERN] [--jobs N] [--device auto|cpu|cuda|mps]
+                   [--recursive] [--glob PATTERN] [--passes 1|2|4|8] [--jobs N]
+                   [--device auto|cpu|cuda|mps]
     texpaint denoise IN -o OUT [--strength S] [--mask MASK] [--model ID] [--device ...]
     texpaint upscale IN -o OUT [--model ID] [--device ...]
     texpaint stylize IN --style NAME_OR_IMAGE -o OUT [--strength S] [--mask MASK]
@@ -964,6 +965,8 @@ def _train_with_progress(desc: str, steps: int, train, log_line):
 
 
 def _add_batch_parser(sub) -> None:
+    from texpaint.engine.jobs import ENSEMBLE_PASSES
+
     p = sub.add_parser(
         "batch",
         help="process and export many textures (inpaint, resize, formats, sizes)",
@@ -1002,6 +1005,14 @@ def _add_batch_parser(sub) -> None:
     )
     p.add_argument("--glob", metavar="PATTERN", help="file pattern in folders (default: *)")
     p.add_argument(
+        "--passes",
+        type=int,
+        choices=ENSEMBLE_PASSES,
+        help="self-ensemble passes of the denoise and upscale ops: the model runs on this many "
+        "rotations/mirrorings of each image and they are averaged; cleaner, proportionally "
+        "slower (default: the preset's, else each op's own: denoise 8, upscale 1)",
+    )
+    p.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N", help="threads for reading/writing"
     )
     p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
@@ -1035,7 +1046,7 @@ def _batch_plan(args: argparse.Namespace):
         if not any(parse_op(o).name == "resize" for o in ops):
             ops = [*ops, "resize"]
     base["ops"] = ops
-    for key in ("formats", "naming", "overwrite"):
+    for key in ("formats", "naming", "overwrite", "passes"):
         if getattr(args, key) is not None:
             base[key] = getattr(args, key)
     if not inputs.get("files") and not inputs.get("folder") and not folders:

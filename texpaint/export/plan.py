@@ -34,7 +34,13 @@ A :class:`BatchPlan` says
   ``.{ext}``; ``{op}`` is the op names joined by ``-`` (``resize`` left out unless it is the
   only op), ``{size}`` the long side in px or ``orig``;
 - **overwrite**: ``skip`` (keep existing outputs), ``overwrite``, or ``unique`` (add ``_1``,
-  ``_2``... before the extension).
+  ``_2``... before the extension);
+- **passes**: geometric self-ensemble passes of the ``denoise`` and ``upscale`` ops, one of
+  ``1, 2, 4, 8`` (:data:`texpaint.engine.jobs.ENSEMBLE_PASSES`; the model also runs on that
+  many rotations/mirrorings of the image and the results are averaged, Timofte et al.,
+  CVPR 2016): more passes give cleaner results and take proportionally longer (8 is about
+  8x the time of 1). Unset: each op's default (:func:`texpaint.engine.jobs.default_passes`:
+  8 for denoise, 1 for upscale). Other ops ignore it.
 
 Plans are saved as TOML presets (:func:`save_preset` / :func:`load_preset`); relative paths in
 a preset are resolved against the preset's folder. Every validation problem raises
@@ -55,6 +61,7 @@ from typing import Any
 
 import tomli_w
 
+from texpaint.engine.jobs import ENSEMBLE_PASSES
 from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS
 
 __all__ = [
@@ -312,6 +319,13 @@ class BatchPlan:
         overwrite: ``"skip"``, ``"overwrite"`` or ``"unique"``.
         model_ids: model id per model op name (``{"inpaint": "lama-tex"}``), default model
             when absent.
+        passes: geometric self-ensemble passes (Timofte et al., CVPR 2016) of every
+            ``denoise`` and ``upscale`` op: how many rotations/mirrorings of the image the
+            model runs on (their outputs averaged), one of
+            :data:`~texpaint.engine.jobs.ENSEMBLE_PASSES` (1, 2, 4, 8; model time grows
+            linearly with it), or None for each op's default
+            (:func:`~texpaint.engine.jobs.default_passes`: 8 for denoise, 1 for upscale).
+            Other ops ignore it.
 
     Raises:
         PlanError: from :meth:`validate`, called on construction.
@@ -328,6 +342,7 @@ class BatchPlan:
     naming: str = DEFAULT_NAMING
     overwrite: str = "skip"
     model_ids: dict[str, str] = field(default_factory=dict)
+    passes: int | None = None
 
     def __post_init__(self) -> None:
         self.output_dir = Path(self.output_dir)
@@ -345,8 +360,8 @@ class BatchPlan:
         Raises:
             PlanError: no inputs, no formats, duplicate formats, a misplaced/duplicate
                 ``resize`` op, sizes without ``resize`` (or the reverse), a bad overwrite
-                policy, or a naming template that is unknown or could give two outputs of
-                one file the same name.
+                policy, ``passes`` not None and not one of ``ENSEMBLE_PASSES``, or a naming
+                template that is unknown or could give two outputs of one file the same name.
         """
         if not self.files and self.folder is None:
             raise PlanError("no inputs: give files and/or a folder")
@@ -372,6 +387,13 @@ class BatchPlan:
         if self.overwrite not in OVERWRITE_POLICIES:
             raise PlanError(
                 f"overwrite policy {self.overwrite!r} is not one of {', '.join(OVERWRITE_POLICIES)}"
+            )
+        if self.passes is not None and (
+            type(self.passes) is not int or self.passes not in ENSEMBLE_PASSES
+        ):
+            raise PlanError(
+                f"passes {self.passes!r} is not one of {', '.join(map(str, ENSEMBLE_PASSES))} "
+                "(or unset: each op's default)"
             )
         fields = _check_fields(self.naming, _TEMPLATE_TOKENS, f"naming template {self.naming!r}")
         if not self.naming.endswith(".{ext}"):
@@ -511,7 +533,7 @@ class BatchPlan:
 
     # ------------------------------------------------------------------ presets
     def to_dict(self) -> dict[str, Any]:
-        """The plan as plain TOML-ready data (paths as strings)."""
+        """The plan as plain TOML-ready data (paths as strings; ``passes`` only when set)."""
         d: dict[str, Any] = {
             "version": PRESET_VERSION,
             "output_dir": str(self.output_dir),
@@ -530,6 +552,8 @@ class BatchPlan:
             d["inputs"]["folder"] = str(self.folder)
         if self.model_ids:
             d["model_ids"] = dict(self.model_ids)
+        if self.passes is not None:
+            d["passes"] = int(self.passes)
         return d
 
     @classmethod
@@ -546,7 +570,7 @@ class BatchPlan:
         if not isinstance(d, dict):
             raise PlanError("preset must be a table of settings")
         allowed = {"version", "output_dir", "ops", "formats", "sizes", "naming", "overwrite"}
-        allowed |= {"inputs", "model_ids"}
+        allowed |= {"inputs", "model_ids", "passes"}
         unknown = set(d) - allowed
         if unknown:
             raise PlanError(f"unknown preset key(s): {', '.join(sorted(unknown))}")
@@ -588,6 +612,9 @@ class BatchPlan:
             isinstance(v, str) for v in model_ids.values()
         ):
             raise PlanError("'model_ids' must be a table of op = model id strings")
+        passes = d.get("passes")
+        if passes is not None and (isinstance(passes, bool) or not isinstance(passes, int)):
+            raise PlanError(f"'passes' must be an int, got {passes!r}")
         folder = inputs.get("folder")
         return cls(
             output_dir=path(d["output_dir"], "output_dir"),
@@ -601,6 +628,7 @@ class BatchPlan:
             naming=typed(d.get("naming", DEFAULT_NAMING), str, "naming"),
             overwrite=typed(d.get("overwrite", "skip"), str, "overwrite"),
             model_ids=dict(model_ids),
+            passes=passes,
         )
 
 

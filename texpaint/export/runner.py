@@ -6,7 +6,9 @@ Per file:
 2. **model ops** through :func:`texpaint.engine.pipeline.run_job`, the same pipeline as the
    canvas, on one :class:`~texpaint.engine.device.Runtime`, always in the thread that called
    :func:`run_batch` and one job at a time (``upscale`` makes the image larger; its alpha
-   is resampled to match, see :func:`texpaint.imaging.resample.with_rgb`);
+   is resampled to match, see :func:`texpaint.imaging.resample.with_rgb`); ``denoise`` and
+   ``upscale`` jobs get the plan's ``passes`` (self-ensemble) when it is set, else their
+   operation's default;
 3. **outputs**: for every size, a high-quality downscale (``cv2.INTER_AREA`` area averaging
    in float32 on premultiplied alpha, so 16-bit and float precision is kept), then every
    format, each written atomically to a *temporary* name beside its target. Only when every
@@ -307,10 +309,14 @@ class _ModelRunner:
                 raise _FileFailed(f"device {self.device!r} is not usable: {e}") from e
         if mask is None:  # Denoise/Stylize: an all-zero mask means the whole image
             mask = np.zeros((data.height, data.width), np.float32)
+        params: dict[str, int] = {}
+        if op.name in ("denoise", "upscale") and self.plan.passes is not None:
+            params["passes"] = self.plan.passes  # else run_job's default_passes(op)
         job = Job(
             op=Operation(op.name),
             image=data.rgb,
             mask=mask,
+            params=params,
             model_id=self.plan.model_id(op),
             style_id=op.arg if op.name == "stylize" else None,
         )

@@ -9,8 +9,10 @@ back by queued signals to the dialog's slots. Cancel sets a thread-safe flag tha
 running batch and waits for its thread.
 
 Settings are remembered in QSettings (``batch/…``) and can be saved/loaded as TOML presets.
-Model ops (inpaint, denoise, stylize, seamless, upscale) are offered only when a model for
-them is installed: the others stay in the op list, disabled, with a tooltip saying why.
+The "Quality" picker sets the plan's ``passes`` (self-ensemble passes of the denoise and
+upscale ops; "Operation default" leaves each op its own default). Model ops (inpaint,
+denoise, stylize, seamless, upscale) are offered only when a model for them is installed:
+the others stay in the op list, disabled, with a tooltip saying why.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from texpaint.export.plan import (
 )
 from texpaint.export.runner import BatchReport, BatchSource, FileResult, op_problems, run_batch
 from texpaint.imaging.io import ImageData, file_dialog_filter
+from texpaint.ui.operations_panel import PASSES_LABELS
 
 # format checkbox label -> plan format key (JPEG/WebP quality come from the spin box)
 FORMAT_BOXES = {
@@ -85,6 +88,8 @@ OP_ARG_HINTS = {
     "upscale": "model id (empty: the default upscale model, Edit → Models…)",
     "resize": "(no argument: sizes below)",
 }
+PASSES_DEFAULT_LABEL = "Operation default"
+"""Quality picker entry for ``passes = None`` (denoise 8 passes, upscale 1)."""
 STATUS_TEXT = {"ok": "OK", "failed": "Failed", "skipped": "Skipped", "cancelled": "Cancelled"}
 
 
@@ -227,6 +232,19 @@ class BatchExportDialog(QDialog):
             b = QPushButton(text)
             b.clicked.connect(slot)
             row.addWidget(b)
+        v.addLayout(row)
+        row = QHBoxLayout()
+        self.passes_combo = QComboBox()
+        self.passes_combo.addItem(PASSES_DEFAULT_LABEL, None)
+        for n, label in PASSES_LABELS.items():
+            self.passes_combo.addItem(label, n)
+        self.passes_combo.setToolTip(
+            "Denoise and Upscale: run the model on rotated and mirrored copies of each image "
+            "and average them: cleaner results, each pass adds the time of one run. "
+            "Operation default: 8 passes for Denoise, 1 for Upscale."
+        )
+        row.addWidget(QLabel("Quality"))
+        row.addWidget(self.passes_combo, 1)
         v.addLayout(row)
         left.addWidget(box)
 
@@ -373,6 +391,18 @@ class BatchExportDialog(QDialog):
         """
         self.ops_list.addItem(str(parse_op(text)))
 
+    def passes(self) -> int | None:
+        """The Quality picker's self-ensemble passes: one of ``ENSEMBLE_PASSES`` (1, 2, 4,
+        8), or None for "Operation default"."""
+        data = self.passes_combo.currentData()
+        return None if data is None else int(data)
+
+    def set_passes(self, passes: int | None) -> None:
+        """Show ``passes`` in the Quality picker; None or a value it does not offer picks
+        "Operation default"."""
+        index = 0 if passes is None else self.passes_combo.findData(int(passes))
+        self.passes_combo.setCurrentIndex(max(0, index))
+
     def is_running(self) -> bool:
         """True while a batch runs."""
         return self._thread is not None
@@ -460,6 +490,7 @@ class BatchExportDialog(QDialog):
             overwrite=self.overwrite_combo.currentText(),
             glob=self.glob_edit.text().strip() or "*",
             recursive=self.recursive_check.isChecked(),
+            passes=self.passes(),
         )
         if mode == "document":
             doc = self.document
@@ -516,6 +547,7 @@ class BatchExportDialog(QDialog):
         self.sizes_edit.setText(", ".join(str(s) for s in plan.sizes))
         self.naming_edit.setText(plan.naming)
         self.overwrite_combo.setCurrentText(plan.overwrite)
+        self.set_passes(plan.passes)
         if plan.folder is not None and not plan.files:
             self.set_input_mode("folder")
         elif plan.files:
@@ -572,6 +604,7 @@ class BatchExportDialog(QDialog):
         s.setValue("batch/sizes", self.sizes_edit.text())
         s.setValue("batch/naming", self.naming_edit.text())
         s.setValue("batch/overwrite", self.overwrite_combo.currentText())
+        s.setValue("batch/passes", self.passes() or 0)  # 0 = operation default
 
     def _restore_settings(self) -> None:
         s = QSettings()
@@ -599,6 +632,11 @@ class BatchExportDialog(QDialog):
         self.sizes_edit.setText(str(s.value("batch/sizes", "")))
         self.naming_edit.setText(str(s.value("batch/naming", DEFAULT_NAMING)))
         self.overwrite_combo.setCurrentText(str(s.value("batch/overwrite", "skip")))
+        try:
+            passes = int(s.value("batch/passes", 0))
+        except (TypeError, ValueError):
+            passes = 0
+        self.set_passes(passes or None)
         mode = str(s.value("batch/input_mode", "document" if self.document else "files"))
         self.set_input_mode(mode if mode in INPUT_MODES else "files")
 
