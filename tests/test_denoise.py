@@ -180,6 +180,25 @@ def test_training_refuses_validation_data_and_bad_sizes(tmp_path, texture_dir):
         run_training(DenoiseTrainConfig(data_dirs=[val], out_dir=tmp_path / "o", size=32))
     with pytest.raises(ValueError, match="multiple"):
         run_training(DenoiseTrainConfig(data_dirs=[texture_dir], out_dir=tmp_path / "o", size=40))
+    with pytest.raises(ValueError, match="crop scales"):
+        run_training(
+            DenoiseTrainConfig(
+                data_dirs=[texture_dir], out_dir=tmp_path / "o", min_scale=2.0, max_scale=1.0
+            )
+        )
+
+
+def test_cli_train_denoise_crop_scales_reach_the_card(tmp_path, texture_dir, capsys):
+    """``--scale MIN MAX`` sets the crop scales (1 = native resolution); the card records
+    them; a reversed range is refused with a message."""
+    out = tmp_path / "run"  # one step of the full-size network on 32 px crops
+    args = ["train", "denoise", "--data", str(texture_dir), "--out", str(out), "--steps", "1"]
+    args += ["--batch", "2", "--size", "32", "--device", "cpu", "--scale", "1", "1.5"]
+    assert main(args) == 0, capsys.readouterr().err
+    card = json.loads((out / "texpaint-denoise.json").read_text())
+    assert card["training"]["crop_scale"] == [1.0, 1.5]
+    assert main([*args[:-2], "2", "1"]) == 1
+    assert "crop scales" in capsys.readouterr().err
 
 
 # --- the shipped model ----------------------------------------------------------------------

@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="compare K x K averages in the L1 loss (K > 1 leaves detail to the GAN losses)",
     )
-    _add_train_parser(
+    p_td = _add_train_parser(
         train_sub,
         "denoise",
         help="train the blind denoiser GAN on folders of clean textures",
@@ -241,6 +241,15 @@ def build_parser() -> argparse.ArgumentParser:
         "fly (Gaussian sigma 0-50, Poisson-Gaussian noise, JPEG, mixtures). Press Ctrl-C to "
         "stop after the current step; checkpoints in --out allow --resume.",
         defaults=(4000, 16, 64),
+    )
+    p_td.add_argument(
+        "--scale",
+        nargs=2,
+        type=float,
+        default=(0.75, 4.0),
+        metavar=("MIN", "MAX"),
+        help="crops are SIZE x scale pixels, scale log-uniform in [MIN, MAX], resized to SIZE "
+        "(1 = native resolution; default 0.75 4)",
     )
     _add_train_style_parser(train_sub)
     return parser
@@ -717,7 +726,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         **(
             {"texture_hint_prob": args.texture_hint_prob, "l1_pool": args.l1_pool}
             if args.train_command == "inpaint"
-            else {}
+            else {"min_scale": args.scale[0], "max_scale": args.scale[1]}
         ),
     )
     log_line = json_lines_logger(args.log) if args.log else None

@@ -59,6 +59,9 @@ class DenoiseTrainConfig:
         steps: total optimiser steps.
         batch: crops per step.
         size: crop side in pixels (a multiple of the network's ``size_multiple``, 16).
+        min_scale, max_scale: crops are taken ``size * scale`` pixels wide, ``scale``
+            log-uniform in this range, and resized to ``size`` (so scale 1 = native
+            resolution, 4 = area-downscaled 4x; :class:`~texpaint.training.data.CropConfig`).
         resume: continue from ``out_dir/checkpoint.pt`` when it exists.
         device: "auto", "cpu", "cuda" or "mps".
         threads: torch CPU threads (None: torch's default).
@@ -80,6 +83,8 @@ class DenoiseTrainConfig:
     steps: int = 4000
     batch: int = 16
     size: int = 64
+    min_scale: float = 0.75
+    max_scale: float = 4.0
     resume: bool = False
     device: str = "auto"
     threads: int | None = None
@@ -161,8 +166,8 @@ def run_training(
 
     Raises:
         FileNotFoundError: a data folder is missing or empty.
-        ValueError: a data folder is a validation folder, or ``size`` is not a multiple of the
-            network's ``size_multiple``.
+        ValueError: a data folder is a validation folder, ``size`` is not a multiple of the
+            network's ``size_multiple``, or the crop scales are not ``0 < min <= max``.
     """
     set_cpu_threads(cfg.threads)
     G = NAFDenoiser(cfg.generator)
@@ -172,7 +177,12 @@ def run_training(
         )
     out_dir, device = prepare_run(cfg.out_dir, cfg.device, cfg.seed)
     G = NAFDenoiser(cfg.generator)  # re-created after seeding: same init on every run
-    sampler = TextureCropSampler(cfg.data_dirs, CropConfig(size=cfg.size), seed=cfg.seed)
+    if not 0 < cfg.min_scale <= cfg.max_scale:
+        raise ValueError(
+            f"crop scales must satisfy 0 < min <= max, got {cfg.min_scale}, {cfg.max_scale}"
+        )
+    crops = CropConfig(size=cfg.size, min_scale=cfg.min_scale, max_scale=cfg.max_scale)
+    sampler = TextureCropSampler(cfg.data_dirs, crops, seed=cfg.seed)
     degrader = DegradationSampler(cfg.degradation, seed=cfg.seed + 1)
 
     fmt = torch.channels_last
@@ -196,6 +206,7 @@ def run_training(
             losses={"charbonnier": cfg.w_rec, "hinge_adv": cfg.w_adv},
             lr_g=cfg.lr_g,
             lr_final_ratio=cfg.lr_final_ratio,
+            crop_scale=[cfg.min_scale, cfg.max_scale],
             threads=torch.get_num_threads() if device.type == "cpu" else None,
         )
         card = {
