@@ -112,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=1024, help="texture side in px (default 1024)")
     ap.add_argument("--jobs", type=int, default=1, help="I/O threads (default 1)")
     ap.add_argument("--device", default="cpu", help="auto, cpu, cuda or mps (default cpu)")
+    ap.add_argument(
+        "--passes",
+        type=int,
+        choices=(1, 2, 4, 8),
+        default=None,
+        help="denoise self-ensemble passes (default: the app's, 8)",
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="texpaint-batch-bench-") as tmp_name:
@@ -144,9 +151,11 @@ def main(argv: list[str] | None = None) -> int:
             sizes=sizes,
             formats=formats,
             naming="{stem}_{size}.{ext}",
+            passes=args.passes,
         )
         print(f"batch: {len(files)} textures {args.size}x{args.size}, ops {ops}, ")
         print(f"       sizes {sizes}, formats {formats}, jobs {args.jobs}, device {args.device}")
+        print(f"       passes {args.passes or 'default'}")
         print(f"model: {model_note}")
         t0 = time.perf_counter()
         report = run_batch(plan, device=args.device, jobs=args.jobs)
