@@ -246,3 +246,18 @@ def community_weights(tmp_path_factory) -> dict[str, Path]:
     paths["lama"] = folder / "lama.safetensors"
     save_file(_state_dict(LaMa(in_nc=4, out_nc=3), torch.float16), str(paths["lama"]))
     return paths
+
+
+@pytest.fixture
+def whole_image(runtime):
+    """``run(op, image, model_id=None, **params)``: run a job of ``op`` over the whole float32
+    ``(H, W, 3)`` image (empty mask) on the shared CPU runtime; returns the result image."""
+    from texpaint.engine.jobs import Job
+    from texpaint.engine.pipeline import run_job
+
+    def run(op: str, image: np.ndarray, model_id: str | None = None, **params) -> np.ndarray:
+        mask = np.zeros(image.shape[:2], np.float32)
+        job = Job(op=op, image=image, mask=mask, params=params, model_id=model_id)
+        return run_job(job, runtime=runtime).image
+
+    return run

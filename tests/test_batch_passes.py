@@ -9,21 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from texpaint import resources_dir
 from texpaint.cli import build_parser, main
-from texpaint.engine.jobs import ENSEMBLE_PASSES, Job
-from texpaint.engine.pipeline import run_job
+from texpaint.engine.jobs import ENSEMBLE_PASSES
 from texpaint.export.plan import BatchPlan, PlanError, load_preset, plan_with, save_preset
 from texpaint.export.runner import run_batch
 from texpaint.imaging.io import ImageData, read_image, write_image
 
 pytestmark = pytest.mark.unit
 
-SAMPLE = (
-    Path(__file__).resolve().parents[1]
-    / "resources"
-    / "samples"
-    / "polyhaven__brick_wall_005_diff_1k.jpg"
-)
+SAMPLE = resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -40,17 +35,6 @@ def _write_input(folder: Path, rgb: np.ndarray, name: str = "brick.png") -> tupl
     path = folder / name
     write_image(path, ImageData(rgb=rgb, alpha=None, sample_format="uint16"))
     return path, read_image(path).rgb
-
-
-def _direct(op: str, rgb: np.ndarray, runtime, model_id: str | None = None, **params):
-    job = Job(
-        op=op,
-        image=rgb,
-        mask=np.zeros(rgb.shape[:2], np.float32),
-        params=params,
-        model_id=model_id,
-    )
-    return run_job(job, runtime=runtime).image
 
 
 def _batch(src: Path, out: Path, op: str, runtime, passes: int | None) -> np.ndarray:
@@ -113,18 +97,18 @@ def test_bad_passes_in_a_preset_are_reported_clearly(tmp_path, value, match):
 # --- running ---------------------------------------------------------------------------------
 
 
-def test_batch_denoise_runs_the_chosen_passes(tmp_path, noisy_brick, runtime):
+def test_batch_denoise_runs_the_chosen_passes(tmp_path, noisy_brick, runtime, whole_image):
     """Passes 1 gives the pipeline's one-pass denoise of the same pixels; unset gives the
     default eight-pass result, which is a different image."""
     src, rgb = _write_input(tmp_path / "in", noisy_brick)
     fast = _batch(src, tmp_path / "fast", "denoise", runtime, passes=1)
     best = _batch(src, tmp_path / "default", "denoise", runtime, passes=None)
-    np.testing.assert_allclose(fast, _direct("denoise", rgb, runtime, passes=1), atol=1e-6)
-    np.testing.assert_allclose(best, _direct("denoise", rgb, runtime), atol=1e-6)
+    np.testing.assert_allclose(fast, whole_image("denoise", rgb, passes=1), atol=1e-6)
+    np.testing.assert_allclose(best, whole_image("denoise", rgb), atol=1e-6)
     assert np.abs(fast - best).mean() > 1e-3, "1 and 8 passes must differ"
 
 
-def test_batch_upscale_runs_the_chosen_passes(tmp_path, community_weights, runtime):
+def test_batch_upscale_runs_the_chosen_passes(tmp_path, community_weights, runtime, whole_image):
     from texpaint.models.community import import_model
 
     model = import_model(community_weights["compact2"], name="Compact 2x").id
@@ -133,9 +117,9 @@ def test_batch_upscale_runs_the_chosen_passes(tmp_path, community_weights, runti
     two = _batch(src, tmp_path / "two", f"upscale:{model}", runtime, passes=2)
     one = _batch(src, tmp_path / "one", f"upscale:{model}", runtime, passes=None)
     assert two.shape == (48, 64, 3)
-    direct = _direct("upscale", rgb, runtime, model_id=model, passes=2)
+    direct = whole_image("upscale", rgb, model, passes=2)
     np.testing.assert_allclose(two, direct, atol=1e-6)
-    np.testing.assert_allclose(one, _direct("upscale", rgb, runtime, model_id=model), atol=1e-6)
+    np.testing.assert_allclose(one, whole_image("upscale", rgb, model), atol=1e-6)
     assert not np.allclose(one, two, atol=1e-4), "random weights: a mirror pass changes it"
 
 
@@ -163,11 +147,11 @@ def test_cli_passes_flag_overrides_the_preset(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_batch_denoise_with_one_pass(tmp_path, noisy_brick, runtime, capsys):
+def test_cli_batch_denoise_with_one_pass(tmp_path, noisy_brick, capsys, whole_image):
     src, rgb = _write_input(tmp_path / "in", noisy_brick)
     out = tmp_path / "out"
     argv = ["batch", str(src), "-o", str(out), "--op", "denoise", "--format", "tif32f"]
     assert main([*argv, "--passes", "1", "--device", "cpu"]) == 0, capsys.readouterr().err
     (result,) = out.iterdir()
-    expected = _direct("denoise", rgb, runtime, passes=1)
+    expected = whole_image("denoise", rgb, passes=1)
     np.testing.assert_allclose(read_image(result).rgb, expected, atol=1e-6)

@@ -4,13 +4,13 @@ and the CLI (real pixels of the bundled brick sample; no timings)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
+from texpaint import resources_dir
 from texpaint.cli import main
 from texpaint.engine.jobs import Job
 from texpaint.engine.pipeline import Runtime, run_job
@@ -31,12 +31,7 @@ from texpaint.training.export import sha256_file
 pytestmark = pytest.mark.unit
 
 SHIPPED = "texpaint-denoise"
-SAMPLE = (
-    Path(__file__).resolve().parents[1]
-    / "resources"
-    / "samples"
-    / "polyhaven__brick_wall_005_diff_1k.jpg"
-)
+SAMPLE = resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg"
 
 
 @pytest.fixture(scope="module")

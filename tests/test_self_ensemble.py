@@ -3,11 +3,10 @@ pixels, the gain on the shipped denoiser, cancel between passes, bad values, CLI
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from texpaint import resources_dir
 from texpaint.cli import main
 from texpaint.engine.jobs import (
     ENSEMBLE_PASSES,
@@ -24,12 +23,7 @@ from texpaint.models.community import import_model
 
 pytestmark = pytest.mark.unit
 
-SAMPLE = (
-    Path(__file__).resolve().parents[1]
-    / "resources"
-    / "samples"
-    / "polyhaven__brick_wall_005_diff_1k.jpg"
-)
+SAMPLE = resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -37,17 +31,6 @@ def brick() -> np.ndarray:
     """A 128 x 160 float32 crop of the bundled brick sample (not square: a quarter turn swaps
     the sides)."""
     return np.ascontiguousarray(read_image(SAMPLE).rgb[300:428, 400:560])
-
-
-def _run(op: str, image: np.ndarray, model_id: str | None, runtime, **params) -> np.ndarray:
-    job = Job(
-        op=op,
-        image=image,
-        mask=np.zeros(image.shape[:2], np.float32),
-        params=params,
-        model_id=model_id,
-    )
-    return run_job(job, runtime=runtime).image
 
 
 def _noisy(clean: np.ndarray, sigma: float, seed: int) -> np.ndarray:
@@ -64,7 +47,7 @@ def test_defaults_are_eight_passes_for_denoise_and_one_elsewhere():
 
 @pytest.mark.parametrize(("op", "weights"), [("denoise", "nafnet"), ("upscale", "compact2")])
 def test_eight_passes_make_a_network_rotation_and_mirror_equivariant(
-    op, weights, community_weights, brick, runtime
+    op, weights, community_weights, brick, whole_image
 ):
     """Random-weight networks are not equivariant: turning the input a quarter turn changes
     the output by much more than float error. Averaged over all eight orientations it does
@@ -72,16 +55,16 @@ def test_eight_passes_make_a_network_rotation_and_mirror_equivariant(
     model = import_model(community_weights[weights], name=f"ens {weights}").id
 
     def turned_back(passes: int) -> np.ndarray:
-        out = _run(op, np.ascontiguousarray(np.rot90(brick)), model, runtime, passes=passes)
+        out = whole_image(op, np.ascontiguousarray(np.rot90(brick)), model, passes=passes)
         return np.rot90(out, -1)
 
     def mirrored_back(passes: int) -> np.ndarray:
-        out = _run(op, np.ascontiguousarray(brick[:, ::-1]), model, runtime, passes=passes)
+        out = whole_image(op, np.ascontiguousarray(brick[:, ::-1]), model, passes=passes)
         return out[:, ::-1]
 
-    one = _run(op, brick, model, runtime, passes=1)
-    two = _run(op, brick, model, runtime, passes=2)
-    eight = _run(op, brick, model, runtime, passes=8)
+    one = whole_image(op, brick, model, passes=1)
+    two = whole_image(op, brick, model, passes=2)
+    eight = whole_image(op, brick, model, passes=8)
     assert one.shape == eight.shape
     assert np.abs(turned_back(1) - one).max() > 1e-3, "the network itself is not equivariant"
     assert np.abs(turned_back(8) - eight).max() < 1e-4
@@ -89,15 +72,15 @@ def test_eight_passes_make_a_network_rotation_and_mirror_equivariant(
     assert np.abs(eight - one).max() > 1e-3, "the ensemble changes the result"
 
 
-def test_self_ensemble_denoises_real_noise_better(brick, runtime):
+def test_self_ensemble_denoises_real_noise_better(brick, whole_image):
     """The shipped denoiser on sigma 25 Gaussian noise: 8 passes are closer to the clean
     texture than 1, and change a clean input less."""
     noisy = _noisy(brick, 25.0, seed=3)
-    one = _run("denoise", noisy, None, runtime, passes=1)
-    eight = _run("denoise", noisy, None, runtime)  # the default
+    one = whole_image("denoise", noisy, None, passes=1)
+    eight = whole_image("denoise", noisy, None)  # the default
     assert psnr(eight, brick) > psnr(one, brick) + 0.2
-    clean_one = _run("denoise", brick, None, runtime, passes=1)
-    clean_eight = _run("denoise", brick, None, runtime)
+    clean_one = whole_image("denoise", brick, None, passes=1)
+    clean_eight = whole_image("denoise", brick, None)
     assert psnr(clean_eight, brick) > psnr(clean_one, brick)
 
 
@@ -122,9 +105,9 @@ def test_cancel_between_passes(brick, runtime):
 
 
 @pytest.mark.parametrize("passes", [0, 3, 16, True, "8", 2.5])
-def test_bad_passes_are_refused(passes, brick, runtime):
+def test_bad_passes_are_refused(passes, brick, whole_image):
     with pytest.raises(JobError, match="passes must be one of 1, 2, 4, 8"):
-        _run("denoise", brick[:32, :32], None, runtime, passes=passes)
+        whole_image("denoise", brick[:32, :32], None, passes=passes)
 
 
 def test_cli_passes_option(tmp_path, brick, capsys):
