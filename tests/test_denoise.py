@@ -217,9 +217,9 @@ def test_shipped_model_removes_noise(brick, runtime):
 def test_shipped_model_leaves_clean_input_nearly_unchanged(brick, runtime):
     """A clean texture is changed far less than by the mildest noise it was trained on.
 
-    On ``cc0-1k/val`` the default 8-pass self-ensemble brings a clean input back at 42.4 dB
-    (one pass: 40.4; ``benchmarks/RESULTS.md``). On the bundled brick crop it measured 45.1 dB
-    (one pass: 42.4); the margin below that catches a regression.
+    On ``cc0-1k/val`` the default 8-pass self-ensemble brings a clean input back at 42.7 dB
+    (one pass: 40.6; ``benchmarks/RESULTS.md``). On the bundled brick crop it measured 45.4 dB
+    (one pass: 42.7); the margin below that catches a regression.
     """
     out = _denoise(brick, runtime)
     assert psnr(out, brick) > 43.5

@@ -54,8 +54,8 @@ its mirror image, 4 = also both turned 180°, 8 = all eight. Time grows linearly
 
 def default_passes(op: Operation) -> int:
     """Self-ensemble passes a job of ``op`` uses when its params do not say: 8 for Denoise
-    (with the shipped denoiser: +0.48 to +0.79 dB PSNR at sigma 15-50, and a clean input
-    comes back at 42.4 dB instead of 40.4 dB; ``benchmarks/RESULTS.md``), 1 for
+    (with the shipped denoiser: +0.47 to +0.77 dB PSNR at sigma 15-50, and a clean input
+    comes back at 42.7 dB instead of 40.6 dB; ``benchmarks/RESULTS.md``), 1 for
     everything else (Upscale runs imported models that can be 30x slower)."""
     return 8 if op is Operation.DENOISE else 1
 
