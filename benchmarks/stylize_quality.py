@@ -19,12 +19,15 @@ What it does
     al. 2016) trained on random-feature Gram statistics (Ustyuzhaninov et al. 2017).
   - ``reinhard``: colour transfer of Reinhard, Ashikhmin, Gooch & Shirley, "Color Transfer
     between Images" (IEEE CG&A 2001): per-channel mean and standard deviation of the content
-    matched to the exemplar's in CIELAB (OpenCV's 8-bit Lab, in place of the paper's lαβ).
+    matched to the exemplar's in CIELAB (OpenCV's float Lab, in place of the paper's lαβ;
+    ``texpaint.imaging.colour_transfer``, without the gain cap Stylize uses).
   - ``optimise``: per-image optimisation of the same objective the generators are trained on
     (style loss with the training features + ``w_content`` x content loss, Gatys et al. 2016
     style), Adam (lr 0.05) on the image's logits for ``--opt-steps`` steps (default 100),
-    started from the content; the first ``--opt-limit`` content images only (slow): a quality
-    ceiling for a feed-forward network.
+    started from the content (colour-first generators: from the content colour-transferred
+    to the exemplar, as in training), with the content weight from the style's model card;
+    the first ``--opt-limit`` content images only (slow): a quality ceiling for a
+    feed-forward network.
 
 * Metrics (``texpaint.training.style_stats``), averaged over content images:
 
@@ -61,6 +64,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_common import DEFAULT_VAL, REPO, area_downscale, val_images  # noqa: E402
 from texpaint.engine.jobs import Job, Operation  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer  # noqa: E402
 from texpaint.models.catalog import ModelLoadError, get_model  # noqa: E402
 from texpaint.models.styles import StyleInfo, list_styles  # noqa: E402
 from texpaint.training.data import load_rgb8  # noqa: E402
@@ -69,21 +73,17 @@ from texpaint.training.style_trainer import StyleTrainConfig, load_exemplar  # n
 
 
 def reinhard(content: np.ndarray, exemplar: np.ndarray) -> np.ndarray:
-    """Reinhard et al. 2001 colour transfer in (OpenCV 8-bit) CIELAB; float32 [0, 1] in/out."""
-
-    def lab(rgb: np.ndarray) -> np.ndarray:
-        u8 = (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8)
-        return cv2.cvtColor(u8, cv2.COLOR_RGB2LAB).astype(np.float32)
-
-    c, e = lab(content), lab(exemplar)
-    cm, cs = c.mean(axis=(0, 1)), c.std(axis=(0, 1)) + 1e-6
-    em, es = e.mean(axis=(0, 1)), e.std(axis=(0, 1))
-    out = np.clip((c - cm) / cs * es + em, 0, 255).astype(np.uint8)
-    return cv2.cvtColor(out, cv2.COLOR_LAB2RGB).astype(np.float32) / 255.0
+    """Reinhard et al. 2001 colour transfer (CIELAB mean and std, no gain cap); float32 [0, 1]
+    in/out. The same code colour-first generators run on (``imaging.colour_transfer``)."""
+    return reinhard_transfer(content, lab_stats(exemplar), max_gain=None)
 
 
-def optimise(content: np.ndarray, exemplar: np.ndarray, steps: int, w_content: float) -> np.ndarray:
-    """Per-image optimisation of style + ``w_content`` x content loss (training features)."""
+def optimise(
+    content: np.ndarray, exemplar: np.ndarray, steps: int, w_content: float, colour_first: bool
+) -> np.ndarray:
+    """Per-image optimisation of style + ``w_content`` x content loss (training features),
+    started from the content; colour-first (as the generator was trained): started from, and
+    compared against, the content colour-transferred to the exemplar's palette."""
     import torch
 
     from texpaint.models.arch.random_features import RandomFeatureNet
@@ -97,7 +97,8 @@ def optimise(content: np.ndarray, exemplar: np.ndarray, steps: int, w_content: f
 
     net = RandomFeatureNet(TRAIN_SEED)
     target = image_grams(exemplar, net)
-    x = torch.from_numpy(content.transpose(2, 0, 1).copy())[None]
+    start = reinhard_transfer(content, lab_stats(exemplar)) if colour_first else content
+    x = torch.from_numpy(start.transpose(2, 0, 1).copy())[None]
     with torch.no_grad():
         c_feats = net(x)
     z = torch.logit(x.clamp(0.01, 0.99)).requires_grad_(True)
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    w_content = StyleTrainConfig(exemplar=Path(), out_dir=Path(), style_id="").w_content
+    default_w_content = StyleTrainConfig(exemplar=Path(), out_dir=Path(), style_id="").w_content
     contents = [load_rgb8(p).astype(np.float32) / 255.0 for p in paths]
     contents = [np.round(area_downscale(c, args.size) * 255) / 255 for c in contents]
     print(
@@ -220,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows, exemplars, sheet_results = [], [], [[] for _ in contents[:4]]
     for st, card in styles:
-        style_px = int(card.get("training", {}).get("style_px", 512))
+        training = card.get("training", {})
+        style_px = int(training.get("style_px", 512))
+        # the ceiling optimises the objective this style's generator was trained on
+        w_content = float(training.get("losses", {}).get("content", default_w_content))
+        colour_first = bool(training.get("colour_first", False))
         ex = load_exemplar(st.exemplar, style_px)
         exemplars.append(ex)
         figs = {
@@ -231,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             out = {"input": c, "reinhard": reinhard(c, ex), "texpaint": stylize(runtime, c, st.id)}
             if i < args.opt_limit and args.opt_steps > 0:
                 t = time.perf_counter()
-                out["optimise"] = optimise(c, ex, args.opt_steps, w_content)
+                out["optimise"] = optimise(c, ex, args.opt_steps, w_content, colour_first)
                 t_opt += time.perf_counter() - t
             for m, img in out.items():
                 figs[m]["dist"].append(style_distance(img, ex))

@@ -815,6 +815,20 @@ def _add_train_style_parser(train_sub) -> None:
         help="long side the exemplar is scaled to (sets the stroke size; default 512)",
     )
     p.add_argument("--adv", type=float, default=None, metavar="W", help="PatchGAN loss weight")
+    p.add_argument(
+        "--content-weight",
+        type=float,
+        default=None,
+        metavar="W",
+        help="content loss weight (higher keeps more of the content's structure)",
+    )
+    p.add_argument(
+        "--no-colour-first",
+        dest="colour_first",
+        action="store_false",
+        help="feed the content to the generator as it is, without first moving it to the "
+        "exemplar's palette (Reinhard colour transfer)",
+    )
     p.add_argument("--threads", type=_positive_int, default=None, metavar="N")
     p.add_argument("--install", action="store_true", help="add the style to the user library")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
@@ -904,6 +918,7 @@ def _cmd_train_style(args: argparse.Namespace) -> int:
         resume=args.resume,
         device=args.device,
         threads=args.threads,
+        colour_first=args.colour_first,
     )
     overrides = {
         "steps": args.steps,
@@ -911,6 +926,7 @@ def _cmd_train_style(args: argparse.Namespace) -> int:
         "size": args.size,
         "style_px": args.style_px,
         "w_adv": args.adv,
+        "w_content": args.content_weight,
     }
     cfg = dataclasses.replace(cfg, **{k: v for k, v in overrides.items() if v is not None})
     log_line = json_lines_logger(args.log) if args.log else None

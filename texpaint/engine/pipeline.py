@@ -316,7 +316,12 @@ def _restore_ensemble(
 
 
 def _restore(
-    job: Job, net: torch.nn.Module, runtime: Runtime, abort: AbortFn, progress: ProgressFn
+    job: Job,
+    net: torch.nn.Module,
+    runtime: Runtime,
+    abort: AbortFn,
+    progress: ProgressFn,
+    net_input: np.ndarray | None = None,
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Run a restoration network (``forward(image)``, attribute ``scale``) over ``job``.
 
@@ -326,7 +331,9 @@ def _restore(
     mode the input is padded circularly first, so tile edges and image edges wrap. Float
     images above 1 are scaled into [0, 1] for the network and back. Param ``passes`` (default
     :func:`~texpaint.engine.jobs.default_passes`) runs each tile as a geometric self-ensemble
-    (:func:`_restore_ensemble`).
+    (:func:`_restore_ensemble`). ``net_input`` (float32, the shape of ``job.image``), when
+    given, is what the network runs on instead of ``job.image`` (Stylize: the colour-transferred
+    image); the result is still composited over ``job.image``.
 
     Returns:
         ``(image, region)``: Denoise: float32 ``(H, W, 3)`` composited as
@@ -368,12 +375,15 @@ def _restore(
         y0, y1, x0, x1 = _grow_box(box, RESTORE_CONTEXT_PX, (H, W))
     whole = (y0, y1, x0, x1) == (0, H, 0, W)
     crop = job.image[y0:y1, x0:x1]
-    value_scale = float(max(1.0, crop.max()))
+    if net_input is not None and net_input.shape != job.image.shape:
+        raise JobError(f"network input {net_input.shape} does not match image {job.image.shape}")
+    src = crop if net_input is None else net_input[y0:y1, x0:x1]
+    value_scale = float(max(1.0, src.max()))
     pad = RESTORE_OVERLAP_PX if (job.wrap and whole) else 0
     img = None  # the whole input as one tensor only when it must be padded circularly
     if pad:
         pad = min(pad, H, W)
-        img = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None] / value_scale
+        img = torch.from_numpy(np.ascontiguousarray(src.transpose(2, 0, 1)))[None] / value_scale
         img = F.pad(img, (pad, pad, pad, pad), mode="circular")
         h, w = img.shape[-2:]
     else:
@@ -382,7 +392,7 @@ def _restore(
     def tile_input(cy0: int, cy1: int, cx0: int, cx1: int) -> torch.Tensor:
         if img is not None:
             return img[..., cy0:cy1, cx0:cx1]
-        part = crop[cy0:cy1, cx0:cx1].transpose(2, 0, 1)
+        part = src[cy0:cy1, cx0:cx1].transpose(2, 0, 1)
         return torch.from_numpy(np.ascontiguousarray(part))[None] / value_scale
 
     overlap = RESTORE_OVERLAP_PX

@@ -8,7 +8,10 @@ whole image). Before that the mask is *feathered inwards* (:func:`feather_inside
 stylised area fades in over ``FEATHER_PX`` pixels inside a hard mask edge — no visible seam —
 while every pixel where the mask is 0 stays bit-identical. With ``preserve_colour`` the result
 keeps the input's chroma and takes only the stylised luminance (Gatys et al. 2016, "Preserving
-Color in Neural Artistic Style Transfer", luminance-only transfer in YCbCr).
+Color in Neural Artistic Style Transfer", luminance-only transfer in YCbCr). Generators trained
+*colour first* (their card's ``architecture_config`` holds the exemplar's CIELAB statistics)
+run on the image already moved to the exemplar's palette (:func:`colour_first_input`); the
+result is composited over the untouched image as above.
 
 Job params: ``strength`` float in [0, 1] (default 1), ``preserve_colour`` bool (default
 False), ``feather_px`` int >= 0 (default ``FEATHER_PX``).
@@ -32,6 +35,7 @@ import cv2
 import numpy as np
 
 from texpaint.engine.jobs import Job, JobCancelled, JobError
+from texpaint.imaging.colour_transfer import LabStats, lab_stats, reinhard_transfer
 
 FEATHER_PX = 16
 """Default width (pixels) of the inward fade at mask edges."""
@@ -61,6 +65,29 @@ def preserve_colour(original: np.ndarray, styled: np.ndarray) -> np.ndarray:
     float32 ``(H, W, 3)`` (not clipped; float/HDR inputs keep their range)."""
     dy = (styled - original) @ _Y
     return (original + dy[..., None]).astype(np.float32)
+
+
+def colour_first_input(image: np.ndarray, mask: np.ndarray, target: LabStats) -> np.ndarray:
+    """The input of a colour-first style generator: ``image`` moved to the exemplar's palette
+    ``target`` (CIELAB mean and standard deviation) by Reinhard et al. 2001 colour transfer
+    (:func:`~texpaint.imaging.colour_transfer.reinhard_transfer`), with the *source* statistics
+    taken over the pixels being stylised (``mask > 0``; the whole image when the mask is empty),
+    so every tile and every part of the selection gets the same mapping.
+
+    Args:
+        image: float32 ``(H, W, 3)``; values above 1 (float/HDR) are scaled into [0, 1] by the
+            image's maximum for the transfer and back afterwards.
+        mask: float32 ``(H, W)`` in [0, 1].
+        target: ``(mean, std)`` of the exemplar (:attr:`StyleTransferNet.colour_target`).
+
+    Returns:
+        float32 ``(H, W, 3)`` in the image's value range.
+    """
+    scale = float(max(1.0, image.max()))
+    rgb = image / scale if scale != 1.0 else image
+    source = lab_stats(rgb, mask if mask.any() else None)
+    out = reinhard_transfer(rgb, target, source)
+    return out * scale if scale != 1.0 else out
 
 
 def stylize(
@@ -93,7 +120,9 @@ def stylize(
         h, w = job.image.shape[:2]
         return job.image.copy(), (0, h, 0, w)
     soft = dataclasses.replace(job, mask=feather_inside(job.mask, feather), job_id=job.job_id)
-    image, region = restore(soft, net, runtime, abort, progress)
+    target = getattr(net, "colour_target", None)
+    net_input = None if target is None else colour_first_input(job.image, job.mask, target)
+    image, region = restore(soft, net, runtime, abort, progress, net_input)
     if job.params.get("preserve_colour"):
         y0, y1, x0, x1 = region
         src = job.image[y0:y1, x0:x1]

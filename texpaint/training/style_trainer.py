@@ -1,6 +1,18 @@
 """Training of one feed-forward style generator (:class:`StyleTransferNet`) per style exemplar.
 
-Objective (per step, on a batch of content crops ``c`` and the generator output ``y = G(c)``):
+**Colour first** (``colour_first``, the default): each content crop is first moved to the
+exemplar's palette by Reinhard et al. 2001 colour transfer (CIELAB mean and standard deviation,
+:func:`~texpaint.imaging.colour_transfer.reinhard_transfer`), ``c' = T(c)``; the generator runs
+on ``c'`` and the content loss compares against ``c'``, so the generator only has to add the
+exemplar's texture, not to repaint its colours. The exemplar's statistics are stored in the
+generator's config (``StyleNetConfig.colour_mean`` / ``colour_std``, in the model card) and
+Stylize applies the same transfer before the generator. On a per-image optimisation of this
+objective (2 content images, 100 Adam steps) this moved the attainable trade-off a long way:
+Starry Night at content weight 3, style distance 0.113 at structure 0.778 colour-first against
+0.639 at 0.837 from the raw content (Reinhard alone: 0.638 at 0.947).
+
+Objective (per step, on a batch of content crops ``c`` — ``c'`` when colour-first — and the
+generator output ``y = G(c)``):
 
 - **style**: :func:`~texpaint.training.style_stats.style_loss` between the Gram matrices of
   ``y`` and of the exemplar (fixed random multi-scale features, Ustyuzhaninov et al. 2017;
@@ -21,6 +33,7 @@ are sized so one style trains in under 10 minutes on one CPU thread (see
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +44,7 @@ import numpy as np
 import torch
 
 from texpaint import resources_dir
+from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer
 from texpaint.models.arch.patch_discriminator import PatchDiscriminator
 from texpaint.models.arch.random_features import RandomFeatureNet
 from texpaint.models.arch.style_net import StyleNetConfig, StyleTransferNet
@@ -85,6 +99,9 @@ class StyleTrainConfig:
         threads: torch CPU threads (None: torch's default).
         lr: Adam learning rate of the generator (the discriminator uses ``lr / 2``).
         w_style, w_content, w_adv: loss weights (``w_adv = 0`` disables the PatchGAN).
+        colour_first: colour-transfer every content crop to the exemplar's palette before the
+            generator (see the module doc); the exemplar's CIELAB statistics go into
+            ``generator.colour_mean`` / ``colour_std``.
         d_channels: base channels of the PatchGAN.
         ema_decay: EMA decay of the exported weights.
         checkpoint_every: steps between checkpoints.
@@ -109,6 +126,7 @@ class StyleTrainConfig:
     w_style: float = 1.0
     w_content: float = 0.3
     w_adv: float = 0.0
+    colour_first: bool = True
     d_channels: int = 16
     ema_decay: float = 0.98
     checkpoint_every: int = 50
@@ -156,6 +174,14 @@ def _preview_crop(rgb8: np.ndarray, size: int) -> np.ndarray:
     sq = rgb8[y : y + s, x : x + s]
     interp = cv2.INTER_AREA if s > size else cv2.INTER_CUBIC
     return cv2.resize(sq, (size, size), interpolation=interp).astype(np.float32) / 255.0
+
+
+def colour_input(net: StyleTransferNet, rgb: np.ndarray) -> np.ndarray:
+    """What ``net`` runs on for the content ``rgb`` (float32 ``(H, W, 3)`` in [0, 1]): ``rgb``
+    colour-transferred to the exemplar's palette with its own statistics when the generator is
+    colour-first (:attr:`StyleTransferNet.colour_target`), else ``rgb`` unchanged."""
+    target = net.colour_target
+    return rgb if target is None else reinhard_transfer(rgb, target)
 
 
 @torch.no_grad()
@@ -209,11 +235,15 @@ def run_style_training(
     ex_rng = np.random.default_rng(cfg.seed + 7)
     exemplar = load_exemplar(cfg.exemplar, cfg.style_px)
     ex_t = torch.from_numpy(exemplar.transpose(2, 0, 1).copy())[None].to(device)
+    gen_cfg = cfg.generator
+    if cfg.colour_first:
+        mean, std = lab_stats(exemplar)
+        gen_cfg = dataclasses.replace(gen_cfg, colour_mean=mean, colour_std=std)
 
     feat_net = RandomFeatureNet(TRAIN_SEED).to(device).eval()
     with torch.no_grad():
         target = gram_matrices(feat_net(ex_t))
-    G = StyleTransferNet(cfg.generator).to(device)
+    G = StyleTransferNet(gen_cfg).to(device)
     D = PatchDiscriminator(in_channels=3, base_channels=cfg.d_channels).to(device)
     # beta1 0.9 (Johnson et al. 2016) for the generator: its loss is mostly non-adversarial
     state = GanState(
@@ -229,9 +259,15 @@ def run_style_training(
         ex_rng = np.random.default_rng(cfg.seed + 7 + 1000 * state.step)
 
     preview_content = _preview_crop(sampler.groups[0][0], cfg.size * 2)
+    preview_input = colour_input(G, preview_content)
 
     def train_step() -> dict:
-        content = torch.from_numpy(sampler.batch(cfg.batch)).to(device)
+        batch = sampler.batch(cfg.batch)
+        if G.colour_target is not None:
+            batch = np.stack(
+                [colour_input(G, c.transpose(1, 2, 0)).transpose(2, 0, 1) for c in batch]
+            )
+        content = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32)).to(device)
         y = G(content)
         logs: dict[str, float] = {}
         loss_adv = y.new_zeros(())
@@ -264,11 +300,11 @@ def run_style_training(
             and cfg.preview_every
             and (step % cfg.preview_every == 0 or step == total)
         ):
-            preview(step, np.clip(stylize_array(state.G_ema, preview_content), 0.0, 1.0))
+            preview(step, np.clip(stylize_array(state.G_ema, preview_input), 0.0, 1.0))
 
     def export() -> Path:
         G_ema = state.G_ema.eval()
-        styled = stylize_array(G_ema, preview_content)
+        styled = stylize_array(G_ema, preview_input)
         metrics = {
             "preview_style_distance_input": round(style_distance(preview_content, exemplar), 4),
             "preview_style_distance_output": round(style_distance(styled, exemplar), 4),
@@ -283,7 +319,7 @@ def run_style_training(
             "operation": "stylize",
             "style_id": cfg.style_id,
             "architecture": "style_net",
-            "architecture_config": cfg.generator.to_dict(),
+            "architecture_config": gen_cfg.to_dict(),
             "paper": "Johnson et al. 2016 (feed-forward transform net); Ustyuzhaninov et al. "
             "2017 (random-feature Gram statistics); Li & Wand 2016 (Markovian PatchGAN)",
             "size_multiple": StyleTransferNet.size_multiple,
@@ -298,6 +334,7 @@ def run_style_training(
                 "crop_size": cfg.size,
                 "lr": cfg.lr,
                 "losses": {"style": cfg.w_style, "content": cfg.w_content, "hinge_adv": cfg.w_adv},
+                "colour_first": cfg.colour_first,
                 "feature_seed": TRAIN_SEED,
                 "ema_decay": cfg.ema_decay,
                 "device": str(device),

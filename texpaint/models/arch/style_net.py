@@ -20,6 +20,7 @@ statistics of the whole input, so the pipeline runs an image in as few tiles as 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -38,24 +39,50 @@ class StyleNetConfig:
     Attributes:
         channels: channels at full, 1/2 and 1/4 resolution.
         n_blocks: residual blocks at 1/4 resolution.
+        colour_mean, colour_std: the style exemplar's CIELAB mean and standard deviation
+            (L, a, b; :func:`texpaint.imaging.colour_transfer.lab_stats`) when the generator
+            was trained *colour first*: its input is the content moved to that palette by
+            :func:`~texpaint.imaging.colour_transfer.reinhard_transfer`, and it adds only the
+            texture. None (generators trained before colour-first): the input is the content
+            as it is.
     """
 
     channels: tuple[int, int, int] = (16, 32, 64)
     n_blocks: int = 3
+    colour_mean: tuple[float, float, float] | None = None
+    colour_std: tuple[float, float, float] | None = None
 
     def to_dict(self) -> dict:
-        """JSON-friendly dict (``channels`` as a list)."""
+        """JSON-friendly dict (tuples as lists; colour fields only when set)."""
         d = asdict(self)
-        d["channels"] = list(self.channels)
+        for key, value in list(d.items()):
+            if value is None:
+                del d[key]
+            elif isinstance(value, tuple):
+                d[key] = list(value)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> StyleNetConfig:
-        """Inverse of :meth:`to_dict`. Raises ``TypeError`` for unknown keys."""
+        """Inverse of :meth:`to_dict`. Raises ``TypeError`` for unknown keys, ``ValueError``
+        for a colour field that is not a list of three finite numbers."""
         d = dict(d)
         if "channels" in d:
             d["channels"] = tuple(int(c) for c in d["channels"])
+        for key in ("colour_mean", "colour_std"):
+            if d.get(key) is not None:
+                values = tuple(float(v) for v in d[key])
+                if len(values) != 3 or not all(math.isfinite(v) for v in values):
+                    raise ValueError(f"{key} must hold 3 finite numbers, got {d[key]!r}")
+                d[key] = values
         return cls(**d)
+
+    @property
+    def colour_target(self) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
+        """``(colour_mean, colour_std)`` when the generator is colour-first, else None."""
+        if self.colour_mean is None or self.colour_std is None:
+            return None
+        return self.colour_mean, self.colour_std
 
 
 def _conv(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
@@ -109,6 +136,12 @@ class StyleTransferNet(nn.Module):
         self.out = _conv(c0, 3)
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+
+    @property
+    def colour_target(self) -> tuple[tuple[float, float, float], tuple[float, float, float]] | None:
+        """The exemplar's CIELAB ``(mean, std)`` the input must be colour-transferred to before
+        :meth:`forward` (see :class:`StyleNetConfig`), or None: feed the content as it is."""
+        return self.config.colour_target
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stylise ``x`` float32 ``(N, 3, H, W)`` in [0, 1]; H, W multiples of 4, >= 16."""
