@@ -9,7 +9,9 @@ generator's config (``StyleNetConfig.colour_mean`` / ``colour_std``, in the mode
 Stylize applies the same transfer before the generator. On a per-image optimisation of this
 objective (2 content images, 100 Adam steps) this moved the attainable trade-off a long way:
 Starry Night at content weight 3, style distance 0.113 at structure 0.778 colour-first against
-0.639 at 0.837 from the raw content (Reinhard alone: 0.638 at 0.947).
+0.639 at 0.837 from the raw content (Reinhard alone: 0.638 at 0.947). The default content
+weight, 1.0, keeps a painting style's generator at structure scores of 0.82-0.96 on the
+benchmark; the built-in material looks use 0.1 (``benchmarks/RESULTS.md``).
 
 Objective (per step, on a batch of content crops ``c`` — ``c'`` when colour-first — and the
 generator output ``y = G(c)``):
@@ -124,7 +126,7 @@ class StyleTrainConfig:
     threads: int | None = None
     lr: float = 3e-3
     w_style: float = 1.0
-    w_content: float = 0.3
+    w_content: float = 1.0
     w_adv: float = 0.0
     colour_first: bool = True
     d_channels: int = 16
