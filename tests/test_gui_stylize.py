@@ -56,3 +56,26 @@ def test_learn_style_shows_progress_and_can_be_cancelled(window, qtbot, errors):
     assert [s.id for s in list_styles()] == before
     assert not (user_styles_dir() / "cancelled_wave").exists()
     assert not errors
+
+
+def test_learn_as_picker_sets_the_content_weight_of_the_learnt_style(
+    window, qtbot, monkeypatch, errors
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from texpaint.engine.stylize import LEARN_LOOKS
+
+    panel, learner = window.operations_panel, window.style_learner
+    exemplar = resources_dir() / "styles" / "moss" / "thumb.png"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(exemplar), ""))
+    calls: list[dict] = []
+    monkeypatch.setattr(learner, "start", lambda path, **params: calls.append(params))
+    assert [panel.learn_look.itemData(i) for i in range(panel.learn_look.count())] == list(
+        LEARN_LOOKS
+    )
+    panel.learn_look.setCurrentIndex(panel.learn_look.findData("material"))
+    qtbot.mouseClick(panel.learn_button, Qt.MouseButton.LeftButton)
+    panel.learn_look.setCurrentIndex(panel.learn_look.findData("painting"))
+    qtbot.mouseClick(panel.learn_button, Qt.MouseButton.LeftButton)
+    assert calls == [{"content_weight": 0.1}, {"content_weight": 1.0}]
+    assert not errors

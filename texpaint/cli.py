@@ -14,7 +14,7 @@ Usage::
     texpaint denoise IN -o OUT [--strength S] [--mask MASK] [--model ID] [--device ...]
     texpaint upscale IN -o OUT [--model ID] [--device ...]
     texpaint stylize IN --style NAME_OR_IMAGE -o OUT [--strength S] [--mask MASK]
-                     [--preserve-colour] [--device ...]
+                     [--preserve-colour] [--look painting|material] [--device ...]
     texpaint models list
     texpaint models import FILE [--name NAME]
     texpaint models remove ID
@@ -23,7 +23,8 @@ Usage::
                            [--batch N] [--size PX] [--resume] [--device auto|cpu|cuda|mps]
                            [--threads N] [--val DIR] [--log FILE]
     texpaint train style --exemplar IMG --out DIR [--name NAME] [--steps N] [--content DIR]
-                         [--install] [--resume] [--device ...]
+                         [--content-weight W] [--no-colour-first] [--install] [--resume]
+                         [--device ...]
 
 Exit codes: 0 success; 1 runtime failure (unreadable image, failed job, ...) with a one-line
 ``texpaint: error: ...`` on stderr (``batch``: some file failed); 2 usage error (from
@@ -781,6 +782,13 @@ def _add_stylize_parser(sub) -> None:
         action="store_true",
         help="keep the input's colours, take only the style's light and texture",
     )
+    p.add_argument(
+        "--look",
+        choices=("painting", "material"),
+        default="painting",
+        help="when --style is an image: learn a painting look that keeps IN's forms "
+        "(default) or a material look that replaces its surface",
+    )
     p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
 
@@ -842,6 +850,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     import numpy as np
 
     from texpaint.engine.jobs import Job, Operation
+    from texpaint.engine.stylize import LEARN_LOOKS
     from texpaint.models.styles import StyleLibraryError, find_style
 
     data, mask = _read_job_inputs(args, args.mask, "stylize")
@@ -866,7 +875,7 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             op=Operation.LEARN_STYLE,
             image=ex.rgb,
             mask=np.zeros(ex.rgb.shape[:2], np.float32),
-            params={"name": exemplar.stem},
+            params={"name": exemplar.stem, "content_weight": LEARN_LOOKS[args.look]},
         )
         learnt = _run_engine_job(learn, args.device, "learning style")
         style_id = learnt.model_id.removeprefix("texpaint-style-")

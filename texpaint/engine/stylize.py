@@ -20,12 +20,15 @@ False), ``feather_px`` int >= 0 (default ``FEATHER_PX``).
 exemplar (:mod:`texpaint.training.style_trainer`) and adds it to the user's style library and
 model folder, where it persists. Params: ``name`` (str), ``steps``, ``batch``, ``size``,
 ``style_px`` (ints, defaults of :class:`~texpaint.training.style_trainer.StyleTrainConfig`),
-``threads`` (int, torch CPU threads for the training; default: leave them as they are).
+``threads`` (int, torch CPU threads for the training; default: leave them as they are),
+``content_weight`` (float > 0, default that of the config; :data:`LEARN_LOOKS` holds the two
+the painter offers).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -39,6 +42,12 @@ from texpaint.imaging.colour_transfer import LabStats, lab_stats, reinhard_trans
 
 FEATHER_PX = 16
 """Default width (pixels) of the inward fade at mask edges."""
+
+LEARN_LOOKS = {"painting": 1.0, "material": 0.1}
+"""Learn Style's kinds of look → content-loss weight of the training: a *painting* look keeps
+the image's forms (the default weight), a *material* look replaces the surface detail (the
+weight the built-in material looks were trained with; on the benchmark it brought them
+5-15 points closer to their exemplars than 1.0, ``benchmarks/RESULTS.md``)."""
 
 _Y = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -169,10 +178,13 @@ def learn_style(
         size = int(job.params.get("size", defaults.size))
         style_px = int(job.params.get("style_px", defaults.style_px))
         threads = int(job.params.get("threads") or 0) or None
+        content_weight = float(job.params.get("content_weight", defaults.w_content))
     except (TypeError, ValueError) as exc:
         raise JobError(f"bad Learn Style parameter: {exc}") from exc
     if steps < 1 or batch < 1:
         raise JobError("steps and batch must be positive")
+    if not math.isfinite(content_weight) or content_weight <= 0:
+        raise JobError(f"content_weight must be a positive number, got {content_weight}")
     rgb8 = (np.clip(job.image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     work = Path(tempfile.mkdtemp(prefix=f"texpaint-style-{style_id}-"))
     try:
@@ -187,6 +199,7 @@ def learn_style(
             batch=batch,
             size=size,
             style_px=style_px,
+            w_content=content_weight,
             device=device,
             threads=threads,
             preview_every=max(1, min(50, steps // 4)) if preview is not None else 0,

@@ -679,7 +679,9 @@ class MainWindow(QMainWindow):
         )
         if path:
             try:
-                self.style_learner.start(Path(path))
+                self.style_learner.start(
+                    Path(path), content_weight=self.operations_panel.learn_content_weight()
+                )
             except ValueError as exc:
                 self._error("Cannot learn style", str(exc))
 

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from texpaint.engine.jobs import ENSEMBLE_PASSES, Operation, default_passes
+from texpaint.engine.stylize import LEARN_LOOKS
 from texpaint.models.catalog import ModelInfo, default_model, list_models
 from texpaint.models.styles import StyleLibraryError, list_styles
 
@@ -118,6 +119,18 @@ class OperationsPanel(QWidget):
             "Train a new style from any image (minutes, in the background); it joins the library"
         )
         self.learn_button.clicked.connect(self.learnStyleRequested)
+        self.learn_look = QComboBox()
+        labels = {
+            "painting": "Painting: keep the image's forms",
+            "material": "Material: replace the surface",
+        }
+        for key in LEARN_LOOKS:
+            self.learn_look.addItem(labels[key], key)
+        self.learn_look.setToolTip(
+            "What the next learnt style should do: repaint the image in the exemplar's strokes "
+            "and keep its shapes, or cover it with the exemplar's material (rust, moss, ...)"
+        )
+        form.addRow("Learn as", self.learn_look)
         form.addRow(self.learn_button)
         self.style_preview = QLabel()
         self.style_preview.setVisible(False)
@@ -288,6 +301,11 @@ class OperationsPanel(QWidget):
         self.cancel_button.setEnabled(busy)
         if busy:
             self.progress.setValue(0)
+
+    def learn_content_weight(self) -> float:
+        """Content-loss weight for the next Learn Style, from the "Learn as" picker
+        (:data:`texpaint.engine.stylize.LEARN_LOOKS`)."""
+        return LEARN_LOOKS[self.learn_look.currentData()]
 
     def select_style(self, style_id: str) -> bool:
         """Select the style ``style_id`` in the picker; False when it is not listed or has

@@ -58,7 +58,8 @@ class StyleLearner(QObject):
         Args:
             exemplar: any image texpaint reads.
             name: style name (default: the file's stem).
-            params: optional ``steps``, ``batch``, ``size``, ``style_px`` (ints).
+            params: optional ``steps``, ``batch``, ``size``, ``style_px`` (ints) and
+                ``content_weight`` (float > 0; see :data:`texpaint.engine.stylize.LEARN_LOOKS`).
 
         Raises:
             ValueError: already learning, or the file cannot be read (message for the user).
