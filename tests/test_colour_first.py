@@ -142,9 +142,12 @@ def test_colour_first_input_keeps_float_range_above_one(brick):
     from texpaint.engine.stylize import colour_first_input
 
     hdr = brick * 4.0
-    out = colour_first_input(hdr, np.zeros(brick.shape[:2], np.float32), TARGET)
+    prepare = colour_first_input(hdr, np.zeros(brick.shape[:2], np.float32), TARGET)
+    out = prepare(hdr)
     assert out.dtype == np.float32 and out.max() > 1.0 and out.max() <= hdr.max() + 1e-5
     np.testing.assert_allclose(lab_stats(out / hdr.max())[0], TARGET[0], atol=1.5)
+    # one mapping for the whole image: a part converts exactly as it does inside the whole
+    np.testing.assert_allclose(prepare(hdr[40:90, 10:70]), out[40:90, 10:70], atol=1e-5)
 
 
 def test_bad_colour_statistics_in_a_card_are_a_model_error(tmp_path, monkeypatch):

@@ -321,7 +321,7 @@ def _restore(
     runtime: Runtime,
     abort: AbortFn,
     progress: ProgressFn,
-    net_input: np.ndarray | None = None,
+    prepare: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Run a restoration network (``forward(image)``, attribute ``scale``) over ``job``.
 
@@ -331,9 +331,10 @@ def _restore(
     mode the input is padded circularly first, so tile edges and image edges wrap. Float
     images above 1 are scaled into [0, 1] for the network and back. Param ``passes`` (default
     :func:`~texpaint.engine.jobs.default_passes`) runs each tile as a geometric self-ensemble
-    (:func:`_restore_ensemble`). ``net_input`` (float32, the shape of ``job.image``), when
-    given, is what the network runs on instead of ``job.image`` (Stylize: the colour-transferred
-    image); the result is still composited over ``job.image``.
+    (:func:`_restore_ensemble`). ``prepare``, when given, maps the part of ``job.image`` the
+    network reads (float32 ``(h, w, 3)``: the mask's box plus context, or the whole image) to
+    the network's input of the same shape (Stylize: the colour transfer); the result is still
+    composited over ``job.image``.
 
     Returns:
         ``(image, region)``: Denoise: float32 ``(H, W, 3)`` composited as
@@ -375,9 +376,7 @@ def _restore(
         y0, y1, x0, x1 = _grow_box(box, RESTORE_CONTEXT_PX, (H, W))
     whole = (y0, y1, x0, x1) == (0, H, 0, W)
     crop = job.image[y0:y1, x0:x1]
-    if net_input is not None and net_input.shape != job.image.shape:
-        raise JobError(f"network input {net_input.shape} does not match image {job.image.shape}")
-    src = crop if net_input is None else net_input[y0:y1, x0:x1]
+    src = crop if prepare is None else prepare(crop)
     value_scale = float(max(1.0, src.max()))
     pad = RESTORE_OVERLAP_PX if (job.wrap and whole) else 0
     img = None  # the whole input as one tensor only when it must be padded circularly

@@ -76,12 +76,16 @@ def preserve_colour(original: np.ndarray, styled: np.ndarray) -> np.ndarray:
     return (original + dy[..., None]).astype(np.float32)
 
 
-def colour_first_input(image: np.ndarray, mask: np.ndarray, target: LabStats) -> np.ndarray:
-    """The input of a colour-first style generator: ``image`` moved to the exemplar's palette
-    ``target`` (CIELAB mean and standard deviation) by Reinhard et al. 2001 colour transfer
-    (:func:`~texpaint.imaging.colour_transfer.reinhard_transfer`), with the *source* statistics
-    taken over the pixels being stylised (``mask > 0``; the whole image when the mask is empty),
-    so every tile and every part of the selection gets the same mapping.
+def colour_first_input(
+    image: np.ndarray, mask: np.ndarray, target: LabStats
+) -> Callable[[np.ndarray], np.ndarray]:
+    """How a colour-first style generator's input is made from ``image``: a function that moves
+    any part of it (float32 ``(h, w, 3)``) to the exemplar's palette ``target`` (CIELAB mean
+    and standard deviation) by Reinhard et al. 2001 colour transfer
+    (:func:`~texpaint.imaging.colour_transfer.reinhard_transfer`). The *source* statistics are
+    taken once, over the pixels being stylised (``mask > 0``; the whole image when the mask is
+    empty), so every part gets the same mapping and only the part the network reads is
+    converted.
 
     Args:
         image: float32 ``(H, W, 3)``; values above 1 (float/HDR) are scaled into [0, 1] by the
@@ -90,13 +94,17 @@ def colour_first_input(image: np.ndarray, mask: np.ndarray, target: LabStats) ->
         target: ``(mean, std)`` of the exemplar (:attr:`StyleTransferNet.colour_target`).
 
     Returns:
-        float32 ``(H, W, 3)`` in the image's value range.
+        ``prepare(part) -> float32 (h, w, 3)`` in the image's value range.
     """
     scale = float(max(1.0, image.max()))
-    rgb = image / scale if scale != 1.0 else image
-    source = lab_stats(rgb, mask if mask.any() else None)
-    out = reinhard_transfer(rgb, target, source)
-    return out * scale if scale != 1.0 else out
+    source = lab_stats(image / scale if scale != 1.0 else image, mask if mask.any() else None)
+
+    def prepare(part: np.ndarray) -> np.ndarray:
+        if scale == 1.0:
+            return reinhard_transfer(part, target, source)
+        return reinhard_transfer(part / scale, target, source) * scale
+
+    return prepare
 
 
 def stylize(
@@ -130,8 +138,8 @@ def stylize(
         return job.image.copy(), (0, h, 0, w)
     soft = dataclasses.replace(job, mask=feather_inside(job.mask, feather), job_id=job.job_id)
     target = getattr(net, "colour_target", None)
-    net_input = None if target is None else colour_first_input(job.image, job.mask, target)
-    image, region = restore(soft, net, runtime, abort, progress, net_input)
+    prepare = None if target is None else colour_first_input(job.image, job.mask, target)
+    image, region = restore(soft, net, runtime, abort, progress, prepare)
     if job.params.get("preserve_colour"):
         y0, y1, x0, x1 = region
         src = job.image[y0:y1, x0:x1]
