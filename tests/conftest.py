@@ -261,3 +261,13 @@ def whole_image(runtime):
         return run_job(job, runtime=runtime).image
 
     return run
+
+
+@pytest.fixture
+def restore_torch_threads():
+    """Put torch's CPU thread count back after a test that sets it."""
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)

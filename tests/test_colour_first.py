@@ -165,9 +165,9 @@ def test_bad_colour_statistics_in_a_card_are_a_model_error(tmp_path, monkeypatch
         load_network(get_model(model_id, "stylize"))
 
 
-def test_style_training_colour_first_records_the_exemplar_palette(tmp_path, brick):
-    import torch
-
+def test_style_training_colour_first_records_the_exemplar_palette(
+    tmp_path, brick, restore_torch_threads
+):
     from texpaint.imaging.io import ImageData, write_image
     from texpaint.models.arch.style_net import StyleNetConfig
     from texpaint.training.style_trainer import StyleTrainConfig, load_exemplar, run_style_training
@@ -175,34 +175,28 @@ def test_style_training_colour_first_records_the_exemplar_palette(tmp_path, bric
     crops = tmp_path / "content"
     crops.mkdir()
     write_image(crops / "c.png", ImageData(rgb=brick[:96, :96], alpha=None, sample_format="uint8"))
-    threads = torch.get_num_threads()
-    try:
-        cfg = StyleTrainConfig(
-            exemplar=STYLES / "rust" / "exemplar.jpg",
-            out_dir=tmp_path / "run",
-            content_dirs=[crops],
-            style_id="rust_test",
-            steps=1,
-            batch=1,
-            size=64,
-            style_px=128,
-            device="cpu",
-            threads=1,
-            preview_every=0,
-            generator=StyleNetConfig(channels=(8, 8, 8), n_blocks=1),
+    cfg = StyleTrainConfig(
+        exemplar=STYLES / "rust" / "exemplar.jpg",
+        out_dir=tmp_path / "run",
+        content_dirs=[crops],
+        style_id="rust_test",
+        steps=1,
+        batch=1,
+        size=64,
+        style_px=128,
+        device="cpu",
+        threads=1,
+        preview_every=0,
+        generator=StyleNetConfig(channels=(8, 8, 8), n_blocks=1),
+    )
+    card = json.loads(run_style_training(cfg).with_suffix(".json").read_text())
+    off = json.loads(
+        run_style_training(
+            StyleTrainConfig(**{**cfg.__dict__, "colour_first": False, "out_dir": tmp_path / "b"})
         )
-        card = json.loads(run_style_training(cfg).with_suffix(".json").read_text())
-        off = json.loads(
-            run_style_training(
-                StyleTrainConfig(
-                    **{**cfg.__dict__, "colour_first": False, "out_dir": tmp_path / "b"}
-                )
-            )
-            .with_suffix(".json")
-            .read_text()
-        )
-    finally:
-        torch.set_num_threads(threads)
+        .with_suffix(".json")
+        .read_text()
+    )
     mean, std = lab_stats(load_exemplar(cfg.exemplar, cfg.style_px))
     np.testing.assert_allclose(card["architecture_config"]["colour_mean"], mean, atol=1e-6)
     np.testing.assert_allclose(card["architecture_config"]["colour_std"], std, atol=1e-6)
@@ -211,7 +205,9 @@ def test_style_training_colour_first_records_the_exemplar_palette(tmp_path, bric
     assert off["training"]["colour_first"] is False
 
 
-def test_learn_style_job_takes_the_content_weight_of_the_look(runtime, brick):
+def test_learn_style_job_takes_the_content_weight_of_the_look(
+    runtime, brick, restore_torch_threads
+):
     from texpaint.engine.jobs import JobError
     from texpaint.engine.pipeline import run_job
     from texpaint.engine.stylize import LEARN_LOOKS

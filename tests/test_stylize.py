@@ -74,16 +74,6 @@ def test_preserve_colour_keeps_chroma_and_takes_luma():
     np.testing.assert_allclose(out - (out @ y)[..., None], a - (a @ y)[..., None], atol=1e-5)
 
 
-@pytest.fixture
-def restore_torch_threads():
-    """Put torch's CPU thread count back after a test that sets it."""
-    import torch
-
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
-
-
 def test_style_training_lowers_style_loss_and_resumes(tmp_path, content, restore_torch_threads):
     import torch
 
