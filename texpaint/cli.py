@@ -14,7 +14,8 @@ Usage::
     texpaint denoise IN -o OUT [--strength S] [--mask MASK] [--model ID] [--device ...]
     texpaint upscale IN -o OUT [--model ID] [--device ...]
     texpaint stylize IN --style NAME_OR_IMAGE -o OUT [--strength S] [--mask MASK]
-                     [--preserve-colour] [--look painting|material] [--device ...]
+                     [--preserve-colour] [--look painting|material] [--no-match-statistics]
+                     [--device ...]
     texpaint models list
     texpaint models import FILE [--name NAME]
     texpaint models remove ID
@@ -789,6 +790,13 @@ def _add_stylize_parser(sub) -> None:
         help="when --style is an image: learn a painting look that keeps IN's forms "
         "(default) or a material look that replaces its surface",
     )
+    p.add_argument(
+        "--no-match-statistics",
+        dest="match_statistics",
+        action="store_false",
+        help="use the style generator's output as it is, without moving its detail "
+        "(pyramid band energies) and colours to the exemplar's",
+    )
     p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
 
@@ -886,7 +894,11 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         op=Operation.STYLIZE,
         image=data.rgb,
         mask=mask,
-        params={"strength": args.strength, "preserve_colour": bool(args.preserve_colour)},
+        params={
+            "strength": args.strength,
+            "preserve_colour": bool(args.preserve_colour),
+            "match_statistics": bool(args.match_statistics),
+        },
         style_id=style_id,
     )
     result = _run_engine_job(job, args.device, "stylizing")

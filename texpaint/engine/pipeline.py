@@ -322,6 +322,7 @@ def _restore(
     abort: AbortFn,
     progress: ProgressFn,
     prepare: Callable[[np.ndarray], np.ndarray] | None = None,
+    finish: Callable[[np.ndarray, np.ndarray | None, bool], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Run a restoration network (``forward(image)``, attribute ``scale``) over ``job``.
 
@@ -334,7 +335,11 @@ def _restore(
     (:func:`_restore_ensemble`). ``prepare``, when given, maps the part of ``job.image`` the
     network reads (float32 ``(h, w, 3)``: the mask's box plus context, or the whole image) to
     the network's input of the same shape (Stylize: the colour transfer); the result is still
-    composited over ``job.image``.
+    composited over ``job.image``. ``finish``, when given, maps the network's whole output for
+    that part before compositing: ``finish(fill, weight, wrap)`` with ``fill`` float32
+    ``(h, w, 3)``, ``weight`` the mask over the part (None when the mask is empty, i.e. the
+    whole image) and ``wrap`` True when the part is the whole image of a tileable document
+    (Stylize: the exemplar statistics transfer).
 
     Returns:
         ``(image, region)``: Denoise: float32 ``(H, W, 3)`` composited as
@@ -438,6 +443,9 @@ def _restore(
     fill = out[0].numpy().transpose(1, 2, 0)
     if value_scale != 1.0:
         fill = fill * value_scale
+    if finish is not None and not upscale:
+        weight = None if box is None else job.mask[y0:y1, x0:x1]
+        fill = finish(fill, weight, bool(job.wrap and whole))
     if upscale:
         image = np.ascontiguousarray(fill, dtype=np.float32)
         return image, (0, image.shape[0], 0, image.shape[1])

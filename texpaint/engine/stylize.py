@@ -10,11 +10,17 @@ while every pixel where the mask is 0 stays bit-identical. With ``preserve_colou
 keeps the input's chroma and takes only the stylised luminance (Gatys et al. 2016, "Preserving
 Color in Neural Artistic Style Transfer", luminance-only transfer in YCbCr). Generators trained
 *colour first* (their card's ``architecture_config`` holds the exemplar's CIELAB statistics)
-run on the image already moved to the exemplar's palette (:func:`colour_first_input`); the
-result is composited over the untouched image as above.
+run on the image already moved to the exemplar's palette (:func:`colour_first_input`).
+Generators whose card holds the exemplar's pyramid band energies and colour covariance
+(``exemplar_statistics``) have their output moved to those statistics before compositing
+(:func:`statistics_last_output`; Heeger & Bergen 1995 band matching, Pitié & Kokaram 2007
+linear colour transfer), taken over the area being stylised. The result is composited over
+the untouched image as above.
 
 Job params: ``strength`` float in [0, 1] (default 1), ``preserve_colour`` bool (default
-False), ``feather_px`` int >= 0 (default ``FEATHER_PX``).
+False), ``feather_px`` int >= 0 (default ``FEATHER_PX``), ``match_statistics`` bool (default
+True: apply the exemplar statistics when the generator has them; False: the generator's
+output as it is).
 
 **Learn Style** (``Operation.LEARN_STYLE``) trains a new generator on the job's image as the
 exemplar (:mod:`texpaint.training.style_trainer`) and adds it to the user's style library and
@@ -38,6 +44,7 @@ import cv2
 import numpy as np
 
 from texpaint.engine.jobs import Job, JobCancelled, JobError
+from texpaint.imaging.band_transfer import ExemplarStatistics, statistics_transfer
 from texpaint.imaging.colour_transfer import LabStats, lab_stats, reinhard_transfer
 
 FEATHER_PX = 16
@@ -107,6 +114,31 @@ def colour_first_input(
     return prepare
 
 
+def statistics_last_output(
+    image: np.ndarray, target: ExemplarStatistics
+) -> Callable[[np.ndarray, np.ndarray | None, bool], np.ndarray]:
+    """How a style generator's output is finished: a function ``finish(fill, weight, wrap)``
+    that moves ``fill`` (float32 ``(h, w, 3)``, the generator's output for the part being
+    stylised) to the exemplar statistics ``target`` by
+    :func:`~texpaint.imaging.band_transfer.statistics_transfer`, with ``fill``'s own
+    statistics taken where ``weight`` (float32 ``(h, w)``, the soft mask; None: everywhere) is
+    > 0 and the pyramid wrapping round when ``wrap``.
+
+    Args:
+        image: the job's image, float32 ``(H, W, 3)``; when it holds values above 1
+            (float/HDR) ``fill`` is scaled into [0, 1] by its maximum and back.
+        target: the generator's :attr:`StyleTransferNet.statistics_target`.
+    """
+    scale = float(max(1.0, image.max()))
+
+    def finish(fill: np.ndarray, weight: np.ndarray | None, wrap: bool) -> np.ndarray:
+        if scale == 1.0:
+            return statistics_transfer(fill, target, weight, wrap)
+        return statistics_transfer(fill / scale, target, weight, wrap) * scale
+
+    return finish
+
+
 def stylize(
     job: Job,
     net,
@@ -139,7 +171,11 @@ def stylize(
     soft = dataclasses.replace(job, mask=feather_inside(job.mask, feather), job_id=job.job_id)
     target = getattr(net, "colour_target", None)
     prepare = None if target is None else colour_first_input(job.image, job.mask, target)
-    image, region = restore(soft, net, runtime, abort, progress, prepare)
+    stats = getattr(net, "statistics_target", None)
+    finish = None
+    if stats is not None and job.params.get("match_statistics", True):
+        finish = statistics_last_output(job.image, stats)
+    image, region = restore(soft, net, runtime, abort, progress, prepare, finish)
     if job.params.get("preserve_colour"):
         y0, y1, x0, x1 = region
         src = job.image[y0:y1, x0:x1]

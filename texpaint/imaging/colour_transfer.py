@@ -42,6 +42,12 @@ def _lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(x.shape)
 
 
+def grid_step(h: int, w: int, pixels: int = STATS_PIXELS) -> int:
+    """Stride (>= 1) of a regular grid that samples about ``pixels`` of an ``h`` x ``w`` image:
+    on large images such a grid estimates means and (co)variances as well as every pixel."""
+    return max(1, math.ceil(math.sqrt(h * w / pixels)))
+
+
 def lab_stats(rgb: np.ndarray, weight: np.ndarray | None = None) -> LabStats:
     """Mean and standard deviation of ``rgb``'s CIELAB channels.
 
@@ -60,8 +66,7 @@ def lab_stats(rgb: np.ndarray, weight: np.ndarray | None = None) -> LabStats:
         raise ValueError(f"expected an (H, W, 3) image, got shape {rgb.shape}")
     if weight is not None and weight.shape != rgb.shape[:2]:
         raise ValueError(f"weight must be {rgb.shape[:2]}, got {weight.shape}")
-    # large images: a regular grid of about STATS_PIXELS samples estimates the moments as well
-    step = max(1, math.ceil(math.sqrt(rgb.shape[0] * rgb.shape[1] / STATS_PIXELS)))
+    step = grid_step(rgb.shape[0], rgb.shape[1])
     lab = _lab(rgb[::step, ::step]).reshape(-1, 3).astype(np.float64)
     w = None
     if weight is not None:

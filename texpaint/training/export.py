@@ -66,8 +66,12 @@ def export_model(
     card["sha256"] = sha256_file(weights_path)
     card["file_bytes"] = weights_path.stat().st_size
     card["parameters"] = int(sum(p.numel() for p in model.parameters()))
-    text = json.dumps(card, indent=2, sort_keys=False) + "\n"
-    _atomic_write_bytes(
-        weights_path.with_suffix(".json"), lambda tmp: Path(tmp).write_text(text, encoding="utf-8")
-    )
+    write_card(weights_path.with_suffix(".json"), card)
     return card
+
+
+def write_card(path: Path, card: dict[str, Any]) -> None:
+    """Write the model card ``card`` as indented JSON to ``path`` atomically (temp file +
+    ``os.replace``). Raises OSError when it cannot be written."""
+    text = json.dumps(card, indent=2, sort_keys=False) + "\n"
+    _atomic_write_bytes(Path(path), lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,12 +47,13 @@ import numpy as np
 import torch
 
 from texpaint import resources_dir
+from texpaint.imaging.band_transfer import exemplar_statistics, statistics_transfer
 from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer
 from texpaint.models.arch.patch_discriminator import PatchDiscriminator
 from texpaint.models.arch.random_features import RandomFeatureNet
 from texpaint.models.arch.style_net import StyleNetConfig, StyleTransferNet
 from texpaint.training.data import CropConfig, TextureCropSampler, load_rgb8
-from texpaint.training.export import export_model, sha256_file
+from texpaint.training.export import export_model, sha256_file, write_card
 from texpaint.training.gan_loop import (
     GanState,
     data_card,
@@ -187,12 +189,49 @@ def colour_input(net: StyleTransferNet, rgb: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def stylize_array(net: torch.nn.Module, rgb: np.ndarray) -> np.ndarray:
+def stylize_array(
+    net: torch.nn.Module, rgb: np.ndarray, match_statistics: bool = True
+) -> np.ndarray:
     """Run ``net`` on float32 ``(H, W, 3)`` in [0, 1] (H, W multiples of 4) on its device;
-    returns float32 ``(H, W, 3)``."""
+    returns float32 ``(H, W, 3)``. When the generator carries exemplar statistics
+    (:attr:`StyleTransferNet.statistics_target`) and ``match_statistics`` is True, its output
+    is moved to them, as Stylize does
+    (:func:`~texpaint.imaging.band_transfer.statistics_transfer`)."""
     dev = next(net.parameters()).device
     x = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))[None].to(dev)
-    return net(x)[0].float().cpu().numpy().transpose(1, 2, 0)
+    out = net(x)[0].float().cpu().numpy().transpose(1, 2, 0)
+    stats = getattr(net, "statistics_target", None)
+    return out if stats is None or not match_statistics else statistics_transfer(out, stats)
+
+
+def add_exemplar_statistics(card_path: Path, exemplar: Path) -> dict:
+    """Write the exemplar statistics (:func:`~texpaint.imaging.band_transfer.exemplar_statistics`
+    of ``exemplar`` at the card's ``training.style_px``) into the style generator card
+    ``card_path``'s ``architecture_config`` (atomically; the weights and their sha256 are
+    untouched), for generators exported before Stylize used them.
+
+    Returns:
+        The updated card.
+
+    Raises:
+        OSError: a file cannot be read or written.
+        ValueError: the card is not a style generator's, or ``exemplar`` is not the image it
+            was trained on (sha256 differs from ``training.exemplar_sha256``).
+    """
+
+    card_path = Path(card_path)
+    card = json.loads(card_path.read_text(encoding="utf-8"))
+    training = card.get("training", {})
+    if card.get("architecture") != "style_net" or "style_px" not in training:
+        raise ValueError(f"{card_path.name} is not a style generator card")
+    expected = training.get("exemplar_sha256")
+    if expected and sha256_file(Path(exemplar)) != expected:
+        raise ValueError(f"{exemplar} is not the exemplar {card_path.name} was trained on")
+    stats = exemplar_statistics(load_exemplar(Path(exemplar), int(training["style_px"])))
+    card["architecture_config"]["exemplar_statistics"] = stats.to_dict()
+    StyleNetConfig.from_dict(card["architecture_config"])  # still a valid config
+    write_card(card_path, card)
+    return card
 
 
 def run_style_training(
@@ -237,7 +276,7 @@ def run_style_training(
     ex_rng = np.random.default_rng(cfg.seed + 7)
     exemplar = load_exemplar(cfg.exemplar, cfg.style_px)
     ex_t = torch.from_numpy(exemplar.transpose(2, 0, 1).copy())[None].to(device)
-    gen_cfg = cfg.generator
+    gen_cfg = dataclasses.replace(cfg.generator, exemplar_statistics=exemplar_statistics(exemplar))
     if cfg.colour_first:
         mean, std = lab_stats(exemplar)
         gen_cfg = dataclasses.replace(gen_cfg, colour_mean=mean, colour_std=std)

@@ -27,6 +27,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from texpaint.imaging.band_transfer import ExemplarStatistics
+
 SIZE_MULTIPLE = 4
 MIN_SIZE = 16
 _EPS = 1e-3
@@ -45,28 +47,44 @@ class StyleNetConfig:
             :func:`~texpaint.imaging.colour_transfer.reinhard_transfer`, and it adds only the
             texture. None (generators trained before colour-first): the input is the content
             as it is.
+        exemplar_statistics: the exemplar's pyramid band energies and colour covariance
+            (:class:`~texpaint.imaging.band_transfer.ExemplarStatistics`), which Stylize moves
+            the generator's output to (:func:`~texpaint.imaging.band_transfer.statistics_transfer`).
+            None (generators exported before): the output is used as it is.
     """
 
     channels: tuple[int, int, int] = (16, 32, 64)
     n_blocks: int = 3
     colour_mean: tuple[float, float, float] | None = None
     colour_std: tuple[float, float, float] | None = None
+    exemplar_statistics: ExemplarStatistics | None = None
 
     def to_dict(self) -> dict:
-        """JSON-friendly dict (tuples as lists; colour fields only when set)."""
+        """JSON-friendly dict (tuples as lists; optional fields only when set)."""
         d = asdict(self)
         for key, value in list(d.items()):
             if value is None:
                 del d[key]
             elif isinstance(value, tuple):
                 d[key] = list(value)
+        if self.exemplar_statistics is not None:
+            d["exemplar_statistics"] = self.exemplar_statistics.to_dict()
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> StyleNetConfig:
         """Inverse of :meth:`to_dict`. Raises ``TypeError`` for unknown keys, ``ValueError``
-        for a colour field that is not a list of three finite numbers."""
+        for a colour field that is not a list of three finite numbers or for bad exemplar
+        statistics."""
         d = dict(d)
+        if d.get("exemplar_statistics") is not None:
+            stats = d["exemplar_statistics"]
+            if not isinstance(stats, dict):
+                raise ValueError("exemplar_statistics must be an object")
+            try:
+                d["exemplar_statistics"] = ExemplarStatistics.from_dict(stats)
+            except (KeyError, TypeError) as exc:
+                raise ValueError(f"bad exemplar_statistics: {exc}") from exc
         if "channels" in d:
             d["channels"] = tuple(int(c) for c in d["channels"])
         for key in ("colour_mean", "colour_std"):
@@ -142,6 +160,12 @@ class StyleTransferNet(nn.Module):
         """The exemplar's CIELAB ``(mean, std)`` the input must be colour-transferred to before
         :meth:`forward` (see :class:`StyleNetConfig`), or None: feed the content as it is."""
         return self.config.colour_target
+
+    @property
+    def statistics_target(self) -> ExemplarStatistics | None:
+        """The exemplar statistics Stylize moves this generator's output to (see
+        :class:`StyleNetConfig`), or None."""
+        return self.config.exemplar_statistics
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Stylise ``x`` float32 ``(N, 3, H, W)`` in [0, 1]; H, W multiples of 4, >= 16."""
