@@ -79,3 +79,37 @@ def test_learn_as_picker_sets_the_content_weight_of_the_learnt_style(
     qtbot.mouseClick(panel.learn_button, Qt.MouseButton.LeftButton)
     assert calls == [{"content_weight": 0.1}, {"content_weight": 1.0}]
     assert not errors
+
+
+def test_match_detail_checkbox_switches_the_exemplar_statistics(
+    window, sample, open_image, qtbot, errors
+):
+    """The Stylize tab's "Match the style's detail" box (on by default) reaches the job: the
+    two results differ inside the mask and the default one has the exemplar's colour mean."""
+    from texpaint.imaging.band_transfer import rgb_moments
+    from texpaint.models.catalog import get_model, load_network
+
+    doc = open_image(sample)
+    panel = window.operations_panel
+    panel.tabs.setCurrentIndex(panel._ops.index(Operation.STYLIZE))
+    assert panel.select_style("starry_night")
+    panel.stylize_strength.setValue(100)
+    assert panel.match_statistics.isChecked()
+    assert panel.request()["params"]["match_statistics"] is True
+    original = doc.image.rgb.copy()
+    results = {}
+    for checked in (True, False):
+        panel.match_statistics.setChecked(checked)
+        with qtbot.waitSignal(window.engine.jobFinished, timeout=60000):
+            qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
+        results[checked] = doc.image.rgb.copy()
+        window.undo()
+        assert np.array_equal(doc.image.rgb, original)
+    assert not errors
+    target = np.array(
+        load_network(get_model("texpaint-style-starry_night", "stylize")).statistics_target.rgb_mean
+    )
+    on, off = (np.abs(rgb_moments(results[k])[0] - target).max() for k in (True, False))
+    assert on < 0.03 and off > on
+    assert np.abs(results[True] - results[False]).mean() > 0.01

@@ -114,6 +114,13 @@ class OperationsPanel(QWidget):
         self.preserve_colour = QCheckBox("Preserve colour")
         self.preserve_colour.setToolTip("Keep the image's colours; take the style's light/texture")
         form.addRow(self.preserve_colour)
+        self.match_statistics = QCheckBox("Match the style's detail")
+        self.match_statistics.setChecked(True)
+        self.match_statistics.setToolTip(
+            "Give the result the style image's amount of detail at every scale and its colour "
+            "spread; off: the style network's output as it is"
+        )
+        form.addRow(self.match_statistics)
         self.learn_button = QPushButton("Learn Style…")
         self.learn_button.setToolTip(
             "Train a new style from any image (minutes, in the background); it joins the library"
@@ -268,6 +275,7 @@ class OperationsPanel(QWidget):
             params = {
                 "strength": self.stylize_strength.value() / 100.0,
                 "preserve_colour": self.preserve_colour.isChecked(),
+                "match_statistics": self.match_statistics.isChecked(),
             }
         elif op is Operation.UPSCALE:
             model_id = self.upscale_model_combo.currentData()
