@@ -271,3 +271,28 @@ def restore_torch_threads():
     n = torch.get_num_threads()
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture
+def export_style_model():
+    """``export(folder, style_id, **config) -> model_id``: export an untrained, tiny style
+    generator (8-channel :class:`StyleTransferNet`, the identity) whose card config adds
+    ``config`` (e.g. ``colour_mean``, ``exemplar_statistics``) into ``folder``."""
+    from texpaint.models.arch.style_net import StyleNetConfig, StyleTransferNet
+    from texpaint.training.export import export_model
+
+    def export(folder: Path, style_id: str, **config) -> str:
+        cfg = StyleNetConfig(channels=(8, 8, 8), n_blocks=1, **config)
+        model_id = f"texpaint-style-{style_id}"
+        card = {
+            "id": model_id,
+            "name": style_id,
+            "operation": "stylize",
+            "style_id": style_id,
+            "architecture": "style_net",
+            "architecture_config": cfg.to_dict(),
+        }
+        export_model(StyleTransferNet(cfg), folder / f"{model_id}.safetensors", card)
+        return model_id
+
+    return export

@@ -128,28 +128,8 @@ def test_exemplar_statistics_validate_and_round_trip(starry):
         ExemplarStatistics.from_dict({**d, "extra": 1})
 
 
-def _style_model(folder, style_id: str, stats: ExemplarStatistics | None) -> str:
-    """An untrained style generator (the identity) carrying ``stats``, exported into
-    ``folder``; returns its model id."""
-    from texpaint.models.arch.style_net import StyleNetConfig, StyleTransferNet
-    from texpaint.training.export import export_model
-
-    cfg = StyleNetConfig(channels=(8, 8, 8), n_blocks=1, exemplar_statistics=stats)
-    model_id = f"texpaint-style-{style_id}"
-    card = {
-        "id": model_id,
-        "name": style_id,
-        "operation": "stylize",
-        "style_id": style_id,
-        "architecture": "style_net",
-        "architecture_config": cfg.to_dict(),
-    }
-    export_model(StyleTransferNet(cfg), folder / f"{model_id}.safetensors", card)
-    return model_id
-
-
 def test_stylize_moves_the_generator_output_to_the_exemplar_statistics(
-    tmp_path, monkeypatch, runtime, brick, starry
+    tmp_path, monkeypatch, runtime, brick, starry, export_style_model
 ):
     from texpaint.engine.pipeline import run_job
     from texpaint.models.catalog import get_model, load_network
@@ -157,7 +137,7 @@ def test_stylize_moves_the_generator_output_to_the_exemplar_statistics(
     stats = exemplar_statistics(starry)
     folder = tmp_path / "models"
     folder.mkdir()
-    model_id = _style_model(folder, "stats_test", stats)
+    model_id = export_style_model(folder, "stats_test", exemplar_statistics=stats)
     monkeypatch.setenv("TEXPAINT_MODEL_DIRS", str(folder))
     assert load_network(get_model(model_id, "stylize")).statistics_target == stats
 
@@ -196,12 +176,16 @@ def test_stylize_moves_the_generator_output_to_the_exemplar_statistics(
     np.testing.assert_allclose(out, expected, atol=0.01 * scale)
 
 
-def test_a_card_with_bad_exemplar_statistics_is_refused(tmp_path, monkeypatch, starry):
+def test_a_card_with_bad_exemplar_statistics_is_refused(
+    tmp_path, monkeypatch, starry, export_style_model
+):
     from texpaint.models.catalog import ModelLoadError, get_model, load_network
 
     folder = tmp_path / "models"
     folder.mkdir()
-    model_id = _style_model(folder, "bad_stats", exemplar_statistics(starry))
+    model_id = export_style_model(
+        folder, "bad_stats", exemplar_statistics=exemplar_statistics(starry)
+    )
     card_path = folder / f"{model_id}.json"
     card = json.loads(card_path.read_text())
     card["architecture_config"]["exemplar_statistics"]["rgb_cov"][0] = [1.0, "x", 0.0]
@@ -211,14 +195,14 @@ def test_a_card_with_bad_exemplar_statistics_is_refused(tmp_path, monkeypatch, s
         load_network(get_model(model_id, "stylize"))
 
 
-def test_add_exemplar_statistics_checks_the_exemplar(tmp_path, starry):
+def test_add_exemplar_statistics_checks_the_exemplar(tmp_path, starry, export_style_model):
     from texpaint.models.arch.style_net import StyleNetConfig
     from texpaint.training.export import sha256_file
     from texpaint.training.style_trainer import add_exemplar_statistics
 
     folder = tmp_path / "models"
     folder.mkdir()
-    model_id = _style_model(folder, "old_card", None)
+    model_id = export_style_model(folder, "old_card")
     card_path = folder / f"{model_id}.json"
     exemplar = STYLES / "starry_night" / "exemplar.jpg"
     card = json.loads(card_path.read_text())

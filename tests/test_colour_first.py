@@ -77,37 +77,15 @@ def test_reinhard_transfer_caps_the_gain_of_a_nearly_flat_image():
     assert lab_stats(uncapped)[1][0] > 2 * std[0]
 
 
-def _colour_first_model(folder, style_id: str, target) -> str:
-    """An untrained colour-first style generator (the identity after the colour transfer)
-    exported into ``folder``; returns its model id."""
-    from texpaint.models.arch.style_net import StyleNetConfig, StyleTransferNet
-    from texpaint.training.export import export_model
-
-    cfg = StyleNetConfig(
-        channels=(8, 8, 8), n_blocks=1, colour_mean=target[0], colour_std=target[1]
-    )
-    model_id = f"texpaint-style-{style_id}"
-    card = {
-        "id": model_id,
-        "name": style_id,
-        "operation": "stylize",
-        "style_id": style_id,
-        "architecture": "style_net",
-        "architecture_config": cfg.to_dict(),
-    }
-    export_model(StyleTransferNet(cfg), folder / f"{model_id}.safetensors", card)
-    return model_id
-
-
 def test_stylize_runs_a_colour_first_generator_on_the_transferred_image(
-    tmp_path, monkeypatch, runtime, brick
+    tmp_path, monkeypatch, runtime, brick, export_style_model
 ):
     from texpaint.engine.pipeline import run_job
     from texpaint.models.catalog import get_model, load_network
 
     folder = tmp_path / "models"
     folder.mkdir()
-    model_id = _colour_first_model(folder, "warm_test", TARGET)
+    model_id = export_style_model(folder, "warm_test", colour_mean=TARGET[0], colour_std=TARGET[1])
     monkeypatch.setenv("TEXPAINT_MODEL_DIRS", str(folder))
     card = json.loads((folder / f"{model_id}.json").read_text())
     assert card["architecture_config"]["colour_mean"] == list(TARGET[0])
@@ -150,12 +128,14 @@ def test_colour_first_input_keeps_float_range_above_one(brick):
     np.testing.assert_allclose(prepare(hdr[40:90, 10:70]), out[40:90, 10:70], atol=1e-5)
 
 
-def test_bad_colour_statistics_in_a_card_are_a_model_error(tmp_path, monkeypatch):
+def test_bad_colour_statistics_in_a_card_are_a_model_error(
+    tmp_path, monkeypatch, export_style_model
+):
     from texpaint.models.catalog import ModelLoadError, get_model, load_network
 
     folder = tmp_path / "models"
     folder.mkdir()
-    model_id = _colour_first_model(folder, "bad_test", TARGET)
+    model_id = export_style_model(folder, "bad_test", colour_mean=TARGET[0], colour_std=TARGET[1])
     card_path = folder / f"{model_id}.json"
     card = json.loads(card_path.read_text())
     card["architecture_config"]["colour_std"] = [1.0, "x", 2.0]
