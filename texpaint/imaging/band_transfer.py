@@ -53,6 +53,10 @@ MIN_LEVEL_PX = 8
 MOMENT_PIXELS = 1 << 18
 """Above this many pixels :func:`rgb_moments` samples a regular grid of about this many."""
 
+CONVERT_ROWS = 1024
+"""Rows converted at a time between sRGB and CIELAB (bounds the temporaries; OpenCV runs each
+band on all cores)."""
+
 _EPS_STD = 1e-3
 """Floor (CIELAB units) of a level's standard deviation when a gain is computed."""
 
@@ -118,6 +122,24 @@ class ExemplarStatistics:
         """Inverse of :meth:`to_dict`. Raises ValueError (bad values) or KeyError/TypeError
         (missing or unknown keys)."""
         return cls(**d)
+
+
+def _to_lab(rgb: np.ndarray) -> np.ndarray:
+    """float32 CIELAB copy of ``rgb`` (clipped to [0, 1]), converted in row bands so no
+    whole-image temporaries are made."""
+    out = np.empty(rgb.shape, np.float32)
+    for r in range(0, rgb.shape[0], CONVERT_ROWS):
+        out[r : r + CONVERT_ROWS] = _lab(rgb[r : r + CONVERT_ROWS])
+    return out
+
+
+def _lab_to_rgb_inplace(lab: np.ndarray) -> np.ndarray:
+    """Convert float32 CIELAB ``(H, W, 3)`` to sRGB clipped to [0, 1], in place (row bands)."""
+    for r in range(0, lab.shape[0], CONVERT_ROWS):
+        part = np.ascontiguousarray(lab[r : r + CONVERT_ROWS])
+        rgb = cv2.cvtColor(part.reshape(-1, 1, 3), cv2.COLOR_Lab2RGB).reshape(part.shape)
+        np.clip(rgb, 0.0, 1.0, out=lab[r : r + CONVERT_ROWS])
+    return lab
 
 
 def _levels(h: int, w: int, bands: int) -> int:
@@ -188,7 +210,7 @@ def band_std(
     Returns:
         float64 ``(levels + 1, 3)``: rows finest first, the last the low-pass residual.
     """
-    lab = _lab(rgb)
+    lab = _to_lab(rgb)
     h, w = lab.shape[:2]
     levels = _levels(h, w, bands)
     pad = min(2 << levels, h, w) if wrap else 0
@@ -236,7 +258,7 @@ def match_bands(
     target = np.asarray(target_std, np.float64)
     if target.ndim != 2 or target.shape[1] != 3 or target.shape[0] < 2:
         raise ValueError(f"target_std must be (n + 1, 3), got shape {target.shape}")
-    lab = _lab(rgb)
+    lab = _to_lab(rgb)  # the result is built in this array
     h, w = lab.shape[:2]
     levels = _levels(h, w, target.shape[0] - 1)
     target = _merge_coarse(target, levels)
@@ -244,7 +266,6 @@ def match_bands(
     wgt = None
     if weight is not None and float(weight.sum()) > 0:
         wgt = _padded(np.asarray(weight, np.float32), pad, wrap, fill=0.0)
-    out = np.empty_like(lab)
     for ch in range(3):
         pyr = _pyramid(_padded(np.ascontiguousarray(lab[..., ch]), pad, wrap), levels)
         for k, level in enumerate(pyr):
@@ -255,10 +276,11 @@ def match_bands(
             else:  # the residual keeps its mean
                 centre = float(level.mean()) if wgt is None else _weighted_mean(level, wgt)
                 pyr[k] = (level - centre) * gain + centre
+        del level
         plane = _collapse(pyr)
-        out[..., ch] = plane[pad : pad + h, pad : pad + w] if pad else plane
-    rgb_out = cv2.cvtColor(out.reshape(-1, 1, 3), cv2.COLOR_Lab2RGB).reshape(out.shape)
-    return np.clip(rgb_out, 0.0, 1.0).astype(np.float32)
+        del pyr
+        lab[..., ch] = plane[pad : pad + h, pad : pad + w] if pad else plane
+    return _lab_to_rgb_inplace(lab)
 
 
 def _weighted_mean(level: np.ndarray, weight: np.ndarray) -> float:
@@ -312,11 +334,21 @@ def linear_colour_transfer(
     """Map ``rgb`` (float32 ``(H, W, 3)`` in [0, 1]) so its colour mean and covariance (taken
     where ``weight > 0``) become ``mean`` ``(3,)`` and ``cov`` ``(3, 3)``
     (:func:`linear_colour_map`); returns float32 ``(H, W, 3)`` clipped to [0, 1]."""
+    return _apply_colour_map(rgb, np.empty(rgb.shape, np.float32), mean, cov, weight)
+
+
+def _apply_colour_map(
+    rgb: np.ndarray, out: np.ndarray, mean: np.ndarray, cov: np.ndarray, weight: np.ndarray | None
+) -> np.ndarray:
+    """:func:`linear_colour_transfer` of ``rgb`` written into ``out`` (may be ``rgb``
+    itself), in row bands."""
     src_mean, src_cov = rgb_moments(rgb, weight)
     t, offset = linear_colour_map(src_mean, src_cov, mean, cov)
-    x = np.clip(np.asarray(rgb, np.float32), 0.0, 1.0)
-    y = x.reshape(-1, 3) @ t.T.astype(np.float32) + offset.astype(np.float32)
-    return np.clip(y.reshape(x.shape), 0.0, 1.0).astype(np.float32)
+    tt, off = t.T.astype(np.float32), offset.astype(np.float32)
+    for r in range(0, rgb.shape[0], CONVERT_ROWS):
+        x = np.clip(np.asarray(rgb[r : r + CONVERT_ROWS], np.float32), 0.0, 1.0)
+        np.clip(x @ tt + off, 0.0, 1.0, out=out[r : r + CONVERT_ROWS])
+    return out
 
 
 def exemplar_statistics(rgb: np.ndarray) -> ExemplarStatistics:
@@ -352,6 +384,6 @@ def statistics_transfer(
         float32 ``(H, W, 3)`` in [0, 1].
     """
     banded = match_bands(rgb, np.array(target.band_std), weight, wrap)
-    return linear_colour_transfer(
-        banded, np.array(target.rgb_mean), np.array(target.rgb_cov), weight
+    return _apply_colour_map(
+        banded, banded, np.array(target.rgb_mean), np.array(target.rgb_cov), weight
     )
