@@ -105,13 +105,15 @@ def colour_first_input(
     """
     scale = float(max(1.0, image.max()))
     source = lab_stats(image / scale if scale != 1.0 else image, mask if mask.any() else None)
+    return _in_unit_range(lambda part: reinhard_transfer(part, target, source), scale)
 
-    def prepare(part: np.ndarray) -> np.ndarray:
-        if scale == 1.0:
-            return reinhard_transfer(part, target, source)
-        return reinhard_transfer(part / scale, target, source) * scale
 
-    return prepare
+def _in_unit_range(fn: Callable, scale: float) -> Callable:
+    """``fn(part, *args)`` applied to ``part / scale`` and scaled back (``scale`` > 1: a float
+    /HDR image brought into the [0, 1] the colour maths works in), or ``fn`` itself."""
+    if scale == 1.0:
+        return fn
+    return lambda part, *args: fn(part / scale, *args) * scale
 
 
 def statistics_last_output(
@@ -129,14 +131,10 @@ def statistics_last_output(
             (float/HDR) ``fill`` is scaled into [0, 1] by its maximum and back.
         target: the generator's :attr:`StyleTransferNet.statistics_target`.
     """
-    scale = float(max(1.0, image.max()))
-
-    def finish(fill: np.ndarray, weight: np.ndarray | None, wrap: bool) -> np.ndarray:
-        if scale == 1.0:
-            return statistics_transfer(fill, target, weight, wrap)
-        return statistics_transfer(fill / scale, target, weight, wrap) * scale
-
-    return finish
+    return _in_unit_range(
+        lambda fill, weight, wrap: statistics_transfer(fill, target, weight, wrap),
+        float(max(1.0, image.max())),
+    )
 
 
 def stylize(

@@ -30,6 +30,7 @@ caller scales HDR images into it and back.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -170,19 +171,18 @@ def _collapse(pyr: list[np.ndarray]) -> np.ndarray:
     return cur
 
 
-def _weighted_std(level: np.ndarray, weight: np.ndarray | None) -> float:
-    """Standard deviation of ``level`` (about its own mean), weighted by ``weight`` resized to
-    the level's size (area) when given."""
-    if weight is None:
-        return float(level.std())
-    wl = weight
-    if wl.shape != level.shape:
-        wl = cv2.resize(weight, (level.shape[1], level.shape[0]), interpolation=cv2.INTER_AREA)
-    total = float(wl.sum())
-    if total <= 0:
-        return float(level.std())
-    mean = float((wl * level).sum()) / total
-    return math.sqrt(max(0.0, float((wl * (level - mean) ** 2).sum()) / total))
+def _weighted_moments(level: np.ndarray, weight: np.ndarray | None) -> tuple[float, float]:
+    """Mean and standard deviation of ``level``, weighted by ``weight`` resized to the level's
+    size (area) when given (None, or all zero there: every pixel alike)."""
+    if weight is not None:
+        wl = weight
+        if wl.shape != level.shape:
+            wl = cv2.resize(weight, (level.shape[1], level.shape[0]), interpolation=cv2.INTER_AREA)
+        total = float(wl.sum())
+        if total > 0:
+            mean = float((wl * level).sum()) / total
+            return mean, math.sqrt(max(0.0, float((wl * (level - mean) ** 2).sum()) / total))
+    return float(level.mean()), float(level.std())
 
 
 def _padded(a: np.ndarray, pad: int, wrap: bool, fill: float | None = None) -> np.ndarray:
@@ -192,6 +192,29 @@ def _padded(a: np.ndarray, pad: int, wrap: bool, fill: float | None = None) -> n
     if fill is not None:
         return np.pad(a, pad, mode="constant", constant_values=fill)
     return np.pad(a, pad, mode="wrap" if wrap else "reflect")
+
+
+def _channel_pyramids(
+    rgb: np.ndarray, bands: int, weight: np.ndarray | None, wrap: bool
+) -> tuple[np.ndarray, int, int, np.ndarray | None, Iterator[tuple[int, list[np.ndarray]]]]:
+    """Set-up shared by :func:`band_std` and :func:`match_bands`: ``(lab, levels, pad,
+    weight, pyramids)`` with ``lab`` the float32 CIELAB copy of ``rgb``, ``levels`` the
+    band-pass levels that fit (at most ``bands``), ``pad`` the circular padding (pixels, 0
+    unless ``wrap``), ``weight`` padded with zeros (None when absent or all zero) and
+    ``pyramids`` yielding ``(channel, pyramid)`` of each padded channel in turn."""
+    lab = _to_lab(rgb)
+    h, w = lab.shape[:2]
+    levels = _levels(h, w, bands)
+    pad = min(2 << levels, h, w) if wrap else 0
+    wgt = None
+    if weight is not None and float(weight.sum()) > 0:
+        wgt = _padded(np.asarray(weight, np.float32), pad, wrap, fill=0.0)
+
+    def pyramids() -> Iterator[tuple[int, list[np.ndarray]]]:
+        for ch in range(3):
+            yield ch, _pyramid(_padded(np.ascontiguousarray(lab[..., ch]), pad, wrap), levels)
+
+    return lab, levels, pad, wgt, pyramids()
 
 
 def band_std(
@@ -210,17 +233,10 @@ def band_std(
     Returns:
         float64 ``(levels + 1, 3)``: rows finest first, the last the low-pass residual.
     """
-    lab = _to_lab(rgb)
-    h, w = lab.shape[:2]
-    levels = _levels(h, w, bands)
-    pad = min(2 << levels, h, w) if wrap else 0
-    wgt = None
-    if weight is not None and float(weight.sum()) > 0:
-        wgt = _padded(np.asarray(weight, np.float32), pad, wrap, fill=0.0)
+    _, levels, _, wgt, pyramids = _channel_pyramids(rgb, bands, weight, wrap)
     out = np.zeros((levels + 1, 3))
-    for ch in range(3):
-        pyr = _pyramid(_padded(np.ascontiguousarray(lab[..., ch]), pad, wrap), levels)
-        out[:, ch] = [_weighted_std(level, wgt) for level in pyr]
+    for ch, pyr in pyramids:
+        out[:, ch] = [_weighted_moments(level, wgt)[1] for level in pyr]
     return out
 
 
@@ -258,35 +274,21 @@ def match_bands(
     target = np.asarray(target_std, np.float64)
     if target.ndim != 2 or target.shape[1] != 3 or target.shape[0] < 2:
         raise ValueError(f"target_std must be (n + 1, 3), got shape {target.shape}")
-    lab = _to_lab(rgb)  # the result is built in this array
+    # the result is built in ``lab``, channel by channel
+    lab, levels, pad, wgt, pyramids = _channel_pyramids(rgb, target.shape[0] - 1, weight, wrap)
     h, w = lab.shape[:2]
-    levels = _levels(h, w, target.shape[0] - 1)
     target = _merge_coarse(target, levels)
-    pad = min(2 << levels, h, w) if wrap else 0
-    wgt = None
-    if weight is not None and float(weight.sum()) > 0:
-        wgt = _padded(np.asarray(weight, np.float32), pad, wrap, fill=0.0)
-    for ch in range(3):
-        pyr = _pyramid(_padded(np.ascontiguousarray(lab[..., ch]), pad, wrap), levels)
+    for ch, pyr in pyramids:
         for k, level in enumerate(pyr):
-            src = max(_weighted_std(level, wgt), _EPS_STD)
-            gain = float(np.clip(target[k, ch] / src, MIN_GAIN, MAX_GAIN))
+            mean, std = _weighted_moments(level, wgt)
+            gain = float(np.clip(target[k, ch] / max(std, _EPS_STD), MIN_GAIN, MAX_GAIN))
             if k < levels:
                 level *= gain
             else:  # the residual keeps its mean
-                centre = float(level.mean()) if wgt is None else _weighted_mean(level, wgt)
-                pyr[k] = (level - centre) * gain + centre
-        del level
+                pyr[k] = (level - mean) * gain + mean
         plane = _collapse(pyr)
-        del pyr
         lab[..., ch] = plane[pad : pad + h, pad : pad + w] if pad else plane
     return _lab_to_rgb_inplace(lab)
-
-
-def _weighted_mean(level: np.ndarray, weight: np.ndarray) -> float:
-    wl = cv2.resize(weight, (level.shape[1], level.shape[0]), interpolation=cv2.INTER_AREA)
-    total = float(wl.sum())
-    return float((wl * level).sum()) / total if total > 0 else float(level.mean())
 
 
 def rgb_moments(rgb: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
