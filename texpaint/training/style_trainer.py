@@ -218,7 +218,6 @@ def add_exemplar_statistics(card_path: Path, exemplar: Path) -> dict:
         ValueError: the card is not a style generator's, or ``exemplar`` is not the image it
             was trained on (sha256 differs from ``training.exemplar_sha256``).
     """
-
     card_path = Path(card_path)
     card = json.loads(card_path.read_text(encoding="utf-8"))
     training = card.get("training", {})
