@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from texpaint.imaging.colour_transfer import _lab, grid_step
+from texpaint.imaging.colour_transfer import grid_step, lab_to_srgb, srgb_to_lab
 
 BANDS = 5
 """Band-pass levels of the pyramid (detail up to about 64 pixels); a low-pass residual
@@ -130,16 +130,14 @@ def _to_lab(rgb: np.ndarray) -> np.ndarray:
     whole-image temporaries are made."""
     out = np.empty(rgb.shape, np.float32)
     for r in range(0, rgb.shape[0], CONVERT_ROWS):
-        out[r : r + CONVERT_ROWS] = _lab(rgb[r : r + CONVERT_ROWS])
+        out[r : r + CONVERT_ROWS] = srgb_to_lab(rgb[r : r + CONVERT_ROWS])
     return out
 
 
 def _lab_to_rgb_inplace(lab: np.ndarray) -> np.ndarray:
     """Convert float32 CIELAB ``(H, W, 3)`` to sRGB clipped to [0, 1], in place (row bands)."""
     for r in range(0, lab.shape[0], CONVERT_ROWS):
-        part = np.ascontiguousarray(lab[r : r + CONVERT_ROWS])
-        rgb = cv2.cvtColor(part.reshape(-1, 1, 3), cv2.COLOR_Lab2RGB).reshape(part.shape)
-        np.clip(rgb, 0.0, 1.0, out=lab[r : r + CONVERT_ROWS])
+        lab[r : r + CONVERT_ROWS] = lab_to_srgb(lab[r : r + CONVERT_ROWS])
     return lab
 
 

@@ -35,11 +35,18 @@ BAND_ROWS = 256
 """Rows converted at a time by :func:`reinhard_transfer` (bounds its temporary memory)."""
 
 
-def _lab(rgb: np.ndarray) -> np.ndarray:
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """float32 sRGB ``(..., 3)`` (clipped to [0, 1]) → float32 CIELAB, same shape."""
     x = np.clip(np.asarray(rgb, np.float32), 0.0, 1.0)
     flat = np.ascontiguousarray(x.reshape(-1, 1, 3))
     return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(x.shape)
+
+
+def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
+    """float32 CIELAB ``(..., 3)`` → float32 sRGB clipped to [0, 1], same shape (the inverse
+    of :func:`srgb_to_lab` inside the sRGB gamut)."""
+    flat = np.ascontiguousarray(np.asarray(lab, np.float32).reshape(-1, 1, 3))
+    return np.clip(cv2.cvtColor(flat, cv2.COLOR_Lab2RGB).reshape(lab.shape), 0.0, 1.0)
 
 
 def grid_step(h: int, w: int, pixels: int = STATS_PIXELS) -> int:
@@ -67,7 +74,7 @@ def lab_stats(rgb: np.ndarray, weight: np.ndarray | None = None) -> LabStats:
     if weight is not None and weight.shape != rgb.shape[:2]:
         raise ValueError(f"weight must be {rgb.shape[:2]}, got {weight.shape}")
     step = grid_step(rgb.shape[0], rgb.shape[1])
-    lab = _lab(rgb[::step, ::step]).reshape(-1, 3).astype(np.float64)
+    lab = srgb_to_lab(rgb[::step, ::step]).reshape(-1, 3).astype(np.float64)
     w = None
     if weight is not None:
         w = np.clip(np.asarray(weight[::step, ::step], np.float64).reshape(-1), 0.0, None)
@@ -109,8 +116,7 @@ def reinhard_transfer(
     offset = tgt_mean - np.asarray(src_mean, np.float32) * gain
     out = np.empty(rgb.shape, np.float32)
     for r in range(0, rgb.shape[0], BAND_ROWS):  # row bands: no whole-image temporaries
-        lab = _lab(rgb[r : r + BAND_ROWS]) * gain + offset
+        lab = srgb_to_lab(rgb[r : r + BAND_ROWS]) * gain + offset
         lab[..., 0] = np.clip(lab[..., 0], 0.0, 100.0)
-        band = cv2.cvtColor(np.ascontiguousarray(lab.reshape(-1, 1, 3)), cv2.COLOR_Lab2RGB)
-        out[r : r + BAND_ROWS] = np.clip(band.reshape(lab.shape), 0.0, 1.0)
+        out[r : r + BAND_ROWS] = lab_to_srgb(lab)
     return out
