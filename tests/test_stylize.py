@@ -231,7 +231,7 @@ def test_cli_stylize_with_mask(tmp_path, content, capsys):
 def test_every_library_style_has_thumbnail_and_licence():
     styles = list_styles()
     ids = {s.id for s in styles}
-    assert {"rust", "moss", "lava", "ice", "weathered_wood", "scratched_paint"} <= ids
+    assert {"rust", "moss", "lava", "ice", "weathered_wood", "organic"} <= ids
     assert sum(s.kind == "material" for s in styles) >= 6
     assert "the_shipwreck_of_the_minotaur" not in ids  # the duplicate Turner is not bundled
     for s in styles:
