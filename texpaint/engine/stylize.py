@@ -53,8 +53,10 @@ FEATHER_PX = 16
 LEARN_LOOKS = {"painting": 1.0, "material": 0.1}
 """Learn Style's kinds of look → content-loss weight of the training: a *painting* look keeps
 the image's forms (the default weight), a *material* look replaces the surface detail (the
-weight the built-in material looks were trained with; on the benchmark it brought them
-5-15 points closer to their exemplars than 1.0, ``benchmarks/RESULTS.md``)."""
+weight ``moss`` and ``rust`` were trained with; in the fifth session's benchmark it brought
+the material looks of then 5-15 points closer to their exemplars than 1.0. Not every built-in
+material uses it: ``ice`` and ``lava`` use 0.3, ``organic`` and ``weathered_wood`` 1.0, each
+chosen on the benchmark; ``benchmarks/RESULTS.md``)."""
 
 _Y = np.array([0.299, 0.587, 0.114], np.float32)
 

@@ -11,7 +11,8 @@ objective (2 content images, 100 Adam steps) this moved the attainable trade-off
 Starry Night at content weight 3, style distance 0.113 at structure 0.778 colour-first against
 0.639 at 0.837 from the raw content (Reinhard alone: 0.638 at 0.947). The default content
 weight, 1.0, keeps a painting style's generator at structure scores of 0.82-0.96 on the
-benchmark; the built-in material looks use 0.1 (``benchmarks/RESULTS.md``).
+benchmark; the built-in material looks use 0.1 to 1.0 (each card's ``training.losses``;
+``benchmarks/RESULTS.md``).
 
 Objective (per step, on a batch of content crops ``c`` — ``c'`` when colour-first — and the
 generator output ``y = G(c)``):
