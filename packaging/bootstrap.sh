@@ -9,6 +9,7 @@
 #      passwordless sudo (otherwise print the apt-get command and go on);
 #   2. create .venv in the repository with Python >= 3.11, if missing;
 #   3. pip install -e ".[test]" (again only when pyproject.toml changed).
+# "test" runs ruff check, ruff format --check, lint-imports and mypy before pytest.
 # Environment: TEXPAINT_PYTHON=python3.12 picks the interpreter; TEXPAINT_TORCH_INDEX sets
 # a pip index for torch (default: the same index as every other package).
 set -euo pipefail
@@ -140,6 +141,13 @@ app)
     exec .venv/bin/texpaint "${file_arg:-resources/samples/polyhaven__brick_wall_005_diff_1k.jpg}"
     ;;
 test)
+    # The checks first (any failure stops here): lint, formatting, the import-linter layer
+    # contracts and the type checker over the packages listed in pyproject's [tool.mypy].
+    log "checks: ruff check, ruff format --check, lint-imports, mypy"
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    .venv/bin/lint-imports
+    .venv/bin/mypy
     QT_QPA_PLATFORM=offscreen exec .venv/bin/python -m pytest -q "$@"
     ;;
 esac

@@ -108,7 +108,8 @@ def _history_window(history: UndoHistory, max_bytes: int, max_steps: int | None)
 
 def _npz_bytes(arrays: Mapping[str, np.ndarray]) -> bytes:
     buf = io.BytesIO()
-    np.savez_compressed(buf, **arrays)
+    # numpy's stub types **kwds like its bool keyword allow_pickle; every value here is an array
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
     return buf.getvalue()
 
 

@@ -359,10 +359,15 @@ def exemplar_statistics(rgb: np.ndarray) -> ExemplarStatistics:
     mean, cov = rgb_moments(rgb)
     cov = (cov + cov.T) / 2
     return ExemplarStatistics(
-        band_std=tuple(tuple(float(v) for v in row) for row in bands),
-        rgb_mean=tuple(float(v) for v in mean),
-        rgb_cov=tuple(tuple(float(v) for v in row) for row in cov),
+        band_std=tuple(_triple(row) for row in bands),
+        rgb_mean=_triple(mean),
+        rgb_cov=(_triple(cov[0]), _triple(cov[1]), _triple(cov[2])),
     )
+
+
+def _triple(values: np.ndarray) -> tuple[float, float, float]:
+    """The first three entries of a 1-D array as Python floats."""
+    return (float(values[0]), float(values[1]), float(values[2]))
 
 
 def statistics_transfer(

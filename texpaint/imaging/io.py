@@ -496,7 +496,7 @@ def _quantise(x: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
     return np.rint(np.clip(x, 0.0, 1.0) * top).astype(dtype)
 
 
-def _atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+def _atomic_write(target: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temp file beside ``target``, then move it over ``target``.
 
     On any error the temp file is removed and ``target`` is left as it was.
@@ -604,6 +604,35 @@ def write_image(
             tmp.write_bytes(payload)
 
     _atomic_write(p, writer)
+
+
+LOSSY_FORMATS: dict[str, str] = {".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WebP"}
+"""Extensions :func:`write_image` encodes lossily at its default quality (WebP only at 100 is
+lossless), with the format's name: every save to them loses detail again."""
+
+
+def write_losses(path: str | os.PathLike[str], data: ImageData) -> list[str]:
+    """What writing ``data`` to ``path`` with :func:`write_image` (default sample format and
+    quality) would lose, as short phrases for the user; empty when nothing is lost.
+
+    Lossy compression (JPEG, WebP), a lower sample format than ``data.sample_format`` (e.g. a
+    16-bit image into an 8-bit-only format) and a dropped alpha channel are reported.
+
+    Raises:
+        ImageIOError: unsupported extension.
+    """
+    ext = _extension(Path(path))
+    losses = []
+    if ext in LOSSY_FORMATS:
+        losses.append(f"{LOSSY_FORMATS[ext]} compression is lossy: every save loses detail")
+    allowed = _WRITE_FORMATS[ext]
+    if data.sample_format not in allowed:
+        bits = {"uint8": "8-bit", "uint16": "16-bit", "float32": "32-bit float"}
+        best = allowed[-1] if data.sample_format == "float32" else allowed[0]
+        losses.append(f"stores {bits[best]} samples; the image has {bits[data.sample_format]}")
+    if data.alpha is not None and ext not in _ALPHA_FORMATS:
+        losses.append("drops the alpha channel")
+    return losses
 
 
 def _stack(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:

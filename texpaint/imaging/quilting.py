@@ -256,6 +256,7 @@ def plan_quilt(
             if not ok.any():
                 continue
             win = frame[r0 : r1 + t - 1, c0 : c1 + t - 1]
+            cost: np.ndarray
             if tw.sum() <= 0:
                 cost = np.zeros(ok.shape, np.float32)
             else:
