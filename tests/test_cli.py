@@ -227,3 +227,34 @@ def test_inpaint_unknown_model_exit_1_and_no_output(tmp_path, crop, untrained_mo
     err = capsys.readouterr().err
     assert err.startswith("texpaint: error: ") and err.count("\n") == 1
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["denoise", "inpaint", "seamless"])
+def test_ctrl_c_is_a_clean_cancel(tmp_path, crop, command, monkeypatch, capsys):
+    """Ctrl-C (a real SIGINT to this process) while a job runs: exit 130, a one-line message,
+    no output file and no traceback; the job saw abort() turn true and stopped cooperatively."""
+    import os
+    import signal
+
+    from texpaint.engine import pipeline
+    from texpaint.engine.jobs import JobCancelled
+
+    seen = {}
+
+    def interrupted_run_job(job, abort, progress, runtime):
+        os.kill(os.getpid(), signal.SIGINT)  # delivered to the CLI's handler, not raised here
+        seen["abort"] = abort()
+        raise JobCancelled("cancelled")
+
+    monkeypatch.setattr(pipeline, "run_job", interrupted_run_job)
+    image_path, mask_path, _, _ = crop
+    out = tmp_path / "out.png"
+    argv = [command, str(image_path), "-o", str(out)]
+    if command == "inpaint":
+        argv += ["--mask", str(mask_path)]
+    assert main(argv) == 130
+    assert seen["abort"] is True
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert "cancelled" in err and "Traceback" not in err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

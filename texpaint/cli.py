@@ -39,10 +39,11 @@ The GUI, the engine and torch are imported only by the commands that need them, 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from texpaint import __version__
@@ -383,6 +384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as e:
         _error(str(e))
         return 1
+    except CommandCancelled:
+        _error("cancelled; nothing was written")
+        return 130
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
@@ -401,6 +405,31 @@ def _progress_bar(**kwargs):
 
 def _error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+class CommandCancelled(Exception):
+    """The user pressed Ctrl-C and the command stopped cleanly (exit code 130, nothing
+    written)."""
+
+
+@contextlib.contextmanager
+def _ctrl_c_requests_stop(message: str) -> Iterator[Callable[[], bool]]:
+    """Within the block, the first Ctrl-C (SIGINT) only sets a flag, printing ``message``;
+    the block's long loop polls the yielded ``abort()`` and stops cooperatively. A second
+    Ctrl-C raises KeyboardInterrupt (exit 130). The previous handler is restored on exit."""
+    stop = {"requested": False}
+
+    def on_sigint(signum: int, frame: object) -> None:
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        print(f"\n{PROG}: {message}", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield lambda: stop["requested"]
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # --------------------------------------------------------------------------------------------
@@ -443,7 +472,10 @@ def _run_engine_job(job, device: str, desc: str):
         runtime = Runtime(device=device)
     except (JobError, ValueError, RuntimeError) as e:
         raise CommandError(f"device {device!r} is not usable ({e})") from e
-    with _progress_bar(total=100, desc=desc, unit="%", leave=False) as bar:
+    with (
+        _ctrl_c_requests_stop("cancelling (Ctrl-C again to quit now)") as abort,
+        _progress_bar(total=100, desc=desc, unit="%", leave=False) as bar,
+    ):
 
         def progress(fraction: float, message: str) -> None:
             bar.update(max(0, round(fraction * 100) - bar.n))
@@ -451,8 +483,12 @@ def _run_engine_job(job, device: str, desc: str):
                 bar.set_postfix_str(message, refresh=False)
 
         try:
-            return run_job(job, abort=lambda: False, progress=progress, runtime=runtime)
-        except (JobError, JobCancelled) as e:
+            return run_job(job, abort=abort, progress=progress, runtime=runtime)
+        except JobCancelled as e:
+            if abort():
+                raise CommandCancelled from e
+            raise CommandError(f"{desc} failed: {e}") from e
+        except JobError as e:
             raise CommandError(f"{desc} failed: {e}") from e
 
 
@@ -979,17 +1015,11 @@ def _cmd_train_style(args: argparse.Namespace) -> int:
 def _train_with_progress(desc: str, steps: int, train, log_line):
     """Run ``train(abort, progress)`` with a step progress bar; the first Ctrl-C asks it to
     stop after the current step, a second one interrupts. Returns what ``train`` returns."""
-    stop = {"requested": False}
-
-    def on_sigint(signum: int, frame: object) -> None:
-        if stop["requested"]:
-            raise KeyboardInterrupt
-        stop["requested"] = True
-        print(f"\n{PROG}: stopping after this step (Ctrl-C again to quit now)", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        with _progress_bar(total=steps, desc=desc, unit="step") as bar:
+        with (
+            _ctrl_c_requests_stop("stopping after this step (Ctrl-C again to quit now)") as abort,
+            _progress_bar(total=steps, desc=desc, unit="step") as bar,
+        ):
 
             def progress(step: int, total: int, logs: dict) -> None:
                 bar.total = total
@@ -999,11 +1029,9 @@ def _train_with_progress(desc: str, steps: int, train, log_line):
                 if log_line is not None:
                     log_line(step, total, logs)
 
-            return train(lambda: stop["requested"], progress)
+            return train(abort, progress)
     except (FileNotFoundError, ValueError, RuntimeError, OSError) as e:
         raise CommandError(f"training failed: {e}") from e
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1136,39 +1164,30 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         except (ValueError, RuntimeError) as e:
             raise CommandError(f"device {args.device!r} is not usable ({e})") from e
 
-    stop = {"requested": False}
+    with (
+        _ctrl_c_requests_stop("cancelling; the file in progress is rolled back") as abort,
+        _progress_bar(total=len(sources), desc="batch", unit="file") as bar,
+    ):
 
-    def on_sigint(signum: int, frame: object) -> None:
-        if stop["requested"]:
-            raise KeyboardInterrupt
-        stop["requested"] = True
-        print(f"\n{PROG}: cancelling; the file in progress is rolled back", file=sys.stderr)
+        def progress(p) -> None:
+            bar.n = round(p.overall * len(sources), 2)
+            bar.set_postfix_str(f"{p.file.name}: {p.message}", refresh=False)
+            bar.refresh()
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    try:
-        with _progress_bar(total=len(sources), desc="batch", unit="file") as bar:
+        def file_done(r) -> None:
+            if r.status == "failed":
+                bar.write(f"{PROG}: error: {r.file}: {r.error}", file=sys.stderr)
 
-            def progress(p) -> None:
-                bar.n = round(p.overall * len(sources), 2)
-                bar.set_postfix_str(f"{p.file.name}: {p.message}", refresh=False)
-                bar.refresh()
-
-            def file_done(r) -> None:
-                if r.status == "failed":
-                    bar.write(f"{PROG}: error: {r.file}: {r.error}", file=sys.stderr)
-
-            report = run_batch(
-                plan,
-                abort=lambda: stop["requested"],
-                progress=progress,
-                runtime=runtime,
-                sources=sources,
-                jobs=args.jobs,
-                device=args.device,
-                file_done=file_done,
-            )
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        report = run_batch(
+            plan,
+            abort=abort,
+            progress=progress,
+            runtime=runtime,
+            sources=sources,
+            jobs=args.jobs,
+            device=args.device,
+            file_done=file_done,
+        )
     n_out = sum(len(r.outputs) for r in report.results)
     print(
         f"{report.summary()}: {n_out} files written to {plan.output_dir} ({report.seconds:.1f} s)"
