@@ -1,0 +1,427 @@
+"""Inpaint and Make Seamless over a whole material set: one fill decision, every map.
+
+Removing a crack from the albedo alone leaves it in the normal and height maps. Here the
+fill is decided once, on a *guide* (the albedo, optionally with the height and the normal
+map's x/y as extra weighted channels), as a per-pixel source map
+(:mod:`texpaint.synthesis.source_map`), and the same source positions are copied into every
+map, so features stay aligned across maps:
+
+1. Plan: block quilting of the hole (Efros & Freeman 2001, in priority order as Criminisi et
+   al. 2004; :func:`texpaint.imaging.quilting.plan_quilt`) on the guide scaled so the hole's
+   inscribed radius is about 24 px (:func:`texpaint.models.texture_hint.working_scale`).
+2. Render: the placements are replayed at full resolution as a source map with hard
+   minimum-error cuts (:func:`~texpaint.synthesis.source_map.render_source_map`), so every
+   hole pixel copies exactly one known pixel.
+3. Apply the source map to every map (and its alpha) with the soft mask
+   (:func:`~texpaint.synthesis.source_map.apply_source_map`). Normal maps are renormalised
+   wherever the mask is not 0 (soft edges blend normals). Colour maps (albedo, emission)
+   alone get a low-frequency correction inside the hole (the smooth push-pull fill's low
+   frequencies replace the copied blocks', as the single-image texture hint does), so
+   copied shading meets the hole's edge; it moves no feature. Data maps are copied as they
+   are (no colour transfer).
+
+Pixels where the mask is 0 are bit-identical in every map. No learned stage runs here: the
+shipped inpainting generator adds nothing measurable over its quilted hint
+(``docs/architecture.md``), and a learned refinement could only ever touch colour maps.
+
+Make Seamless of a set rolls every map by half its size, fills the cross-shaped band over
+the wrap seams (:func:`texpaint.engine.seamless.seam_band_mask`) the same way with wrap-around
+sources, and rolls back.
+
+Arrays: maps float32 ``(H, W, 3)`` in [0, 1] (integer sources); alpha float32 ``(H, W)`` or
+None; mask float32 ``(H, W)`` in [0, 1], 1 = fill.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from texpaint.engine.jobs import JobCancelled, JobError
+
+__all__ = [
+    "DEFAULT_GUIDE_WEIGHTS",
+    "MAP_KINDS",
+    "MapPixels",
+    "SetFill",
+    "fill_material",
+    "plan_source_map",
+    "seamless_material",
+]
+
+MAP_KINDS: tuple[str, ...] = ("colour", "data", "normal")
+"""How a map is treated: ``"colour"`` (sRGB albedo/emission: low-frequency correction),
+``"data"`` (copied as is), ``"normal"`` (copied, then renormalised)."""
+
+QUILT_REFINE_MAX_PX = 6
+"""Largest local offset search (full-resolution pixels) when rendering the source map."""
+
+CONTEXT_MARGIN_PX = 48
+"""Smallest context margin (pixels) kept around the hole's box when planning."""
+
+DEFAULT_GUIDE_WEIGHTS: dict[str, float] = {"height": 1.0, "normal": 0.5}
+"""Extra guide channels by default: the height map's grey level (weight 1) and the normal
+map's x/y (weight 0.5), against the albedo's [0, 1] colour. On the Nobiax sets the albedo
+alone leaves the height map's large blobs broken at block joins; with them the fill follows
+the relief as well as the colour."""
+
+ProgressFn = Callable[[float, str], None]
+AbortFn = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class MapPixels:
+    """One map of a set as the engine sees it.
+
+    Attributes:
+        rgb: float32 ``(H, W, 3)``.
+        alpha: float32 ``(H, W)`` or None.
+        kind: one of :data:`MAP_KINDS`.
+        role: the map's role (``"height"`` marks the map the height guide channel is taken
+            from; any other text is only carried along).
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    kind: str
+    role: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in MAP_KINDS:
+            raise ValueError(f"kind must be one of {MAP_KINDS}, got {self.kind!r}")
+
+
+@dataclass(frozen=True)
+class SetFill:
+    """The result of a fill over a set.
+
+    Attributes:
+        maps: the filled maps, in input order.
+        source: int32 ``(H, W, 2)`` absolute source ``(row, column)`` of every pixel (the
+            identity where the mask is 0): the one decision shared by every map.
+        mask: float32 ``(H, W)``, the mask that was composited with.
+        seconds: wall time of the fill.
+    """
+
+    maps: list[MapPixels]
+    source: np.ndarray
+    mask: np.ndarray
+    seconds: float
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    pass
+
+
+def _guide(maps: Sequence[MapPixels], guide_index: int, weights: dict[str, float]) -> np.ndarray:
+    """The guide the fill is decided on: the guide map's rgb, plus ``weights["height"]`` x
+    the height map's mean (grey) channel and ``weights["normal"]`` x the first normal map's
+    x and y (each when the set has such a map)."""
+    parts = [maps[guide_index].rgb]
+    w_h = float(weights.get("height", 0.0))
+    w_n = float(weights.get("normal", 0.0))
+    heights = [m for m in maps if m.role == "height"]
+    normals = [m for m in maps if m.kind == "normal"]
+    if w_h > 0 and heights:
+        parts.append(heights[0].rgb.mean(axis=2, keepdims=True) * np.float32(w_h))
+    if w_n > 0 and normals:
+        parts.append(normals[0].rgb[..., :2] * np.float32(w_n))
+    return np.ascontiguousarray(np.concatenate(parts, axis=2), dtype=np.float32)
+
+
+def plan_source_map(
+    guide: np.ndarray,
+    hole: np.ndarray,
+    *,
+    wrap: bool = False,
+    seed: int = 0,
+    abort: AbortFn = lambda: False,
+) -> tuple[np.ndarray, int]:
+    """Decide where every hole pixel copies from (steps 1-2 of the module doc).
+
+    Args:
+        guide: float32 ``(H, W, C)``.
+        hole: bool ``(H, W)``, True = fill.
+        wrap: the image tiles (sources wrap around).
+        seed: seeds the random choice among near-best blocks.
+        abort: polled per block.
+
+    Returns:
+        ``(source, block_px)``: int32 ``(H, W, 2)`` source map (every hole pixel maps to a
+        known pixel) and the block side at full resolution (pixels).
+
+    Raises:
+        JobCancelled: ``abort()`` returned True.
+        JobError: no window of the guide is entirely known (nothing to copy from).
+    """
+    from texpaint.imaging.quilting import default_block_px, plan_quilt
+    from texpaint.models.texture_hint import working_scale
+    from texpaint.synthesis.source_map import identity_source_map, render_source_map
+
+    h, w = hole.shape
+    rows = np.flatnonzero(hole.any(axis=1))
+    cols = np.flatnonzero(hole.any(axis=0))
+    if rows.size == 0:
+        return identity_source_map(h, w), 0
+    # plan on the hole's box plus context (the whole image when wrapping)
+    if wrap:
+        y0, y1, x0, x1 = 0, h, 0, w
+    else:
+        span = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+        margin = max(CONTEXT_MARGIN_PX, int(span) // 2)
+        y0, y1 = max(0, rows[0] - margin), min(h, rows[-1] + 1 + margin)
+        x0, x1 = max(0, cols[0] - margin), min(w, cols[-1] + 1 + margin)
+    g = guide[y0:y1, x0:x1]
+    hb = hole[y0:y1, x0:x1]
+    ch_, cw_ = hb.shape
+    s, radius = working_scale(hb)
+    if s < 1.0:
+        sh, sw = max(8, round(ch_ * s)), max(8, round(cw_ * s))
+        # cv2.resize takes at most 4 channels: resize the guide in groups
+        small = np.concatenate(
+            [
+                cv2.resize(g[..., c : c + 4], (sw, sh), interpolation=cv2.INTER_AREA).reshape(
+                    sh, sw, -1
+                )
+                for c in range(0, g.shape[2], 4)
+            ],
+            axis=2,
+        )
+        small_hole = cv2.resize(hb.astype(np.float32), (sw, sh), interpolation=cv2.INTER_AREA) > 0
+    else:
+        sh, sw, small, small_hole = ch_, cw_, g, hb
+    block = default_block_px(radius * min(s, 1.0))
+    placements = plan_quilt(small, small_hole, block, wrap=wrap, seed=seed, stop=abort)
+    if abort():
+        raise JobCancelled()
+    if not placements:
+        raise JobError("The hole leaves no fully known texture to copy from: use a smaller mask.")
+    k = (ch_ / sh, cw_ / sw)
+    refine = min(QUILT_REFINE_MAX_PX, math.ceil(max(k)) + 1) if s < 1.0 else 0
+    src, filled = render_source_map(g, hb, placements, k, wrap=wrap, refine_px=refine, stop=abort)
+    if abort():
+        raise JobCancelled()
+    src = _complete(src, hb, filled, wrap)
+    source = identity_source_map(h, w)
+    source[y0:y1, x0:x1, 0] = src[..., 0] + y0
+    source[y0:y1, x0:x1, 1] = src[..., 1] + x0
+    return source, max(1, round(block * max(k)))
+
+
+def _complete(source: np.ndarray, hole: np.ndarray, filled: np.ndarray, wrap: bool) -> np.ndarray:
+    """Give hole pixels no block reached a source: the offset of the nearest pixel that has
+    one, when that lands on known texture, else the nearest known pixel itself."""
+    from scipy import ndimage
+
+    left = hole & ~filled
+    if not left.any():
+        return source
+    h, w = hole.shape
+    has = ~left  # known pixels (identity) and filled ones
+    _, (iy, ix) = ndimage.distance_transform_edt(~has, return_indices=True)
+    _, (ky, kx) = ndimage.distance_transform_edt(hole, return_indices=True)
+    ys, xs = np.nonzero(left)
+    ny, nx = iy[ys, xs], ix[ys, xs]
+    cy = source[ny, nx, 0] - ny + ys
+    cx = source[ny, nx, 1] - nx + xs
+    if wrap:
+        cy, cx = cy % h, cx % w
+    inside = (cy >= 0) & (cy < h) & (cx >= 0) & (cx < w)
+    cyc, cxc = np.clip(cy, 0, h - 1), np.clip(cx, 0, w - 1)
+    ok = inside & ~hole[cyc, cxc]
+    out = source.copy()
+    out[ys, xs, 0] = np.where(ok, cyc, ky[ys, xs])
+    out[ys, xs, 1] = np.where(ok, cxc, kx[ys, xs])
+    return out
+
+
+def _low_frequency_match(
+    rgb: np.ndarray, copied: np.ndarray, hole: np.ndarray, block_px: int
+) -> np.ndarray:
+    """``copied`` inside the hole plus the low frequencies (Gaussian sigma of one block) of
+    ``push_pull_fill(rgb) - copied``, on the hole's box plus context only."""
+    import torch
+
+    from texpaint.models.arch.ffc_inpaint import push_pull_fill
+    from texpaint.models.texture_hint import gaussian_lowpass
+
+    rows = np.flatnonzero(hole.any(axis=1))
+    cols = np.flatnonzero(hole.any(axis=0))
+    sigma = float(max(2, block_px))
+    pad = int(3 * sigma)
+    h, w = hole.shape
+    y0, y1 = max(0, rows[0] - pad), min(h, rows[-1] + 1 + pad)
+    x0, x1 = max(0, cols[0] - pad), min(w, cols[-1] + 1 + pad)
+    crop = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    hb = hole[y0:y1, x0:x1]
+    with torch.inference_mode():
+        smooth = (
+            push_pull_fill(
+                torch.from_numpy(crop.transpose(2, 0, 1).copy())[None],
+                torch.from_numpy(hb.astype(np.float32))[None, None],
+            )[0]
+            .numpy()
+            .transpose(1, 2, 0)
+        )
+    c = copied[y0:y1, x0:x1]
+    low = gaussian_lowpass(np.ascontiguousarray(smooth - c), sigma)
+    out = copied.copy()
+    top = max(1.0, float(rgb.max()))
+    out[y0:y1, x0:x1] = np.where(hb[..., None], np.clip(c + low, 0.0, top), c)
+    return out
+
+
+def _composite(image: np.ndarray, fill: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``image * (1 - m) + fill * m`` where ``m > 0``; ``image`` bit-identical where 0 and
+    ``fill`` exactly where ``m >= 1``."""
+    m = mask[..., None] if image.ndim == 3 else mask
+    mixed = np.where(m >= 1, fill, image * (1 - m) + fill * m)
+    return np.where(m > 0, mixed, image).astype(image.dtype)
+
+
+def fill_material(
+    maps: Sequence[MapPixels],
+    mask: np.ndarray,
+    *,
+    guide_index: int = 0,
+    guide_weights: dict[str, float] | None = None,
+    wrap: bool = False,
+    seed: int = 0,
+    harmonise_colour: bool = True,
+    abort: AbortFn = lambda: False,
+    progress: ProgressFn = _no_progress,
+) -> SetFill:
+    """Inpaint every map of a material where ``mask > 0`` with one shared source map
+    (module doc).
+
+    Args:
+        maps: the set's maps, all of one size.
+        mask: float32 ``(H, W)`` in [0, 1], 1 = fill; soft edges allowed.
+        guide_index: the map the fill is decided on (the albedo).
+        guide_weights: extra guide channels, ``{"height": w, "normal": w}`` (0 or missing
+            = off; None = :data:`DEFAULT_GUIDE_WEIGHTS`): the grey level of the map whose
+            role is ``"height"`` and the first normal map's x/y, scaled by
+            ``w`` against the albedo's [0, 1] colour.
+        wrap: the maps tile (sources and the fill wrap around the edges).
+        seed: seeds the random choice among near-best blocks.
+        harmonise_colour: apply the low-frequency correction to colour maps.
+        abort: polled between blocks and maps; True cancels.
+        progress: called with ``(fraction in [0, 1], message)``.
+
+    Returns:
+        :class:`SetFill`; where ``mask == 0`` every map (and alpha) is bit-identical.
+
+    Raises:
+        JobError: no maps, sizes differ, empty mask, or nothing known to copy from.
+        JobCancelled: ``abort()`` returned True; nothing is returned.
+    """
+    import time
+
+    from texpaint.imaging.normal_map import renormalise
+    from texpaint.synthesis.source_map import apply_source_map
+
+    t0 = time.perf_counter()
+    if not maps:
+        raise JobError("A material set needs at least one map.")
+    h, w = maps[0].rgb.shape[:2]
+    for i, mp in enumerate(maps):
+        if mp.rgb.shape != (h, w, 3):
+            raise JobError(f"Map {i} is {mp.rgb.shape[1]} x {mp.rgb.shape[0]}, not {w} x {h}.")
+    m = np.clip(np.asarray(mask, dtype=np.float32), 0.0, 1.0)
+    if m.shape != (h, w):
+        raise JobError(f"The mask is {m.shape[1]} x {m.shape[0]}, the maps {w} x {h}.")
+    hole = m > 0
+    if not hole.any():
+        raise JobError("The mask is empty: paint over the area to fill first.")
+    progress(0.0, "Material: choosing source texture on the albedo")
+    weights = DEFAULT_GUIDE_WEIGHTS if guide_weights is None else guide_weights
+    guide = _guide(maps, guide_index, weights)
+    source, block_px = plan_source_map(guide, hole, wrap=wrap, seed=seed, abort=abort)
+    hard = hole.astype(np.float32)
+    out: list[MapPixels] = []
+    for i, mp in enumerate(maps):
+        if abort():
+            raise JobCancelled()
+        progress(0.8 + 0.2 * i / len(maps), f"Material: copying into map {i + 1}/{len(maps)}")
+        copied = apply_source_map(mp.rgb, source, hard)
+        if mp.kind == "colour" and harmonise_colour:
+            copied = _low_frequency_match(mp.rgb, copied, hole, block_px)
+        rgb = _composite(mp.rgb, copied, m)
+        if mp.kind == "normal":
+            rgb = renormalise(rgb, where=hole)
+        alpha = None
+        if mp.alpha is not None:
+            alpha = _composite(mp.alpha, apply_source_map(mp.alpha, source, hard), m)
+        out.append(MapPixels(np.ascontiguousarray(rgb), alpha, mp.kind, mp.role))
+    progress(1.0, "Done")
+    return SetFill(out, source, m, time.perf_counter() - t0)
+
+
+def seamless_material(
+    maps: Sequence[MapPixels],
+    band_px: int | None = None,
+    *,
+    guide_index: int = 0,
+    guide_weights: dict[str, float] | None = None,
+    seed: int = 0,
+    abort: AbortFn = lambda: False,
+    progress: ProgressFn = _no_progress,
+) -> SetFill:
+    """Make every map of a set tile, with one shared fill of the wrap seams (module doc).
+
+    Args:
+        maps: the set's maps, all of one size.
+        band_px: band width over each seam in pixels (2 .. half the shorter side); None =
+            :func:`texpaint.engine.seamless.default_band_px`.
+        guide_index, guide_weights, seed, abort, progress: as :func:`fill_material`.
+
+    Returns:
+        :class:`SetFill` in the maps' own (unrolled) frame: ``source`` and ``mask`` are
+        rolled back too, so ``source`` indexes the input maps; pixels outside the band are
+        bit-identical.
+
+    Raises:
+        JobError: band width out of range, sizes differ.
+        JobCancelled: ``abort()`` returned True.
+    """
+    from texpaint.engine.seamless import default_band_px, seam_band_mask
+
+    if not maps:
+        raise JobError("A material set needs at least one map.")
+    h, w = maps[0].rgb.shape[:2]
+    band = int(band_px or default_band_px(h, w))
+    mask = seam_band_mask(h, w, band)
+    shift = (h // 2, w // 2)
+
+    def roll(a: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None else np.roll(a, shift, axis=(0, 1))
+
+    rolled = [MapPixels(roll(mp.rgb), roll(mp.alpha), mp.kind, mp.role) for mp in maps]  # type: ignore[arg-type]
+    res = fill_material(
+        rolled,
+        mask,
+        guide_index=guide_index,
+        guide_weights=guide_weights,
+        wrap=True,
+        seed=seed,
+        abort=abort,
+        progress=progress,
+    )
+
+    def unroll(a: np.ndarray | None) -> np.ndarray | None:
+        if a is None:
+            return None
+        return np.ascontiguousarray(np.roll(a, (-shift[0], -shift[1]), axis=(0, 1)))
+
+    back = [MapPixels(unroll(mp.rgb), unroll(mp.alpha), mp.kind, mp.role) for mp in res.maps]  # type: ignore[arg-type]
+    # source indices of the rolled frame -> the input frame
+    src = unroll(res.source)
+    assert src is not None
+    src = np.stack([(src[..., 0] - shift[0]) % h, (src[..., 1] - shift[1]) % w], axis=-1)
+    m = unroll(res.mask)
+    assert m is not None
+    return SetFill(back, src.astype(np.int32), m, res.seconds)
