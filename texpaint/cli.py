@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Pixels outside the mask are copied unchanged; OUT keeps IN's sample format "
         "(8/16-bit, float) and alpha where OUT's format can store them.",
     )
-    p_inp.add_argument("input", type=Path, metavar="IN", help="image to edit")
+    p_inp.add_argument("input", nargs="?", type=Path, metavar="IN", help="image to edit")
+    _add_material_set_argument(p_inp)
     p_inp.add_argument(
         "--mask",
         required=True,
@@ -122,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         "the band are copied unchanged (unless --even-lighting); OUT keeps IN's sample format "
         "(8/16-bit, float) and alpha where OUT's format can store them.",
     )
-    p_seam.add_argument("input", type=Path, metavar="IN", help="image to edit")
+    p_seam.add_argument("input", nargs="?", type=Path, metavar="IN", help="image to edit")
+    _add_material_set_argument(p_seam)
     p_seam.add_argument(
         "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
     )
@@ -535,6 +537,9 @@ def _read_job_inputs(args: argparse.Namespace, mask_path: Path | None, verb: str
 def _cmd_inpaint(args: argparse.Namespace) -> int:
     from texpaint.engine.jobs import Job, Operation
 
+    if _check_material_set_args(args):
+        return _cmd_material_set(args, "inpaint")
+
     data, mask = _read_job_inputs(args, args.mask, "inpaint")
     job = Job(op=Operation.INPAINT, image=data.rgb, mask=mask, model_id=args.model)
     result = _run_engine_job(job, args.device, "inpainting")
@@ -549,6 +554,9 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
 def _cmd_seamless(args: argparse.Namespace) -> int:
     from texpaint.engine.jobs import Job, Operation
     from texpaint.engine.seamless import default_band_px
+
+    if _check_material_set_args(args):
+        return _cmd_material_set(args, "seamless")
 
     data, no_mask = _read_job_inputs(args, None, "")
     band_px = args.width or default_band_px(data.height, data.width)
@@ -1195,3 +1203,92 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     if report.cancelled:
         return 130
     return 0 if report.all_ok else 1
+
+
+# --------------------------------------------------------------------------------------------
+# material sets (issue 23): one mask, every map
+
+
+def _add_material_set_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        dest="material_set",
+        type=Path,
+        metavar="FOLDER",
+        help="edit a material set instead of IN: a folder of maps (albedo, normal, height, "
+        "roughness, ... by their names) or one of its maps; the fill is decided on the "
+        "albedo and copied into every map; -o is then the output folder",
+    )
+
+
+def _check_material_set_args(args: argparse.Namespace) -> bool:
+    """True when ``--set`` was given (and IN was not); CommandError for both or neither."""
+    if args.material_set is not None and args.input is not None:
+        raise CommandError("give either an image IN or --set FOLDER, not both")
+    if args.material_set is None and args.input is None:
+        raise CommandError("give an image IN (or --set FOLDER for a material set)")
+    return args.material_set is not None
+
+
+def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
+    """``inpaint``/``seamless`` over a material set: read the set, run the set-wide fill,
+    write every map into ``args.output`` (a folder) with its own name, format and bit
+    depth."""
+    import numpy as np
+
+    from texpaint.document.material import (
+        MaterialError,
+        inpaint_material,
+        open_material,
+        save_material,
+        seamless_material_set,
+    )
+    from texpaint.engine.jobs import JobCancelled, JobError
+    from texpaint.imaging.io import SUPPORTED_WRITE_EXTENSIONS, ImageIOError, read_mask
+
+    out = args.output
+    if (out.exists() and not out.is_dir()) or (
+        not out.exists() and out.suffix.lower() in SUPPORTED_WRITE_EXTENSIONS
+    ):
+        raise CommandError(f"{out}: with --set, -o names an output folder, not a file")
+    try:
+        mset = open_material(args.material_set)
+        w, h = mset.size
+        mask = None
+        if op == "inpaint":
+            mask = read_mask(args.mask, shape=(h, w))
+            if not np.any(mask > 0):
+                raise CommandError(f"{args.mask}: the mask is empty (all black); nothing to do")
+    except (MaterialError, ImageIOError) as e:
+        raise CommandError(str(e)) from e
+    if op == "seamless" and args.even_lighting:
+        raise CommandError("--even-lighting is not available for material sets")
+    desc = "inpainting the set" if op == "inpaint" else "make seamless (set)"
+    with (
+        _ctrl_c_requests_stop("cancelling (Ctrl-C again to quit now)") as abort,
+        _progress_bar(total=100, desc=desc, unit="%", leave=False) as bar,
+    ):
+
+        def progress(fraction: float, message: str) -> None:
+            bar.update(max(0, round(fraction * 100) - bar.n))
+            if message:
+                bar.set_postfix_str(message, refresh=False)
+
+        try:
+            if op == "inpaint":
+                result, fill = inpaint_material(mset, mask, abort=abort, progress=progress)
+            else:
+                result, fill = seamless_material_set(
+                    mset, args.width, abort=abort, progress=progress
+                )
+        except JobCancelled as e:
+            raise CommandCancelled from e
+        except JobError as e:
+            raise CommandError(f"{desc} failed: {e}") from e
+    try:
+        written = save_material(result, out)
+    except MaterialError as e:
+        raise CommandError(str(e)) from e
+    roles = ", ".join(f"{m.name} ({m.role.value})" for m in result.maps)
+    print(f"wrote {len(written)} maps to {out}: {roles} ({w} x {h}, {fill.seconds:.1f} s)")
+    return 0

@@ -449,11 +449,12 @@ def save_material(
 
     Each map keeps its file name (``names`` may rename: ``{old name: new name}``; the new
     name's extension picks the format), its sample format (16-bit stays 16-bit where the
-    format can store it) and its alpha; data maps are written without any colour
-    conversion (:meth:`MaterialMap.image_for`). The files are committed together: every
-    map is first written to a temporary file beside its target, and only when all are
-    written are they moved over the targets (:func:`os.replace`); on any failure the
-    temporary files are removed and no target is touched.
+    format can store it), its channels (a grey file stays grey) and its alpha; data maps
+    are written without any colour conversion (:meth:`MaterialMap.image_for`). The files
+    are committed together: every map is first written to a temporary file beside its
+    target, and only when all are written are they moved over the targets
+    (:func:`os.replace`); on any failure the temporary files are removed and no target is
+    touched.
 
     Args:
         mset: the set to write.
@@ -484,7 +485,7 @@ def save_material(
         for m, t in zip(mset.maps, targets, strict=True):
             tmp = t.with_name(f".{t.stem}.material-tmp{t.suffix}")
             temps.append(tmp)
-            write_image(tmp, m.image_for(t.suffix))
+            write_image(tmp, m.image_for(t.suffix), grey=m.grey)
         for tmp, t in zip(temps, targets, strict=True):
             os.replace(tmp, t)
     except (ImageIOError, OSError) as e:

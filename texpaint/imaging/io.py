@@ -542,6 +542,7 @@ def write_image(
     *,
     sample_format: str | None = None,
     quality: int = 95,
+    grey: bool = False,
 ) -> None:
     """Write an image atomically; the format is chosen by the file extension.
 
@@ -561,6 +562,10 @@ def write_image(
         data: the pixels to write.
         sample_format: ``"uint8"``, ``"uint16"``, ``"float32"`` or None (see above).
         quality: JPEG/WebP quality 1..100. WebP at 100 is written lossless.
+        grey: write one grey channel (``data.rgb[..., 0]``; plus alpha) instead of RGB, as a
+            grey file of the format (PNG/TGA/BMP/JPEG/WebP mode L or LA, TIFF minisblack,
+            OpenEXR channel ``Y``). A 16-bit PNG with alpha is written as 16-bit RGBA (the
+            encoder has no 16-bit grey + alpha).
 
     Raises:
         ImageIOError: unsupported extension, a sample format the target format cannot store,
@@ -590,7 +595,7 @@ def write_image(
         fmt = allowed[-1] if data.sample_format == "float32" else allowed[0]
 
     target_space = "linear" if ext == ".exr" else "srgb"
-    rgb = data.rgb
+    rgb = data.rgb[..., :1] if grey else data.rgb
     if data.colorspace != target_space:
         rgb = srgb_to_linear(rgb) if target_space == "linear" else linear_to_srgb(rgb)
     alpha = data.alpha if ext in _ALPHA_FORMATS else None
@@ -640,7 +645,11 @@ def _stack(rgb: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:
 
 
 def _encode(ext: str, rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, quality: int) -> bytes:
-    """Encode to the bytes of a whole file in memory (so nothing touches disk on failure)."""
+    """Encode to the bytes of a whole file in memory (so nothing touches disk on failure).
+    ``rgb`` is ``(H, W, 3)``, or ``(H, W, 1)`` for a grey file."""
+    grey = rgb.shape[2] == 1
+    if grey and ext == ".png" and fmt == "uint16" and alpha is not None:
+        rgb, grey = np.repeat(rgb, 3, axis=2), False  # OpenCV has no 16-bit grey + alpha PNG
     try:
         if ext in (".tif", ".tiff"):
             if fmt == "float32":
@@ -650,22 +659,32 @@ def _encode(ext: str, rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, quali
             buf = io.BytesIO()
             tifffile.imwrite(
                 buf,
-                arr,
-                photometric="rgb",
+                arr[:, :, 0] if grey and alpha is None else arr,
+                photometric="minisblack" if grey else "rgb",
                 extrasamples=["unassalpha"] if alpha is not None else None,
                 compression="zlib",
             )
             return buf.getvalue()
         if ext == ".png" and fmt == "uint16":
             arr = _quantise(_stack(rgb, alpha), np.uint16)
-            arr = arr[:, :, [2, 1, 0, 3]] if alpha is not None else arr[:, :, ::-1]
+            if grey:
+                arr = arr[:, :, 0]
+            else:
+                arr = arr[:, :, [2, 1, 0, 3]] if alpha is not None else arr[:, :, ::-1]
             ok, enc = cv2.imencode(".png", np.ascontiguousarray(arr))
             if not ok:
                 raise ImageIOError("the PNG encoder failed")
             return enc.tobytes()
 
         arr = _quantise(_stack(rgb, alpha), np.uint8)
-        im = Image.fromarray(arr, mode="RGBA" if alpha is not None else "RGB")
+        if grey:
+            im = (
+                Image.fromarray(arr, mode="LA")
+                if alpha is not None
+                else Image.fromarray(arr[:, :, 0], mode="L")
+            )
+        else:
+            im = Image.fromarray(arr, mode="RGBA" if alpha is not None else "RGB")
         buf = io.BytesIO()
         if ext == ".png":
             im.save(buf, format="PNG", compress_level=6)
@@ -687,11 +706,14 @@ def _encode(ext: str, rgb: np.ndarray, alpha: np.ndarray | None, fmt: str, quali
 
 
 def _exr_writer(rgb: np.ndarray, alpha: np.ndarray | None) -> Callable[[Path], None]:
-    channels = {
-        "R": np.ascontiguousarray(rgb[:, :, 0], dtype=np.float32),
-        "G": np.ascontiguousarray(rgb[:, :, 1], dtype=np.float32),
-        "B": np.ascontiguousarray(rgb[:, :, 2], dtype=np.float32),
-    }
+    if rgb.shape[2] == 1:
+        channels = {"Y": np.ascontiguousarray(rgb[:, :, 0], dtype=np.float32)}
+    else:
+        channels = {
+            "R": np.ascontiguousarray(rgb[:, :, 0], dtype=np.float32),
+            "G": np.ascontiguousarray(rgb[:, :, 1], dtype=np.float32),
+            "B": np.ascontiguousarray(rgb[:, :, 2], dtype=np.float32),
+        }
     if alpha is not None:
         channels["A"] = np.ascontiguousarray(alpha, dtype=np.float32)
     header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
