@@ -1,0 +1,423 @@
+"""Material sets (issue 23): gathering maps, roles, one size, and one fill for every map.
+
+Real sets from ``../shared/data/pbr-sets`` (Nobiax, CC0): after an inpaint, every map's pixels
+inside the mask come from the same per-pixel source map, normals are unit length, every map is
+bit-identical outside the mask (in memory and in the written files), 16-bit maps stay 16-bit.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from texpaint.document.material import (
+    MapRole,
+    MaterialError,
+    gather_material,
+    inpaint_material,
+    open_material,
+    role_from_name,
+    save_material,
+    seamless_material_set,
+)
+from texpaint.imaging.normal_map import decode_normals, flip_green, normal_lengths, renormalise
+from texpaint.synthesis.source_map import apply_source_map, identity_source_map
+
+pytestmark = pytest.mark.unit
+
+PBR = Path(__file__).resolve().parents[2] / "shared" / "data" / "pbr-sets"
+SETS = ("nobiax-76", "nobiax-80", "nobiax-82", "nobiax-100", "nobiax-139")
+
+
+def _set_dir(name: str) -> Path:
+    path = PBR / name
+    if not path.is_dir():
+        pytest.skip(f"{path} not available")
+    return path
+
+
+def _mask(h: int = 1024, w: int = 1024) -> np.ndarray:
+    """A rectangle and a soft-edged diagonal stroke: hard inside, soft at the stroke's rim."""
+    m = np.zeros((h, w), np.float32)
+    m[300:400, 520:660] = 1.0
+    yy, xx = np.mgrid[0:h, 0:w]
+    d = np.abs((yy - 650) - 0.6 * (xx - 200)) / np.sqrt(1 + 0.36)
+    stroke = np.clip((14 - d) / 4, 0, 1) * ((xx > 200) & (xx < 500))
+    return np.maximum(m, stroke.astype(np.float32))
+
+
+def _cropped_set(name: str, folder: Path, size: int = 512) -> Path:
+    """A real set's maps cropped to their top-left ``size`` x ``size`` (file modes kept), for
+    the slower tests."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in _set_dir(name).iterdir():
+        with Image.open(f) as im:
+            im.crop((0, 0, size, size)).save(folder / f.name)
+    return folder
+
+
+def _file_pixels(path: Path) -> np.ndarray:
+    """The file's stored samples (palette files expanded: they are written as RGB(A))."""
+    with Image.open(path) as im:
+        if im.mode == "P":
+            return np.asarray(im.convert("RGBA" if "transparency" in im.info else "RGB"))
+        return np.asarray(im)
+
+
+# ------------------------------------------------------------------------------------------
+# naming, gathering, roles
+
+
+@pytest.mark.parametrize(
+    ("name", "role", "convention", "material"),
+    [
+        ("Bricks076C_1K-PNG_Color.png", MapRole.ALBEDO, None, "bricks076c_1k_png"),
+        ("Bricks076C_1K-PNG_NormalGL.png", MapRole.NORMAL, "opengl", "bricks076c_1k_png"),
+        ("Bricks076C_1K-PNG_NormalDX.png", MapRole.NORMAL, "directx", "bricks076c_1k_png"),
+        ("Bricks076C_1K-PNG_Roughness.png", MapRole.ROUGHNESS, None, "bricks076c_1k_png"),
+        ("Bricks076C_1K-PNG_Metalness.png", MapRole.METALLIC, None, "bricks076c_1k_png"),
+        (
+            "Bricks076C_1K-PNG_AmbientOcclusion.png",
+            MapRole.AMBIENT_OCCLUSION,
+            None,
+            "bricks076c_1k_png",
+        ),  # noqa: E501
+        ("Bricks076C_1K-PNG_Displacement.png", MapRole.HEIGHT, None, "bricks076c_1k_png"),
+        ("brick_wall_001_diff_1k.jpg", MapRole.ALBEDO, None, "brick_wall_001"),
+        ("brick_wall_001_nor_gl_1k.exr", MapRole.NORMAL, "opengl", "brick_wall_001"),
+        ("brick_wall_001_nor_dx_1k.png", MapRole.NORMAL, "directx", "brick_wall_001"),
+        ("brick_wall_001_rough_1k.png", MapRole.ROUGHNESS, None, "brick_wall_001"),
+        ("brick_wall_001_arm_1k.png", MapRole.ARM, None, "brick_wall_001"),
+        ("brick_wall_001_disp_1k.png", MapRole.HEIGHT, None, "brick_wall_001"),
+        ("brick_wall_001_ao_1k.png", MapRole.AMBIENT_OCCLUSION, None, "brick_wall_001"),
+        ("diffuse.png", MapRole.ALBEDO, None, ""),
+        ("diffus.png", MapRole.ALBEDO, None, ""),
+        ("normal.png", MapRole.NORMAL, None, ""),
+        ("height.png", MapRole.HEIGHT, None, ""),
+        ("specular.png", MapRole.SPECULAR, None, ""),
+    ],
+)
+def test_role_from_name(name: str, role: MapRole, convention: str | None, material: str) -> None:
+    assert role_from_name(name) == (role, convention, material)
+
+
+def test_role_from_name_unknown() -> None:
+    assert role_from_name("holiday_photo.png") is None
+
+
+@pytest.mark.parametrize("name", SETS)
+def test_open_real_sets(name: str) -> None:
+    mset = open_material(_set_dir(name))
+    roles = [m.role for m in mset.maps]
+    assert roles[0] is MapRole.ALBEDO and mset.albedo is mset.maps[0]
+    assert MapRole.NORMAL in roles and MapRole.SPECULAR in roles
+    assert (MapRole.HEIGHT in roles) == (name != "nobiax-139")
+    assert mset.size == (1024, 1024)
+    assert mset.albedo.is_colour and not mset.get(MapRole.NORMAL).is_colour  # type: ignore[union-attr]
+    assert mset.get(MapRole.NORMAL).normal_convention == "opengl"  # type: ignore[union-attr]
+    if name in ("nobiax-76", "nobiax-80", "nobiax-82"):
+        assert mset.get(MapRole.HEIGHT).grey  # type: ignore[union-attr]  # mode L files
+
+
+def test_gather_from_one_map_takes_only_its_material(tmp_path: Path) -> None:
+    src = _set_dir("nobiax-76")
+    for prefix in ("Rock01_1K", "Moss02_1K"):
+        shutil.copy(src / "diffus.png", tmp_path / f"{prefix}_Color.png")
+        shutil.copy(src / "normal.png", tmp_path / f"{prefix}_NormalDX.png")
+    shutil.copy(src / "height.png", tmp_path / "Rock01_1K_Displacement.png")
+    (tmp_path / "notes.png").write_bytes((src / "specular.png").read_bytes())
+    maps, skipped = gather_material(tmp_path / "Rock01_1K_NormalDX.png")
+    assert [(p.name, r) for p, r, _c in maps] == [
+        ("Rock01_1K_Color.png", MapRole.ALBEDO),
+        ("Rock01_1K_Displacement.png", MapRole.HEIGHT),
+        ("Rock01_1K_NormalDX.png", MapRole.NORMAL),
+    ]
+    assert maps[2][2] == "directx"
+    assert {p.name for p in skipped} == {
+        "Moss02_1K_Color.png",
+        "Moss02_1K_NormalDX.png",
+        "notes.png",
+    }
+    with pytest.raises(MaterialError, match="2 materials"):
+        gather_material(tmp_path)
+
+
+def test_user_corrects_roles(tmp_path: Path) -> None:
+    src = _set_dir("nobiax-139")
+    shutil.copy(src / "diffuse.png", tmp_path / "diffuse.png")
+    shutil.copy(src / "specular.png", tmp_path / "rough_thing.png")  # named as roughness
+    shutil.copy(src / "normal.png", tmp_path / "bumps.png")  # no role in its name
+    mset = open_material(tmp_path, roles={"bumps.png": "normal"})
+    assert [m.name for m in mset.maps] == ["diffuse.png", "bumps.png", "rough_thing.png"]
+    assert mset.get(MapRole.NORMAL).normal_convention == "opengl"  # type: ignore[union-attr]
+    mset.set_role("rough_thing.png", "gloss")
+    assert mset.maps[mset.index_of("rough_thing.png")].role is MapRole.GLOSS
+    with pytest.raises(MaterialError, match="unknown map role"):
+        mset.set_role("rough_thing.png", "shininess")
+
+
+def test_mismatched_size_is_refused_naming_the_map(tmp_path: Path) -> None:
+    src = _set_dir("nobiax-80")
+    for f in src.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    with Image.open(src / "height.png") as im:
+        im.resize((512, 512)).save(tmp_path / "height.png")
+    with pytest.raises(MaterialError, match=r"height\.png is 512 x 512 but diffus\.png is 1024"):
+        open_material(tmp_path)
+
+
+def test_flip_normal_convention_is_exact_and_reversible() -> None:
+    mset = open_material(_set_dir("nobiax-139"))
+    normal = mset.get(MapRole.NORMAL)
+    assert normal is not None
+    before = normal.image.rgb.copy()
+    mset.flip_normal_convention("normal.png")
+    assert normal.normal_convention == "directx"
+    np.testing.assert_array_equal(normal.image.rgb[..., 1], 1.0 - before[..., 1])
+    np.testing.assert_array_equal(normal.image.rgb[..., [0, 2]], before[..., [0, 2]])
+    mset.flip_normal_convention("normal.png")
+    assert normal.normal_convention == "opengl"
+    np.testing.assert_array_equal(np.rint(normal.image.rgb * 255), np.rint(before * 255))
+    with pytest.raises(MaterialError, match="not a normal map"):
+        mset.flip_normal_convention("diffuse.png")
+
+
+def test_data_maps_are_never_colour_converted() -> None:
+    mset = open_material(_set_dir("nobiax-76"))
+    height = mset.get(MapRole.HEIGHT)
+    assert height is not None
+    exr = height.image_for(".exr")
+    assert exr.colorspace == "linear"
+    np.testing.assert_array_equal(exr.rgb, height.image.rgb)  # relabelled, values as they are
+    assert mset.albedo.image_for(".exr").colorspace == "srgb"  # colour: write_image converts
+
+
+# ------------------------------------------------------------------------------------------
+# normal-map maths
+
+
+def test_renormalise_gives_unit_normals_only_where_asked() -> None:
+    rng = np.random.default_rng(5)
+    rgb = rng.random((32, 32, 3)).astype(np.float32)
+    where = np.zeros((32, 32), bool)
+    where[8:20, 4:30] = True
+    out = renormalise(rgb, where)
+    assert np.abs(normal_lengths(out)[where] - 1).max() < 1e-5
+    np.testing.assert_array_equal(out[~where], rgb[~where])
+    # direction kept
+    a, b = decode_normals(rgb[where]), decode_normals(out[where])
+    cos = (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+    assert cos.min() > 1 - 1e-5
+    levels = np.rint(rgb * 255) / np.float32(255)  # values from an 8-bit file: exact
+    np.testing.assert_array_equal(np.rint(flip_green(flip_green(levels)) * 255), levels * 255)
+
+
+def test_apply_source_map_soft_mask_and_dtypes() -> None:
+    rng = np.random.default_rng(2)
+    img = rng.integers(0, 65536, (20, 30), dtype=np.uint16)
+    src = identity_source_map(20, 30)
+    src[5:10, 5:10] = (15, 25)
+    m = np.zeros((20, 30), np.float32)
+    m[5:10, 5:8] = 1.0
+    m[5:10, 8:10] = 0.5
+    out = apply_source_map(img, src, m)
+    assert out.dtype == np.uint16
+    assert (out[5:10, 5:8] == img[15, 25]).all()
+    half = np.rint(img[5:10, 8:10].astype(np.float32) * 0.5 + float(img[15, 25]) * 0.5)
+    np.testing.assert_array_equal(out[5:10, 8:10], half.astype(np.uint16))
+    np.testing.assert_array_equal(out[m == 0], img[m == 0])
+
+
+# ------------------------------------------------------------------------------------------
+# one mask, every map
+
+
+@pytest.fixture(scope="module")
+def filled_82():
+    mset = open_material(_set_dir("nobiax-82"))
+    mask = _mask()
+    new, fill = inpaint_material(mset, mask, seed=3)
+    return mset, mask, new, fill
+
+
+def test_inpaint_shares_one_source_map_across_maps(filled_82) -> None:
+    mset, mask, new, fill = filled_82
+    hole = mask >= 1.0
+    src = fill.source
+    sy, sx = src[..., 0][hole], src[..., 1][hole]
+    # every hole pixel copies a known pixel, from real offsets (not the identity)
+    assert (mask[sy, sx] == 0).all()
+    offsets = np.stack([sy, sx], -1) - np.argwhere(hole)
+    assert (np.abs(offsets).sum(-1) > 0).all()
+    for before, after in zip(mset.maps, new.maps, strict=True):
+        got = after.image.rgb[hole]
+        taken = before.image.rgb[sy, sx]
+        if before.role is MapRole.NORMAL:
+            # the same source pixel, renormalised: same direction
+            a, b = decode_normals(got), decode_normals(taken)
+            cos = (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+            assert cos.min() > 1 - 1e-5, before.name
+        elif before.is_colour:
+            # copied texture plus a smooth (low-frequency) shading correction only
+            resid = (got - taken).reshape(-1, 3)
+            full = np.zeros_like(before.image.rgb)
+            full[hole] = got - taken
+            import cv2
+
+            hf = full - cv2.GaussianBlur(full, (0, 0), 3)
+            assert np.abs(hf[hole]).mean() < 0.1 * np.abs(taken - taken.mean(0)).mean()
+            assert np.abs(resid).mean() < 0.1
+        else:
+            np.testing.assert_array_equal(got, taken, err_msg=before.name)
+
+
+def test_inpaint_exact_copy_without_colour_correction() -> None:
+    mset = open_material(_set_dir("nobiax-139"))
+    mask = _mask()
+    new, fill = inpaint_material(mset, mask, seed=1, harmonise_colour=False)
+    hole = mask >= 1.0
+    for before, after in zip(mset.maps, new.maps, strict=True):
+        expected = apply_source_map(before.image.rgb, fill.source, hole.astype(np.float32))
+        if before.role is MapRole.NORMAL:
+            expected = renormalise(expected, hole)
+        np.testing.assert_array_equal(after.image.rgb[hole], expected[hole], err_msg=before.name)
+        if before.image.alpha is not None:  # nobiax-139's palette specular has transparency
+            np.testing.assert_array_equal(
+                after.image.alpha[hole],  # type: ignore[index]
+                before.image.alpha[fill.source[hole][:, 0], fill.source[hole][:, 1]],
+            )
+
+
+def test_normals_unit_length_inside_the_mask(filled_82) -> None:
+    _mset, mask, new, _fill = filled_82
+    normal = new.get(MapRole.NORMAL)
+    assert normal is not None
+    lengths = normal_lengths(normal.image.rgb)[mask > 0]  # soft rim included
+    assert np.abs(lengths - 1).max() < 1e-3
+
+
+def test_every_map_bit_identical_outside_the_mask(filled_82, tmp_path: Path) -> None:
+    mset, mask, new, _fill = filled_82
+    keep = mask == 0
+    for before, after in zip(mset.maps, new.maps, strict=True):
+        np.testing.assert_array_equal(after.image.rgb[keep], before.image.rgb[keep])
+        assert not np.array_equal(after.image.rgb[~keep], before.image.rgb[~keep])
+    # and in the files written
+    written = save_material(new, tmp_path)
+    assert [p.name for p in written] == [m.name for m in mset.maps]
+    for m, path in zip(mset.maps, written, strict=True):
+        assert m.path is not None
+        a, b = _file_pixels(m.path), _file_pixels(path)
+        assert a.dtype == b.dtype and a.shape == b.shape, m.name  # same mode, same depth
+        np.testing.assert_array_equal(b[keep], a[keep], err_msg=m.name)
+    with Image.open(tmp_path / "height.png") as im:
+        assert im.mode == "L"
+
+
+def test_16_bit_maps_stay_16_bit(tmp_path: Path) -> None:
+    import cv2
+
+    _cropped_set("nobiax-76", tmp_path)
+    h8 = _file_pixels(tmp_path / "height.png").astype(np.uint16)
+    rng = np.random.default_rng(0)
+    h16 = (h8 * 257 + rng.integers(0, 200, h8.shape)).astype(np.uint16)  # real 16-bit levels
+    cv2.imwrite(str(tmp_path / "height.png"), h16)
+    mset = open_material(tmp_path)
+    height = mset.get(MapRole.HEIGHT)
+    assert height is not None and height.image.sample_format == "uint16" and height.grey
+    mask = _mask()[200:712, 300:812]
+    new, fill = inpaint_material(mset, mask, seed=2)
+    out = tmp_path / "out"
+    save_material(new, out)
+    with Image.open(out / "height.png") as im:
+        assert im.mode.startswith("I;16")
+    back = cv2.imread(str(out / "height.png"), cv2.IMREAD_UNCHANGED)
+    assert back.dtype == np.uint16 and back.ndim == 2
+    np.testing.assert_array_equal(back[mask == 0], h16[mask == 0])
+    hole = mask >= 1
+    np.testing.assert_array_equal(back[hole], h16[fill.source[hole][:, 0], fill.source[hole][:, 1]])
+
+
+def test_seamless_set_shares_the_band_fill(tmp_path: Path) -> None:
+    mset = open_material(_cropped_set("nobiax-100", tmp_path / "set"))
+    new, fill = seamless_material_set(mset, 32, seed=0)
+    band = fill.mask > 0
+    assert band[0].all() and band[:, 0].all() and not band[100:400, 100:400].any()
+    hard = fill.mask >= 1
+    for before, after in zip(mset.maps, new.maps, strict=True):
+        np.testing.assert_array_equal(after.image.rgb[~band], before.image.rgb[~band])
+        if before.role not in (MapRole.NORMAL, MapRole.ALBEDO):
+            np.testing.assert_array_equal(
+                after.image.rgb[hard],
+                before.image.rgb[fill.source[hard][:, 0], fill.source[hard][:, 1]],
+            )
+    assert (fill.mask[fill.source[hard][:, 0], fill.source[hard][:, 1]] == 0).all()
+
+
+def test_save_failure_leaves_targets_untouched(tmp_path: Path) -> None:
+    mset = open_material(_set_dir("nobiax-139"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "diffuse.png").write_bytes(b"old")
+    with pytest.raises(MaterialError):
+        save_material(mset, out, names={"specular.png": "specular.xyz"})
+    assert (out / "diffuse.png").read_bytes() == b"old"
+    assert sorted(p.name for p in out.iterdir()) == ["diffuse.png"]
+
+
+# ------------------------------------------------------------------------------------------
+# command line
+
+
+def test_cli_inpaint_and_seamless_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from texpaint.cli import main
+    from texpaint.imaging.io import write_mask
+
+    src = _cropped_set("nobiax-139", tmp_path / "set")
+    mask = _mask()[200:712, 100:612]
+    write_mask(tmp_path / "mask.png", mask)
+    out = tmp_path / "out"
+    assert (
+        main(["inpaint", "--set", str(src), "--mask", str(tmp_path / "mask.png"), "-o", str(out)])
+        == 0
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["diffuse.png", "normal.png", "specular.png"]
+    for name in ("diffuse.png", "normal.png", "specular.png"):
+        a, b = _file_pixels(src / name), _file_pixels(out / name)
+        np.testing.assert_array_equal(b[mask == 0], a[mask == 0])
+        assert not np.array_equal(b[mask >= 1], a[mask >= 1])
+    out2 = tmp_path / "tiled"
+    assert (
+        main(["seamless", "--set", str(src / "normal.png"), "--width", "16", "-o", str(out2)]) == 0
+    )
+    assert len(list(out2.iterdir())) == 3
+    capsys.readouterr()
+
+
+def test_cli_set_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from texpaint.cli import main
+    from texpaint.imaging.io import write_mask
+
+    src = _set_dir("nobiax-80")
+    for f in src.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    with Image.open(src / "specular.png") as im:
+        im.resize((1024, 512)).save(tmp_path / "specular.png")
+    write_mask(tmp_path / "mask.png", _mask())
+    out = tmp_path / "out"
+    rc = main(
+        ["inpaint", "--set", str(tmp_path), "--mask", str(tmp_path / "mask.png"), "-o", str(out)]
+    )
+    assert rc == 1
+    assert "specular.png is 1024 x 512" in capsys.readouterr().err
+    assert not out.exists()
+    rc = main(["inpaint", "x.png", "--set", str(src), "--mask", "m.png", "-o", str(out)])
+    assert rc == 1 and "not both" in capsys.readouterr().err
+    empty = tmp_path / "empty.png"
+    write_mask(empty, np.zeros((1024, 1024), np.float32))
+    rc = main(["inpaint", "--set", str(src), "--mask", str(empty), "-o", str(out)])
+    assert rc == 1 and "empty" in capsys.readouterr().err
