@@ -18,7 +18,7 @@ pytest.importorskip("spandrel_extra_arches")
 
 from texpaint.engine.jobs import Job  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
-from texpaint.models import community  # noqa: E402
+from texpaint.models import community, spandrel_loader  # noqa: E402
 from texpaint.models.arch.spandrel_net import SpandrelNetwork  # noqa: E402
 from texpaint.models.catalog import (  # noqa: E402
     ModelLoadError,
@@ -37,7 +37,8 @@ def restormer_file(tmp_path_factory) -> Path:
     import torch
     from safetensors.torch import save_file
 
-    community.extra_architectures()  # imports the package quietly (FutureWarning from torch.jit)
+    # imports the package quietly (FutureWarning from torch.jit)
+    spandrel_loader.extra_architectures()
     from spandrel_extra_arches.architectures.Restormer import Restormer
 
     torch.manual_seed(0)
@@ -51,9 +52,9 @@ def restormer_file(tmp_path_factory) -> Path:
 
 
 def test_extra_architectures_are_registered_once():
-    ids = community.extra_architectures()
+    ids = spandrel_loader.extra_architectures()
     assert {"MAT", "Restormer"} <= ids
-    assert community.extra_architectures() is ids
+    assert spandrel_loader.extra_architectures() is ids
 
 
 def test_restormer_import_detect_denoise_licence_and_tiled_run(restormer_file, capsys):
@@ -68,7 +69,8 @@ def test_restormer_import_detect_denoise_licence_and_tiled_run(restormer_file, c
     card = json.loads(info.path.with_suffix(".json").read_text())
     assert card["architecture"] == "Restormer" and card["operation"] == "denoise"
     assert card["architecture_package"] == "spandrel_extra_arches"
-    assert card["licence_note"] == community.EXTRA_ARCHES_LICENCE_NOTE.format(arch="Restormer")
+    note = spandrel_loader.EXTRA_ARCHES_LICENCE_NOTE
+    assert card["licence_note"] == note.format(arch="Restormer")
     assert card["scale"] == 1 and card["purpose"] == "Restoration"
     assert card["supports_half"] is False and card["supports_bfloat16"] is True
     assert device_support(info).label == "CPU, CUDA (fp32), MPS"
@@ -115,7 +117,7 @@ def test_unrecognised_file_names_the_missing_extra_package(tmp_path, monkeypatch
     with pytest.raises(ModelLoadError) as err:
         community.import_model(path)
     assert "does not recognise" in str(err.value) and "spandrel_extra_arches" not in str(err.value)
-    monkeypatch.setattr(community, "_extra_ids", frozenset())  # as if not installed
+    monkeypatch.setattr(spandrel_loader, "_extra_ids", frozenset())  # as if not installed
     with pytest.raises(ModelLoadError, match="spandrel_extra_arches is not installed"):
         community.import_model(path)
 
@@ -127,15 +129,15 @@ def test_mat_is_detected_as_an_inpainting_model_with_licence_note():
     import torch
     from spandrel import MaskedImageModelDescriptor, ModelLoader
 
-    community.extra_architectures()
+    spandrel_loader.extra_architectures()
     from spandrel_extra_arches.architectures.MAT import MAT
 
     torch.manual_seed(0)
     state = MAT().state_dict()
     descriptor = ModelLoader().load_from_state_dict(state)
     assert isinstance(descriptor, MaskedImageModelDescriptor)
-    assert community._operation_for(descriptor) == "inpaint"
-    card = community.descriptor_card(descriptor)
+    assert spandrel_loader.operation_for(descriptor) == "inpaint"
+    card = spandrel_loader.descriptor_card(descriptor)
     assert card["architecture"] == "MAT" and card["purpose"] == "Inpainting"
     assert card["architecture_package"] == "spandrel_extra_arches"
     assert "Check the licence of MAT" in card["licence_note"]
@@ -149,7 +151,7 @@ def test_mat_imports_and_inpaints(tmp_path):
     import torch
     from safetensors.torch import save_file
 
-    community.extra_architectures()
+    spandrel_loader.extra_architectures()
     from spandrel_extra_arches.architectures.MAT import MAT
 
     torch.manual_seed(0)

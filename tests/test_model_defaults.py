@@ -211,7 +211,7 @@ def test_builtin_device_support_matches_the_architectures():
 def test_imported_card_records_precisions_from_spandrel(naf, community_weights):
     from spandrel import ModelLoader
 
-    from texpaint.models.community import read_state_dict
+    from texpaint.models.spandrel_loader import read_state_dict
 
     info = get_model(naf, "denoise")
     descriptor = ModelLoader().load_from_state_dict(read_state_dict(community_weights["nafnet"]))

@@ -32,39 +32,10 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from texpaint import resources_dir
-
-
-class ModelLoadError(Exception):
-    """A model file or card is missing, corrupt, tampered with, or of an unknown architecture."""
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """One model known to texpaint.
-
-    Attributes:
-        id: catalog id (the card's ``id``).
-        name: human-readable name.
-        operation: "inpaint", "denoise", "upscale" or "stylize".
-        path: the weights file (``.safetensors``; imported spandrel models may keep ``.pth``).
-        card: the whole model card (dict parsed from JSON).
-        size_bytes: weights file size in bytes.
-        params: parameter count.
-        builtin: False for models the user imported (in :func:`user_models_dir`), True for
-            models shipped in ``resources/models`` or found in ``TEXPAINT_MODEL_DIRS``.
-    """
-
-    id: str
-    name: str
-    operation: str
-    path: Path
-    card: dict[str, Any]
-    size_bytes: int
-    params: int
-    builtin: bool = True
+from texpaint.models.cards import ModelInfo, ModelLoadError, read_card
+from texpaint.models.spandrel_loader import load_spandrel_network
 
 
 def user_data_dir() -> Path:
@@ -112,24 +83,6 @@ def models_dirs() -> list[Path]:
     return [*extra, user_models_dir(), resources_dir() / "models"]
 
 
-def _read_card(card_path: Path, builtin: bool) -> ModelInfo:
-    try:
-        card = json.loads(card_path.read_text(encoding="utf-8"))
-        weights = card_path.parent / card["file"]
-        return ModelInfo(
-            id=str(card["id"]),
-            name=str(card.get("name", card["id"])),
-            operation=str(card["operation"]),
-            path=weights,
-            card=card,
-            size_bytes=weights.stat().st_size if weights.exists() else 0,
-            params=int(card.get("parameters", 0)),
-            builtin=builtin,
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelLoadError(f"bad model card {card_path.name}: {exc}") from exc
-
-
 def list_models(operation: str | None = None, problems: list[str] | None = None) -> list[ModelInfo]:
     """All models whose card parses, optionally only those for ``operation``, sorted by id.
 
@@ -143,7 +96,7 @@ def list_models(operation: str | None = None, problems: list[str] | None = None)
             continue
         for card_path in sorted(folder.glob("*.json")):
             try:
-                info = _read_card(card_path, builtin=folder != user_dir)
+                info = read_card(card_path, builtin=folder != user_dir)
             except ModelLoadError as exc:
                 if problems is not None:
                     problems.append(str(exc))
@@ -262,7 +215,12 @@ def _write_defaults(choices: dict[str, str]) -> None:
 
 # --- device support ----------------------------------------------------------------------
 
-BUILTIN_HALF_PRECISION = {"ffc_inpaint": True, "nafnet_denoise": True, "style_net": True}
+BUILTIN_HALF_PRECISION = {
+    "ffc_inpaint": True,
+    "nafnet_denoise": True,
+    "style_net": True,
+    "ffdnet": True,
+}
 """Built-in architecture -> whether the pipeline runs it under CUDA float16 autocast (the
 class attribute ``supports_half``; ``ffc_inpaint`` keeps its FFT in float32)."""
 
@@ -366,6 +324,10 @@ def build_network(info: ModelInfo):
             from texpaint.models.arch.style_net import StyleNetConfig, StyleTransferNet
 
             return StyleTransferNet(StyleNetConfig.from_dict(cfg))
+        if arch == "ffdnet":
+            from texpaint.models.arch.ffdnet import FFDNet, FFDNetConfig
+
+            return FFDNet(FFDNetConfig(**cfg))
         if arch == "nafnet_denoise":
             from texpaint.models.arch.nafnet_denoise import NAFDenoiseConfig, NAFDenoiser
 
@@ -391,8 +353,6 @@ def load_network(info: ModelInfo):
 
     verify_sha256(info)
     if info.card.get("format") == "spandrel":
-        from texpaint.models.community import load_spandrel_network
-
         return load_spandrel_network(info)
     net = build_network(info)
     try:
