@@ -203,7 +203,9 @@ def test_shipped_model_is_small_and_loads_from_the_catalog(shipped):
     assert shipped.builtin and shipped.size_bytes < 20 * 1024**2
     net = load_network(shipped)
     assert (net.scale, net.size_multiple) == (1, shipped.card["size_multiple"])
-    assert shipped.card["training"]["steps"] > 0
+    trained = shipped.card["training"]["steps"] > 0
+    published = shipped.card.get("source", {}).get("file_sha256")  # the authors' weights
+    assert trained or published
 
 
 def test_shipped_model_removes_noise(brick, runtime):

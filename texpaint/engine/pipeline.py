@@ -43,6 +43,7 @@ left to try does it raise :class:`JobError`. The document is untouched throughou
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable
 
@@ -383,6 +384,9 @@ def _restore(
     crop = job.image[y0:y1, x0:x1]
     src = crop if prepare is None else prepare(crop)
     value_scale = float(max(1.0, src.max()))
+    if getattr(net, "noise_map_input", False):  # FFDNet: the noise map rides as channel 3
+        nmap = noise_level_map(job, src / value_scale, progress)
+        src = np.concatenate((src, (nmap * value_scale)[..., None]), axis=2)
     pad = RESTORE_OVERLAP_PX if (job.wrap and whole) else 0
     img = None  # the whole input as one tensor only when it must be padded circularly
     if pad:
@@ -460,6 +464,39 @@ def _restore(
             w = np.full((*c.shape[:2], 1), strength, np.float32)
         dst[rows] = np.where(w > 0, c * (1 - w) + fill[rows] * w, c)
     return image, (box if box is not None else (0, H, 0, W))
+
+
+def noise_level_map(job: Job, image: np.ndarray, progress: ProgressFn = _no_progress) -> np.ndarray:
+    """The noise-level map a noise-map network (FFDNet) gets for ``image``.
+
+    Job param ``sigma``: ``"auto"`` or absent (default): blind, the noise-level function of
+    ``image`` (:func:`texpaint.imaging.noise_estimation.estimate_noise_level_function`, so the
+    map follows signal-dependent noise); a number: that constant sigma in 8-bit units (0-255
+    scale; 0 leaves clean input alone). The estimate is reported through ``progress``.
+
+    Args:
+        job: the Denoise job (its params).
+        image: float32 ``(h, w, 3)`` in [0, 1], the part the network reads.
+
+    Returns:
+        float32 ``(h, w)``: the noise standard deviation per pixel in [0, 1] units.
+
+    Raises:
+        JobError: ``sigma`` is neither ``"auto"`` nor a number in [0, 255].
+    """
+    from texpaint.imaging.noise_estimation import estimate_noise_level_function
+
+    sigma = job.params.get("sigma", "auto")
+    h, w = image.shape[:2]
+    if sigma is None or sigma == "auto":
+        if min(h, w) < 7:
+            return np.zeros((h, w), np.float32)
+        nlf = estimate_noise_level_function(image)
+        progress(0.0, f"Denoising: noise {nlf.describe()} (estimated)")
+        return nlf.noise_map(image) / np.float32(255.0)
+    if isinstance(sigma, bool) or not isinstance(sigma, numbers.Real) or not 0 <= sigma <= 255:
+        raise JobError(f"sigma must be 'auto' or a number from 0 to 255, got {sigma!r}")
+    return np.full((h, w), float(sigma) / 255.0, np.float32)
 
 
 def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -1,4 +1,11 @@
-"""Training loop for the blind texture denoiser (:class:`NAFDenoiser`).
+"""Training loop for the texture denoisers: the blind :class:`NAFDenoiser` and FFDNet.
+
+Two generators (``DenoiseTrainConfig.arch``): ``"nafnet_denoise"`` (blind, from scratch) and
+``"ffdnet"`` (:class:`~texpaint.models.arch.ffdnet.FFDNet`, non-blind: it is given the noise
+map of each degradation, :func:`~texpaint.training.degradations.noise_map_for`, scaled by a
+random factor ``exp(N(0, map_jitter))`` per crop so that it tolerates the errors of the blind
+estimate it gets in the app). ``init`` starts from given weights (``.safetensors``), e.g. the
+published FFDNet weights converted by ``packaging/convert_ffdnet.py``: fine-tuning.
 
 Data: augmented crops of clean textures (:class:`~texpaint.training.data.TextureCropSampler`),
 degraded on the fly by :class:`~texpaint.training.degradations.DegradationSampler`: clean
@@ -28,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from texpaint.models.arch.ffdnet import FFDNet, FFDNetConfig
 from texpaint.models.arch.nafnet_denoise import NAFDenoiseConfig, NAFDenoiser
 from texpaint.models.arch.patch_discriminator import PatchDiscriminator
 from texpaint.training.data import CropConfig, TextureCropSampler, list_images, load_rgb8
@@ -74,8 +82,13 @@ class DenoiseTrainConfig:
         checkpoint_every, export_every: in steps.
         val_dir: optional folder used only to report validation PSNR in the model card.
         seed: RNG seed.
-        generator: architecture hyper-parameters.
+        generator: architecture hyper-parameters of the NAFNet generator.
         degradation: the mixture of synthetic degradations.
+        arch: ``"nafnet_denoise"`` or ``"ffdnet"`` (see the module docstring).
+        ffdnet: architecture hyper-parameters of the FFDNet generator.
+        init: ``.safetensors`` weights the generator starts from (None: random init); a
+            checkpoint being resumed takes precedence.
+        map_jitter: log-std of the random factor on FFDNet's training noise maps.
     """
 
     data_dirs: list[Path]
@@ -102,6 +115,41 @@ class DenoiseTrainConfig:
     seed: int = 0
     generator: NAFDenoiseConfig = field(default_factory=NAFDenoiseConfig)
     degradation: DegradationConfig = field(default_factory=DegradationConfig)
+    arch: str = "nafnet_denoise"
+    ffdnet: FFDNetConfig = field(default_factory=FFDNetConfig)
+    init: Path | None = None
+    map_jitter: float = 0.1
+
+
+ARCHES = ("nafnet_denoise", "ffdnet")
+
+
+def make_generator(cfg: DenoiseTrainConfig) -> torch.nn.Module:
+    """The untrained generator of ``cfg.arch``.
+
+    Raises:
+        ValueError: unknown ``cfg.arch``.
+    """
+    if cfg.arch == "ffdnet":
+        return FFDNet(cfg.ffdnet)
+    if cfg.arch == "nafnet_denoise":
+        return NAFDenoiser(cfg.generator)
+    raise ValueError(f"unknown denoiser architecture {cfg.arch!r}; one of {ARCHES}")
+
+
+def load_init_weights(G: torch.nn.Module, path: Path) -> None:
+    """Load ``.safetensors`` weights into ``G`` strictly (tensors only, no pickles).
+
+    Raises:
+        ValueError: the file is unreadable or does not fit ``G``'s architecture.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        G.load_state_dict(load_file(str(path), device="cpu"), strict=True)
+    except (SafetensorError, OSError, RuntimeError) as exc:
+        raise ValueError(f"cannot start from {path}: {exc}") from exc
 
 
 def generator_lr(cfg: DenoiseTrainConfig, step: int) -> float:
@@ -126,7 +174,10 @@ def evaluate_denoising(
     """PSNR (dB) of ``generator`` on ``size``² centre crops of ``val_dir`` with seeded noise.
 
     For each ``sigma`` (8-bit units) every crop gets Gaussian noise from
-    ``default_rng([seed, image index])`` (the same noise on every call). Returns
+    ``default_rng([seed, image index])`` (the same noise on every call). A generator that
+    takes a noise map (FFDNet) gets the blind estimate of
+    :func:`~texpaint.imaging.noise_estimation.estimate_noise_level_function`, as in the app.
+    Returns
     ``{"val_psnr_sigma{s}_db": ..., "val_psnr_noisy_sigma{s}_db": ..., "val_images": n}``;
     sigma 0 measures how unchanged a clean input comes back.
     """
@@ -144,6 +195,11 @@ def evaluate_denoising(
             clean = img[y : y + size, x : x + size].astype(np.float32) / 255.0
             noisy = add_gaussian_noise(clean, sigma, np.random.default_rng([seed, i]))
             t = torch.from_numpy(noisy.transpose(2, 0, 1).copy())[None].to(device)
+            if getattr(generator, "noise_map_input", False):
+                from texpaint.imaging.noise_estimation import estimate_noise_level_function
+
+                nmap = estimate_noise_level_function(noisy).noise_map(noisy) / 255.0
+                t = torch.cat((t, torch.from_numpy(nmap)[None, None].to(device)), dim=1)
             pred = generator(t)[0].cpu().numpy().transpose(1, 2, 0)
             got.append(min(psnr(pred, clean), 100.0))
             noisy_db.append(min(psnr(noisy, clean), 100.0))
@@ -170,13 +226,16 @@ def run_training(
             network's ``size_multiple``, or the crop scales are not ``0 < min <= max``.
     """
     set_cpu_threads(cfg.threads)
-    G = NAFDenoiser(cfg.generator)
+    G = make_generator(cfg)
     if cfg.size % G.size_multiple or cfg.size < G.min_size:
         raise ValueError(
             f"crop size must be a multiple of {G.size_multiple} and >= {G.min_size}, got {cfg.size}"
         )
     out_dir, device = prepare_run(cfg.out_dir, cfg.device, cfg.seed)
-    G = NAFDenoiser(cfg.generator)  # re-created after seeding: same init on every run
+    G = make_generator(cfg)  # re-created after seeding: same init on every run
+    if cfg.init is not None:
+        load_init_weights(G, Path(cfg.init))
+    takes_map = bool(getattr(G, "noise_map_input", False))
     if not 0 < cfg.min_scale <= cfg.max_scale:
         raise ValueError(
             f"crop scales must satisfy 0 < min <= max, got {cfg.min_scale}, {cfg.max_scale}"
@@ -209,14 +268,30 @@ def run_training(
             crop_scale=[cfg.min_scale, cfg.max_scale],
             threads=torch.get_num_threads() if device.type == "cpu" else None,
         )
+        if takes_map:
+            common["training"].update(
+                init=str(cfg.init) if cfg.init else None, map_jitter=cfg.map_jitter
+            )
+            names = {
+                "name": "texpaint texture denoiser (FFDNet fine-tuned on textures, GAN)",
+                "architecture": "ffdnet",
+                "architecture_config": cfg.ffdnet.to_dict(),
+                "paper": "FFDNet (Zhang, Zuo & Zhang, IEEE TIP 2018), fine-tuned with a "
+                "PatchGAN (Isola et al., CVPR 2017); noise map estimated as Chen, Zhu & Heng "
+                "(ICCV 2015)",
+            }
+        else:
+            names = {
+                "name": "texpaint texture denoiser (NAFNet GAN)",
+                "architecture": "nafnet_denoise",
+                "architecture_config": cfg.generator.to_dict(),
+                "paper": "NAFNet (Chen et al., ECCV 2022); residual learning as in DnCNN "
+                "(Zhang et al., IEEE TIP 2017); PatchGAN (Isola et al., CVPR 2017)",
+            }
         card = {
             "id": MODEL_ID,
-            "name": "texpaint texture denoiser (NAFNet GAN)",
             "operation": "denoise",
-            "architecture": "nafnet_denoise",
-            "architecture_config": cfg.generator.to_dict(),
-            "paper": "NAFNet (Chen et al., ECCV 2022); residual learning as in DnCNN "
-            "(Zhang et al., IEEE TIP 2017); PatchGAN (Isola et al., CVPR 2017)",
+            **names,
             "size_multiple": G.size_multiple,
             "min_size": G.min_size,
             "blind": True,
@@ -230,7 +305,13 @@ def run_training(
         for group in opt_g.param_groups:
             group["lr"] = generator_lr(cfg, state.step)
         clean_np = sampler.batch(cfg.batch)
-        noisy_np = degrader.batch(clean_np)
+        if takes_map:
+            noisy_np, maps = degrader.batch_with_maps(clean_np)
+            jitter = np.exp(degrader.rng.normal(0.0, cfg.map_jitter, (len(maps), 1, 1, 1)))
+            maps = (maps * jitter / 255.0).astype(np.float32)
+            noisy_np = np.concatenate((noisy_np, maps), axis=1)
+        else:
+            noisy_np = degrader.batch(clean_np)
         clean = torch.from_numpy(clean_np).to(device, memory_format=fmt)
         noisy = torch.from_numpy(noisy_np).to(device, memory_format=fmt)
         fake = G(noisy)
