@@ -36,10 +36,12 @@ from texpaint.document.project import (
 )
 from texpaint.engine.worker import InferenceEngine
 from texpaint.imaging.io import (
+    LOSSY_FORMATS,
     SUPPORTED_READ_EXTENSIONS,
     ImageIOError,
     file_dialog_filter,
     write_image,
+    write_losses,
 )
 from texpaint.ui.autosave import Autosaver
 from texpaint.ui.busy import run_off_gui_thread
@@ -173,6 +175,10 @@ class MainWindow(QMainWindow):
             m, "Save Pro&ject", self.save_project, QKeySequence("Ctrl+Alt+S")
         )
         self.save_project_as_action = self._action(m, "Save Project As…", self.save_project_as)
+        self.export_as_action = self._action(
+            m, "Expor&t As…", self.export_as, QKeySequence("Ctrl+Shift+E")
+        )
+        self.export_as_action.setToolTip("Write a copy as JPEG, WebP, PNG, ... (keeps the file)")
         m.addSeparator()
         self.export_mask_action = self._action(m, "&Export Mask…", self.export_mask)
         self.load_mask_action = self._action(m, "&Load Mask…", self.load_mask)
@@ -289,6 +295,7 @@ class MainWindow(QMainWindow):
             self.save_as_action,
             self.save_project_action,
             self.save_project_as_action,
+            self.export_as_action,
             self.export_mask_action,
             self.load_mask_action,
             self.split_action,
@@ -437,23 +444,93 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def save(self) -> bool:
-        """Save to the document's file (Save As when it has none). True on success."""
-        if self.document is None:
+        """Save to the document's file (Save As when it has none). True on success.
+
+        Saving over a file whose format would lose something (JPEG/WebP re-compression, a
+        lower bit depth, a dropped alpha) never happens silently, as in Krita and GIMP: a
+        question offers Save As a lossless file (the default), overwriting anyway, or
+        cancelling. File → Export As… writes any format without asking."""
+        doc = self.document
+        if doc is None:
             return False
-        if self.document.path is None:
+        if doc.path is None:
             return self.save_as()
-        return self._save_to(self.document.path)
+        try:
+            losses = write_losses(doc.path, doc.image)
+        except ImageIOError:
+            losses = []  # _save_to reports the unsupported format
+        if losses:
+            answer = self._ask_lossy_save(doc.path, losses)
+            if answer == "lossless":
+                return self.save_as()
+            if answer != "overwrite":
+                return False
+        return self._save_to(doc.path)
+
+    def _ask_lossy_save(self, path: Path, losses: list[str]) -> str:
+        """Ask what to do about saving over ``path`` that loses ``losses``; returns
+        ``"lossless"``, ``"overwrite"`` or ``"cancel"``."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Save would lose quality")
+        box.setText(f"Saving over {path.name} loses quality:")
+        box.setInformativeText(
+            "\n".join(f"• {loss}" for loss in losses)
+            + f"\n\nSave a lossless copy as {self._lossless_name(path).name} instead? "
+            "(File → Export As… writes JPEG and the other formats.)"
+        )
+        lossless = box.addButton("Save As Lossless…", QMessageBox.ButtonRole.AcceptRole)
+        kind = LOSSY_FORMATS.get(path.suffix.lower(), path.suffix[1:].upper())
+        overwrite = box.addButton(f"Overwrite {kind}", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(lossless)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is lossless:
+            return "lossless"
+        return "overwrite" if clicked is overwrite else "cancel"
+
+    def _lossless_name(self, path: Path) -> Path:
+        """``path`` with a suffix that stores the document's pixels without loss: ``.tif``
+        for float images, ``.png`` for the rest (8/16-bit, alpha)."""
+        doc = self.document
+        float_image = doc is not None and doc.image.sample_format == "float32"
+        return path.with_suffix(".tif" if float_image else ".png")
 
     @Slot()
     def save_as(self) -> bool:
-        """Ask for a file name; format and bit depth follow its extension. True on success."""
-        if self.document is None:
+        """Ask for a file name; format and bit depth follow its extension. True on success.
+
+        The dialog starts on the document's file, or on a lossless name beside it (see
+        :meth:`_lossless_name`) when saving over that file would lose quality."""
+        doc = self.document
+        if doc is None:
             return False
-        start = str(self.document.path or "")
+        start = ""
+        if doc.path is not None:
+            try:
+                lossy = bool(write_losses(doc.path, doc.image))
+            except ImageIOError:
+                lossy = True
+            start = str(self._lossless_name(doc.path) if lossy else doc.path)
         path, _ = QFileDialog.getSaveFileName(self, "Save image as", start, file_dialog_filter())
         return bool(path) and self._save_to(Path(path))
 
-    def _save_to(self, path: Path) -> bool:
+    @Slot()
+    def export_as(self) -> bool:
+        """File → Export As…: write a copy in any format (JPEG, WebP, ... as chosen, quality
+        95) without asking; the document keeps its file and its unsaved state. True when
+        written."""
+        doc = self.document
+        if doc is None:
+            return False
+        start = str(doc.path or "")
+        path, _ = QFileDialog.getSaveFileName(self, "Export image", start, file_dialog_filter())
+        return bool(path) and self._save_to(Path(path), export=True)
+
+    def _save_to(self, path: Path, export: bool = False) -> bool:
+        """Write the image to ``path`` on the save thread. ``export``: a copy only (the
+        document's file and modified state stay as they are)."""
         doc = self.document
         assert doc is not None
         if self._saving:
@@ -461,13 +538,17 @@ class MainWindow(QMainWindow):
             return False
         image, token = doc.image_snapshot()
         self._saving = True
+        verb = "Exporting" if export else "Saving"
         try:
-            run_off_gui_thread(self, f"Saving {path.name}…", lambda: write_image(path, image))
+            run_off_gui_thread(self, f"{verb} {path.name}…", lambda: write_image(path, image))
         except ImageIOError as exc:
-            self._error("Cannot save image", str(exc))
+            self._error(f"Cannot {'export' if export else 'save'} image", str(exc))
             return False
         finally:
             self._saving = False
+        if export:
+            self.statusBar().showMessage(f"Exported {path}", 5000)
+            return True
         doc.mark_saved_as(path, token)
         self.recent.add(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
