@@ -150,7 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
         "and write OUT. No noise level is needed. Pixels where the mask is black are copied "
         "unchanged; OUT keeps IN's sample format and alpha where OUT's format can store them.",
     )
-    p_den.add_argument("input", type=Path, metavar="IN", help="image to denoise")
+    p_den.add_argument("input", nargs="?", type=Path, metavar="IN", help="image to denoise")
+    _add_material_set_argument(p_den, albedo_only=True)
     p_den.add_argument(
         "-o", "--output", required=True, type=Path, metavar="OUT", help="file to write"
     )
@@ -579,6 +580,9 @@ def _cmd_seamless(args: argparse.Namespace) -> int:
 def _cmd_denoise(args: argparse.Namespace) -> int:
     from texpaint.engine.jobs import Job, Operation
 
+    if _check_material_set_args(args):
+        return _cmd_set_albedo_only(args, _cmd_denoise)
+
     data, mask = _read_job_inputs(args, args.mask, "denoise")
     job = Job(
         op=Operation.DENOISE,
@@ -805,7 +809,8 @@ def _add_stylize_parser(sub) -> None:
         "library, or an image file: then a new style is learnt from it first (minutes) and "
         "kept in the library.",
     )
-    p.add_argument("input", type=Path, metavar="IN", help="image to stylize")
+    p.add_argument("input", nargs="?", type=Path, metavar="IN", help="image to stylize")
+    _add_material_set_argument(p, albedo_only=True)
     p.add_argument(
         "--style", required=True, metavar="NAME_OR_IMAGE", help="style id/name, or an image"
     )
@@ -900,6 +905,9 @@ def _add_train_style_parser(train_sub) -> None:
 
 def _cmd_stylize(args: argparse.Namespace) -> int:
     import numpy as np
+
+    if _check_material_set_args(args):
+        return _cmd_set_albedo_only(args, _cmd_stylize)
 
     from texpaint.engine.jobs import Job, Operation
     from texpaint.engine.stylize import LEARN_LOOKS
@@ -1209,16 +1217,69 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 # material sets (issue 23): one mask, every map
 
 
-def _add_material_set_argument(parser: argparse.ArgumentParser) -> None:
+def _add_material_set_argument(parser: argparse.ArgumentParser, albedo_only: bool = False) -> None:
+    what = (
+        "only the albedo is changed (the other maps are data) and every map is written"
+        if albedo_only
+        else "the fill is decided on the albedo and copied into every map"
+    )
     parser.add_argument(
         "--set",
         dest="material_set",
         type=Path,
         metavar="FOLDER",
         help="edit a material set instead of IN: a folder of maps (albedo, normal, height, "
-        "roughness, ... by their names) or one of its maps; the fill is decided on the "
-        "albedo and copied into every map; -o is then the output folder",
+        f"roughness, ... by their names) or one of its maps; {what}; -o is then the output "
+        "folder",
     )
+
+
+def _set_output_folder(out: Path) -> Path:
+    """CommandError when ``out`` (``-o`` with ``--set``) is a file or looks like one."""
+    from texpaint.imaging.io import SUPPORTED_WRITE_EXTENSIONS
+
+    if (out.exists() and not out.is_dir()) or (
+        not out.exists() and out.suffix.lower() in SUPPORTED_WRITE_EXTENSIONS
+    ):
+        raise CommandError(f"{out}: with --set, -o names an output folder, not a file")
+    return out
+
+
+def _cmd_set_albedo_only(
+    args: argparse.Namespace, command: Callable[[argparse.Namespace], int]
+) -> int:
+    """Denoise/Stylize with ``--set``: run ``command`` on the set's albedo alone (into a
+    temporary TIFF of the albedo's sample format) and write every map of the set into the
+    ``-o`` folder, the other maps unchanged."""
+    import tempfile
+    from dataclasses import replace
+
+    from texpaint.document.material import MaterialError, open_material, save_material
+    from texpaint.imaging.io import ImageIOError, read_image
+
+    out = _set_output_folder(args.output)
+    try:
+        mset = open_material(args.material_set)
+    except MaterialError as e:
+        raise CommandError(str(e)) from e
+    albedo = mset.albedo
+    with tempfile.TemporaryDirectory(prefix="texpaint-set-") as tmp:
+        args.input, args.material_set = albedo.path, None
+        args.output = Path(tmp) / "albedo.tif"
+        rc = command(args)
+        if rc != 0:
+            return rc
+        try:
+            edited = read_image(args.output)
+        except ImageIOError as e:
+            raise CommandError(str(e)) from e
+    albedo.image = replace(albedo.image, rgb=edited.rgb)
+    try:
+        written = save_material(mset, out)
+    except MaterialError as e:
+        raise CommandError(str(e)) from e
+    print(f"wrote {len(written)} maps to {out} (only {albedo.name} changed)")
+    return 0
 
 
 def _check_material_set_args(args: argparse.Namespace) -> bool:
@@ -1244,13 +1305,9 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
         seamless_material_set,
     )
     from texpaint.engine.jobs import JobCancelled, JobError
-    from texpaint.imaging.io import SUPPORTED_WRITE_EXTENSIONS, ImageIOError, read_mask
+    from texpaint.imaging.io import ImageIOError, read_mask
 
-    out = args.output
-    if (out.exists() and not out.is_dir()) or (
-        not out.exists() and out.suffix.lower() in SUPPORTED_WRITE_EXTENSIONS
-    ):
-        raise CommandError(f"{out}: with --set, -o names an output folder, not a file")
+    out = _set_output_folder(args.output)
     try:
         mset = open_material(args.material_set)
         w, h = mset.size
