@@ -127,3 +127,57 @@ def test_save_over_a_16_bit_png_as_jpeg_lists_every_loss(window, tmp_path, open_
     assert write_losses(src, doc.image) == []
     losses = write_losses(tmp_path / "x.jpg", doc.image)
     assert len(losses) == 3 and "16-bit" in losses[1] and "alpha" in losses[2]
+
+
+def _inpaint(window, qtbot) -> None:
+    with qtbot.waitSignal(window.jobs.resultApplied, timeout=60000):
+        window.operations_panel.tabs.setCurrentIndex(0)
+        window.operations_panel.run_button.click()
+    qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
+
+
+def test_mask_is_cleared_with_the_result_in_one_undo_step(window, sample, open_image, qtbot):
+    doc = open_image(sample)
+    doc.edit_mask("Rectangle", "fill_rect", 96, 160, 80, 176)
+    window.canvas.refresh("mask", (0, 256, 0, 256))
+    mask = doc.mask.data.copy()
+    original = doc.image.rgb.copy()
+    assert window.canvas._mask_item.buffer[128, 128] == 255
+    _inpaint(window, qtbot)
+    assert doc.mask.is_empty()
+    assert not window.canvas._mask_item.buffer.any()  # no overlay over the result
+    assert not np.array_equal(doc.image.rgb, original)
+    assert [s.label for s in doc.history.steps] == ["Rectangle", "Inpaint"]
+    window.undo()  # one step gives back the pixels and the mask
+    assert np.array_equal(doc.image.rgb, original) and np.array_equal(doc.mask.data, mask)
+    assert window.canvas._mask_item.buffer[128, 128] == 255
+
+
+def test_keep_mask_preference_leaves_the_mask(window, sample, open_image, qtbot):
+    from texpaint.ui.preferences import Preferences
+
+    window.apply_preferences(Preferences(mask_after_result="keep"))
+    doc = open_image(sample)
+    doc.edit_mask("Rectangle", "fill_rect", 96, 160, 80, 176)
+    mask = doc.mask.data.copy()
+    _inpaint(window, qtbot)
+    assert np.array_equal(doc.mask.data, mask)
+    assert Preferences.load().mask_after_result == "clear"  # not saved: only applied
+    Preferences(mask_after_result="keep").save()
+    assert Preferences.load().mask_after_result == "keep"
+
+
+def test_hidden_overlay_is_not_remembered_across_restarts(window, qtbot):
+    from texpaint.ui.main_window import MainWindow
+
+    window.mask_panel.overlay_slider.setValue(0)
+    assert window.canvas._overlay_opacity == 0.0
+    window.mask_panel.overlay_slider.setValue(30)  # a visible choice is remembered
+    second = MainWindow(engine=window.engine)
+    qtbot.addWidget(second)
+    assert second.mask_panel.overlay_opacity == pytest.approx(0.3)
+    window.mask_panel.overlay_slider.setValue(0)
+    third = MainWindow(engine=window.engine)
+    qtbot.addWidget(third)
+    assert third.mask_panel.overlay_opacity == pytest.approx(0.5)
+    assert third.canvas._overlay_opacity == pytest.approx(0.5)

@@ -378,8 +378,12 @@ class TextureDocument:
             raise ValueError(str(exc)) from exc
         upscaled_size(*self.size, int(info.card.get("scale", 1)))
 
-    def apply_result(self, result: JobResult) -> Box:
+    def apply_result(self, result: JobResult, clear_mask: bool = False) -> Box:
         """Write a job's result into the image as ONE undo step holding only ``result.region``.
+
+        With ``clear_mask`` the mask is emptied in that same step (undo brings back both the
+        former pixels and the mask), so the overlay no longer hides the result and the old
+        mask does not limit the next operation. Upscale ignores it.
 
         An Upscale result (float32 ``(H * s, W * s, 3)``, whole number ``s >= 2``) replaces
         the image instead, as one size-changing step "Upscale {s}x" storing the whole layers
@@ -408,8 +412,12 @@ class TextureDocument:
             return box
         sl = (slice(box[0], box[1]), slice(box[2], box[3]))
         before = rgb[sl].copy()
-        rgb[sl] = result.image[sl]
-        self.history.push_region(operation_label(result.op), IMAGE_LAYER, box, before)
+        label = operation_label(result.op)
+        with self.history.block(label):
+            rgb[sl] = result.image[sl]
+            self.history.push_region(label, IMAGE_LAYER, box, before)
+            if clear_mask:
+                self.mask.clear()
         self.last_result_before = (box, before)
         return box
 

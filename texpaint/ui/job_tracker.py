@@ -7,10 +7,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from texpaint.document.document import TextureDocument, operation_label
-from texpaint.engine.jobs import JobResult
+from texpaint.engine.jobs import JobResult, Operation
 from texpaint.engine.worker import InferenceEngine
 
 _RETRY_MS = 50
+_MASKED_OPS = (Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE)
+"""Operations that work inside the mask (Make Seamless and Upscale ignore it)."""
 
 
 class JobTracker(QObject):
@@ -23,6 +25,8 @@ class JobTracker(QObject):
         busyChanged(bool): a job started running / the last one ended.
         progress(float, str): fraction 0..1 and message of the running job.
         resultApplied(object): the dirty image box ``(y0, y1, x0, x1)`` of an applied result.
+        maskCleared(object): the box the mask covered, emptied with a result (see
+            :attr:`clear_mask_after_result`); emitted before ``resultApplied``.
         finishedMessage(str): e.g. ``"Inpaint 1.84 s on CPU (2 threads)"``.
         failed(str): a job failed; the message is for the user (the document is unchanged).
         cancelled(int): a job was cancelled (the document is unchanged).
@@ -31,6 +35,7 @@ class JobTracker(QObject):
     busyChanged = Signal(bool)
     progress = Signal(float, str)
     resultApplied = Signal(object)
+    maskCleared = Signal(object)
     finishedMessage = Signal(str)
     failed = Signal(str)
     cancelled = Signal(int)
@@ -39,6 +44,8 @@ class JobTracker(QObject):
         super().__init__(parent)
         self.engine = engine
         self.document: TextureDocument | None = None
+        self.clear_mask_after_result = True
+        """Empty the mask in the same undo step as an Inpaint, Stylize or Denoise result."""
         self._jobs: dict[int, TextureDocument] = {}
         engine.jobProgress.connect(self._on_progress)
         engine.jobFinished.connect(self._on_finished)
@@ -106,11 +113,15 @@ class JobTracker(QObject):
         if doc.history.in_block:  # a brush stroke is in progress: apply once it ends
             QTimer.singleShot(_RETRY_MS, self, lambda: self._apply(doc, result))
             return
+        clear = self.clear_mask_after_result and result.op in _MASKED_OPS
+        mask_box = doc.mask.bbox() if clear else None
         try:
-            box = doc.apply_result(result)
+            box = doc.apply_result(result, clear_mask=clear)
         except ValueError as exc:
             self.failed.emit(str(exc))
             return
+        if mask_box is not None:
+            self.maskCleared.emit(mask_box)
         self.resultApplied.emit(box)
         self.finishedMessage.emit(
             f"{operation_label(result.op)} {result.seconds:.2f} s on {result.device}"

@@ -58,6 +58,11 @@ from texpaint.ui.seamless_dialog import SeamlessDialog
 from texpaint.ui.style_learner import StyleLearner
 from texpaint.ui.tools import MaskTool, default_tools
 
+DEFAULT_OVERLAY_OPACITY = 0.5
+MIN_REMEMBERED_OVERLAY = 0.1
+"""Overlay opacities below this are not restored at the next start (the default is): a mask
+hidden at 0 % in one session would otherwise be invisible in the next."""
+
 
 def _image_patterns() -> str:
     return " ".join(f"*{ext}" for ext in SUPPORTED_READ_EXTENSIONS)
@@ -133,8 +138,14 @@ class MainWindow(QMainWindow):
         self.set_tool(self.tools[0])
         settings = QSettings()
         color = QColor(str(settings.value("overlay/color", "#ff283c")))
-        opacity = float(settings.value("overlay/opacity", 0.5))
+        try:
+            opacity = float(settings.value("overlay/opacity", DEFAULT_OVERLAY_OPACITY))
+        except (TypeError, ValueError):
+            opacity = DEFAULT_OVERLAY_OPACITY
+        if not MIN_REMEMBERED_OVERLAY <= opacity <= 1.0:  # a hidden mask is not carried over
+            opacity = DEFAULT_OVERLAY_OPACITY
         self.mask_panel.set_overlay(color, opacity)
+        self.jobs.clear_mask_after_result = self.prefs.mask_after_result == "clear"
         self.resize(1400, 900)
         self._set_document(None)
         self.autosave.start(self.prefs.autosave_minutes)
@@ -266,6 +277,7 @@ class MainWindow(QMainWindow):
         self.engine.deviceReady.connect(self._device_ready)
         self.jobs.busyChanged.connect(self.operations_panel.set_busy)
         self.jobs.progress.connect(self.operations_panel.set_progress)
+        self.jobs.maskCleared.connect(lambda box: self.canvas.refresh(MASK_LAYER, box))
         self.jobs.resultApplied.connect(self._result_applied)
         self.jobs.resultApplied.connect(self.autosave.save_now)
         self.autosave.failed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
@@ -829,6 +841,7 @@ class MainWindow(QMainWindow):
             self.document.history.set_memory_cap(prefs.history_cap_bytes)
             self._history_changed()
         self.autosave.set_interval_minutes(prefs.autosave_minutes)
+        self.jobs.clear_mask_after_result = prefs.mask_after_result == "clear"
         self.mask_panel.set_overlay(QColor(prefs.mask_color), self.mask_panel.overlay_opacity)
         app = QApplication.instance()
         if isinstance(app, QApplication):

@@ -11,6 +11,8 @@ Keys (QSettings, per user under the application's organisation/name):
 ``autosave/minutes``       minutes between timed autosaves (0 = none; AI results still autosave)
 ``overlay/color``          mask overlay colour ``#rrggbb`` (shared with the Mask panel)
 ``ui/theme``               ``"light"`` or ``"dark"`` (Fusion style with a matching palette)
+``mask/after_result``      ``"clear"`` (default: an Inpaint, Stylize or Denoise result empties
+                           the mask in its own undo step) or ``"keep"``
 =========================  =======================================================
 """
 
@@ -37,6 +39,8 @@ from PySide6.QtWidgets import (
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 THEMES = ("light", "dark")
+AFTER_RESULT = {"clear": "Clear the mask", "keep": "Keep the mask"}
+"""Choices for what happens to the mask after an AI result, with their labels."""
 
 
 def _tile_px(value: int) -> int:
@@ -56,6 +60,7 @@ class Preferences:
         autosave_minutes: minutes between autosaves, 0 = no timed autosave (1..120 else).
         mask_color: overlay colour ``"#rrggbb"``.
         theme: one of :data:`THEMES`.
+        mask_after_result: a key of :data:`AFTER_RESULT`.
     """
 
     device: str = "auto"
@@ -64,6 +69,7 @@ class Preferences:
     autosave_minutes: int = 3
     mask_color: str = "#ff283c"
     theme: str = "light"
+    mask_after_result: str = "clear"
 
     @property
     def history_cap_bytes(self) -> int:
@@ -86,6 +92,7 @@ class Preferences:
         device = str(s.value("engine/device", d.device))
         theme = str(s.value("ui/theme", d.theme))
         color = QColor(str(s.value("overlay/color", d.mask_color)))
+        after = str(s.value("mask/after_result", d.mask_after_result))
         return cls(
             device=device if device in DEVICES else d.device,
             tile_size=_tile_px(num("engine/tile_size", d.tile_size, 0, 4096)),
@@ -93,6 +100,7 @@ class Preferences:
             autosave_minutes=num("autosave/minutes", d.autosave_minutes, 0, 120),
             mask_color=color.name() if color.isValid() else d.mask_color,
             theme=theme if theme in THEMES else d.theme,
+            mask_after_result=after if after in AFTER_RESULT else d.mask_after_result,
         )
 
     def save(self, settings: QSettings | None = None) -> None:
@@ -104,6 +112,7 @@ class Preferences:
         s.setValue("autosave/minutes", int(self.autosave_minutes))
         s.setValue("overlay/color", self.mask_color)
         s.setValue("ui/theme", self.theme)
+        s.setValue("mask/after_result", self.mask_after_result)
         s.sync()
 
 
@@ -199,6 +208,18 @@ class PreferencesDialog(QDialog):
         self._paint_color()
         form.addRow("Mask &colour:", self.color_button)
 
+        self.after_result_combo = QComboBox()
+        for key, label in AFTER_RESULT.items():
+            self.after_result_combo.addItem(label, key)
+        self.after_result_combo.setCurrentIndex(
+            max(0, self.after_result_combo.findData(prefs.mask_after_result))
+        )
+        self.after_result_combo.setToolTip(
+            "After Inpaint, Stylize or Denoise: clearing shows the result without the overlay "
+            "and keeps the old mask from limiting the next operation (Undo brings it back)"
+        )
+        form.addRow("After an AI &result:", self.after_result_combo)
+
         self.theme_combo = QComboBox()
         self.theme_combo.addItems(THEMES)
         self.theme_combo.setCurrentText(prefs.theme)
@@ -237,4 +258,5 @@ class PreferencesDialog(QDialog):
             autosave_minutes=self.autosave_spin.value(),
             mask_color=self._mask_color.name(),
             theme=self.theme_combo.currentText(),
+            mask_after_result=str(self.after_result_combo.currentData()),
         )
