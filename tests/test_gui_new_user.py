@@ -181,3 +181,29 @@ def test_hidden_overlay_is_not_remembered_across_restarts(window, qtbot):
     qtbot.addWidget(third)
     assert third.mask_panel.overlay_opacity == pytest.approx(0.5)
     assert third.canvas._overlay_opacity == pytest.approx(0.5)
+
+
+def test_hold_backslash_compares_wherever_the_focus_is(window, sample, open_image, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    doc = open_image(sample)
+    _ai_edit(doc)
+    window.canvas.update_compare()
+    panel = window.operations_panel
+    for widget in (panel.run_button, window.history_panel.list, window.mask_panel.color_button):
+        widget.setFocus()
+        assert not window.canvas.hasFocus()
+        QTest.keyPress(widget, Qt.Key.Key_Backslash)
+        assert window.canvas.comparing, widget
+        QTest.keyRelease(widget, Qt.Key.Key_Backslash)
+        assert not window.canvas.comparing
+    # typing into a number field is left alone
+    editor = panel.seed_spin.findChild(type(panel.seed_spin.lineEdit()))
+    QTest.keyPress(editor, Qt.Key.Key_Backslash)
+    assert not window.canvas.comparing
+    QTest.keyRelease(editor, Qt.Key.Key_Backslash)
+    # split view: before on the left of the result's region, after on the right
+    window.split_action.trigger()
+    assert window.canvas.comparing and window.canvas._before_item.clip.width() == 32
+    assert not doc.mask.data.any()  # comparing painted nothing

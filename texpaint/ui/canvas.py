@@ -283,7 +283,9 @@ class ImageCanvas(QGraphicsView):
 
     def set_compare_held(self, held: bool) -> None:
         """Show (True) or hide the whole image before the last AI result."""
-        self._compare_held = held
+        if bool(held) == self._compare_held:
+            return
+        self._compare_held = bool(held)
         self.update_compare()
 
     def set_split_compare(self, on: bool) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -15,14 +15,18 @@ from PySide6.QtGui import (
     QPaintEvent,
 )
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QApplication,
     QDialog,
     QDockWidget,
     QFileDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
+    QTextEdit,
     QWidget,
 )
 
@@ -148,6 +152,9 @@ class MainWindow(QMainWindow):
         self.jobs.clear_mask_after_result = self.prefs.mask_after_result == "clear"
         self.resize(1400, 900)
         self._set_document(None)
+        app = QApplication.instance()
+        if app is not None:  # hold \ to compare wherever the focus is in this window
+            app.installEventFilter(self)
         self.autosave.start(self.prefs.autosave_minutes)
 
     # ------------------------------------------------------------------ construction
@@ -226,7 +233,11 @@ class MainWindow(QMainWindow):
         )
         m.addSeparator()
         self.split_action = self._action(
-            m, "&Split Compare", self.canvas.set_split_compare, checkable=True
+            m,
+            "&Split Compare",
+            self.canvas.set_split_compare,
+            QKeySequence("Ctrl+\\"),
+            checkable=True,
         )
         self.split_action.setToolTip(
             "Before (left) and after (right) of the last AI result; "
@@ -863,6 +874,31 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
         return dialog
+
+    # ------------------------------------------------------------------ compare key
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Holding ``\\`` anywhere in this window (canvas, docks, buttons; not while typing
+        in a text or number field) shows the image before the last AI result, so comparing
+        needs no click on the canvas, which would paint."""
+        t = event.type()
+        if (
+            t in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease)
+            and event.key() == Qt.Key.Key_Backslash
+            and not event.modifiers() & Qt.KeyboardModifier.ControlModifier
+            and isinstance(watched, QWidget)
+            and watched.window() is self
+            and not isinstance(watched, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox))
+        ):
+            if not event.isAutoRepeat():
+                self.canvas.set_compare_held(t == QEvent.Type.KeyPress)
+            return True
+        return super().eventFilter(watched, event)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        """Let go of a held compare when the window loses focus (its key-up goes elsewhere)."""
+        if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
+            self.canvas.set_compare_held(False)
+        super().changeEvent(event)
 
     # ------------------------------------------------------------------ closing
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
