@@ -421,3 +421,20 @@ def test_cli_set_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     write_mask(empty, np.zeros((1024, 1024), np.float32))
     rc = main(["inpaint", "--set", str(src), "--mask", str(empty), "-o", str(out)])
     assert rc == 1 and "empty" in capsys.readouterr().err
+
+
+def test_cli_denoise_set_changes_only_the_albedo(tmp_path: Path) -> None:
+    from texpaint.cli import main
+
+    src = _cropped_set("nobiax-82", tmp_path / "set", size=128)
+    rng = np.random.default_rng(4)
+    with Image.open(src / "diffuse.png") as im:
+        noisy = np.asarray(im).astype(np.float32) + rng.normal(0, 20, (128, 128, 3))
+    Image.fromarray(np.clip(np.rint(noisy), 0, 255).astype(np.uint8)).save(src / "diffuse.png")
+    out = tmp_path / "out"
+    assert main(["denoise", "--set", str(src), "--passes", "1", "-o", str(out)]) == 0
+    assert not np.array_equal(_file_pixels(out / "diffuse.png"), _file_pixels(src / "diffuse.png"))
+    for name in ("height.png", "normal.png", "specular.png"):
+        a, b = _file_pixels(src / name), _file_pixels(out / name)
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(b, a, err_msg=name)

@@ -1,0 +1,265 @@
+"""Material sets: do the albedo fill and the normal/height fill agree, and what does it cost?
+
+Consistency (issue 23's target). For each Nobiax set in ``../shared/data/pbr-sets`` and each
+of ``--masks`` seeded masks (``texpaint.training.masks.random_mask``, thick strokes and blobs,
+10-30 % of the area), the set is inpainted with one shared source map
+(``texpaint.document.material.inpaint_material``). Edges are then detected in the albedo, the
+height map and the normal map; the *edge agreement* of two maps in a region is the
+symmetric, tolerant overlap of their edge pixels::
+
+    agree(A, B) = (|A ∩ dilate(B)| + |B ∩ dilate(A)|) / (|A| + |B|)     (dilation: 2 px)
+
+where a map's edges are the pixels whose Gaussian-smoothed (sigma 1.5 px) Sobel gradient
+magnitude is in the map's top 20 % (threshold taken on the whole map, untouched pixels only,
+so it is the same in both regions). Albedo: luminance; height: grey level; normal map: the
+magnitude of the tangent-plane components (x, y) of the unit normal, i.e. the slope (the
+direction only, as a shader normalises the normal: several Nobiax normal maps are not unit
+length, and the fill's renormalised normals must not count as edges). It is reported
+
+- inside the filled pixels (``fill``),
+- in the untouched pixels (``intact``: mask 0 and more than 8 px from the hole), and
+- inside the filled pixels of an *independent* fill, where each map was inpainted on its own
+  (its own source map decided on itself; what editing the maps one by one gives), as the
+  reference for what a consistent fill buys.
+
+Target: ``fill`` about as high as ``intact`` (edges of the maps coincide in the filled part as
+well as in the untouched part), and well above ``independent``.
+
+Speed (the second target): a 2048² set of 5 maps (the nobiax-82 maps tiled 2 x 2, plus a
+roughness map made as 1 - specular) with a seeded 25 % mask: wall time of the set fill vs the
+same fill of the albedo alone (one map, no guide channels), and vs the single-image Inpaint
+of the albedo (``engine.pipeline.run_job``). Target: set < 2x the albedo alone.
+
+Run from the repository root::
+
+    .venv/bin/python benchmarks/material_consistency.py            # all five sets + speed
+    .venv/bin/python benchmarks/material_consistency.py --masks 1 --skip-speed   # quick
+
+Figures go to stdout (``--json PATH`` writes them too); progress to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from texpaint.document.material import (  # noqa: E402
+    MapRole,
+    MaterialSet,
+    inpaint_material,
+    open_material,
+)
+from texpaint.engine.material_fill import MapPixels, fill_material  # noqa: E402
+from texpaint.imaging.normal_map import decode_normals  # noqa: E402
+from texpaint.training.masks import random_mask  # noqa: E402
+
+PBR = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "pbr-sets"
+SETS = ("nobiax-76", "nobiax-80", "nobiax-82", "nobiax-100", "nobiax-139")
+EDGE_SIGMA_PX = 1.5
+EDGE_TOP_FRACTION = 0.2
+TOLERANCE_PX = 2
+INTACT_GAP_PX = 8
+
+
+def _signal(role: MapRole, rgb: np.ndarray) -> np.ndarray:
+    """The scalar field whose edges are compared: luminance, height, or normal slope."""
+    if role is MapRole.NORMAL:  # slope of the direction (a shader normalises the normal)
+        n = decode_normals(rgb)
+        n = n / np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-6)
+        return np.linalg.norm(n[..., :2], axis=-1).astype(np.float32)
+    return (rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)).astype(np.float32)
+
+
+def edges(field: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """bool edge map: smoothed Sobel magnitude in the top EDGE_TOP_FRACTION (threshold from
+    the pixels in ``keep``)."""
+    f = cv2.GaussianBlur(field, (0, 0), EDGE_SIGMA_PX)
+    gx = cv2.Sobel(f, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(f, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy)
+    thr = np.quantile(mag[keep], 1.0 - EDGE_TOP_FRACTION)
+    return mag > thr
+
+
+def agreement(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float:
+    """Symmetric tolerant overlap of edge maps ``a`` and ``b`` inside ``region`` (see module
+    doc); NaN when neither has an edge there."""
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * TOLERANCE_PX + 1,) * 2)
+    da = cv2.dilate(a.astype(np.uint8), k).astype(bool)
+    db = cv2.dilate(b.astype(np.uint8), k).astype(bool)
+    na, nb = int((a & region).sum()), int((b & region).sum())
+    if na + nb == 0:
+        return float("nan")
+    return float(((a & db & region).sum() + (b & da & region).sum()) / (na + nb))
+
+
+def _independent(mset: MaterialSet, mask: np.ndarray, seed: int) -> list[np.ndarray]:
+    """Each map inpainted on its own: its own source map decided on itself."""
+    out = []
+    for m in mset.maps:
+        kind = "colour" if m.is_colour else ("normal" if m.role is MapRole.NORMAL else "data")
+        res = fill_material(
+            [MapPixels(m.image.rgb, m.image.alpha, kind, m.role.value)],
+            mask,
+            guide_weights={},
+            seed=seed,
+        )
+        out.append(res.maps[0].rgb)
+    return out
+
+
+def consistency(n_masks: int, seed: int) -> dict:
+    rows = []
+    for name in SETS:
+        mset = open_material(PBR / name)
+        w, h = mset.size
+        albedo_i = mset.maps.index(mset.albedo)
+        others = [i for i, m in enumerate(mset.maps) if m.role in (MapRole.HEIGHT, MapRole.NORMAL)]
+        for k in range(n_masks):
+            rng = np.random.default_rng([seed, k, SETS.index(name)])
+            kind = ("thick_strokes", "blobs")[k % 2]
+            mask = random_mask(rng, h, w, kind, min_cover=0.1, max_cover=0.3)
+            t0 = time.perf_counter()
+            new, _fill = inpaint_material(mset, mask, seed=seed + k)
+            dt = time.perf_counter() - t0
+            indep = _independent(mset, mask, seed + k)
+            hole = mask > 0
+            dist = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5)
+            intact = dist > INTACT_GAP_PX
+            e_new = [edges(_signal(m.role, m.image.rgb), intact) for m in new.maps]
+            e_ind = [
+                edges(_signal(m.role, rgb), intact) for m, rgb in zip(mset.maps, indep, strict=True)
+            ]
+            for i in others:
+                role = mset.maps[i].role.value
+                row = {
+                    "set": name,
+                    "mask": k,
+                    "kind": kind,
+                    "cover": float(hole.mean()),
+                    "pair": f"albedo-{role}",
+                    "fill": agreement(e_new[albedo_i], e_new[i], hole),
+                    "intact": agreement(e_new[albedo_i], e_new[i], intact),
+                    "independent": agreement(e_ind[albedo_i], e_ind[i], hole),
+                    "seconds": dt,
+                }
+                rows.append(row)
+                print(
+                    f"{name} mask {k} ({kind}, {row['cover']:.0%}) {row['pair']:>15}: "
+                    f"fill {row['fill']:.3f}  intact {row['intact']:.3f}  "
+                    f"independent {row['independent']:.3f}  ({dt:.1f} s)",
+                    file=sys.stderr,
+                )
+    summary = {}
+    for pair in sorted({r["pair"] for r in rows}):
+        sel = [r for r in rows if r["pair"] == pair]
+        summary[pair] = {
+            key: float(np.nanmean([r[key] for r in sel]))
+            for key in ("fill", "intact", "independent")
+        }
+        summary[pair]["n"] = len(sel)
+    return {"rows": rows, "summary": summary}
+
+
+def _tile2(a: np.ndarray | None) -> np.ndarray | None:
+    return None if a is None else np.ascontiguousarray(np.tile(a, (2, 2) + (1,) * (a.ndim - 2)))
+
+
+def speed(seed: int, repeats: int) -> dict:
+    import torch
+
+    from texpaint.engine.jobs import Job, Operation
+    from texpaint.engine.pipeline import Runtime, run_job
+
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    mset = open_material(PBR / "nobiax-82")
+    maps = []
+    for m in mset.maps:
+        kind = "colour" if m.is_colour else ("normal" if m.role is MapRole.NORMAL else "data")
+        maps.append(MapPixels(_tile2(m.image.rgb), _tile2(m.image.alpha), kind, m.role.value))
+    spec = next(mp for mp in maps if mp.role == "specular")
+    maps.append(MapPixels(np.ascontiguousarray(1.0 - spec.rgb), None, "data", "roughness"))
+    h, w = maps[0].rgb.shape[:2]
+    rng = np.random.default_rng([seed, 2048])
+    mask = random_mask(rng, h, w, "thick_strokes", min_cover=0.2, max_cover=0.3)
+
+    def best(fn) -> float:
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        return min(times)
+
+    warm = np.zeros((256, 256), np.float32)
+    warm[100:140, 100:140] = 1
+    fill_material([MapPixels(maps[0].rgb[:256, :256], None, "colour")], warm)  # imports, caches
+    t_set = best(lambda: fill_material(maps, mask, seed=seed))
+    t_set_albedo_guide = best(lambda: fill_material(maps, mask, seed=seed, guide_weights={}))
+    t_albedo = best(lambda: fill_material(maps[:1], mask, seed=seed))
+    runtime = Runtime("cpu")
+    job = Job(op=Operation.INPAINT, image=maps[0].rgb, mask=mask, seed=seed)
+    t_pipeline = best(lambda: run_job(job, runtime=runtime))
+    return {
+        "size": [w, h],
+        "maps": len(maps),
+        "cover": float((mask > 0).mean()),
+        "set_s": t_set,
+        "set_albedo_guide_s": t_set_albedo_guide,
+        "albedo_alone_s": t_albedo,
+        "single_image_inpaint_s": t_pipeline,
+        "ratio_set_vs_albedo": t_set / t_albedo,
+        "ratio_set_albedo_guide_vs_albedo": t_set_albedo_guide / t_albedo,
+        "ratio_set_vs_single_image_inpaint": t_set / t_pipeline,
+    }
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--masks", type=int, default=2, help="seeded masks per set (default 2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--skip-speed", action="store_true")
+    p.add_argument("--skip-consistency", action="store_true")
+    p.add_argument("--repeats", type=int, default=1, help="speed: best of N runs (default 1)")
+    p.add_argument("--json", type=Path, default=None)
+    args = p.parse_args()
+    if not PBR.is_dir():
+        print(f"error: {PBR} not found", file=sys.stderr)
+        return 2
+    report: dict = {}
+    if not args.skip_consistency:
+        report["consistency"] = consistency(args.masks, args.seed)
+        print("edge agreement, albedo vs height/normal (1 = every edge matched within 2 px)")
+        print(f"{'pair':>16} {'n':>3} {'fill':>7} {'intact':>7} {'independent':>12}")
+        for pair, s in report["consistency"]["summary"].items():
+            print(
+                f"{pair:>16} {s['n']:>3} {s['fill']:>7.3f} {s['intact']:>7.3f} "
+                f"{s['independent']:>12.3f}"
+            )
+    if not args.skip_speed:
+        sp = speed(args.seed, args.repeats)
+        report["speed"] = sp
+        print(
+            f"speed {sp['size'][0]}x{sp['size'][1]}, {sp['maps']} maps, mask {sp['cover']:.0%}: "
+            f"set {sp['set_s']:.2f} s (albedo-only guide {sp['set_albedo_guide_s']:.2f} s), "
+            f"albedo alone {sp['albedo_alone_s']:.2f} s -> {sp['ratio_set_vs_albedo']:.2f}x "
+            f"({sp['ratio_set_albedo_guide_vs_albedo']:.2f}x); single-image Inpaint of the "
+            f"albedo {sp['single_image_inpaint_s']:.2f} s "
+            f"({sp['ratio_set_vs_single_image_inpaint']:.2f}x)"
+        )
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
