@@ -8,13 +8,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 from texpaint.engine.jobs import JobResult, Operation
 from texpaint.imaging.io import ImageData, read_image, write_image
 
 pytestmark = pytest.mark.gui
+
+SAMPLES = Path(__file__).resolve().parents[1] / "resources" / "samples"
+BRICK = SAMPLES / "polyhaven__brick_wall_005_diff_1k.jpg"
+"""The bundled 1024 x 1024 brick texture."""
 
 
 @pytest.fixture
@@ -207,3 +211,40 @@ def test_hold_backslash_compares_wherever_the_focus_is(window, sample, open_imag
     window.split_action.trigger()
     assert window.canvas.comparing and window.canvas._before_item.clip.width() == 32
     assert not doc.mask.data.any()  # comparing painted nothing
+
+
+def test_fit_in_seamless_mode_shows_the_whole_tiling_and_the_zoom(window, open_image):
+    doc = open_image(BRICK)  # 1024 x 1024
+    canvas = window.canvas
+    window.seamless_action.trigger()
+    canvas.set_zoom(2.0)
+    assert window.zoom_label.text() == "200 %"
+    window.fit_action.trigger()
+    shown = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
+    h, w = doc.size
+    assert shown.contains(QRectF(-w, -h, 3 * w, 3 * h).adjusted(1, 1, -1, -1))
+    assert canvas.zoom < 0.34  # about a third of the plain fit
+    assert window.zoom_label.text() == f"{canvas.zoom * 100:.0f} %"
+    window.seamless_action.trigger()  # back to one tile: Fit shows the image alone
+    window.fit_action.trigger()
+    assert canvas.zoom > 0.5
+
+
+def test_100_percent_zooms_around_the_mouse_pointer(window, open_image, qtbot):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    open_image(BRICK)
+    canvas = window.canvas
+    window.fit_action.trigger()
+    assert canvas.zoom < 1.0
+    at = canvas.mapFromScene(600, 600)  # a point inside the image, off the view's centre
+    assert isinstance(at, QPoint)
+    QTest.mouseMove(canvas.viewport(), at)
+    before = canvas.mapToScene(at)
+    window.actual_size_action.trigger()
+    qtbot.wait(50)  # scroll bars that appeared have resized the view by now
+    after = canvas.mapToScene(at)
+    assert canvas.zoom == 1.0
+    assert abs(after.x() - before.x()) <= 1.5 and abs(after.y() - before.y()) <= 1.5
+    assert window.zoom_label.text() == "100 %"

@@ -10,7 +10,7 @@ around the image, dimmed, from the image's own display buffer (no copy), so seam
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -167,6 +167,7 @@ class ImageCanvas(QGraphicsView):
         self._pen_pressure = 1.0
         self._pen_down = False
         self._cursor: QPointF | None = None
+        self._pointer: QPointF | None = None  # viewport position of the mouse, None = away
         self._compare_held = False
         self._split_compare = False
         self._tiled = False
@@ -335,6 +336,7 @@ class ImageCanvas(QGraphicsView):
             anchor = QPointF(self.viewport().rect().center())
         image_point = self._to_image(anchor)
         self.setTransform(QTransform.fromScale(zoom, zoom))
+        self._settle_scroll_bars()
         moved = self.viewportTransform().map(image_point) - anchor
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()
         h.setValue(h.value() + round(moved.x()))
@@ -342,16 +344,29 @@ class ImageCanvas(QGraphicsView):
         self.zoomChanged.emit(zoom)
 
     def fit(self) -> None:
-        """Fit the whole image in the view."""
+        """Fit the whole image in the view; in the tiled preview, the whole 3 x 3 tiling."""
         if self.document is None:
             return
         h, w = self.document.size
-        self.fitInView(QRectF(0, 0, w, h), Qt.AspectRatioMode.KeepAspectRatio)
+        rect = QRectF(-w, -h, 3 * w, 3 * h) if self._tiled else QRectF(0, 0, w, h)
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self._settle_scroll_bars():  # the viewport changed size: fit it again
+            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         self.zoomChanged.emit(self.zoom)
 
+    def _settle_scroll_bars(self) -> bool:
+        """Show or hide the scroll bars for the current zoom now. Qt does it in a queued call
+        that resizes the viewport later, which would shift a view just anchored or fitted.
+        Returns True when the viewport changed size."""
+        size = self.viewport().size()
+        QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+        return self.viewport().size() != size
+
     def actual_size(self) -> None:
-        """Show the image at 100 % (one image pixel per screen pixel)."""
-        self.set_zoom(1.0)
+        """Show the image at 100 % (one image pixel per screen pixel), keeping the point
+        under the mouse pointer where it is (the centre of the view when the pointer is
+        not over it)."""
+        self.set_zoom(1.0, self._pointer)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         steps = event.angleDelta().y() / 120.0
@@ -451,6 +466,7 @@ class ImageCanvas(QGraphicsView):
             v.setValue(v.value() - round(delta.y()))
             event.accept()
             return
+        self._pointer = QPointF(event.position())
         pos = self._to_image(event.position())
         old, self._cursor = self._cursor, pos
         self._update_cursor_area(old, pos)
@@ -480,6 +496,7 @@ class ImageCanvas(QGraphicsView):
         super().mouseReleaseEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._pointer = None
         old, self._cursor = self._cursor, None
         self._update_cursor_area(old, None)
         self.cursorMoved.emit(-1, -1)

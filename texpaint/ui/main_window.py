@@ -124,6 +124,8 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel("Device: starting…")
         self.job_label = QLabel("")
         self.cursor_label = QLabel("")
+        self.zoom_label = QLabel("")
+        self.zoom_label.setToolTip("Zoom (Ctrl+0 fits, Ctrl+1 is 100 %)")
         self.size_label = QLabel("")
         self.size_label.setToolTip("Image size (width x height) and sample format")
         self.load_progress = QProgressBar()
@@ -133,6 +135,7 @@ class MainWindow(QMainWindow):
         self.load_progress.hide()
         self.statusBar().addWidget(self.cursor_label, 1)
         self.statusBar().addPermanentWidget(self.load_progress)
+        self.statusBar().addPermanentWidget(self.zoom_label)
         self.statusBar().addPermanentWidget(self.size_label)
         self.statusBar().addPermanentWidget(self.job_label)
         self.statusBar().addPermanentWidget(self.device_label)
@@ -217,8 +220,10 @@ class MainWindow(QMainWindow):
         )
 
         m = bar.addMenu("&View")
-        self._action(m, "&Fit", self.canvas.fit, QKeySequence("Ctrl+0"))
-        self._action(m, "&100%", self.canvas.actual_size, QKeySequence("Ctrl+1"))
+        self.fit_action = self._action(m, "&Fit", self.canvas.fit, QKeySequence("Ctrl+0"))
+        self.actual_size_action = self._action(
+            m, "&100%", self.canvas.actual_size, QKeySequence("Ctrl+1")
+        )
         self._action(
             m,
             "Zoom &In",
@@ -269,6 +274,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.canvas.cursorMoved.connect(self._show_cursor)
+        self.canvas.zoomChanged.connect(self._show_zoom)
         self.canvas.maskEdited.connect(self._history_changed)
         self.mask_panel.toolChosen.connect(lambda i: self.set_tool(self.tools[i]))
         self.mask_panel.maskOperation.connect(self.mask_operation)
@@ -313,6 +319,7 @@ class MainWindow(QMainWindow):
             doc.history.set_memory_cap(self.prefs.history_cap_bytes)
             doc.history.listeners.append(self._on_history_event)
         self.canvas.set_document(doc)
+        self._show_zoom(self.canvas.zoom)
         for a in (
             self.save_action,
             self.save_as_action,
@@ -756,10 +763,11 @@ class MainWindow(QMainWindow):
             return
         r, g, b = (float(v) for v in doc.image.rgb[y, x])
         m = float(doc.mask.data[y, x])
-        self.cursor_label.setText(
-            f"x {x}  y {y}   RGB {r:.3f} {g:.3f} {b:.3f}   mask {m:.2f}   "
-            f"zoom {self.canvas.zoom * 100:.0f}%"
-        )
+        self.cursor_label.setText(f"x {x}  y {y}   RGB {r:.3f} {g:.3f} {b:.3f}   mask {m:.2f}")
+
+    @Slot(float)
+    def _show_zoom(self, zoom: float) -> None:
+        self.zoom_label.setText(f"{zoom * 100:.0f} %" if self.document is not None else "")
 
     # ------------------------------------------------------------------ AI jobs
     @Slot(str)
