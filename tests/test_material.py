@@ -438,3 +438,48 @@ def test_cli_denoise_set_changes_only_the_albedo(tmp_path: Path) -> None:
         a, b = _file_pixels(src / name), _file_pixels(out / name)
         assert a.dtype == b.dtype and a.shape == b.shape
         np.testing.assert_array_equal(b, a, err_msg=name)
+
+
+# ------------------------------------------------------------------------------------------
+# lit preview
+
+
+def test_lit_preview_follows_the_light_and_the_convention() -> None:
+    from texpaint.imaging.normal_map import encode_normals
+    from texpaint.imaging.shading import light_direction, lit_preview
+
+    albedo = np.full((8, 16, 3), 0.5, np.float32)
+    n = np.zeros((8, 16, 3), np.float32)
+    n[:, :8] = (-0.6, 0.0, 0.8)  # faces left
+    n[:, 8:] = (0.6, 0.0, 0.8)  # faces right
+    from_left = lit_preview(albedo, encode_normals(n), light=light_direction(180, 30))
+    assert from_left[:, :8].mean() > from_left[:, 8:].mean() + 0.1
+    up = np.zeros((8, 16, 3), np.float32)
+    up[:, :8] = (0.0, 0.6, 0.8)  # faces the image's top in OpenGL
+    up[:, 8:] = (0.0, -0.6, 0.8)
+    from_top = lit_preview(albedo, encode_normals(up), light=light_direction(90, 30))
+    assert from_top[:, :8].mean() > from_top[:, 8:].mean() + 0.1
+    dx = lit_preview(
+        albedo, flip_green(encode_normals(up)), light=light_direction(90, 30), convention="directx"
+    )
+    np.testing.assert_allclose(dx, from_top, atol=1e-5)
+
+
+def test_lit_preview_of_a_real_set() -> None:
+    from texpaint.imaging.shading import light_direction, lit_preview
+
+    mset = open_material(_set_dir("nobiax-100"))
+    normal = mset.get(MapRole.NORMAL)
+    spec = mset.get(MapRole.SPECULAR)
+    assert normal is not None and spec is not None
+    a = mset.albedo.image.rgb[:256, :256]
+    n = normal.image.rgb[:256, :256]
+    s = spec.image.rgb[:256, :256, 0]
+    left = lit_preview(a, n, specular=s, light=light_direction(180, 35))
+    right = lit_preview(a, n, specular=s, light=light_direction(0, 35))
+    assert left.shape == a.shape and 0 <= left.min() and left.max() <= 1
+    # the relief shows: moving the light changes the picture, and its shading follows the
+    # normal map's x component
+    nx = decode_normals(n)[..., 0]
+    diff = (left - right).mean(axis=2)
+    assert np.corrcoef(diff.ravel(), -nx.ravel())[0, 1] > 0.5
