@@ -102,9 +102,11 @@ def test_cancel_leaves_document_unchanged(window, sample, open_image, qtbot):
 
 def test_inpaint_with_empty_mask_explains(window, sample, open_image, errors):
     open_image(sample)
-    window.operations_panel.run_button.click()
-    assert errors and "mask is empty" in errors[-1][1]
-    assert not window.jobs.busy
+    window.operations_panel.run_button.click()  # disabled: nothing runs
+    assert "mask is empty" in window.operations_panel.run_button.toolTip()
+    with pytest.raises(ValueError, match="mask is empty"):  # the job is refused all the same
+        window.jobs.run(window.operations_panel.request())
+    assert not errors and not window.jobs.busy
 
 
 def test_corrupt_file_shows_error_and_keeps_document(

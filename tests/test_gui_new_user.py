@@ -195,7 +195,7 @@ def test_hold_backslash_compares_wherever_the_focus_is(window, sample, open_imag
     _ai_edit(doc)
     window.canvas.update_compare()
     panel = window.operations_panel
-    for widget in (panel.run_button, window.history_panel.list, window.mask_panel.color_button):
+    for widget in (panel.tabs, window.history_panel.list, window.mask_panel.color_button):
         widget.setFocus()
         assert not window.canvas.hasFocus()
         QTest.keyPress(widget, Qt.Key.Key_Backslash)
@@ -248,3 +248,41 @@ def test_100_percent_zooms_around_the_mouse_pointer(window, open_image, qtbot):
     assert canvas.zoom == 1.0
     assert abs(after.x() - before.x()) <= 1.5 and abs(after.y() - before.y()) <= 1.5
     assert window.zoom_label.text() == "100 %"
+
+
+def test_ai_panel_forgets_the_last_job_when_another_file_opens(
+    window, sample, jpeg, open_image, qtbot
+):
+    doc = open_image(sample)
+    doc.edit_mask("Rectangle", "fill_rect", 96, 160, 80, 176)
+    _inpaint(window, qtbot)
+    panel = window.operations_panel
+    assert panel.message.text() == "Done" and panel.progress.value() == 100
+    assert window.job_label.text().startswith("Inpaint ")
+    open_image(jpeg)
+    assert panel.message.text() == "" and panel.progress.value() == 0
+    assert window.job_label.text() == ""
+
+
+def test_run_is_disabled_with_a_reason_until_it_can_run(window, sample, open_image, errors):
+    panel = window.operations_panel
+    panel.tabs.setCurrentIndex(0)  # Inpaint
+    assert not panel.run_button.isEnabled()
+    assert "Open an image" in panel.run_button.toolTip()
+    doc = open_image(sample)
+    assert not panel.run_button.isEnabled()
+    assert "mask is empty" in panel.run_button.toolTip()
+    window.operations_panel._emit_run()  # Ctrl+Return: says why, no error dialog
+    assert "mask is empty" in panel.message.text() and errors == []
+    window.mask_operation("fill", 0)
+    assert panel.run_button.isEnabled() and "Ctrl+Return" in panel.run_button.toolTip()
+    window.undo()  # the mask is empty again
+    assert not panel.run_button.isEnabled()
+    window.redo()
+    assert panel.run_button.isEnabled()
+    window.mask_operation("clear", 0)
+    assert not panel.run_button.isEnabled()
+    if panel.tabs.isTabEnabled(2):  # Denoise runs on the whole image when the mask is empty
+        panel.tabs.setCurrentIndex(2)
+        assert panel.run_button.isEnabled()
+    assert not window.jobs.busy and doc is window.document

@@ -320,6 +320,8 @@ class MainWindow(QMainWindow):
             doc.history.listeners.append(self._on_history_event)
         self.canvas.set_document(doc)
         self._show_zoom(self.canvas.zoom)
+        self.operations_panel.reset()  # no progress or timing of the former document's job
+        self.job_label.setText("")
         for a in (
             self.save_action,
             self.save_as_action,
@@ -350,6 +352,10 @@ class MainWindow(QMainWindow):
         self.undo_action.setEnabled(bool(history and history.can_undo()))
         self.redo_action.setEnabled(bool(history and history.can_redo()))
         self.history_panel.show_history(history)
+        if history is None or not history.in_block:  # not at every dab of a stroke
+            self.operations_panel.set_document_state(
+                doc is not None, doc is None or doc.mask.is_empty()
+            )
         if doc is None:
             self.setWindowTitle("texpaint")
             self.size_label.setText("")

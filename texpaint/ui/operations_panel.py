@@ -185,6 +185,8 @@ class OperationsPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancelRequested)
         self._ops = [Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE, Operation.UPSCALE]
         self._busy = False
+        self._has_document = False
+        self._mask_empty = True
         self.tabs.currentChanged.connect(lambda _i: self._update_run_enabled())
         self.reload()
 
@@ -297,10 +299,52 @@ class OperationsPanel(QWidget):
     def _emit_run(self) -> None:
         if self.run_button.isEnabled():
             self.runRequested.emit(self.request())
+        elif not self._busy:  # Ctrl+Return while Run is disabled: say why
+            self.message.setText(self.run_button.toolTip())
+
+    def set_document_state(self, has_document: bool, mask_empty: bool) -> None:
+        """Tell the panel whether a document is open and whether its mask is empty: Run is
+        disabled without a document, and for Inpaint with an empty mask (its tooltip says
+        why)."""
+        self._has_document = bool(has_document)
+        self._mask_empty = bool(mask_empty)
+        self._update_run_enabled()
+
+    def run_blocked_reason(self) -> str | None:
+        """Why Run is disabled now (the text of its tooltip), or None when it is enabled."""
+        i = self.tabs.currentIndex()
+        if self._busy:
+            return "An operation is running; Cancel stops it"
+        if i < 0 or not self.tabs.isTabEnabled(i):
+            return f"No model for this operation: {self.tabs.tabToolTip(i)}"
+        if not self._has_document:
+            return "Open an image first (File → Open, Ctrl+O)"
+        if self.current_operation is Operation.INPAINT and self._mask_empty:
+            return (
+                "The mask is empty: paint the area to fill with the Brush (B), Rectangle (R) "
+                "or Lasso (L) first"
+            )
+        return None
 
     def _update_run_enabled(self) -> None:
-        i = self.tabs.currentIndex()
-        self.run_button.setEnabled(not self._busy and i >= 0 and self.tabs.isTabEnabled(i))
+        reason = self.run_blocked_reason()
+        self.run_button.setEnabled(reason is None)
+        if reason is not None:
+            self.run_button.setToolTip(reason)
+            return
+        op = self.current_operation
+        if op is Operation.INPAINT:
+            tip = "Fill the masked area (Ctrl+Return)"
+        elif op is Operation.UPSCALE:
+            tip = "Enlarge the whole image (Ctrl+Return)"
+        else:
+            tip = "Run on the masked area, or the whole image when the mask is empty (Ctrl+Return)"
+        self.run_button.setToolTip(tip)
+
+    def reset(self) -> None:
+        """Forget the last job's progress and message (another document was opened)."""
+        self.progress.setValue(0)
+        self.message.setText("")
 
     def set_busy(self, busy: bool) -> None:
         """Enable Cancel and disable Run while a job runs; reset the bar when it ends."""
