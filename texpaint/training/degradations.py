@@ -131,9 +131,10 @@ def mosaic_demosaic_noise(
     raw[1::2, 1::2] = img[1::2, 1::2, 2]  # B
     std = np.sqrt(np.float32(a) * np.clip(raw, 0.0, 1.0) + np.float32(b))
     raw = np.clip(raw + rng.standard_normal(raw.shape, dtype=np.float32) * std, 0.0, 1.0)
-    raw16 = np.round(raw * 65535.0).astype(np.uint16)
+    # reflect by 2 px keeps the Bayer phase; OpenCV would copy its 1 px border from inside
+    raw16 = np.round(np.pad(raw, 2, mode="reflect") * 65535.0).astype(np.uint16)
     # OpenCV names Bayer patterns by the second row's first two samples: RGGB is "BayerBG"
-    rgb = cv2.cvtColor(raw16, cv2.COLOR_BayerBG2RGB)
+    rgb = cv2.cvtColor(raw16, cv2.COLOR_BayerBG2RGB)[2:-2, 2:-2]
     return (rgb.astype(np.float32) / 65535.0).clip(0.0, 1.0)
 
 

@@ -123,6 +123,40 @@ class DenoiseTrainConfig:
 
 ARCHES = ("nafnet_denoise", "ffdnet")
 
+FINETUNE_DEGRADATION = DegradationConfig(
+    weights=(0.08, 0.45, 0.12, 0.05, 0.1, 0.1, 0.1), sigma_max=55.0, jpeg_quality=(30, 90)
+)
+"""The degradation mixture of the FFDNet fine-tune (clean, Gaussian 0-55, Poisson-Gaussian,
+JPEG q30-90, noise then JPEG, mild blur then noise, raw noise through demosaicking)."""
+
+FINETUNE_SETTINGS = {
+    "lr_g": 5e-5,
+    "lr_final_ratio": 0.05,
+    "warmup_steps": 50,
+    "w_adv": 5e-4,
+    "ema_decay": 0.995,
+    "checkpoint_every": 50,
+    "export_every": 250,
+    "map_jitter": 0.08,
+    "degradation": FINETUNE_DEGRADATION,
+}
+""":class:`DenoiseTrainConfig` fields of a fine-tune from published weights (``--init``): a
+20x smaller learning rate than from scratch and a small adversarial weight, so the
+Charbonnier (L1-like) term dominates."""
+
+
+def card_architecture(weights: Path) -> str | None:
+    """The ``architecture`` of the model card beside ``weights`` (``<stem>.json``), or None
+    when there is no readable card."""
+    import json
+
+    try:
+        card = json.loads(Path(weights).with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    arch = card.get("architecture") if isinstance(card, dict) else None
+    return str(arch) if arch else None
+
 
 def make_generator(cfg: DenoiseTrainConfig) -> torch.nn.Module:
     """The untrained generator of ``cfg.arch``.

@@ -1,0 +1,249 @@
+"""Blind noise estimation and the FFDNet denoiser fed with its map: real texture pixels from
+``../shared/data/textures/cc0-1k/train`` and ``ambientcg-128`` (never ``val``) with known
+synthetic noise; the pipeline's ``sigma`` param, the CLI's ``--sigma`` and the FFDNet fine-tune."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from texpaint.cli import main
+from texpaint.engine.jobs import Job, JobError
+from texpaint.engine.pipeline import run_job
+from texpaint.imaging.io import read_image
+from texpaint.imaging.metrics import psnr
+from texpaint.imaging.noise_estimation import (
+    NoiseLevelFunction,
+    estimate_noise_level_function,
+    estimate_sigma,
+)
+from texpaint.models.arch.ffdnet import FFDNet
+from texpaint.models.catalog import get_model, load_network
+from texpaint.training.degradations import (
+    DegradationSampler,
+    add_gaussian_noise,
+    add_poisson_gaussian_noise,
+    mosaic_demosaic_noise,
+    noise_map_for,
+    quantise_8bit,
+)
+
+pytestmark = pytest.mark.unit
+
+TEXTURES = Path(__file__).resolve().parents[2] / "shared" / "data" / "textures"
+TRAIN = (
+    "cc0-1k/train/ambientcg__Facade005_facade_albedo.jpg",
+    "cc0-1k/train/ambientcg__Metal053C_rustymetal_albedo.jpg",
+    "cc0-1k/train/nobiax__139_diffuse.png",
+    "cc0-1k/train/nobiax__146_diffuse.png",
+    "ambientcg-128/Concrete_017.png",
+    "ambientcg-128/PavingStones_132.png",
+)
+
+
+def _texture(rel: str, size: int = 256) -> np.ndarray:
+    path = TEXTURES / rel
+    if not path.is_file():
+        pytest.skip(f"{path} not available")
+    rgb = np.round(np.clip(read_image(path).rgb, 0, 1) * 255) / 255
+    return np.ascontiguousarray(rgb[:size, :size], np.float32)
+
+
+@pytest.fixture(scope="module")
+def textures() -> list[np.ndarray]:
+    return [_texture(rel) for rel in TRAIN]
+
+
+@pytest.fixture(scope="module")
+def ffdnet() -> FFDNet:
+    info = get_model("texpaint-denoise", "denoise")
+    net = load_network(info)
+    assert isinstance(net, FFDNet)
+    return net
+
+
+# --- estimation ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sigma", [5.0, 15.0, 25.0])
+def test_gaussian_sigma_is_found_on_textures(textures, sigma):
+    """8-bit noisy textures (clipped, rounded): the blind estimate is within 8 % (or 0.6)."""
+    for i, clean in enumerate(textures):
+        noisy = quantise_8bit(add_gaussian_noise(clean, sigma, np.random.default_rng(i)))
+        got = estimate_sigma(noisy)
+        assert abs(got - sigma) < max(0.08 * sigma, 0.6), (TRAIN[i], sigma, got)
+
+
+def test_heavy_noise_is_found_within_clipping_losses(textures):
+    """Sigma 50 is clipped at black and white, which removes real variance: within 12 %."""
+    for i, clean in enumerate(textures):
+        noisy = quantise_8bit(add_gaussian_noise(clean, 50.0, np.random.default_rng(i)))
+        got = estimate_sigma(noisy)
+        assert 44.0 < got < 52.0, (TRAIN[i], got)
+
+
+def test_clean_textures_read_as_nearly_noise_free(textures):
+    got = [estimate_sigma(c) for c in textures]
+    assert np.median(got) < 1.5 and max(got) < 4.0, got
+
+
+def test_estimate_is_deterministic_and_checks_its_input(textures):
+    noisy = add_gaussian_noise(textures[0], 20.0, np.random.default_rng(0))
+    assert estimate_sigma(noisy) == estimate_sigma(noisy)
+    with pytest.raises(ValueError, match="smaller"):
+        estimate_sigma(np.zeros((5, 40, 3), np.float32))
+    bad = noisy.copy()
+    bad[3, 3, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        estimate_sigma(bad)
+
+
+def test_noise_level_function_follows_signal_dependent_noise():
+    """Poisson-Gaussian noise (variance a x + b) on a facade texture with dark and bright
+    parts: the NLF is signal-dependent, within 25 % of the truth at 0.3 and 0.7, and its map
+    follows the true per-pixel noise level (within 15 % on average, correlation > 0.9)."""
+    clean = _texture(TRAIN[0], 384)
+    a, b = 0.01, (5 / 255) ** 2
+    noisy = quantise_8bit(add_poisson_gaussian_noise(clean, a, b, np.random.default_rng(3)))
+    nlf = estimate_noise_level_function(noisy)
+    assert nlf.signal_dependent, nlf
+    for x in (0.3, 0.7):
+        truth = np.sqrt(a * x + b) * 255
+        assert abs(float(nlf.sigma_at(x)) - truth) < 0.25 * truth, (x, nlf)
+    nmap = nlf.noise_map(noisy)
+    assert nmap.shape == clean.shape[:2] and nmap.dtype == np.float32
+    truth = noise_map_for(clean, {"a": a, "b": b})
+    assert np.mean(np.abs(nmap - truth) / truth) < 0.15
+    assert np.corrcoef(nmap.ravel(), truth.ravel())[0, 1] > 0.9
+    assert "grows with brightness" in nlf.describe()
+
+
+def test_gaussian_noise_gives_a_flat_noise_level_function(textures):
+    flat = 0
+    for i, clean in enumerate(textures[:4]):
+        noisy = quantise_8bit(add_gaussian_noise(clean, 20.0, np.random.default_rng(10 + i)))
+        nlf = estimate_noise_level_function(noisy)
+        flat += not nlf.signal_dependent
+        assert np.allclose(nlf.noise_map(noisy)[::31, ::31], nlf.noise_map(noisy)[0, 0], rtol=0.5)
+    assert flat >= 3
+
+
+# --- FFDNet and the map ---------------------------------------------------------------------
+
+
+def test_published_ffdnet_denoises_with_the_true_sigma(textures, ffdnet):
+    """Converted weights on 8-bit textures with sigma 25: a large gain (FFDNet's level on
+    textures: about 30.8 dB on cc0-1k/val crops, ``benchmarks/denoise_quality.py``)."""
+    gains = []
+    for i, clean in enumerate(textures[:4]):
+        noisy = quantise_8bit(add_gaussian_noise(clean, 25.0, np.random.default_rng(i)))
+        x = torch.from_numpy(noisy.transpose(2, 0, 1).copy())[None]
+        with torch.no_grad():
+            out = ffdnet.denoise(x, 25 / 255)[0].numpy().transpose(1, 2, 0)
+        gains.append(psnr(out, clean) - psnr(noisy, clean))
+    assert min(gains) > 6.0, gains
+
+
+def test_the_noise_map_is_followed_per_pixel(textures, ffdnet):
+    """Left half clean, right half noisy; a map of 0 on the left and 25 on the right leaves the
+    left nearly unchanged and cleans the right as well as a uniform 25 does there."""
+    clean = textures[0]
+    noisy = clean.copy()
+    noisy[:, 128:] = quantise_8bit(
+        add_gaussian_noise(clean[:, 128:], 25.0, np.random.default_rng(1))
+    )
+    x = torch.from_numpy(noisy.transpose(2, 0, 1).copy())[None]
+    smap = torch.zeros(1, 1, 256, 256)
+    smap[..., 128:] = 25 / 255
+    with torch.no_grad():
+        out = ffdnet.denoise(x, smap)[0].numpy().transpose(1, 2, 0)
+        uni = ffdnet.denoise(x, 25 / 255)[0].numpy().transpose(1, 2, 0)
+    left, right = np.s_[:, :100], np.s_[:, 156:]
+    assert psnr(out[left], clean[left]) > 40.0
+    assert psnr(uni[left], clean[left]) < psnr(out[left], clean[left]) - 5.0
+    assert abs(psnr(out[right], clean[right]) - psnr(uni[right], clean[right])) < 0.3
+
+
+def test_pipeline_sigma_param_auto_number_and_errors(textures, runtime):
+    clean = textures[1]
+    noisy = quantise_8bit(add_gaussian_noise(clean, 15.0, np.random.default_rng(2)))
+    mask = np.zeros(clean.shape[:2], np.float32)
+
+    def run(img, **params):
+        job = Job(op="denoise", image=img, mask=mask, params={"passes": 1, **params})
+        return run_job(job, runtime=runtime).image
+
+    auto = run(noisy)
+    given = run(noisy, sigma=15.0)
+    assert psnr(auto, clean) > psnr(noisy, clean) + 5.0
+    assert abs(psnr(auto, clean) - psnr(given, clean)) < 0.5, "auto is as good as the truth"
+    assert psnr(run(clean, sigma=0), clean) > 40.0, "sigma 0 leaves clean input alone"
+    for bad in (-1, 300, "loud", True):
+        with pytest.raises(JobError, match="sigma"):
+            run(noisy, sigma=bad)
+
+
+def test_cli_sigma_option(tmp_path, textures, capsys):
+    src, out = tmp_path / "in.png", tmp_path / "out.png"
+    clean = textures[2][:96, :96]
+    noisy = quantise_8bit(add_gaussian_noise(clean, 20.0, np.random.default_rng(4)))
+    Image.fromarray(np.round(noisy * 255).astype(np.uint8)).save(src)
+    assert main(["denoise", str(src), "-o", str(out), "--passes", "1"]) == 0
+    assert "(estimated, 8-bit units)" in capsys.readouterr().out
+    assert main(["denoise", str(src), "-o", str(out), "--sigma", "20", "--passes", "1"]) == 0
+    assert "noise sigma 20 (given" in capsys.readouterr().out
+    got = np.asarray(Image.open(out).convert("RGB")).astype(np.float32) / 255
+    assert psnr(got, clean) > psnr(noisy, clean) + 4.0
+    assert main(["denoise", str(src), "-o", str(out), "--sigma", "loud"]) != 0
+    assert "expected 'auto' or a number" in capsys.readouterr().err
+
+
+# --- training data and the fine-tune -----------------------------------------------------
+
+
+def test_demosaic_and_noise_maps_of_degradations(textures):
+    clean = textures[0][:64, :64]
+    out = mosaic_demosaic_noise(clean, 0.0, 0.0, np.random.default_rng(0))
+    assert out.shape == clean.shape and 22.0 < psnr(out, clean) < 45.0, "bilinear artefacts"
+    noisy = mosaic_demosaic_noise(clean, 0.01, 1e-4, np.random.default_rng(0))
+    assert psnr(noisy, clean) < psnr(out, clean) - 3.0
+    with pytest.raises(ValueError, match="even"):
+        mosaic_demosaic_noise(clean[:63], 0.0, 0.0, np.random.default_rng(0))
+    assert np.all(noise_map_for(clean, {"kind": "gaussian", "sigma": 12.0}) == 12.0)
+    pg = noise_map_for(clean, {"kind": "poisson_gaussian", "a": 0.01, "b": 0.0})
+    assert np.corrcoef(pg.ravel(), clean.mean(axis=2).ravel())[0, 1] > 0.6  # smoothed grey
+    assert not noise_map_for(clean, {"kind": "jpeg", "quality": 30}).any()
+    sampler = DegradationSampler(seed=0)
+    assert sampler.config.weights[-2:] == (0.0, 0.0), "NAFNet's mixture is unchanged"
+
+
+def test_finetune_from_the_published_weights_and_resume(tmp_path, capsys):
+    """``texpaint train denoise --init`` on a train texture: 2 steps, the card says FFDNet and
+    where it started; a resume continues; the export denoises through the catalog."""
+    data = tmp_path / "tex"
+    data.mkdir()
+    Image.fromarray(np.round(_texture(TRAIN[4], 128) * 255).astype(np.uint8)).save(data / "a.png")
+    init = get_model("texpaint-denoise", "denoise").path
+    out = tmp_path / "run"
+    args = ["train", "denoise", "--data", str(data), "--out", str(out), "--steps", "2"]
+    args += ["--batch", "2", "--size", "32", "--device", "cpu", "--init", str(init)]
+    assert main(args) == 0, capsys.readouterr().err
+    card = json.loads((out / "texpaint-denoise.json").read_text())
+    assert card["architecture"] == "ffdnet" and card["training"]["steps"] == 2
+    assert card["training"]["init"] == str(init) and card["training"]["losses"]["hinge_adv"] == 5e-4
+    args[args.index("--steps") + 1] = "3"
+    assert main([*args, "--resume"]) == 0
+    assert json.loads((out / "texpaint-denoise.json").read_text())["training"]["steps"] == 3
+    assert main([*args[:-1], str(tmp_path / "missing.safetensors")]) == 1
+    assert "not found" in capsys.readouterr().err
+
+
+def test_noise_level_function_is_a_value():
+    nlf = NoiseLevelFunction(a=0.0, b=(10 / 255) ** 2, global_sigma=10.0)
+    assert not nlf.signal_dependent and nlf.describe() == "sigma 10.0"
+    assert np.allclose(nlf.noise_map(np.zeros((4, 5, 3), np.float32)), 10.0)
