@@ -286,3 +286,23 @@ def test_run_is_disabled_with_a_reason_until_it_can_run(window, sample, open_ima
         panel.tabs.setCurrentIndex(2)
         assert panel.run_button.isEnabled()
     assert not window.jobs.busy and doc is window.document
+
+
+def test_default_strengths_are_the_same_in_the_painter_and_the_cli(qapp, settings_dir):
+    from texpaint.cli import build_parser
+    from texpaint.engine.jobs import DEFAULT_STRENGTH
+    from texpaint.ui.operations_panel import OperationsPanel
+
+    panel = OperationsPanel()
+    painter = {}
+    for index, op in ((1, "stylize"), (2, "denoise")):
+        panel.tabs.setCurrentIndex(index)
+        if panel.tabs.currentIndex() == index:
+            painter[op] = panel.request()["params"]["strength"]
+    parser = build_parser()
+    cli = {
+        "denoise": parser.parse_args(["denoise", "in.png", "-o", "out.png"]).strength,
+        "stylize": parser.parse_args(["stylize", "in.png", "--style", "x", "-o", "o.png"]).strength,
+    }
+    assert DEFAULT_STRENGTH == 1.0 and cli == {"denoise": 1.0, "stylize": 1.0}
+    assert painter and all(v == DEFAULT_STRENGTH for v in painter.values())

@@ -60,6 +60,11 @@ def default_passes(op: Operation) -> int:
     return 8 if op is Operation.DENOISE else 1
 
 
+DEFAULT_STRENGTH = 1.0
+"""``strength`` of a Stylize or Denoise job when nobody chose one, in the painter's sliders and
+the CLI's ``--strength`` alike: 1 = the model's output as it is (0 = the input)."""
+
+
 class JobCancelled(Exception):
     """Raised by :func:`texpaint.engine.pipeline.run_job` when ``abort()`` returned True."""
 

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from texpaint.engine.jobs import ENSEMBLE_PASSES, Operation, default_passes
+from texpaint.engine.jobs import DEFAULT_STRENGTH, ENSEMBLE_PASSES, Operation, default_passes
 from texpaint.engine.stylize import LEARN_LOOKS
 from texpaint.models.catalog import ModelInfo, default_model, list_models
 from texpaint.models.styles import StyleLibraryError, list_styles
@@ -109,7 +109,7 @@ class OperationsPanel(QWidget):
         self.style_list.setMovement(QListView.Movement.Static)
         self.style_list.setMinimumHeight(180)
         form.addRow(self.style_list)
-        self.stylize_strength = _strength_slider(70)
+        self.stylize_strength = _strength_slider(round(DEFAULT_STRENGTH * 100))
         form.addRow("Strength", self.stylize_strength)
         self.preserve_colour = QCheckBox("Preserve colour")
         self.preserve_colour.setToolTip("Keep the image's colours; take the style's light/texture")
@@ -148,7 +148,7 @@ class OperationsPanel(QWidget):
         form, self.denoise_model_combo = self._model_tab(
             "Denoise", "The built-in blind denoiser, or models imported with Edit → Models…"
         )
-        self.denoise_strength = _strength_slider(50)
+        self.denoise_strength = _strength_slider(round(DEFAULT_STRENGTH * 100))
         form.addRow("Strength", self.denoise_strength)
         self.denoise_passes = _passes_combo(Operation.DENOISE)
         form.addRow("Quality", self.denoise_passes)
