@@ -11,7 +11,8 @@ Usage::
                    [--size PX|mip ...] [--naming TEMPLATE] [--overwrite skip|overwrite|unique]
                    [--recursive] [--glob PATTERN] [--passes 1|2|4|8] [--jobs N]
                    [--device auto|cpu|cuda|mps]
-    texpaint denoise IN -o OUT [--strength S] [--mask MASK] [--model ID] [--device ...]
+    texpaint denoise IN -o OUT [--sigma auto|N] [--strength S] [--mask MASK] [--model ID]
+                     [--device ...]
     texpaint upscale IN -o OUT [--model ID] [--device ...]
     texpaint stylize IN --style NAME_OR_IMAGE -o OUT [--strength S] [--mask MASK]
                      [--preserve-colour] [--look painting|material] [--no-match-statistics]
@@ -148,8 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="remove noise and JPEG artefacts (built-in blind denoiser)",
         description="Run a denoising model (the built-in blind denoiser texpaint-denoise, or "
         "one imported with 'texpaint models import') over IN, or over the white part of MASK, "
-        "and write OUT. No noise level is needed. Pixels where the mask is black are copied "
-        "unchanged; OUT keeps IN's sample format and alpha where OUT's format can store them.",
+        "and write OUT. No noise level is needed: by default it is estimated from the image "
+        "(--sigma auto). Pixels where the mask is black are copied unchanged; OUT keeps IN's "
+        "sample format and alpha where OUT's format can store them.",
     )
     p_den.add_argument("input", nargs="?", type=Path, metavar="IN", help="image to denoise")
     _add_material_set_argument(p_den, albedo_only=True)
@@ -165,6 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_den.add_argument(
         "--mask", type=Path, metavar="MASK", help="only where MASK is white (default: everywhere)"
+    )
+    p_den.add_argument(
+        "--sigma",
+        type=_sigma_arg,
+        default="auto",
+        metavar="auto|N",
+        help="noise level: 'auto' (default) estimates it from the image, following brightness "
+        "for camera noise; N is the noise standard deviation in 8-bit units (0-255 scale, "
+        "e.g. 15 light, 50 heavy; 0 leaves clean pixels alone). Models that take no noise "
+        "level (NAFNet, imported ones) ignore it",
     )
     p_den.add_argument("--model", metavar="ID", help=_model_help("denoise"))
     _add_passes_argument(p_den, "denoise")
@@ -257,6 +269,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar=("MIN", "MAX"),
         help="crops are SIZE x scale pixels, scale log-uniform in [MIN, MAX], resized to SIZE "
         "(1 = native resolution; default 0.75 4)",
+    )
+    p_td.add_argument(
+        "--init",
+        type=Path,
+        metavar="WEIGHTS",
+        help="fine-tune from these .safetensors weights (e.g. resources/models/"
+        "texpaint-denoise.safetensors, the converted FFDNet): the architecture is read from "
+        "the card beside them, and the fine-tune recipe applies (learning rate 5e-5, "
+        "adversarial weight 5e-4, Gaussian/Poisson-Gaussian/JPEG/blur/demosaic degradations)",
+    )
+    p_td.add_argument(
+        "--arch",
+        choices=("nafnet_denoise", "ffdnet"),
+        help="generator architecture (default: the --init card's, else nafnet_denoise)",
     )
     _add_train_style_parser(train_sub)
     return parser
@@ -578,6 +604,19 @@ def _cmd_seamless(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sigma_arg(text: str) -> str | float:
+    """``--sigma``: ``"auto"`` or a number in [0, 255] (8-bit units)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number, got {text!r}") from None
+    if not 0.0 <= value <= 255.0:
+        raise argparse.ArgumentTypeError(f"sigma must be from 0 to 255 (8-bit units), got {text}")
+    return value
+
+
 def _cmd_denoise(args: argparse.Namespace) -> int:
     from texpaint.engine.jobs import Job, Operation
 
@@ -585,17 +624,26 @@ def _cmd_denoise(args: argparse.Namespace) -> int:
         return _cmd_set_albedo_only(args, _cmd_denoise)
 
     data, mask = _read_job_inputs(args, args.mask, "denoise")
+    if args.sigma == "auto":
+        from texpaint.imaging.noise_estimation import estimate_noise_level_function
+
+        peak = float(data.rgb.max())
+        rgb = data.rgb / peak if peak > 1.0 else data.rgb
+        noise = f"noise {estimate_noise_level_function(rgb).describe()} (estimated, 8-bit units)"
+    else:
+        noise = f"noise sigma {args.sigma:g} (given, 8-bit units)"
     job = Job(
         op=Operation.DENOISE,
         image=data.rgb,
         mask=mask,
-        params={"strength": args.strength, "passes": args.passes},
+        params={"strength": args.strength, "passes": args.passes, "sigma": args.sigma},
         model_id=args.model,
     )
     result = _run_engine_job(job, args.device, "denoising")
     _write_like(args.output, data, result.image)
     print(
-        f"wrote {args.output} ({data.width} x {data.height}, strength {args.strength:g}, "
+        f"wrote {args.output} ({data.width} x {data.height}, {noise}, "
+        f"strength {args.strength:g}, "
         f"{args.passes} pass{'es' if args.passes > 1 else ''}, model {result.model_id}, "
         f"{result.device}, "
         f"{result.seconds:.1f} s)"
@@ -742,6 +790,21 @@ def _human_bytes(n: int | None) -> str:
     return f"{n / 1024:.0f} KiB"
 
 
+def _denoise_arch_options(args: argparse.Namespace) -> dict:
+    """DenoiseTrainConfig fields from ``--init`` / ``--arch`` (fine-tune recipe with --init)."""
+    from texpaint.training.denoise_trainer import FINETUNE_SETTINGS, card_architecture
+
+    out: dict = {}
+    arch = args.arch
+    if args.init is not None:
+        if not args.init.is_file():
+            raise CommandError(f"{args.init}: weights not found")
+        arch = arch or card_architecture(args.init)
+        out.update(FINETUNE_SETTINGS, init=args.init)
+    out["arch"] = arch or "nafnet_denoise"
+    return out
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     for folder in args.data:
         if not folder.is_dir():
@@ -765,6 +828,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    extra = (
+        {"texture_hint_prob": args.texture_hint_prob, "l1_pool": args.l1_pool}
+        if args.train_command == "inpaint"
+        else {"min_scale": args.scale[0], "max_scale": args.scale[1]}
+    )
+    if args.train_command == "denoise":
+        extra.update(_denoise_arch_options(args))
     cfg = Config(
         data_dirs=list(args.data),
         out_dir=args.out,
@@ -774,11 +844,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         resume=args.resume,
         device=args.device,
         val_dir=args.val,
-        **(
-            {"texture_hint_prob": args.texture_hint_prob, "l1_pool": args.l1_pool}
-            if args.train_command == "inpaint"
-            else {"min_scale": args.scale[0], "max_scale": args.scale[1]}
-        ),
+        **extra,
     )
     log_line = json_lines_logger(args.log) if args.log else None
     start = time.monotonic()
