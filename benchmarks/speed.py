@@ -12,7 +12,9 @@ What it does
   :class:`~texpaint.engine.device.Runtime` (the worker's code path, tiles of
   ``Runtime.tile_size``):
 
-  - ``inpaint``: a centred square hole of half the side (25 % of the area), shipped model;
+  - ``inpaint``: ``--inpaint-mask strokes`` (default): seeded thick brush strokes scattered
+    over 24-26 % of the area (:func:`texpaint.training.masks.random_mask`, seed 25, the same
+    mask at every run); ``square``: a centred square hole of half the side (25 %);
   - ``denoise``: the whole image (empty mask), the built-in denoiser;
   - ``stylize``: the whole image, the first installed style model (skipped when none);
   - ``seamless``: Make Seamless with the default band width.
@@ -84,15 +86,20 @@ def first_style_model() -> str | None:
     return models[0] if models else None
 
 
-def make_job(op: str, size: int, style_model: str | None):
-    """The benchmark :class:`Job` of ``op`` on a ``size``² bundled texture."""
+def make_job(op: str, size: int, style_model: str | None, inpaint_mask: str = "strokes"):
+    """The benchmark :class:`Job` of ``op`` on a ``size``² bundled texture (``inpaint_mask``:
+    ``strokes`` or ``square``, see the module doc)."""
     import numpy as np
 
     from texpaint.engine.jobs import Job
 
     image = bundled_texture(size)
     mask = np.zeros((size, size), np.float32)
-    if op == "inpaint":
+    if op == "inpaint" and inpaint_mask == "strokes":
+        from texpaint.training.masks import random_mask
+
+        mask = random_mask(np.random.default_rng(25), size, size, "thick_strokes", 0.24, 0.26)
+    elif op == "inpaint":
         q = size // 4
         mask[q : size - q, q : size - q] = 1.0
     kwargs = {"model_id": style_model} if op == "stylize" else {}
@@ -144,11 +151,11 @@ def run_case(op: str, size: int, args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     cuda = runtime.device.type == "cuda"
     style_model = first_style_model() if op == "stylize" else None
-    job = make_job(op, size, style_model)
+    job = make_job(op, size, style_model, args.inpaint_mask)
     info = get_model(job.model_id, _MODEL_OPERATION[job.op])
     net = runtime.network(info)
     large = not cuda and size >= args.large_from
-    warm = make_job(op, WARMUP_SMALL_PX, style_model) if large else job
+    warm = make_job(op, WARMUP_SMALL_PX, style_model, args.inpaint_mask) if large else job
     repeats = args.repeats_large if large else args.repeats
     base_rss = rss_mb()
     run_job(warm, runtime=runtime)
@@ -209,6 +216,7 @@ def run_case_subprocess(op: str, size: int, args: argparse.Namespace) -> dict:
     """Run one case in a fresh interpreter (``--case``); returns its figures or an error."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--case", f"{op}:{size}"]
     cmd += ["--device", args.device, "--repeats", str(args.repeats)]
+    cmd += ["--inpaint-mask", args.inpaint_mask]
     cmd += ["--repeats-large", str(args.repeats_large), "--large-from", str(args.large_from)]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
@@ -264,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--large-from", type=int, default=4096, help="see --repeats-large")
     p.add_argument("--case-timeout", type=int, default=3600, help="seconds per case")
+    p.add_argument(
+        "--inpaint-mask",
+        choices=("strokes", "square"),
+        default="strokes",
+        help="inpaint hole: scattered strokes over 25 %% (default) or a centred square",
+    )
     p.add_argument("--json", type=Path, default=None, help="write all figures to this file")
     p.add_argument("--case", default=None, help=argparse.SUPPRESS)  # OP:SIZE, child mode
     args = p.parse_args(argv)

@@ -66,12 +66,16 @@ from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile
 from texpaint.imaging.resample import upscaled_size
 from texpaint.models.arch.ffc_inpaint import set_padding_mode
 from texpaint.models.catalog import ModelInfo, ModelLoadError, get_model
-from texpaint.models.texture_hint import texture_hint, working_scale
+from texpaint.models.texture_hint import working_scale
 
 __all__ = ["Runtime", "run_job", "JobCancelled", "JobError"]
 
 FINE_MARGIN_PX = 64
 """Context margin (pixels) around the hole for the full-resolution pass."""
+
+PATCH_CONTEXT_PX = 128
+"""Least context margin (pixels) around the hole's box for the patch search (at least the
+box's own size is taken too), so a hole sees several periods of a brick or tile lattice."""
 
 RESTORE_OVERLAP_PX = 32
 """Overlap (input pixels) between neighbouring tiles of a restoration model, blended."""
@@ -641,6 +645,41 @@ def _grow_box(
     )
 
 
+def _patch_fill(
+    job: Job,
+    crop: np.ndarray,
+    hole: np.ndarray,
+    wrap: bool,
+    abort: AbortFn,
+    progress: ProgressFn,
+) -> np.ndarray:
+    """The patch-based fill of ``hole`` in ``crop`` (:func:`texpaint.synthesis.completion.
+    complete`): float32 ``(h, w, 3)``, ``crop`` outside the hole. The texture's dominant patch
+    offsets are taken from the whole image's known pixels (more periods than the crop holds)
+    unless the crop is the whole image.
+
+    Raises:
+        JobCancelled: ``abort()`` returned True (polled < 0.1 s apart).
+        JobError: no fully known patch to copy from.
+    """
+    from texpaint.synthesis.completion import SynthesisCancelled, complete
+    from texpaint.synthesis.offsets import dominant_offsets
+
+    offsets = None
+    if crop.shape[:2] != job.image.shape[:2]:
+        scale = float(max(1.0, job.image.max()))
+        offsets = dominant_offsets(job.image / scale, job.mask <= 0, job.wrap, job.seed)
+        _check_abort(abort)
+    try:
+        return complete(
+            crop, hole, wrap=wrap, seed=job.seed, offsets=offsets, abort=abort, progress=progress
+        )
+    except SynthesisCancelled:
+        raise JobCancelled() from None
+    except ValueError as exc:
+        raise JobError(f"Inpainting needs some untouched texture to copy from: {exc}") from exc
+
+
 def _inpaint(
     job: Job, net: torch.nn.Module, runtime: Runtime, abort: AbortFn, progress: ProgressFn
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -650,7 +689,10 @@ def _inpaint(
         raise JobError("The mask is empty: paint over the area to fill first.")
     H, W = mask.shape
     y0, y1, x0, x1 = _wrap_bbox(mask > 0) if job.wrap else region
-    margin = max(48, max(y1 - y0, x1 - x0) // 2)
+    takes_hint = bool(getattr(getattr(net, "config", None), "hint", False))
+    # the patch search copies from the context: give it room (several texture periods)
+    margin = max(PATCH_CONTEXT_PX, max(y1 - y0, x1 - x0)) if takes_hint else 0
+    margin = max(margin, 48, max(y1 - y0, x1 - x0) // 2)
     rows = _axis_indices(y0, y1, margin, H, job.wrap)
     cols = _axis_indices(x0, x1, margin, W, job.wrap)
     if job.wrap and (len(rows) == H or len(cols) == W):
@@ -666,23 +708,45 @@ def _inpaint(
     img = torch.from_numpy(np.ascontiguousarray(crop.transpose(2, 0, 1)))[None] / scale
     hole = torch.from_numpy(hole_np)[None, None]
 
-    s, radius = working_scale(hole_np)
+    s, _radius = working_scale(hole_np)
     tile, overlap = runtime.tile_size, 128
     coarse_up = None
     hint_mask = None
-    takes_hint = bool(getattr(getattr(net, "config", None), "hint", False))
     passes = 2 if s < 0.8 else 1
     done = 0
 
+    base, span = 0.0, 1.0  # the network passes' share of the progress bar
+
     def report(i: int, n: int) -> None:
-        progress(min(0.99, (done + i / n) / passes), f"Inpainting pass {done + 1}/{passes}")
+        fraction = base + span * (done + i / n) / passes
+        progress(min(0.99, fraction), f"Inpainting pass {done + 1}/{passes}")
 
     texture = None
     if takes_hint:
-        _check_abort(abort)
-        progress(0.0, "Inpainting: finding texture to continue")
-        texture = texture_hint(img, hole, s, radius, wrap_crop, job.seed, abort)
-        _check_abort(abort)
+        # texpaint's own generator family: the fill is patch-based (texpaint.synthesis);
+        # the generator refines it only when asked (job param "refine", the ablation)
+        refine = bool(job.params.get("refine", False))
+        share = 0.8 if refine else 1.0
+        patch = _patch_fill(
+            job,
+            crop / scale,
+            hole_np > 0,
+            wrap_crop,
+            abort,
+            lambda f, msg: progress(min(0.99, f * share), msg),
+        )
+        if not refine:
+            fill = patch * scale
+            m3 = m[..., None]
+            blended = np.where(m3 > 0, crop * (1 - m3) + fill * m3, crop).astype(np.float32)
+            out = job.image.copy()
+            out[np.ix_(rows, cols)] = blended
+            return out, region
+        texture = (
+            torch.from_numpy(np.ascontiguousarray(patch.clip(0, 1).transpose(2, 0, 1)))[None],
+            hole,
+        )
+        base, span = share, 1.0 - share
     if texture is not None:
         coarse_up, hint_mask = texture
         passes = 1

@@ -1,0 +1,166 @@
+"""The patch-based synthesis core (texpaint.synthesis) and the inpaint path built on it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from texpaint.engine.jobs import Job, JobCancelled
+from texpaint.engine.pipeline import run_job
+from texpaint.imaging.io import read_image
+from texpaint.imaging.metrics import psnr
+from texpaint.synthesis.completion import SynthesisCancelled, complete, smooth_fill
+from texpaint.synthesis.offsets import dominant_offsets
+
+pytestmark = pytest.mark.unit
+
+TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "textures" / "cc0-1k" / "train"
+BRICK = TRAIN / "polyhaven__brick_wall_08_diff_1k.jpg"
+TILES = TRAIN / "polyhaven__brown_floor_tiles_diff_1k.jpg"
+
+
+def bricks(h: int, w: int, period: int = 16) -> np.ndarray:
+    """A running-bond brick pattern (course ``period // 2`` px high, brick ``period`` px long,
+    alternate courses shifted by half a brick) with per-brick grain, float32 RGB."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    row = yy // (period // 2)
+    shifted = (xx + (row % 2) * (period // 2)) % period
+    mortar = ((yy % (period // 2)) < 2) | (shifted < 2)
+    noise = np.random.default_rng(0).normal(0, 0.03, (period, period, 1))
+    grain = np.tile(noise, (h // period + 1, w // period + 1, 1))[:h, :w]
+    img = np.where(mortar[..., None], [0.8, 0.8, 0.75], [0.6, 0.25, 0.15]) + grain
+    return img.astype(np.float32)
+
+
+def real_texture(path: Path, size: int) -> np.ndarray:
+    if not path.exists():
+        pytest.skip(f"{path} not available (the shared data set is beside the repository)")
+    rgb = read_image(path).rgb
+    return cv2.resize(rgb, (size, size), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def test_dominant_offsets_are_the_brick_periods_and_flat_for_noise() -> None:
+    img = bricks(128, 128)
+    known = np.ones((128, 128), bool)
+    known[50:80, 50:80] = False
+    stats = dominant_offsets(img, known)
+    top = {tuple(np.round(v).astype(int)) for v in stats.offsets[:6]}
+    # the lattice of a running bond: (0, 16), (8, 8), (8, -8) and their negatives
+    lattice = {(0, 16), (0, -16), (8, 8), (-8, -8), (8, -8), (-8, 8)}
+    assert len(top & lattice) >= 4, top
+    noise = np.random.default_rng(1).random((128, 128, 3)).astype(np.float32)
+    flat = dominant_offsets(noise, known)
+    assert stats.concentration > 2 * flat.concentration, (stats, flat.concentration)
+
+
+def test_periodic_hole_is_continued_exactly_and_outside_kept() -> None:
+    img = bricks(128, 128)
+    hole = np.zeros((128, 128), bool)
+    hole[40:80, 44:92] = True
+    poisoned = img.copy()
+    poisoned[hole] = 7.0  # hole pixels are never read
+    out = complete(poisoned, hole, seed=3)
+    np.testing.assert_array_equal(out[~hole], img[~hole])
+    err = np.abs(out[hole] - img[hole]).mean()
+    smooth_err = np.abs(smooth_fill(img, hole)[hole] - img[hole]).mean()
+    assert err < 0.01 < 0.1 < smooth_err, (err, smooth_err)
+
+
+def test_wrap_fills_across_the_edge_from_the_other_side() -> None:
+    img = bricks(96, 96)  # 96 is a multiple of the period: the pattern tiles
+    hole = np.zeros((96, 96), bool)
+    hole[20:50, 84:] = True
+    hole[20:50, :12] = True  # one hole across the right/left wrap seam
+    out = complete(img, hole, wrap=True, seed=0)
+    assert np.abs(out[hole] - img[hole]).mean() < 0.01
+    plain = complete(img, hole, wrap=False, seed=0)
+    assert np.array_equal(plain[~hole], img[~hole])
+
+
+def test_real_brick_joint_mortar_line_continues(runtime) -> None:
+    """A rectangle over mortar joints of a brick wall no benchmark here scores: the courses
+    (row profile of luminance) inside the fill follow the truth's, where a smooth fill's do
+    not, and the fill keeps the texture's contrast."""
+    img = real_texture(BRICK, 256)
+    mask = np.zeros((256, 256), np.float32)
+    mask[100:148, 96:160] = 1.0
+    res = run_job(Job(op="inpaint", image=img, mask=mask, seed=0), runtime=runtime)
+    hole = mask > 0
+    assert np.array_equal(res.image[~hole], img[~hole])
+    smooth = smooth_fill(img, hole)
+
+    def course_corr(a: np.ndarray) -> float:
+        profile = a[100:148, 96:160].mean(axis=(1, 2))
+        return float(np.corrcoef(profile, img[100:148, 96:160].mean(axis=(1, 2)))[0, 1])
+
+    assert course_corr(res.image) > 0.6 > course_corr(smooth) + 0.3
+    assert abs(res.image[hole].std() / img[hole].std() - 1) < 0.2
+
+
+def test_real_tiles_grout_cross_continues(runtime) -> None:
+    """A square over a grout crossing of floor tiles: the fill's low-pass PSNR to the truth
+    beats the smooth fill's, and the grout (darkest rows/columns) is where the truth has it."""
+    img = real_texture(TILES, 256)
+    lum = img.mean(axis=2)
+    # the darkest row and column band near the centre: grout lines
+    rows = cv2.GaussianBlur(lum, (0, 0), 2).mean(axis=1)
+    cols = cv2.GaussianBlur(lum, (0, 0), 2).mean(axis=0)
+    gy = 64 + int(np.argmin(rows[64:192]))
+    gx = 64 + int(np.argmin(cols[64:192]))
+    mask = np.zeros((256, 256), np.float32)
+    mask[gy - 20 : gy + 20, gx - 20 : gx + 20] = 1.0
+    res = run_job(Job(op="inpaint", image=img, mask=mask, seed=0), runtime=runtime)
+    out_rows = res.image.mean(axis=2)[gy - 20 : gy + 20, gx - 20 : gx + 20].mean(axis=1)
+    assert abs(int(np.argmin(out_rows)) - 20) <= 2, "the grout row continues through the hole"
+
+    def low(a: np.ndarray) -> np.ndarray:
+        return cv2.GaussianBlur(a, (0, 0), 1.0)
+
+    smooth = smooth_fill(img, mask > 0)
+    assert psnr(low(res.image), low(img), mask) > psnr(low(smooth), low(img), mask) + 1.0
+
+
+def test_progress_during_the_search_and_cancel_within_half_a_second() -> None:
+    rng = np.random.default_rng(0)
+    img = np.tile(bricks(64, 64), (8, 8, 1)) + rng.normal(0, 0.02, (512, 512, 3)).astype(np.float32)
+    hole = np.zeros((512, 512), bool)
+    hole[64:448, 64:448] = True
+    complete(img[:96, :96].copy(), hole[:96, :96].copy())  # compile/load the kernels first
+    fractions: list[float] = []
+    complete(img, hole, progress=lambda f, m: fractions.append(f))
+    inner = [f for f in fractions if 0.0 < f < 1.0]
+    assert len(inner) >= 10, "progress is reported many times during the search"
+    assert all(b >= a for a, b in zip(fractions, fractions[1:], strict=False))
+    # cancel: the abort flag is raised 0.3 s into the job; the job must stop within 0.5 s
+    flag = threading.Event()
+    t_flag = []
+
+    def abort() -> bool:
+        if not flag.is_set() and time.perf_counter() - t0 > 0.3:
+            flag.set()
+            t_flag.append(time.perf_counter())
+        return flag.is_set()
+
+    t0 = time.perf_counter()
+    with pytest.raises(SynthesisCancelled):
+        complete(img, hole, abort=abort)
+    assert t_flag and time.perf_counter() - t_flag[0] < 0.5
+
+
+def test_inpaint_job_cancel_raises_job_cancelled(runtime) -> None:
+    img = np.tile(bricks(64, 64), (4, 4, 1))
+    mask = np.zeros((256, 256), np.float32)
+    mask[40:200, 40:200] = 1.0
+    calls = []
+
+    def abort() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(JobCancelled):
+        run_job(Job(op="inpaint", image=img, mask=mask), abort=abort, runtime=runtime)

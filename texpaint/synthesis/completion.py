@@ -1,0 +1,463 @@
+"""Multi-scale patch-based completion of a hole: the fill of Inpaint (and of Make Seamless's
+band).
+
+Method: Y. Wexler, E. Shechtman & M. Irani, "Space-Time Completion of Video", IEEE TPAMI 2007
+(image completion as an EM-like optimisation over a Gaussian pyramid): at each level, from the
+coarsest up,
+
+1. search: a PatchMatch nearest-neighbour field (:mod:`texpaint.synthesis.nnf`) from every
+   patch that touches the hole to fully known source patches, trying the texture's dominant
+   patch offsets (K. He & J. Sun, "Statistics of Patch Offsets for Image Completion", ECCV
+   2012; :mod:`texpaint.synthesis.offsets`) at every pixel and making other offsets pay a
+   cost that grows with how periodic the texture is, so periodic structure (mortar, grout,
+   plank gaps) is copied from whole periods away while stochastic textures keep a free
+   search;
+2. vote: each hole pixel becomes the similarity-weighted mean of the source pixels the
+   overlapping patches propose;
+
+the field of a level, doubled, starts the next finer level. At the finest level the hole is
+*composed without averaging*: every hole pixel takes the offset of the lowest-cost patch that
+covers it, so whole source patches are copied and the result keeps the source's sharpness
+(cf. the patch-copying composition of V. Kwatra, A. Schödl, I. Essa, G. Turk & A. Bobick,
+"Graphcut Textures", SIGGRAPH 2003, where patches are copied whole and joined at seams).
+
+Guidance channels (:func:`complete`'s ``guide``) are appended to the colour in the patch
+distance (weighted, never synthesised): a caller can steer the search with any per-pixel map
+known inside the hole.
+
+numpy + OpenCV + numba (no Qt, no torch).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+
+import cv2
+import numpy as np
+
+from texpaint.synthesis import nnf
+from texpaint.synthesis.offsets import OffsetStats, dominant_offsets
+
+__all__ = [
+    "SynthesisCancelled",
+    "CompletionSettings",
+    "complete",
+    "smooth_fill",
+]
+
+
+class SynthesisCancelled(Exception):
+    """``abort()`` returned True during :func:`complete`."""
+
+
+@dataclass(frozen=True)
+class CompletionSettings:
+    """Tunable settings of :func:`complete` (defaults chosen on ``cc0-1k/val``, see
+    ``benchmarks/RESULTS.md``).
+
+    Attributes:
+        patch_radius: patch radius in pixels at every level (3: 7 x 7 patches).
+        coarse_radius_px: the coarsest level is the first where the hole's inscribed radius is
+            at most this many pixels.
+        min_side_px: no level is smaller than this on its shorter side.
+        em_coarse, em_fine: EM iterations (search + vote) at the coarsest level and at each
+            finer level; the finest level runs ``em_finest``.
+        sweeps: PatchMatch sweeps per EM iteration.
+        sweeps_fine, n_candidates_fine: the same for the *fine* levels, those whose longer
+            side is at least ``fine_from_px`` (there the field comes from the level below and
+            needs only local refinement; this bounds the time at 1-4K).
+        fine_from_px: see ``sweeps_fine``.
+        search_fine_px: random-search window (px) at the finest level (coarser levels search
+            the whole image).
+        n_candidates: dominant offsets tried at every target pixel.
+        structure_weight: the cost of a non-dominant offset is ``structure_weight *
+            min(1, concentration / concentration_ref) * 2 * variance`` of the known colours
+            (mean squared difference per pixel and channel, the patch distance's unit).
+        concentration_ref: see ``structure_weight``.
+        offset_init: start the coarsest level from the greedy offset labelling
+            (:func:`texpaint.synthesis.nnf.offset_fill`) instead of the smooth fill.
+    """
+
+    patch_radius: int = 3
+    coarse_radius_px: float = 6.0
+    min_side_px: int = 32
+    em_coarse: int = 6
+    em_fine: int = 3
+    em_finest: int = 1
+    sweeps: int = 2
+    sweeps_fine: int = 1
+    fine_from_px: int = 400
+    search_fine_px: int = 8
+    n_candidates: int = 16
+    n_candidates_fine: int = 4
+    structure_weight: float = 0.25
+    concentration_ref: float = 0.08
+    offset_init: bool = True
+
+
+CHUNK = 8192
+"""Targets per compiled call: abort and progress are polled between chunks (< 0.1 s each)."""
+
+
+def smooth_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """A smooth colour fill of the hole from its surroundings by push-pull (masked area
+    averages down a pyramid, filled back up; Gortler et al., "The Lumigraph", 1996).
+
+    Args:
+        image: float32 ``(H, W, C)``.
+        hole: bool ``(H, W)``.
+
+    Returns:
+        float32 ``(H, W, C)``: ``image`` outside the hole, the fill inside.
+    """
+    known = (~hole).astype(np.float32)
+    levels = [(image * known[..., None], known)]
+    while min(levels[-1][1].shape) > 1 and levels[-1][1].min() == 0:
+        c, k = levels[-1]
+        h, w = k.shape
+        size = (max(1, (w + 1) // 2), max(1, (h + 1) // 2))
+        c2 = cv2.resize(c, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        k2 = cv2.resize(k, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0])
+        levels.append((c2, k2))
+    c, k = levels[-1]
+    filled = c / np.maximum(k, 1e-6)[..., None]
+    for c, k in reversed(levels[:-1]):
+        h, w = k.shape
+        up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
+        filled = c + up * (1.0 - np.minimum(k, 1.0))[..., None]
+    out = image.copy()
+    out[hole] = filled[hole]
+    return out
+
+
+@dataclass
+class _Level:
+    colour: np.ndarray  # float32 (h, w, C)
+    guide: np.ndarray | None  # float32 (h, w, G), already weighted
+    hole: np.ndarray  # bool (h, w)
+    scale: float  # this level's pixels per finest pixel
+
+
+def _pyramid(image, hole, guide, n_levels) -> list[_Level]:
+    levels = [_Level(image, guide, hole, 1.0)]
+    for _ in range(n_levels - 1):
+        prev = levels[-1]
+        h, w = prev.hole.shape
+        size = ((w + 1) // 2, (h + 1) // 2)
+
+        def down(a: np.ndarray, size=size) -> np.ndarray:
+            return cv2.resize(a, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+
+        hole_c = down(prev.hole.astype(np.float32))[..., 0] > 0
+        g = None if prev.guide is None else down(prev.guide)
+        levels.append(_Level(down(prev.colour), g, hole_c, prev.scale * size[0] / w))
+    return levels[::-1]  # coarsest first
+
+
+def _n_levels(hole: np.ndarray, s: CompletionSettings) -> int:
+    radius = float(cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5).max())
+    n = 1
+    side = min(hole.shape)
+    while radius > s.coarse_radius_px and side / 2 >= s.min_side_px:
+        radius /= 2
+        side /= 2
+        n += 1
+    return n
+
+
+def _penalty(h: int, w: int, cand: np.ndarray, cost: float, wrap: bool) -> np.ndarray:
+    """Offset cost map ``(2h - 1, 2w - 1)``: ``cost`` everywhere except within 1 px of a
+    dominant offset (and its wrapped copies)."""
+    pen = np.full((2 * h - 1, 2 * w - 1), cost, np.float32)
+    if cost <= 0 or cand.size == 0:
+        return np.zeros_like(pen) if cost <= 0 else pen
+    shifts = [(0, 0)]
+    if wrap:
+        shifts = [(a * h, b * w) for a in (-1, 0, 1) for b in (-1, 0, 1)]
+    for dy, dx in cand:
+        for sy, sx in shifts:
+            y, x = int(dy + sy) + h - 1, int(dx + sx) + w - 1
+            pen[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = 0.0
+    pen[h - 2 : h + 1, w - 2 : w + 1] = 0.0  # near-zero offsets only arise at a hole's edge
+    return pen
+
+
+def complete(
+    image: np.ndarray,
+    hole: np.ndarray,
+    *,
+    wrap: bool = False,
+    guide: np.ndarray | None = None,
+    guide_weight: float = 1.0,
+    seed: int = 0,
+    settings: CompletionSettings | None = None,
+    offsets: OffsetStats | None = None,
+    abort: Callable[[], bool] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    threads: int | None = None,
+) -> np.ndarray:
+    """Fill ``hole`` in ``image`` with the image's own texture (module doc).
+
+    Args:
+        image: float32 ``(H, W, C)``, any value range (the caller's; colour in [0, 1] for the
+            default settings' tuning). Hole pixels are never read.
+        hole: bool ``(H, W)``, True = to be filled.
+        wrap: the image is a torus (seamless mode): patches, sources and offsets wrap round.
+        guide: optional float32 ``(H, W, G)`` guidance channels, known everywhere (also in the
+            hole); added to the patch distance with weight ``guide_weight``.
+        guide_weight: multiplies ``guide`` before it enters the distance.
+        seed: seeds every random choice (same inputs and seed, same output).
+        settings: :class:`CompletionSettings` (None: the defaults).
+        offsets: the texture's :class:`OffsetStats` in pixels of ``image`` (None: computed
+            from the known region here).
+        abort: polled between chunks of work (< 0.1 s apart); True raises
+            :class:`SynthesisCancelled`.
+        progress: called with ``(fraction in [0, 1], message)`` as the work proceeds.
+        threads: threads for the PatchMatch sweeps (each sweeps its own band of the hole's
+            rows; None: :func:`default_threads`).
+
+    Returns:
+        float32 ``(H, W, C)``: ``image`` with the hole filled; pixels outside the hole are
+        bit-identical to ``image``.
+
+    Raises:
+        ValueError: shapes do not match, or no fully known patch exists to copy from.
+        SynthesisCancelled: ``abort()`` returned True.
+    """
+    s = settings or CompletionSettings()
+    image = np.asarray(image, np.float32)
+    hole = np.asarray(hole, bool)
+    if image.ndim != 3 or image.shape[:2] != hole.shape:
+        raise ValueError(f"image {image.shape} and hole {hole.shape} do not match")
+    if guide is not None and guide.shape[:2] != hole.shape:
+        raise ValueError(f"guide {guide.shape} does not match the hole {hole.shape}")
+    if not hole.any():
+        return image.copy()
+    rng = np.random.default_rng(seed)
+
+    def check() -> None:
+        if abort is not None and abort():
+            raise SynthesisCancelled()
+
+    def report(f: float, msg: str) -> None:
+        if progress is not None:
+            progress(min(1.0, max(0.0, f)), msg)
+
+    report(0.0, "analysing the texture's repeats")
+    colour = np.where(hole[..., None], 0.0, image).astype(np.float32)
+    if offsets is None:
+        offsets = dominant_offsets(colour, ~hole, wrap, seed)
+    check()
+    known_vals = image[~hole]
+    var = float(known_vals.var(axis=0).mean()) if known_vals.size else 0.0
+    lam = s.structure_weight * min(1.0, offsets.concentration / s.concentration_ref) * 2.0 * var
+
+    n_threads = threads or default_threads()
+    with ThreadPoolExecutor(max_workers=n_threads) as pool:
+        return _complete_levels(
+            image, hole, wrap, guide, guide_weight, s, offsets, rng, lam, n_threads, pool,
+            check, report,
+        )  # fmt: skip
+
+
+def _complete_levels(
+    image, hole, wrap, guide, guide_weight, s, offsets, rng, lam, n_threads, pool, check, report
+) -> np.ndarray:
+    """The pyramid loop of :func:`complete` (arguments as there, already checked)."""
+    h, w, nc = image.shape
+    r = s.patch_radius
+    colour = np.where(hole[..., None], 0.0, image).astype(np.float32)
+    guide_w = None if guide is None else np.asarray(guide, np.float32) * guide_weight
+    n_levels = _n_levels(hole, s)
+    levels = _pyramid(smooth_fill(colour, hole), hole, guide_w, n_levels)
+    # a level must have some fully known patch; drop coarse levels that have none
+    while len(levels) > 1 and not _sources(levels[0].hole, r, wrap)[0].size:
+        levels.pop(0)
+    # work estimate for progress: targets x passes per level
+    plan = []
+    for li, lv in enumerate(levels):
+        finest = li == len(levels) - 1
+        em = s.em_finest if finest else (s.em_coarse if li == 0 else s.em_fine)
+        n_t = int(nnf.dilate_mask(lv.hole, r, wrap).sum())
+        sweeps = s.sweeps_fine if max(lv.hole.shape) >= s.fine_from_px and li else s.sweeps
+        plan.append((em, n_t * em * (sweeps + 1), sweeps))
+    total = float(sum(p[1] for p in plan)) or 1.0
+    done = 0.0
+    prev_field = None
+    prev_shape = None
+    out = None
+    for li, lv in enumerate(levels):
+        finest = li == len(levels) - 1
+        lh, lw = lv.hole.shape
+        sy, sx = _sources(lv.hole, r, wrap)
+        if sy.size == 0:
+            raise ValueError("no fully known patch to copy from: the hole covers too much")
+        src_ok = np.zeros((lh, lw), bool)
+        src_ok[sy, sx] = True
+        is_target = nnf.dilate_mask(lv.hole, r, wrap)
+        ty, tx = (a.astype(np.int32) for a in np.nonzero(is_target))
+        f = lw / w
+        em, _work, sweeps = plan[li]
+        fine = max(lh, lw) >= s.fine_from_px and li > 0
+        cand = offsets.scaled(f)[: s.n_candidates_fine if fine else s.n_candidates]
+        penalty = _penalty(lh, lw, cand, lam, wrap)
+        parts = [lv.colour] if lv.guide is None else [lv.colour, lv.guide]
+        feat = np.ascontiguousarray(np.concatenate(parts, axis=2), np.float32)
+        hole_l = lv.hole
+        field = np.zeros((lh, lw, 2), np.int32)
+        if prev_field is not None:
+            ph, pw = prev_shape
+            cy = np.minimum(ty * ph // lh, ph - 1)
+            cx = np.minimum(tx * pw // lw, pw - 1)
+            field[ty, tx, 0] = np.round(prev_field[cy, cx, 0] * lh / ph).astype(np.int32)
+            field[ty, tx, 1] = np.round(prev_field[cy, cx, 1] * lw / pw).astype(np.int32)
+        if li == 0 and s.offset_init and offsets.offsets.size:
+            all_cand = offsets.scaled(f)
+            if all_cand.size:
+                _offset_init(feat, nc, hole_l, field, all_cand, r, wrap)
+        cost = np.full((lh, lw), np.inf, np.float32)
+        nnf.init_field(
+            feat, src_ok, penalty, field, cost, ty, tx, sy, sx, r, wrap,
+            int(rng.integers(1 << 30)),
+        )  # fmt: skip
+        if prev_field is not None:  # the upsampled field's vote starts this level
+            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap)
+            nnf.patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, 0, ty.size)
+        search = s.search_fine_px if (finest and li > 0) else max(lh, lw)
+        msg = f"Inpainting: searching patches, scale {li + 1}/{len(levels)}"
+        for it in range(em):
+            for sw in range(sweeps):
+                reverse = (it * sweeps + sw) % 2 == 1
+
+                run = partial(
+                    _sweep_chunk,
+                    (feat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap),
+                    reverse,
+                    search,
+                )
+
+                for batch in _chunks(ty.size, n_threads, rng):
+                    check()
+                    if len(batch) == 1:
+                        run(batch[0])
+                    else:
+                        list(pool.map(run, batch))
+                    done += sum(b - a for a, b, _ in batch)
+                    report(done / total, msg)
+            check()
+            if finest and it == em - 1:
+                break
+            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap)
+            nnf.patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, 0, ty.size)
+            done += ty.size
+            report(done / total, msg)
+        prev_field, prev_shape = field, (lh, lw)
+        if finest:
+            out = _compose(image, hole, field, cost, ty, tx, r, wrap)
+    assert out is not None
+    report(1.0, "Inpainting: done")
+    return out
+
+
+def _offset_init(feat, nc, hole, field, cand, r, wrap) -> None:
+    """Fill the hole's colour channels of ``feat`` by the greedy offset labelling in onion-peel
+    order (boundary first) and start ``field`` at each filled pixel's offset."""
+    dist = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 3)
+    yy, xx = np.nonzero(hole)
+    order = np.argsort(dist[yy, xx], kind="stable")
+    oy, ox = yy[order].astype(np.int32), xx[order].astype(np.int32)
+    colour = np.ascontiguousarray(feat[..., :nc])
+    filled = ~hole
+    label = np.full(hole.shape, -1, np.int32)
+    for _ in range(3):  # pixels without a filled source may get one once others are filled
+        if nnf.offset_fill(colour, filled, label, oy, ox, cand, r, wrap) == 0:
+            break
+    feat[..., :nc] = colour
+    ly, lx = np.nonzero(label >= 0)
+    field[ly, lx] = cand[label[ly, lx]]
+
+
+def _sweep_chunk(arrays: tuple, reverse: bool, search: int, ab: tuple[int, int, int]) -> None:
+    """:func:`nnf.sweep` over targets ``ab[0]:ab[1]`` with seed ``ab[2]``."""
+    nnf.sweep(*arrays, reverse, search, ab[2], ab[0], ab[1])
+
+
+def _chunks(n: int, bands: int, rng: np.random.Generator):
+    """Rounds of work over ``n`` scan-ordered targets split into ``bands`` contiguous bands
+    (one per thread): each round is a list of ``(start, end, seed)``, at most one chunk of
+    :data:`CHUNK` targets per band."""
+    bands = max(1, min(bands, n // CHUNK + 1))
+    edges = np.linspace(0, n, bands + 1).astype(int)
+    pos = list(edges[:-1])
+    while True:
+        batch = []
+        for j in range(bands):
+            a, b = pos[j], min(int(edges[j + 1]), pos[j] + CHUNK)
+            if a < b:
+                batch.append((int(a), int(b), int(rng.integers(1 << 30))))
+                pos[j] = b
+        if not batch:
+            return
+        yield batch
+
+
+def default_threads() -> int:
+    """Threads for the patch search: the CPUs this process may use, at most 4."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(4, n))
+
+
+def _sources(hole: np.ndarray, r: int, wrap: bool) -> tuple[np.ndarray, np.ndarray]:
+    """int32 coordinates of the centres of fully known patches (inside the image unless
+    ``wrap``)."""
+    ok = ~nnf.dilate_mask(hole, r, wrap)
+    if not wrap:
+        ok[:r] = False
+        ok[ok.shape[0] - r :] = False
+        ok[:, :r] = False
+        ok[:, ok.shape[1] - r :] = False
+    sy, sx = np.nonzero(ok)
+    return sy.astype(np.int32), sx.astype(np.int32)
+
+
+def _vote(feat, nc, hole, field, cost, ty, tx, r, wrap) -> None:
+    """Replace the hole's colour channels of ``feat`` by Wexler et al.'s weighted vote."""
+    h, w, _ = feat.shape
+    finite = cost[ty, tx]
+    finite = finite[np.isfinite(finite)]
+    sigma2 = float(np.percentile(finite, 75)) + 1e-6 if finite.size else 1.0
+    acc = np.zeros((h, w, nc), np.float64)
+    wsum = np.zeros((h, w), np.float64)
+    nnf.vote(feat, nc, hole, field, cost, ty, tx, r, wrap, sigma2, acc, wsum, 0, ty.size)
+    ok = hole & (wsum > 0)
+    feat[..., :nc][ok] = (acc[ok] / wsum[ok][:, None]).astype(np.float32)
+
+
+def _compose(image, hole, field, cost, ty, tx, r, wrap) -> np.ndarray:
+    """Copy each hole pixel from the offset of the best patch covering it (no averaging)."""
+    h, w = hole.shape
+    best = np.full((h, w), np.inf, np.float32)
+    label = np.zeros((h, w, 2), np.int32)
+    nnf.compose(hole, field, cost, ty, tx, r, wrap, best, label)
+    yy, xx = np.nonzero(hole)
+    sy = yy + label[yy, xx, 0]
+    sx = xx + label[yy, xx, 1]
+    if wrap:
+        sy %= h
+        sx %= w
+    else:
+        sy = np.clip(sy, 0, h - 1)
+        sx = np.clip(sx, 0, w - 1)
+    out = image.copy()
+    out[yy, xx] = image[sy, sx]
+    unset = ~np.isfinite(best[yy, xx])
+    if unset.any():  # no patch covered it (cannot happen with a dilated target set)
+        out[yy[unset], xx[unset]] = 0.0
+    return out

@@ -1,0 +1,373 @@
+"""Nearest-neighbour fields between the patches of one image: PatchMatch.
+
+For every *target* patch centre ``p`` (a pixel whose patch overlaps the hole) the field holds
+an offset ``o = (dy, dx)`` in pixels such that the patch centred at ``p + o`` is a fully known
+*source* patch that looks like the target patch. The field is found by PatchMatch (C. Barnes,
+E. Shechtman, A. Finkelstein & D. B. Goldman, "PatchMatch: A Randomized Correspondence
+Algorithm for Structural Image Editing", SIGGRAPH 2009): random initialisation, then sweeps in
+scan order (reversed every other sweep) that try the offsets of the already visited
+neighbours (propagation), a list of candidate offsets shared by every pixel (the texture's
+dominant patch offsets, :mod:`texpaint.synthesis.offsets`) and random offsets around the
+current best in a halving window (random search).
+
+The patch distance is the mean squared difference over the ``(2r + 1)²`` pixels of the patch
+and all channels of ``feat`` (colour plus any guidance channels the caller appends, already
+weighted), plus ``penalty[dy + H - 1, dx + W - 1]``: a cost per offset that lets a caller
+prefer some translations (whole lattice periods) over others, or forbid some (``inf``).
+
+Arrays: ``feat`` float32 ``(H, W, C)`` (any range; C-contiguous); ``src_ok`` bool ``(H, W)``
+(True where the patch centred there is entirely known, and inside the image unless ``wrap``);
+``ty, tx`` int32 ``(N,)`` target centres in scan order; ``nnf`` int32 ``(H, W, 2)`` offsets;
+``cost`` float32 ``(H, W)``. ``wrap=True``: the image is a torus (seamless textures), every
+coordinate is taken modulo the size.
+
+The loops are compiled with numba (``cache=True``: the first call of a session compiles them,
+about 10 s once per install, later sessions load the cache). Every kernel works on a range
+``[start, end)`` of the target list so that a caller can poll for cancel and report progress
+between chunks.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+__all__ = [
+    "patch_cost",
+    "init_field",
+    "sweep",
+    "vote",
+    "compose",
+    "dilate_mask",
+]
+
+_NJIT = {"cache": True, "nogil": True, "fastmath": True, "boundscheck": False}
+
+
+@numba.njit(**_NJIT)
+def _dist(feat, y, x, sy, sx, r, wrap, limit):
+    """Mean squared difference of the patches centred at (y, x) and (sy, sx); stops early
+    (returning a value > limit) once the partial sum exceeds ``limit`` for the full count."""
+    h, w, c = feat.shape
+    total = 0.0
+    count = 0
+    # the number of target pixels is fixed per target; bound the partial sum by limit * n
+    n_full = (2 * r + 1) * (2 * r + 1)
+    bound = limit * n_full * c
+    for i in range(-r, r + 1):
+        yy = y + i
+        sy2 = sy + i
+        if wrap:
+            yy %= h
+            sy2 %= h
+        elif yy < 0 or yy >= h:
+            continue
+        for j in range(-r, r + 1):
+            xx = x + j
+            sx2 = sx + j
+            if wrap:
+                xx %= w
+                sx2 %= w
+            elif xx < 0 or xx >= w:
+                continue
+            for k in range(c):
+                d = feat[yy, xx, k] - feat[sy2, sx2, k]
+                total += d * d
+            count += 1
+        if total > bound:
+            return np.inf
+    if count == 0:
+        return np.inf
+    return total / (count * c)
+
+
+@numba.njit(**_NJIT)
+def _source(y, x, dy, dx, h, w, wrap):
+    sy = y + dy
+    sx = x + dx
+    if wrap:
+        sy %= h
+        sx %= w
+        return sy, sx, True
+    return sy, sx, (0 <= sy < h and 0 <= sx < w)
+
+
+@numba.njit(**_NJIT)
+def _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap):
+    """Evaluate offset (dy, dx) for target (y, x); keep it when better. Returns True if kept."""
+    h, w, _ = feat.shape
+    sy, sx, inside = _source(y, x, dy, dx, h, w, wrap)
+    if not inside or not src_ok[sy, sx]:
+        return False
+    ody = sy - y
+    odx = sx - x
+    pen = penalty[ody + h - 1, odx + w - 1]
+    best = cost[y, x]
+    if pen >= best:
+        return False
+    d = _dist(feat, y, x, sy, sx, r, wrap, best - pen) + pen
+    if d < best:
+        cost[y, x] = d
+        nnf[y, x, 0] = ody
+        nnf[y, x, 1] = odx
+        return True
+    return False
+
+
+@numba.njit(**_NJIT)
+def patch_cost(feat, penalty, nnf, cost, ty, tx, r, wrap, start, end):
+    """Recompute ``cost`` of targets ``[start, end)`` for their current offsets (after the
+    image changed). Offsets whose source is outside the image get ``inf``."""
+    h, w, _ = feat.shape
+    for n in range(start, end):
+        y = ty[n]
+        x = tx[n]
+        sy, sx, inside = _source(y, x, nnf[y, x, 0], nnf[y, x, 1], h, w, wrap)
+        if not inside:
+            cost[y, x] = np.inf
+            continue
+        ody = sy - y
+        odx = sx - x
+        cost[y, x] = _dist(feat, y, x, sy, sx, r, wrap, np.inf) + penalty[ody + h - 1, odx + w - 1]
+
+
+@numba.njit(**_NJIT)
+def init_field(feat, src_ok, penalty, nnf, cost, ty, tx, sy_list, sx_list, r, wrap, seed):
+    """Give every target whose offset is invalid (source not ``src_ok``) a random valid
+    source from ``sy_list, sx_list`` (int32 ``(M,)``, ``M > 0``); then recompute all costs."""
+    np.random.seed(seed)
+    h, w, _ = feat.shape
+    m = sy_list.shape[0]
+    for n in range(ty.shape[0]):
+        y = ty[n]
+        x = tx[n]
+        sy, sx, inside = _source(y, x, nnf[y, x, 0], nnf[y, x, 1], h, w, wrap)
+        if not inside or not src_ok[sy, sx]:
+            k = np.random.randint(0, m)
+            nnf[y, x, 0] = sy_list[k] - y
+            nnf[y, x, 1] = sx_list[k] - x
+    patch_cost(feat, penalty, nnf, cost, ty, tx, r, wrap, 0, ty.shape[0])
+
+
+@numba.njit(**_NJIT)
+def sweep(
+    feat,
+    src_ok,
+    is_target,
+    penalty,
+    nnf,
+    cost,
+    ty,
+    tx,
+    cand,
+    r,
+    wrap,
+    reverse,
+    search_px,
+    seed,
+    start,
+    end,
+):
+    """One PatchMatch sweep over targets ``[start, end)`` of the scan-ordered list (visited
+    from the end when ``reverse``): propagation from the left/upper (right/lower when
+    ``reverse``) neighbour, each candidate offset of ``cand`` (int32 ``(K, 2)``), then random
+    search around the best offset in windows of ``search_px``, ``search_px / 2``, ... 1 px.
+    Returns the number of targets whose offset improved."""
+    np.random.seed(seed)
+    h, w, _ = feat.shape
+    step = -1 if reverse else 1
+    improved = 0
+    for m in range(start, end):
+        n = ty.shape[0] - 1 - m if reverse else m
+        y = ty[n]
+        x = tx[n]
+        before = cost[y, x]
+        # propagation: the neighbour's offset, shifted onto this pixel
+        for a in range(2):
+            if a == 0:
+                py, px = y, x - step
+            else:
+                py, px = y - step, x
+            if wrap:
+                py %= h
+                px %= w
+            elif py < 0 or py >= h or px < 0 or px >= w:
+                continue
+            if is_target[py, px]:
+                dy = nnf[py, px, 0]
+                dx = nnf[py, px, 1]
+                _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap)
+        # dominant offsets of the texture
+        for k in range(cand.shape[0]):
+            _try(feat, src_ok, penalty, nnf, cost, y, x, cand[k, 0], cand[k, 1], r, wrap)
+        # random search
+        rad = search_px
+        while rad >= 1:
+            dy = nnf[y, x, 0] + np.random.randint(-rad, rad + 1)
+            dx = nnf[y, x, 1] + np.random.randint(-rad, rad + 1)
+            _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap)
+            rad //= 2
+        if cost[y, x] < before:
+            improved += 1
+    return improved
+
+
+@numba.njit(**_NJIT)
+def vote(feat, nchan, hole, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start, end):
+    """Wexler et al.'s voting step, accumulated: every target patch ``[start, end)`` adds its
+    source patch's first ``nchan`` channels, weighted ``exp(-cost / (2 sigma2))``, to the hole
+    pixels it covers (``acc`` float64 ``(H, W, nchan)``, ``wsum`` float64 ``(H, W)``)."""
+    h, w, _ = feat.shape
+    for n in range(start, end):
+        y = ty[n]
+        x = tx[n]
+        c = cost[y, x]
+        if not np.isfinite(c):
+            continue
+        wt = np.exp(-c / (2.0 * sigma2)) + 1e-12
+        sy0 = y + nnf[y, x, 0]
+        sx0 = x + nnf[y, x, 1]
+        for i in range(-r, r + 1):
+            yy = y + i
+            if wrap:
+                yy %= h
+            elif yy < 0 or yy >= h:
+                continue
+            sy = sy0 + i
+            if wrap:
+                sy %= h
+            for j in range(-r, r + 1):
+                xx = x + j
+                if wrap:
+                    xx %= w
+                elif xx < 0 or xx >= w:
+                    continue
+                if not hole[yy, xx]:
+                    continue
+                sx = sx0 + j
+                if wrap:
+                    sx %= w
+                for k in range(nchan):
+                    acc[yy, xx, k] += wt * feat[sy, sx, k]
+                wsum[yy, xx] += wt
+
+
+@numba.njit(**_NJIT)
+def compose(hole, nnf, cost, ty, tx, r, wrap, best, label):
+    """Composition without averaging: each hole pixel takes the offset of the lowest-cost
+    target patch that covers it (``best`` float32 ``(H, W)`` initialised to ``inf``,
+    ``label`` int32 ``(H, W, 2)``), so whole source patches are copied and the best ones win
+    where patches overlap."""
+    h, w = hole.shape
+    for n in range(ty.shape[0]):
+        y = ty[n]
+        x = tx[n]
+        c = cost[y, x]
+        if not np.isfinite(c):
+            continue
+        for i in range(-r, r + 1):
+            yy = y + i
+            if wrap:
+                yy %= h
+            elif yy < 0 or yy >= h:
+                continue
+            for j in range(-r, r + 1):
+                xx = x + j
+                if wrap:
+                    xx %= w
+                elif xx < 0 or xx >= w:
+                    continue
+                if hole[yy, xx] and c < best[yy, xx]:
+                    best[yy, xx] = c
+                    label[yy, xx, 0] = y + nnf[y, x, 0] + i - yy
+                    label[yy, xx, 1] = x + nnf[y, x, 1] + j - xx
+
+
+def dilate_mask(mask: np.ndarray, r: int, wrap: bool) -> np.ndarray:
+    """``mask`` (bool ``(H, W)``) dilated by a ``(2r + 1)²`` square (wrapping round when
+    ``wrap``): the centres of all patches that touch it."""
+    import cv2
+
+    if r <= 0:
+        return mask.copy()
+    k = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    m = mask.astype(np.uint8)
+    if wrap:
+        h, w = m.shape
+        p = np.pad(m, r, mode="wrap")
+        return cv2.dilate(p, k)[r : r + h, r : r + w] > 0
+    return cv2.dilate(m, k, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
+
+
+@numba.njit(**_NJIT)
+def offset_fill(colour, filled, label, oy, ox, cand, r, wrap):
+    """Fill the pixels where ``filled`` is False in the order ``oy, ox`` (int32 ``(N,)``,
+    boundary first: onion peel) by copying ``colour`` from ``q + o`` for the candidate offset
+    ``o`` of ``cand`` (int32 ``(K, 2)``) whose shifted copy best matches the already filled
+    pixels of the ``(2r + 1)²`` window around ``q`` (mean squared difference; the offset of
+    an already filled 4-neighbour gets a 10 % bonus, for coherent regions). This is the
+    greedy form of He & Sun's offset labelling (ECCV 2012). ``colour`` float32 ``(H, W, C)``
+    and ``filled`` bool ``(H, W)`` are updated in place, ``label`` int32 ``(H, W)`` gets the
+    chosen candidate index (-1 where none had a filled source). Returns the pixels filled."""
+    h, w, c = colour.shape
+    n_filled = 0
+    for n in range(oy.shape[0]):
+        y = oy[n]
+        x = ox[n]
+        if filled[y, x]:
+            continue
+        best = np.inf
+        bk = -1
+        for k in range(cand.shape[0]):
+            sy, sx, inside = _source(y, x, cand[k, 0], cand[k, 1], h, w, wrap)
+            if not inside or not filled[sy, sx]:
+                continue
+            total = 0.0
+            cnt = 0
+            for i in range(-r, r + 1):
+                py = y + i
+                qy = sy + i
+                if wrap:
+                    py %= h
+                    qy %= h
+                elif py < 0 or py >= h or qy < 0 or qy >= h:
+                    continue
+                for j in range(-r, r + 1):
+                    px = x + j
+                    qx = sx + j
+                    if wrap:
+                        px %= w
+                        qx %= w
+                    elif px < 0 or px >= w or qx < 0 or qx >= w:
+                        continue
+                    if filled[py, px] and filled[qy, qx]:
+                        for ch in range(c):
+                            d = colour[py, px, ch] - colour[qy, qx, ch]
+                            total += d * d
+                        cnt += 1
+            if cnt == 0:
+                continue
+            cost = total / (cnt * c)
+            # coherence: the offset a filled 4-neighbour took
+            for a in range(4):
+                ny = y + (a == 0) - (a == 1)
+                nx = x + (a == 2) - (a == 3)
+                if wrap:
+                    ny %= h
+                    nx %= w
+                elif ny < 0 or ny >= h or nx < 0 or nx >= w:
+                    continue
+                if label[ny, nx] == k:
+                    cost *= 0.9
+                    break
+            if cost < best:
+                best = cost
+                bk = k
+        if bk >= 0:
+            sy, sx, _ = _source(y, x, cand[bk, 0], cand[bk, 1], h, w, wrap)
+            for ch in range(c):
+                colour[y, x, ch] = colour[sy, sx, ch]
+            filled[y, x] = True
+            label[y, x] = bk
+            n_filled += 1
+    return n_filled

@@ -1,0 +1,164 @@
+"""Statistics of patch offsets: the translations under which a texture repeats itself.
+
+Method: K. He & J. Sun, "Statistics of Patch Offsets for Image Completion", ECCV 2012. Every
+known patch is matched to its most similar known patch at least ``tau`` pixels away (a
+PatchMatch nearest-neighbour field of the known region onto itself,
+:mod:`texpaint.synthesis.nnf`, with offsets shorter than ``tau`` forbidden); the 2-D histogram
+of the resulting offsets is smoothed (Gaussian, sigma sqrt(2) px) and its highest local
+maxima are the *dominant offsets*. For a brick wall they are the brick period along a course,
+the half-brick shift between courses and their sums; for tiles and planks the grid periods;
+for a stochastic texture (rock, grass) the histogram is flat and no offset dominates.
+
+The inpainting core (:mod:`texpaint.synthesis.completion`) tries these offsets at every hole
+pixel and makes other offsets pay a cost in proportion to :attr:`OffsetStats.concentration`,
+so a hole in a periodic texture is filled from positions whole periods away (mortar, grout
+and plank lines continue exactly) while a stochastic texture keeps a free search.
+
+Offsets are ``(dy, dx)`` in pixels of the image given (rows down, columns right).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from texpaint.synthesis import nnf
+
+__all__ = ["OffsetStats", "dominant_offsets", "WORK_PX", "PATCH_RADIUS"]
+
+WORK_PX = 256
+"""The statistics are taken on the image area-downscaled to at most this longer side (px)."""
+
+PATCH_RADIUS = 3
+"""Patch radius (px at the working size): 7 x 7 patches, as the completion's search."""
+
+TAU_FRACTION = 1 / 15
+"""Offsets shorter than this fraction of the longer side are not counted (He & Sun's tau)."""
+
+N_OFFSETS = 40
+"""How many dominant offsets are kept (He & Sun keep 60 labels)."""
+
+PEAK_RADIUS_PX = 2
+"""Offsets within this distance (working px) of a peak count towards it (concentration)."""
+
+SWEEPS = 4
+"""PatchMatch sweeps of the self-matching field."""
+
+
+@dataclass(frozen=True)
+class OffsetStats:
+    """The dominant patch offsets of a texture.
+
+    Attributes:
+        offsets: float32 ``(K, 2)`` ``(dy, dx)`` in pixels of the analysed image, most
+            frequent first (``K <= N_OFFSETS``; empty when nothing could be matched).
+        counts: float32 ``(K,)``: the smoothed histogram's value at each peak.
+        concentration: fraction in [0, 1] of all matched patches whose offset lies within
+            ``PEAK_RADIUS_PX`` working pixels of one of the kept peaks: high for bricks,
+            tiles and planks, low for rock or grass (``benchmarks/RESULTS.md`` lists it for
+            the val textures).
+    """
+
+    offsets: np.ndarray
+    counts: np.ndarray
+    concentration: float
+
+    def scaled(self, factor: float) -> np.ndarray:
+        """The offsets times ``factor`` (e.g. 0.5 for a half-size pyramid level), rounded to
+        int32 ``(K, 2)`` with duplicates and the zero offset removed (order kept)."""
+        if self.offsets.size == 0:
+            return np.zeros((0, 2), np.int32)
+        out = np.round(self.offsets * factor).astype(np.int32)
+        keep, seen = [], set()
+        for v in map(tuple, out):
+            if v != (0, 0) and v not in seen:
+                seen.add(v)
+                keep.append(v)
+        return np.array(keep, np.int32).reshape(-1, 2)
+
+
+def dominant_offsets(
+    image: np.ndarray, known: np.ndarray, wrap: bool = False, seed: int = 0
+) -> OffsetStats:
+    """He & Sun's dominant patch offsets of the known part of ``image``.
+
+    Args:
+        image: float32 ``(H, W, C)`` (colour, any range).
+        known: bool ``(H, W)``, True where the pixels may be used.
+        wrap: the image is a torus (a seamless texture): patches and offsets wrap round.
+        seed: seeds the random initialisation and search (same seed, same result).
+
+    Returns:
+        :class:`OffsetStats` in pixels of ``image``; no offsets when fewer than 64 known
+        patches fit.
+    """
+    h, w = known.shape
+    f = min(1.0, WORK_PX / max(h, w))
+    if f < 1.0:
+        size = (max(8, round(w * f)), max(8, round(h * f)))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        kn = cv2.resize(known.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0.999
+    else:
+        small, kn = image, known
+    small = np.ascontiguousarray(small, np.float32)
+    if small.ndim == 2:
+        small = small[..., None]
+    sh, sw = kn.shape
+    fy, fx = h / sh, w / sw
+    r = PATCH_RADIUS
+    src_ok = ~nnf.dilate_mask(~kn, r, wrap)
+    if not wrap:
+        src_ok[:r] = src_ok[-r:] = False
+        src_ok[:, :r] = src_ok[:, -r:] = False
+    sy, sx = np.nonzero(src_ok)
+    empty = OffsetStats(np.zeros((0, 2), np.float32), np.zeros(0, np.float32), 0.0)
+    if sy.size < 64:
+        return empty
+    # targets: every other known patch (the statistics need no more)
+    sel = ((sy % 2) == 0) & ((sx % 2) == 0)
+    ty, tx = sy[sel].astype(np.int32), sx[sel].astype(np.int32)
+    tau = max(3.0, TAU_FRACTION * max(sh, sw))
+    oy = np.arange(-(sh - 1), sh)[:, None]
+    ox = np.arange(-(sw - 1), sw)[None, :]
+    penalty = np.where(oy**2 + ox**2 < tau**2, np.inf, 0.0).astype(np.float32)
+    field = np.zeros((sh, sw, 2), np.int32)
+    cost = np.full((sh, sw), np.inf, np.float32)
+    is_target = np.zeros((sh, sw), bool)
+    is_target[ty, tx] = True
+    rng = np.random.default_rng(seed)
+    nnf.init_field(
+        small, src_ok, penalty, field, cost, ty, tx, sy.astype(np.int32), sx.astype(np.int32),
+        r, wrap, int(rng.integers(1 << 30)),
+    )  # fmt: skip
+    no_cand = np.zeros((0, 2), np.int32)
+    for it in range(SWEEPS):
+        nnf.sweep(
+            small, src_ok, is_target, penalty, field, cost, ty, tx, no_cand, r, wrap,
+            it % 2 == 1, max(sh, sw), int(rng.integers(1 << 30)), 0, ty.size,
+        )  # fmt: skip
+    ok = np.isfinite(cost[ty, tx])
+    dy = field[ty, tx, 0][ok]
+    dx = field[ty, tx, 1][ok]
+    if dy.size < 64:
+        return empty
+    if wrap:  # one representative per torus translation
+        dy = (dy + sh // 2) % sh - sh // 2
+        dx = (dx + sw // 2) % sw - sw // 2
+    # symmetric histogram: p matches q by o, so q matches p by -o
+    hist = np.zeros((2 * sh - 1, 2 * sw - 1), np.float32)
+    np.add.at(hist, (dy + sh - 1, dx + sw - 1), 1.0)
+    hist += hist[::-1, ::-1]
+    smooth = cv2.GaussianBlur(hist, (0, 0), np.sqrt(2.0))
+    peaks = (smooth == cv2.dilate(smooth, np.ones((5, 5), np.uint8))) & (smooth > 0)
+    py, px = np.nonzero(peaks)
+    vals = smooth[py, px]
+    order = np.argsort(-vals, kind="stable")[:N_OFFSETS]
+    py, px, vals = py[order], px[order], vals[order]
+    offs = np.stack([(py - (sh - 1)) * fy, (px - (sw - 1)) * fx], axis=1).astype(np.float32)
+    # concentration: matched offsets near the kept peaks
+    near = np.zeros(dy.shape, bool)
+    for y0, x0 in zip(py - (sh - 1), px - (sw - 1), strict=True):
+        near |= (dy - y0) ** 2 + (dx - x0) ** 2 <= PEAK_RADIUS_PX**2
+    return OffsetStats(offs, vals.astype(np.float32), float(near.mean()))
