@@ -483,3 +483,68 @@ def test_lit_preview_of_a_real_set() -> None:
     nx = decode_normals(n)[..., 0]
     diff = (left - right).mean(axis=2)
     assert np.corrcoef(diff.ravel(), -nx.ravel())[0, 1] > 0.5
+
+
+# ------------------------------------------------------------------------------------------
+# undo and project file
+
+
+def test_undo_restores_every_map_as_one_step(filled_82) -> None:
+    from texpaint.document.material_history import MaterialHistory
+
+    mset, _mask_, new, _fill = filled_82
+    work = new.with_pixels([(m.image.rgb, m.image.alpha) for m in new.maps])
+    history = MaterialHistory()
+    assert history.record("Inpaint set", mset, work) is not None
+    assert history.undo(work) == "Inpaint set" and not history.can_undo
+    for a, b in zip(mset.maps, work.maps, strict=True):
+        np.testing.assert_array_equal(b.image.rgb, a.image.rgb, err_msg=a.name)
+    assert history.redo(work) == "Inpaint set"
+    for a, b in zip(new.maps, work.maps, strict=True):
+        np.testing.assert_array_equal(b.image.rgb, a.image.rgb, err_msg=a.name)
+    # the step holds only the changed box of each map, and the snapshots were not modified
+    step_bytes = history.nbytes
+    assert step_bytes < 2 * sum(m.image.rgb.nbytes for m in mset.maps)
+    assert history.record("nothing", work, work) is None
+
+
+def test_material_project_round_trip(tmp_path: Path) -> None:
+    from texpaint.document.material_project import load_material_project, save_material_project
+
+    new = open_material(_cropped_set("nobiax-82", tmp_path / "set", size=256))
+    mask = _mask(256, 256)
+    mask[20:60, 30:90] = 0.5
+    path = save_material_project(tmp_path / "rock.texmat", new, mask)
+    back, back_mask = load_material_project(path)
+    np.testing.assert_array_equal(back_mask, mask)
+    assert [(m.name, m.role, m.grey, m.normal_convention) for m in back.maps] == [
+        (m.name, m.role, m.grey, m.normal_convention) for m in new.maps
+    ]
+    for a, b in zip(new.maps, back.maps, strict=True):
+        np.testing.assert_array_equal(b.image.rgb, a.image.rgb)
+        assert b.image.sample_format == a.image.sample_format
+    # a saved project exports the set with the original names and formats
+    written = save_material(back, tmp_path / "export")
+    assert [p.name for p in written] == [m.name for m in new.maps]
+
+
+def test_material_project_refuses_damaged_files(tmp_path: Path) -> None:
+    import zipfile
+
+    from texpaint.document.material_project import load_material_project, save_material_project
+
+    mset = open_material(_cropped_set("nobiax-139", tmp_path / "set", size=64))
+    path = save_material_project(tmp_path / "a.texmat", mset)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    bad = tmp_path / "bad.texmat"
+    with zipfile.ZipFile(bad, "w") as zf:
+        for n, data in members.items():
+            if n == "manifest.json":
+                data = data.replace(b'"height": 64', b'"height": 65')
+            zf.writestr(n, data)
+    with pytest.raises(MaterialError, match="damaged material project"):
+        load_material_project(bad)
+    (tmp_path / "junk.texmat").write_bytes(b"not a zip")
+    with pytest.raises(MaterialError, match="not a texpaint material project"):
+        load_material_project(tmp_path / "junk.texmat")
