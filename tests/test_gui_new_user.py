@@ -306,3 +306,35 @@ def test_default_strengths_are_the_same_in_the_painter_and_the_cli(qapp, setting
     }
     assert DEFAULT_STRENGTH == 1.0 and cli == {"denoise": 1.0, "stylize": 1.0}
     assert painter and all(v == DEFAULT_STRENGTH for v in painter.values())
+
+
+def test_style_picker_is_a_list_and_remembers_the_choice(qapp, qtbot, settings_dir):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QListView
+
+    from texpaint.ui.operations_panel import OperationsPanel
+
+    panel = OperationsPanel()
+    qtbot.addWidget(panel)
+    styles = panel.style_list
+    assert styles.viewMode() == QListView.ViewMode.ListMode
+    assert styles.horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+    rows = [
+        styles.item(r)
+        for r in range(styles.count())
+        if styles.item(r).flags() & Qt.ItemFlag.ItemIsEnabled
+    ]
+    assert len(rows) >= 2
+    first, chosen = rows[0], rows[-1]
+    assert styles.currentItem() is first
+    # one wheel notch (3 steps) scrolls about one row, not two
+    row_px = styles.sizeHintForRow(0)
+    assert 0.6 * row_px <= 3 * styles.verticalScrollBar().singleStep() <= 1.2 * row_px
+    styles.setCurrentItem(chosen)
+    style_id = chosen.data(Qt.ItemDataRole.UserRole)
+    again = OperationsPanel()  # the next start
+    qtbot.addWidget(again)
+    assert again.request()["op"] is not None
+    assert again.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == style_id
+    again.reload()  # a reload (Models dialog) keeps it too
+    assert again.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == style_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -34,6 +34,10 @@ NO_UPSCALE_MODEL_TOOLTIP = (
     "import an upscaling model (ESRGAN, Real-ESRGAN compact, ...) with Edit → Models…"
 )
 MAX_SEED = 2**31 - 1
+STYLE_ICON_PX = 48
+"""Thumbnail edge in the Stylize tab's style list, in pixels."""
+STYLE_KEY = "stylize/style_id"
+"""QSettings key of the style last picked in the Stylize tab."""
 
 
 def _strength_slider(value: int = 50) -> QSlider:
@@ -102,12 +106,20 @@ class OperationsPanel(QWidget):
         # Stylize
         page = QWidget()
         form = QFormLayout(page)
+        # a list of thumbnails with their whole names (one scroll bar; a wheel notch moves
+        # about one row); the choice is remembered across restarts (QSettings STYLE_KEY)
         self.style_list = QListWidget()
-        self.style_list.setViewMode(QListView.ViewMode.IconMode)
-        self.style_list.setIconSize(QSize(72, 72))
-        self.style_list.setResizeMode(QListView.ResizeMode.Adjust)
-        self.style_list.setMovement(QListView.Movement.Static)
-        self.style_list.setMinimumHeight(180)
+        self.style_list.setViewMode(QListView.ViewMode.ListMode)
+        self.style_list.setIconSize(QSize(STYLE_ICON_PX, STYLE_ICON_PX))
+        self.style_list.setSpacing(2)
+        self.style_list.setWordWrap(True)
+        self.style_list.setUniformItemSizes(True)
+        self.style_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.style_list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.style_list.verticalScrollBar().setSingleStep((STYLE_ICON_PX + 4) // 3)
+        self.style_list.setMinimumHeight(4 * (STYLE_ICON_PX + 4))
+        self._filling_styles = False
+        self.style_list.currentItemChanged.connect(self._remember_style)
         form.addRow(self.style_list)
         self.stylize_strength = _strength_slider(round(DEFAULT_STRENGTH * 100))
         form.addRow("Strength", self.stylize_strength)
@@ -208,6 +220,7 @@ class OperationsPanel(QWidget):
         self._fill_model_combo(self.model_combo, Operation.INPAINT, models)
         self._fill_model_combo(self.denoise_model_combo, Operation.DENOISE, models)
         self._fill_model_combo(self.upscale_model_combo, Operation.UPSCALE, models)
+        self._filling_styles = True
         self.style_list.clear()
         try:
             styles = list_styles()
@@ -225,10 +238,12 @@ class OperationsPanel(QWidget):
                 tip += "\n(no trained generator installed)"
             item.setToolTip(tip)
             self.style_list.addItem(item)
-        for row in range(self.style_list.count()):
-            if self.style_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled:
-                self.style_list.setCurrentRow(row)
-                break
+        self._filling_styles = False
+        if not self.select_style(str(QSettings().value(STYLE_KEY, ""))):
+            for row in range(self.style_list.count()):
+                if self.style_list.item(row).flags() & Qt.ItemFlag.ItemIsEnabled:
+                    self.style_list.setCurrentRow(row)
+                    break
         for i, op in enumerate(self._ops):
             available = any(m.operation == op.value for m in models)
             self.tabs.setTabEnabled(i, available)
@@ -371,6 +386,10 @@ class OperationsPanel(QWidget):
                 return True
             return False
         return False
+
+    def _remember_style(self, item: QListWidgetItem | None, _previous=None) -> None:
+        if item is not None and not self._filling_styles:
+            QSettings().setValue(STYLE_KEY, item.data(Qt.ItemDataRole.UserRole))
 
     def show_style_preview(self, rgb) -> None:
         """Show a Learn Style snapshot: float32 ``(h, w, 3)`` in [0, 1] (None hides it)."""
