@@ -338,3 +338,41 @@ def test_style_picker_is_a_list_and_remembers_the_choice(qapp, qtbot, settings_d
     assert again.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == style_id
     again.reload()  # a reload (Models dialog) keeps it too
     assert again.style_list.currentItem().data(Qt.ItemDataRole.UserRole) == style_id
+
+
+def test_title_names_the_project_after_saving_and_reopening_it(
+    window, sample, open_image, qtbot, tmp_path, monkeypatch
+):
+    doc = open_image(sample)
+    assert window.windowTitle().startswith("sample.png")
+    target = tmp_path / "brick work.texpaint"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    window.save_project_as_action.trigger()
+    assert window.windowTitle().startswith("brick work.texpaint")
+    open_image(jpeg_of(sample, tmp_path))
+    assert window.windowTitle().startswith("wall.jpg")
+    assert window.open_path(target)
+    qtbot.waitUntil(lambda: window.document.project_path == target, timeout=10000)
+    assert window.document is not doc
+    assert window.windowTitle().startswith("brick work.texpaint")
+
+
+def jpeg_of(sample: Path, folder: Path) -> Path:
+    path = folder / "wall.jpg"
+    write_image(path, read_image(sample))
+    return path
+
+
+def test_batch_results_table_fills_the_dialog(qtbot, settings_dir):
+    from texpaint.ui.batch_dialog import BatchExportDialog
+
+    dialog = BatchExportDialog(None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    rows = 12
+    dialog.table.setRowCount(rows)
+    row_px = dialog.table.verticalHeader().defaultSectionSize()
+    visible = dialog.table.viewport().height() // row_px
+    assert visible >= 8, f"only {visible} result rows visible"
+    assert dialog.table.height() > dialog.height() // 3

@@ -306,9 +306,12 @@ class BatchExportDialog(QDialog):
         right.addLayout(form)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["File", "Status", "Time", "Error"])
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        for column in (0, 3):  # file names and error messages share the width
+            self.table.horizontalHeader().setSectionResizeMode(
+                column, QHeaderView.ResizeMode.Stretch
+            )
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        layout.addWidget(self.table, 1)
+        right.addWidget(self.table, 1)  # fills the column beside the inputs and operations
 
         buttons = QHBoxLayout()
         self.open_output_button = QPushButton("Open Output Folder")

@@ -186,6 +186,7 @@ class MainWindow(QMainWindow):
         m = bar.addMenu("&File")
         self._action(m, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open)
         self._action(m, "Open &Project…", self.open_project_dialog)
+        self._action(m, "Open &Material…", self.open_material_dialog)
         self.recent_menu = m.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self.save_action = self._action(m, "&Save", self.save, QKeySequence.StandardKey.Save)
@@ -363,7 +364,9 @@ class MainWindow(QMainWindow):
             h, w = doc.size
             star = "*" if doc.modified else ""
             size = f"{w} x {h} {doc.image.sample_format}"
-            self.setWindowTitle(f"{doc.display_name}{star} — {size} — texpaint")
+            # a project is named by its .texpaint file, as it was opened or saved
+            name = doc.project_path.name if doc.project_path is not None else doc.display_name
+            self.setWindowTitle(f"{name}{star} — {size} — texpaint")
             self.size_label.setText(size)
 
     def _confirm_discard(self) -> bool:
@@ -645,6 +648,7 @@ class MainWindow(QMainWindow):
         doc.project_path = path
         self.recent.add(path)
         self.statusBar().showMessage(f"Saved project {path}", 5000)
+        self._history_changed()  # the title names the project now
         return True
 
     @Slot()
@@ -679,6 +683,13 @@ class MainWindow(QMainWindow):
         self.canvas.refresh(MASK_LAYER, box)
 
     @Slot()
+    def open_material_dialog(self) -> None:
+        """File → Open Material…: a material set (albedo, normal, height, ...) in its own
+        window, edited as one (``ui.material_window``)."""
+        from texpaint.ui.material_window import open_material_window
+
+        open_material_window(self)
+
     def batch_export(self) -> None:
         """Open the Batch Export dialog (non-modal; the batch runs in its own thread)."""
         from texpaint.ui.batch_dialog import BatchExportDialog
