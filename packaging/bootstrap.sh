@@ -126,8 +126,10 @@ install_package() {
 
 if [[ $mode == app && -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]]; then
     log "error: no display (neither DISPLAY nor WAYLAND_DISPLAY is set)."
-    log "On a headless machine run it under a virtual X server:"
-    log "  sudo apt-get install -y xvfb xauth && xvfb-run -a bash packaging/bootstrap.sh app"
+    log "On a headless machine run it under a virtual X server (a screen wider than the"
+    log "1400 px window; xvfb-run's default 1280x1024 is too narrow):"
+    log "  sudo apt-get install -y xvfb xauth"
+    log "  xvfb-run -a -s \"-screen 0 1600x1000x24\" bash packaging/bootstrap.sh app"
     exit 1
 fi
 
