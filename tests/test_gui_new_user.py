@@ -376,3 +376,36 @@ def test_batch_results_table_fills_the_dialog(qtbot, settings_dir):
     visible = dialog.table.viewport().height() // row_px
     assert visible >= 8, f"only {visible} result rows visible"
     assert dialog.table.height() > dialog.height() // 3
+
+
+def test_panel_shows_each_reported_phase_and_the_time_running(qapp, qtbot, settings_dir):
+    from texpaint.ui.operations_panel import OperationsPanel
+
+    panel = OperationsPanel()
+    qtbot.addWidget(panel)
+    panel.set_busy(True)
+    panel.set_progress(0.0, "Finding texture to continue")
+    assert panel.message.text() == "Finding texture to continue"
+    assert panel.progress.text() == "0% · 0 s"
+    qtbot.waitUntil(lambda: panel.progress.text() == "0% · 1 s", timeout=3000)  # ticks alone
+    panel.set_progress(-1.0, "Searching (size unknown)")  # no fraction: a busy indicator
+    assert panel.progress.maximum() == 0 and panel.message.text() == "Searching (size unknown)"
+    panel.set_progress(0.42, "Refining pass 1/2")
+    assert panel.progress.maximum() == 100 and panel.progress.value() == 42
+    panel.set_busy(False)
+    assert panel.progress.text() == "42%"
+
+
+def test_a_real_inpaint_shows_its_phases_in_the_panel(window, sample, open_image, qtbot):
+    doc = open_image(sample)
+    doc.edit_mask("Rectangle", "fill_rect", 96, 160, 80, 176)
+    shown: list[str] = []
+    window.operations_panel.message.setText("")
+    reported: list[str] = []
+    window.jobs.progress.connect(lambda f, msg: reported.append(msg))
+    window.jobs.progress.connect(
+        lambda f, msg: shown.append(window.operations_panel.message.text())
+    )
+    _inpaint(window, qtbot)
+    assert reported and shown == reported  # every phase the job reported was on screen
+    assert window.operations_panel.message.text() == "Done"

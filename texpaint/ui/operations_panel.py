@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -197,6 +198,10 @@ class OperationsPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancelRequested)
         self._ops = [Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE, Operation.UPSCALE]
         self._busy = False
+        self._started = time.monotonic()
+        self._elapsed_timer = QTimer(self)
+        self._elapsed_timer.setInterval(1000)
+        self._elapsed_timer.timeout.connect(self._show_elapsed)
         self._has_document = False
         self._mask_empty = True
         self.tabs.currentChanged.connect(lambda _i: self._update_run_enabled())
@@ -358,16 +363,35 @@ class OperationsPanel(QWidget):
 
     def reset(self) -> None:
         """Forget the last job's progress and message (another document was opened)."""
+        self.progress.setRange(0, 100)
         self.progress.setValue(0)
+        self.progress.setFormat("%p%")
         self.message.setText("")
 
     def set_busy(self, busy: bool) -> None:
-        """Enable Cancel and disable Run while a job runs; reset the bar when it ends."""
+        """Enable Cancel and disable Run while a job runs; reset the bar when it starts.
+        While busy the bar also shows the seconds since the start, ticking each second
+        even when the job reports nothing for a while."""
         self._busy = busy
         self._update_run_enabled()
         self.cancel_button.setEnabled(busy)
         if busy:
+            self.progress.setRange(0, 100)
             self.progress.setValue(0)
+            self._started = time.monotonic()
+            self._elapsed_timer.start()
+        else:
+            self._elapsed_timer.stop()
+            self.progress.setRange(0, 100)
+        self._show_elapsed()
+
+    def _show_elapsed(self) -> None:
+        if not self._busy:
+            self.progress.setFormat("%p%")
+            return
+        seconds = int(time.monotonic() - self._started)
+        shown = f"{seconds} s" if seconds < 60 else f"{seconds // 60} min {seconds % 60:02d} s"
+        self.progress.setFormat(f"%p% · {shown}")
 
     def learn_content_weight(self) -> float:
         """Content-loss weight for the next Learn Style, from the "Learn as" picker
@@ -405,6 +429,15 @@ class OperationsPanel(QWidget):
         self.style_preview.setVisible(True)
 
     def set_progress(self, fraction: float, message: str) -> None:
-        """Show job progress (fraction 0..1) and its message."""
-        self.progress.setValue(round(min(max(fraction, 0.0), 1.0) * 100))
+        """Show job progress and its message (the phase the job is in, as it reports it).
+
+        Args:
+            fraction: 0..1; negative = unknown for now (the bar becomes a busy indicator).
+            message: shown under the bar as it is.
+        """
+        if fraction < 0:
+            self.progress.setRange(0, 0)
+        else:
+            self.progress.setRange(0, 100)
+            self.progress.setValue(round(min(fraction, 1.0) * 100))
         self.message.setText(message)
