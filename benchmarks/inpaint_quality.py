@@ -29,9 +29,9 @@ What it does
 * Methods (each gets float/uint8 RGB and the binary mask, returns the whole image):
 
   - ``texpaint``: :func:`texpaint.engine.pipeline.run_job` with an ``inpaint`` :class:`Job`
-    on ``Runtime("cpu")`` and the default (or ``--model``) catalog model: the FFC generator
-    of LaMa (Suvorov et al., "Resolution-robust Large Mask Inpainting with Fourier
-    Convolutions", WACV 2022) trained texture-aware with texpaint's coarse + full-res pipeline.
+    on ``Runtime("cpu")`` and the default (or ``--model``) catalog model: the patch-based fill
+    of :mod:`texpaint.synthesis.completion`; with ``--refine`` (the ablation) the shipped FFC
+    generator (LaMa's architecture, Suvorov et al., WACV 2022) refines that fill.
   - ``telea``: ``cv2.inpaint(..., 3, cv2.INPAINT_TELEA)`` on uint8 — fast marching (A. Telea,
     "An Image Inpainting Technique Based on the Fast Marching Method", J. Graphics Tools 2004).
   - ``ns``: ``cv2.inpaint(..., 3, cv2.INPAINT_NS)`` on uint8 — Navier-Stokes (M. Bertalmio,
@@ -266,12 +266,16 @@ def lowpass_psnr(result: np.ndarray, gt: np.ndarray, mask: np.ndarray) -> float:
 # --- methods ------------------------------------------------------------------------------
 
 
-def make_methods(runtime: Runtime, model_id: str | None, pm_patch: int, seed: int):
-    """The four methods as :data:`InpaintFn` callables, by name."""
+def make_methods(
+    runtime: Runtime, model_id: str | None, pm_patch: int, seed: int, refine: bool = False
+):
+    """The methods as :data:`InpaintFn` callables, by name (``refine``: texpaint's job param
+    of that name, the generator's ablation)."""
 
     def texpaint_fn(img: np.ndarray, mask: np.ndarray) -> np.ndarray:
         rgb = img.astype(np.float32) / 255.0
-        job = Job(op="inpaint", image=rgb, mask=mask, model_id=model_id, seed=seed)
+        params = {"refine": True} if refine else {}
+        job = Job(op="inpaint", image=rgb, mask=mask, model_id=model_id, seed=seed, params=params)
         return run_job(job, runtime=runtime).image
 
     def opencv_fn(flag: int) -> InpaintFn:
@@ -526,6 +530,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="contact sheet PNG ('' to skip; default benchmarks/out/inpaint_contact_sheet.png "
         "or inpaint_structure_sheet.png)",
     )
+    p.add_argument(
+        "--refine",
+        action="store_true",
+        help="ablation: texpaint's generator refines the patch-based fill (job param refine)",
+    )
     p.add_argument("--speed-size", type=int, default=1024, help="side of the speed test image")
     p.add_argument("--skip-speed", action="store_true", help="skip the 1024 px speed test")
     args = p.parse_args(argv)
@@ -594,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 return 2
 
-    methods = make_methods(runtime, args.model, args.pm_patch, args.seed)
+    methods = make_methods(runtime, args.model, args.pm_patch, args.seed, args.refine)
     print("Inpainting quality benchmark (benchmarks/inpaint_quality.py)")
     print(f"  images : {len(paths)} from {args.val} ({args.set} set)")
     print(

@@ -305,8 +305,8 @@ def test_tile_size_setting_splits_the_full_resolution_pass(tiny_model_dir, brick
     for tile in (None, 256):
         calls = []
         rt = Runtime("cpu", tile_px=tile)
-        res = run_job(
-            Job(op="inpaint", image=img, mask=mask, model_id=TINY),
+        res = run_job(  # refine: the generator pass over the patch-based fill is tiled
+            Job(op="inpaint", image=img, mask=mask, model_id=TINY, params={"refine": True}),
             progress=lambda f, m, calls=calls: calls.append(f),
             runtime=rt,
         )
