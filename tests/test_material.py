@@ -548,3 +548,47 @@ def test_material_project_refuses_damaged_files(tmp_path: Path) -> None:
     (tmp_path / "junk.texmat").write_bytes(b"not a zip")
     with pytest.raises(MaterialError, match="not a texpaint material project"):
         load_material_project(tmp_path / "junk.texmat")
+
+
+# ------------------------------------------------------------------------------------------
+# batch export of sets
+
+
+def test_resize_material_keeps_roles_depth_and_unit_normals(tmp_path: Path) -> None:
+    from texpaint.export.material_batch import resize_material
+
+    mset = open_material(_cropped_set("nobiax-76", tmp_path / "set", size=256))
+    small = resize_material(mset, 100)
+    assert small.size == (100, 100)
+    normal = small.get(MapRole.NORMAL)
+    assert normal is not None
+    assert np.abs(normal_lengths(normal.image.rgb) - 1).max() < 1e-3
+    height = small.get(MapRole.HEIGHT)
+    assert height is not None and height.grey
+    # colour is averaged in linear light: a 2x2 black/white checker shrinks to linear grey
+    checker = np.zeros((256, 256, 3), np.float32)
+    checker[::2, ::2] = checker[1::2, 1::2] = 1.0
+    pixels = [(checker if m.is_colour else m.image.rgb, m.image.alpha) for m in mset.maps]
+    grey = resize_material(mset.with_pixels(pixels), 128).albedo.image.rgb
+    np.testing.assert_allclose(grey, 0.7353569, atol=1e-4)  # sRGB encoding of linear 0.5
+
+
+def test_batch_sets_writes_each_set_and_reports_failures(tmp_path: Path) -> None:
+    from texpaint.export.material_batch import run_material_batch
+    from texpaint.imaging.io import write_mask
+
+    good = _cropped_set("nobiax-82", tmp_path / "rock82", size=256)
+    bad = _cropped_set("nobiax-139", tmp_path / "rock139", size=256)  # no mask.png
+    mask = np.zeros((256, 256), np.float32)
+    mask[80:140, 60:150] = 1
+    write_mask(good / "mask.png", mask)
+    results = run_material_batch([good, bad], ["inpaint", "resize"], tmp_path / "out", sizes=[128])
+    assert results[0].error is None and len(results[0].written) == 4
+    assert results[1].error is not None and "mask.png" in results[1].error
+    out = tmp_path / "out" / "rock82_128"
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["diffuse.png", "height.png", "normal.png", "specular.png"]
+    )
+    assert not (tmp_path / "out" / "rock139_128").exists()
+    with pytest.raises(MaterialError, match="resize must be the last"):
+        run_material_batch([good], ["resize", "seamless"], tmp_path / "o2", sizes=[64])

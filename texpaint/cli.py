@@ -61,6 +61,7 @@ _COMMANDS = (
     "upscale",
     "stylize",
     "batch",
+    "batch-sets",
     "models",
     "train",
 )
@@ -198,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_stylize_parser(sub)
     _add_batch_parser(sub)
+    _add_batch_sets_parser(sub)
 
     p_models = sub.add_parser("models", help="list, import and remove models; set defaults")
     models_sub = p_models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -399,6 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_stylize(args)
         if args.command == "batch":
             return _cmd_batch(args)
+        if args.command == "batch-sets":
+            return _cmd_batch_sets(args)
         if args.command == "models":
             if args.models_command == "import":
                 return _cmd_models_import(args)
@@ -1418,3 +1422,69 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
     roles = ", ".join(f"{m.name} ({m.role.value})" for m in result.maps)
     print(f"wrote {len(written)} maps to {out}: {roles} ({w} x {h}, {fill.seconds:.1f} s)")
     return 0
+
+
+def _add_batch_sets_parser(sub) -> None:
+    p = sub.add_parser(
+        "batch-sets",
+        help="run the same steps over many material sets (one folder per material)",
+        description="Open each FOLDER as a material set (albedo, normal, height, ... by their "
+        "names), run the --op steps in order on the whole set and write every map with its own "
+        "name, format and bit depth into OUTDIR/<folder name>/ (OUTDIR/<folder name>_<size>/ "
+        "for each --size of a resize). Ops: inpaint[:MASKFILE] (the mask file in each set's "
+        "folder, default mask.png; one fill for every map), seamless, denoise[:MODEL] and "
+        "stylize:STYLE (albedo only), resize (last; colour maps in linear light, normal maps "
+        "renormalised). A failing set is reported and the batch goes on.",
+    )
+    p.add_argument("folders", nargs="+", type=Path, metavar="FOLDER", help="material sets")
+    p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR")
+    p.add_argument(
+        "--op", action="append", dest="ops", default=[], metavar="OP", help="(repeat, in order)"
+    )
+    p.add_argument(
+        "--size", action="append", dest="sizes", type=_positive_int, default=[], metavar="PX"
+    )
+    p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
+
+
+def _cmd_batch_sets(args: argparse.Namespace) -> int:
+    from texpaint.document.material import MaterialError
+    from texpaint.export.material_batch import parse_set_op, run_material_batch
+
+    try:
+        names = [parse_set_op(o)[0] for o in args.ops]
+    except MaterialError as e:
+        raise CommandError(str(e)) from e
+    if not names:
+        raise CommandError("give at least one --op (inpaint, seamless, denoise, stylize, resize)")
+    run = None
+    if any(n in ("denoise", "stylize") for n in names):
+        from texpaint.engine.pipeline import Runtime, run_job
+
+        runtime = Runtime(device=args.device)
+
+        def run(job):
+            return run_job(job, runtime=runtime)
+
+    failed = 0
+
+    def done(r) -> None:
+        nonlocal failed
+        if r.error:
+            failed += 1
+            print(f"{r.source}: failed: {r.error}", file=sys.stderr)
+        else:
+            print(f"{r.source}: wrote {len(r.written)} maps")
+
+    with _ctrl_c_requests_stop("stopping after this set (Ctrl-C again to quit now)") as abort:
+        try:
+            results = run_material_batch(
+                args.folders, args.ops, args.output, sizes=args.sizes, run_job=run,
+                abort=abort, on_set_done=done,
+            )  # fmt: skip
+        except MaterialError as e:
+            raise CommandError(str(e)) from e
+    print(f"{len(results) - failed} of {len(args.folders)} sets done, {failed} failed")
+    if abort():
+        raise CommandCancelled
+    return 1 if failed else 0
