@@ -306,10 +306,11 @@ class BatchExportDialog(QDialog):
         right.addLayout(form)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["File", "Status", "Time", "Error"])
+        header = self.table.horizontalHeader()
         for column in (0, 3):  # file names and error messages share the width
-            self.table.horizontalHeader().setSectionResizeMode(
-                column, QHeaderView.ResizeMode.Stretch
-            )
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):  # status and time: as wide as their text
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         right.addWidget(self.table, 1)  # fills the column beside the inputs and operations
 

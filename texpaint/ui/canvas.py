@@ -348,7 +348,10 @@ class ImageCanvas(QGraphicsView):
         if self.document is None:
             return
         h, w = self.document.size
-        rect = QRectF(-w, -h, 3 * w, 3 * h) if self._tiled else QRectF(0, 0, w, h)
+        self.fit_rect(QRectF(-w, -h, 3 * w, 3 * h) if self._tiled else QRectF(0, 0, w, h))
+
+    def fit_rect(self, rect: QRectF) -> None:
+        """Zoom and scroll so that ``rect`` (image pixels) just fits in the view."""
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self._settle_scroll_bars():  # the viewport changed size: fit it again
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
