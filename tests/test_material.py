@@ -592,3 +592,29 @@ def test_batch_sets_writes_each_set_and_reports_failures(tmp_path: Path) -> None
     assert not (tmp_path / "out" / "rock139_128").exists()
     with pytest.raises(MaterialError, match="resize must be the last"):
         run_material_batch([good], ["resize", "seamless"], tmp_path / "o2", sizes=[64])
+
+
+def test_keep_normal_lengths_option() -> None:
+    mset = open_material(_set_dir("nobiax-76"))  # normal lengths up to about 1.5
+    mask = _mask()
+    new, fill = inpaint_material(mset, mask, seed=0, normal_length="keep")
+    i = [m.role for m in mset.maps].index(MapRole.NORMAL)
+    before, after = mset.maps[i].image.rgb, new.maps[i].image.rgb
+    hard = mask >= 1
+    src = fill.source[hard]
+    np.testing.assert_array_equal(after[hard], before[src[:, 0], src[:, 1]])  # exact copies
+    soft = (mask > 0) & (mask < 1)
+    lb = normal_lengths(before)[soft]
+    lc = normal_lengths(before[fill.source[soft][:, 0], fill.source[soft][:, 1]])
+    m = mask[soft][:, None]
+    blend = (
+        decode_normals(before[soft]) * (1 - m)
+        + decode_normals(before[fill.source[soft][:, 0], fill.source[soft][:, 1]]) * m
+    )
+    target = (
+        blend
+        / np.linalg.norm(blend, axis=-1, keepdims=True)
+        * ((1 - m) * lb[:, None] + m * lc[:, None])
+    )
+    expected = normal_lengths(np.clip((target + 1) / 2, 0, 1))  # the file's [0, 1] range caps it
+    np.testing.assert_allclose(normal_lengths(after)[soft], expected, atol=1e-4)

@@ -1305,6 +1305,13 @@ def _add_material_set_argument(parser: argparse.ArgumentParser, albedo_only: boo
         f"roughness, ... by their names) or one of its maps; {what}; -o is then the output "
         "folder",
     )
+    if not albedo_only:
+        parser.add_argument(
+            "--keep-normal-length",
+            action="store_true",
+            help="with --set: copied normals keep their own length instead of being "
+            "renormalised to unit length (for normal maps whose vectors are not unit length)",
+        )
 
 
 def _set_output_folder(out: Path) -> Path:
@@ -1394,6 +1401,7 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
     if op == "seamless" and args.even_lighting:
         raise CommandError("--even-lighting is not available for material sets")
     desc = "inpainting the set" if op == "inpaint" else "make seamless (set)"
+    lengths = "keep" if args.keep_normal_length else "unit"
     with (
         _ctrl_c_requests_stop("cancelling (Ctrl-C again to quit now)") as abort,
         _progress_bar(total=100, desc=desc, unit="%", leave=False) as bar,
@@ -1406,10 +1414,12 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
 
         try:
             if op == "inpaint":
-                result, fill = inpaint_material(mset, mask, abort=abort, progress=progress)
+                result, fill = inpaint_material(
+                    mset, mask, abort=abort, progress=progress, normal_length=lengths
+                )
             else:
                 result, fill = seamless_material_set(
-                    mset, args.width, abort=abort, progress=progress
+                    mset, args.width, abort=abort, progress=progress, normal_length=lengths
                 )
         except JobCancelled as e:
             raise CommandCancelled from e

@@ -275,6 +275,26 @@ def _low_frequency_match(
     return out
 
 
+def _blend_lengths(
+    before: np.ndarray, copied: np.ndarray, blended: np.ndarray, mask: np.ndarray
+) -> np.ndarray:
+    """Normal map ``blended`` with its soft-edge pixels (``0 < mask < 1``) rescaled to the
+    length interpolated between ``before``'s and ``copied``'s vectors there."""
+    from texpaint.imaging.normal_map import decode_normals, encode_normals
+
+    soft = (mask > 0) & (mask < 1)
+    if not soft.any():
+        return blended
+    m = mask[soft][:, None]
+    la = np.linalg.norm(decode_normals(before[soft]), axis=-1, keepdims=True)
+    lb = np.linalg.norm(decode_normals(copied[soft]), axis=-1, keepdims=True)
+    n = decode_normals(blended[soft])
+    ln = np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-6)
+    out = blended.copy()
+    out[soft] = encode_normals(n / ln * ((1 - m) * la + m * lb))
+    return out
+
+
 def _composite(image: np.ndarray, fill: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``image * (1 - m) + fill * m`` where ``m > 0``; ``image`` bit-identical where 0 and
     ``fill`` exactly where ``m >= 1``."""
@@ -292,6 +312,7 @@ def fill_material(
     wrap: bool = False,
     seed: int = 0,
     harmonise_colour: bool = True,
+    normal_length: str = "unit",
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
 ) -> SetFill:
@@ -309,6 +330,12 @@ def fill_material(
         wrap: the maps tile (sources and the fill wrap around the edges).
         seed: seeds the random choice among near-best blocks.
         harmonise_colour: apply the low-frequency correction to colour maps.
+        normal_length: ``"unit"`` (default): every normal where the mask is not 0 is
+            renormalised to unit length; ``"keep"``: copied normals keep their own length
+            (bit-identical to their source pixel) and blended ones (soft mask edge) get the
+            length interpolated between the two they blend, for normal maps whose vectors
+            are not unit length (several Nobiax maps reach 1.6), where unit normals in the
+            hole would show as a lighter patch in the raw map.
         abort: polled between blocks and maps; True cancels.
         progress: called with ``(fraction in [0, 1], message)``.
 
@@ -322,6 +349,9 @@ def fill_material(
     import time
 
     from texpaint.imaging.normal_map import renormalise
+
+    if normal_length not in ("unit", "keep"):
+        raise JobError(f"normal_length must be 'unit' or 'keep', got {normal_length!r}")
     from texpaint.synthesis.source_map import apply_source_map
 
     t0 = time.perf_counter()
@@ -351,7 +381,9 @@ def fill_material(
         if mp.kind == "colour" and harmonise_colour:
             copied = _low_frequency_match(mp.rgb, copied, hole, block_px)
         rgb = _composite(mp.rgb, copied, m)
-        if mp.kind == "normal":
+        if mp.kind == "normal" and normal_length == "keep":
+            rgb = _blend_lengths(mp.rgb, copied, rgb, m)
+        elif mp.kind == "normal":
             rgb = renormalise(rgb, where=hole)
         alpha = None
         if mp.alpha is not None:
@@ -368,6 +400,7 @@ def seamless_material(
     guide_index: int = 0,
     guide_weights: dict[str, float] | None = None,
     seed: int = 0,
+    normal_length: str = "unit",
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
 ) -> SetFill:
@@ -377,7 +410,8 @@ def seamless_material(
         maps: the set's maps, all of one size.
         band_px: band width over each seam in pixels (2 .. half the shorter side); None =
             :func:`texpaint.engine.seamless.default_band_px`.
-        guide_index, guide_weights, seed, abort, progress: as :func:`fill_material`.
+        guide_index, guide_weights, seed, normal_length, abort, progress: as
+            :func:`fill_material`.
 
     Returns:
         :class:`SetFill` in the maps' own (unrolled) frame: ``source`` and ``mask`` are
@@ -408,6 +442,7 @@ def seamless_material(
         guide_weights=guide_weights,
         wrap=True,
         seed=seed,
+        normal_length=normal_length,
         abort=abort,
         progress=progress,
     )
