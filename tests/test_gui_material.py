@@ -116,6 +116,8 @@ def test_file_menu_opens_material(window, set_folder, monkeypatch, qtbot) -> Non
     )
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
     action = next(a for a in file_menu.actions() if a.text().replace("&", "") == "Open Material…")
+    texts = [a.text().replace("&", "") for a in file_menu.actions()]
+    assert "Batch Export Materials…" in texts
     opened = []
     real = mw.open_material_window
     monkeypatch.setattr(mw, "open_material_window", lambda parent=None: opened.append(real(parent)))
@@ -123,3 +125,45 @@ def test_file_menu_opens_material(window, set_folder, monkeypatch, qtbot) -> Non
     assert opened and opened[0] is not None
     assert [m.name for m in opened[0].mset.maps][0] == "diffuse.png"
     opened[0].close()
+
+
+def test_batch_export_materials_dialog(qtbot, qapp, tmp_path: Path, errors) -> None:
+    from texpaint.imaging.io import write_mask
+    from texpaint.ui.material_batch_dialog import MaterialBatchDialog
+
+    sets = []
+    for name in ("nobiax-82", "nobiax-139"):
+        src = PBR / name
+        if not src.is_dir():
+            pytest.skip(f"{src} not available")
+        folder = tmp_path / name
+        folder.mkdir()
+        for f in src.iterdir():
+            with Image.open(f) as im:
+                im.crop((0, 0, 160, 160)).save(folder / f.name)
+        sets.append(folder)
+    mask = np.zeros((160, 160), np.float32)
+    mask[40:90, 50:110] = 1
+    write_mask(sets[0] / "mask.png", mask)  # the second set has none: it fails, batch goes on
+    dialog = MaterialBatchDialog()
+    qtbot.addWidget(dialog)
+    for s in sets:
+        dialog.add_folder(s)
+    dialog.inpaint.setChecked(True)
+    dialog.sizes.setText("128, 64")
+    dialog.out_dir.setText(str(tmp_path / "out"))
+    assert dialog.ops() == ["inpaint:mask.png"]
+    assert dialog.start()
+    qtbot.waitUntil(
+        lambda: dialog.worker is not None and dialog.worker.isFinished(), timeout=120000
+    )
+    qtbot.waitUntil(lambda: dialog.run_button.isEnabled(), timeout=5000)
+    texts = [dialog.results.item(i).text() for i in range(dialog.results.count())]
+    assert any(t.startswith("nobiax-82: wrote 8 maps") for t in texts), texts
+    assert any(t.startswith("nobiax-139: failed") and "mask.png" in t for t in texts), texts
+    for size in (128, 64):
+        out = tmp_path / "out" / f"nobiax-82_{size}"
+        with Image.open(out / "diffuse.png") as im:
+            assert im.size == (size, size)
+    dialog.sizes.setText("12x")
+    assert not dialog.start()

@@ -206,6 +206,7 @@ class MainWindow(QMainWindow):
         self.load_mask_action = self._action(m, "&Load Mask…", self.load_mask)
         m.addSeparator()
         self.batch_export_action = self._action(m, "&Batch Export…", self.batch_export)
+        self._action(m, "Batch Export Ma&terials…", self.batch_export_materials)
         m.addSeparator()
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -689,6 +690,15 @@ class MainWindow(QMainWindow):
         from texpaint.ui.material_window import open_material_window
 
         open_material_window(self)
+
+    @Slot()
+    def batch_export_materials(self) -> None:
+        """File → Batch Export Materials…: the same steps over many material sets."""
+        from texpaint.ui.material_batch_dialog import MaterialBatchDialog
+
+        dialog = MaterialBatchDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
 
     def batch_export(self) -> None:
         """Open the Batch Export dialog (non-modal; the batch runs in its own thread)."""
