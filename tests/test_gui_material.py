@@ -167,3 +167,18 @@ def test_batch_export_materials_dialog(qtbot, qapp, tmp_path: Path, errors) -> N
             assert im.size == (size, size)
     dialog.sizes.setText("12x")
     assert not dialog.start()
+
+
+def test_denoise_albedo_only(material_window) -> None:
+    win = material_window
+    before = [m.image.rgb.copy() for m in win.mset.maps]
+    rng = np.random.default_rng(1)
+    noisy = np.clip(before[0] + rng.normal(0, 0.08, before[0].shape), 0, 1).astype(np.float32)
+    win.mset = win.mset.with_pixels(
+        [(noisy if i == 0 else m.image.rgb, m.image.alpha) for i, m in enumerate(win.mset.maps)]
+    )
+    assert win.denoise_albedo()
+    assert win.history.labels == ["Denoise albedo"]
+    assert np.abs(win.mset.maps[0].image.rgb - before[0]).mean() < np.abs(noisy - before[0]).mean()
+    for b, m in zip(before[1:], win.mset.maps[1:], strict=True):
+        np.testing.assert_array_equal(m.image.rgb, b)

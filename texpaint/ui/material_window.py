@@ -9,6 +9,7 @@ File → Open Material… picks one map of a set (its siblings are gathered by t
 - the lit preview beside it shades the set as a flat tile under a movable light (drag in it
   to move the light; :func:`texpaint.imaging.shading.lit_preview`), so edits can be judged as
   an engine shows them;
+- Denoise Albedo runs the default denoiser on the albedo only (the other maps are data);
 - Inpaint Set and Make Seamless Set run once over the set, the fill decided on the albedo and
   copied into every map (:func:`~texpaint.document.material.inpaint_material`), off the GUI
   thread (:func:`texpaint.ui.busy.run_off_gui_thread`); each is one undo step for every map
@@ -286,8 +287,13 @@ class MaterialWindow(QMainWindow):
         self.inpaint_action = self._action("Inpaint Set", self.inpaint, "Ctrl+Return")
         self.inpaint_action.setToolTip("Fill the mask in every map with the same texture")
         self.seamless_action = self._action("Make Seamless Set", self.make_seamless)
+        self.denoise_action = self._action("Denoise Albedo", self.denoise_albedo)
+        self.denoise_action.setToolTip(
+            "Run the default denoiser on the albedo only (the other maps are data)"
+        )
         tools.addAction(self.inpaint_action)
         tools.addAction(self.seamless_action)
+        tools.addAction(self.denoise_action)
         self._update_actions()
 
     # ------------------------------------------------------------------ views
@@ -374,6 +380,23 @@ class MaterialWindow(QMainWindow):
     def make_seamless(self) -> bool:
         """Make every map tile with one shared fill of the wrap seams (one undo step)."""
         return self._run_set_edit("Make Seamless (set)", lambda s: seamless_material_set(s))
+
+    def denoise_albedo(self) -> bool:
+        """Denoise the albedo with the default denoise model (the masked part, or all of it
+        when the mask is empty); the data maps are left as they are. One undo step."""
+        mask = self.mask.copy()
+
+        def work(s: MaterialSet):
+            from texpaint.engine.jobs import Job, Operation
+            from texpaint.engine.pipeline import Runtime, run_job
+
+            albedo = s.albedo
+            job = Job(op=Operation.DENOISE, image=albedo.image.rgb, mask=mask)
+            result = run_job(job, runtime=Runtime("auto"))
+            pixels = [(result.image if m is albedo else m.image.rgb, m.image.alpha) for m in s.maps]
+            return s.with_pixels(pixels), None
+
+        return self._run_set_edit("Denoise albedo", work)
 
     def undo(self) -> None:
         if self.history.undo(self.mset) is not None:
