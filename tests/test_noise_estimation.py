@@ -247,3 +247,26 @@ def test_noise_level_function_is_a_value():
     nlf = NoiseLevelFunction(a=0.0, b=(10 / 255) ** 2, global_sigma=10.0)
     assert not nlf.signal_dependent and nlf.describe() == "sigma 10.0"
     assert np.allclose(nlf.noise_map(np.zeros((4, 5, 3), np.float32)), 10.0)
+
+
+@pytest.mark.gui
+def test_denoise_tab_noise_level_control_and_estimate(qtbot, textures):
+    """Auto by default; unticking Auto sends the slider's sigma (8-bit units); the tab shows
+    the estimate of an image, and the one a Denoise run reports."""
+    from texpaint.engine.jobs import Operation
+    from texpaint.ui.operations_panel import OperationsPanel
+
+    panel = OperationsPanel()
+    qtbot.addWidget(panel)
+    panel.tabs.setCurrentIndex(panel._ops.index(Operation.DENOISE))
+    assert panel.request()["params"]["sigma"] == "auto" and not panel.denoise_sigma.isEnabled()
+    panel.denoise_auto.setChecked(False)
+    panel.denoise_sigma.setValue(30)
+    assert panel.request()["params"]["sigma"] == 30.0 and panel.denoise_sigma.isEnabled()
+    assert panel.denoise_sigma_label.text() == "σ 30"
+    noisy = quantise_8bit(add_gaussian_noise(textures[2], 25.0, np.random.default_rng(0)))
+    text = panel.show_noise_estimate(noisy)
+    assert panel.denoise_estimate.text() == text
+    assert abs(float(text.split()[1]) - 25.0) < 2.0, text
+    panel.set_progress(0.0, "Denoising: noise sigma 12.3 (estimated)")
+    assert panel.denoise_estimate.text() == "σ 12.3"

@@ -134,5 +134,5 @@ def test_panel_quality_pickers(qtbot):
     assert panel.request()["params"]["passes"] == 8
     assert panel.denoise_passes.currentText() == "Best (8 passes)"
     panel.denoise_passes.setCurrentIndex(panel.denoise_passes.findData(2))
-    assert panel.request()["params"] == {"strength": 0.5, "passes": 2}
+    assert panel.request()["params"] == {"sigma": "auto", "passes": 2}
     assert panel.upscale_passes.currentData() == 1

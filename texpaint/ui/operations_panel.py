@@ -49,6 +49,9 @@ def _strength_slider(value: int = 50) -> QSlider:
     return s
 
 
+NOISE_SLIDER_MAX = 75
+"""Largest sigma (8-bit units) of the Denoise tab's noise-level slider (FFDNet's range)."""
+
 PASSES_LABELS = {1: "Fast (1 pass)", 2: "2 passes", 4: "4 passes", 8: "Best (8 passes)"}
 """Quality picker entries, by self-ensemble passes (:data:`ENSEMBLE_PASSES`)."""
 
@@ -161,8 +164,7 @@ class OperationsPanel(QWidget):
         form, self.denoise_model_combo = self._model_tab(
             "Denoise", "The built-in blind denoiser, or models imported with Edit → Models…"
         )
-        self.denoise_strength = _strength_slider(round(DEFAULT_STRENGTH * 100))
-        form.addRow("Strength", self.denoise_strength)
+        self._build_noise_level(form)
         self.denoise_passes = _passes_combo(Operation.DENOISE)
         form.addRow("Quality", self.denoise_passes)
 
@@ -206,6 +208,57 @@ class OperationsPanel(QWidget):
         self._mask_empty = True
         self.tabs.currentChanged.connect(lambda _i: self._update_run_enabled())
         self.reload()
+
+    def _build_noise_level(self, form: QFormLayout) -> None:
+        """The Denoise tab's noise-level control: Auto (estimated from the image, the default)
+        or a sigma in 8-bit units (0-255 scale) on a slider, and the last estimate."""
+        self.denoise_auto = QCheckBox("Auto")
+        self.denoise_auto.setChecked(True)
+        self.denoise_auto.setToolTip(
+            "Estimate the noise from the image (following brightness for camera noise)"
+        )
+        self.denoise_sigma = QSlider(Qt.Orientation.Horizontal)
+        self.denoise_sigma.setRange(0, NOISE_SLIDER_MAX)
+        self.denoise_sigma.setValue(15)
+        self.denoise_sigma.setToolTip(
+            "Noise standard deviation in 8-bit levels (0-255 scale): higher removes more"
+        )
+        self.denoise_sigma_label = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.denoise_auto)
+        row.addWidget(self.denoise_sigma, 1)
+        row.addWidget(self.denoise_sigma_label)
+        form.addRow("Noise level", row)
+        self.denoise_estimate = QLabel("estimated when Denoise runs")
+        self.denoise_estimate.setToolTip(
+            "The noise level texpaint found in the image (8-bit levels)"
+        )
+        form.addRow("Estimate", self.denoise_estimate)
+
+        def sync() -> None:
+            auto = self.denoise_auto.isChecked()
+            self.denoise_sigma.setEnabled(not auto)
+            self.denoise_sigma_label.setText("auto" if auto else f"σ {self.denoise_sigma.value()}")
+
+        self.denoise_auto.toggled.connect(lambda _on: sync())
+        self.denoise_sigma.valueChanged.connect(lambda _v: sync())
+        sync()
+
+    def show_noise_estimate(self, rgb) -> str:
+        """Estimate the noise of ``rgb`` (float ``(H, W, 3)`` in [0, 1]; a centre crop of at
+        most 512² px is read, a few tens of ms) and show it in the Denoise tab. Returns the
+        text shown, e.g. ``"σ 14.8"`` (8-bit units)."""
+        from texpaint.imaging.noise_estimation import estimate_noise_level_function
+
+        h, w = rgb.shape[:2]
+        y, x = max(0, (h - 512) // 2), max(0, (w - 512) // 2)
+        crop = rgb[y : y + 512, x : x + 512]
+        if min(crop.shape[:2]) < 7:
+            text = "image too small to estimate"
+        else:
+            text = estimate_noise_level_function(crop).describe().replace("sigma", "σ")
+        self.denoise_estimate.setText(text)
+        return text
 
     def _model_tab(self, title: str, tooltip: str) -> tuple[QFormLayout, QComboBox]:
         """Add a tab ``title`` whose form starts with a model picker; returns both."""
@@ -304,8 +357,9 @@ class OperationsPanel(QWidget):
             params = {"passes": int(self.upscale_passes.currentData())}
         else:
             model_id = self.denoise_model_combo.currentData()
+            auto = self.denoise_auto.isChecked()
             params = {
-                "strength": self.denoise_strength.value() / 100.0,
+                "sigma": "auto" if auto else float(self.denoise_sigma.value()),
                 "passes": int(self.denoise_passes.currentData()),
             }
         return {
@@ -441,3 +495,6 @@ class OperationsPanel(QWidget):
             self.progress.setRange(0, 100)
             self.progress.setValue(round(min(fraction, 1.0) * 100))
         self.message.setText(message)
+        if message.startswith("Denoising: noise ") and message.endswith("(estimated)"):
+            found = message.removeprefix("Denoising: noise ").removesuffix(" (estimated)")
+            self.denoise_estimate.setText(found.replace("sigma", "σ"))

