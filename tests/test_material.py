@@ -618,3 +618,21 @@ def test_keep_normal_lengths_option() -> None:
     )
     expected = normal_lengths(np.clip((target + 1) / 2, 0, 1))  # the file's [0, 1] range caps it
     np.testing.assert_allclose(normal_lengths(after)[soft], expected, atol=1e-4)
+
+
+def test_cli_role_corrections(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from texpaint.cli import main
+    from texpaint.imaging.io import write_mask
+
+    src = _cropped_set("nobiax-139", tmp_path / "set", size=128)
+    (src / "normal.png").rename(src / "bumps.png")  # a name that gives no role
+    mask = np.zeros((128, 128), np.float32)
+    mask[40:80, 30:90] = 1
+    write_mask(tmp_path / "mask.png", mask)
+    out = tmp_path / "out"
+    args = ["inpaint", "--set", str(src), "--mask", str(tmp_path / "mask.png"), "-o", str(out)]
+    assert main([*args, "--role", "bumps.png=normal"]) == 0
+    assert "bumps.png (normal)" in capsys.readouterr().out
+    assert (out / "bumps.png").is_file()
+    assert main([*args, "--role", "bumps.png=shiny"]) == 1
+    assert "unknown map role" in capsys.readouterr().err

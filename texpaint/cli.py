@@ -1305,6 +1305,16 @@ def _add_material_set_argument(parser: argparse.ArgumentParser, albedo_only: boo
         f"roughness, ... by their names) or one of its maps; {what}; -o is then the output "
         "folder",
     )
+    parser.add_argument(
+        "--role",
+        action="append",
+        dest="roles",
+        default=[],
+        metavar="FILE=ROLE",
+        help="with --set: give a map its role when its name does not say it or says it wrong "
+        "(roles: albedo, normal, height, roughness, gloss, metallic, ao, specular, arm, "
+        "opacity, emission); repeat for several maps",
+    )
     if not albedo_only:
         parser.add_argument(
             "--keep-normal-length",
@@ -1339,7 +1349,7 @@ def _cmd_set_albedo_only(
 
     out = _set_output_folder(args.output)
     try:
-        mset = open_material(args.material_set)
+        mset = open_material(args.material_set, _role_corrections(args.roles))
     except MaterialError as e:
         raise CommandError(str(e)) from e
     albedo = mset.albedo
@@ -1360,6 +1370,18 @@ def _cmd_set_albedo_only(
         raise CommandError(str(e)) from e
     print(f"wrote {len(written)} maps to {out} (only {albedo.name} changed)")
     return 0
+
+
+def _role_corrections(items: list[str]) -> dict[str, str]:
+    """``["bumps.png=normal", ...]`` -> ``{"bumps.png": "normal"}``; CommandError for an item
+    without ``=``."""
+    roles = {}
+    for item in items:
+        name, sep, role = item.partition("=")
+        if not sep or not name or not role:
+            raise CommandError(f"--role takes FILE=ROLE, got {item!r}")
+        roles[name.strip()] = role.strip().lower()
+    return roles
 
 
 def _check_material_set_args(args: argparse.Namespace) -> bool:
@@ -1389,7 +1411,7 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
 
     out = _set_output_folder(args.output)
     try:
-        mset = open_material(args.material_set)
+        mset = open_material(args.material_set, _role_corrections(args.roles))
         w, h = mset.size
         mask = None
         if op == "inpaint":
