@@ -26,7 +26,7 @@ from texpaint import resources_dir
 CANVAS_GESTURES: tuple[tuple[str, str], ...] = (
     ("Pan", "Space + drag, or middle-button drag"),
     ("Zoom around the cursor", "Mouse wheel"),
-    ("Show the image before the last AI result", "\\ (hold)"),
+    ("Show the image before the last AI result (anywhere in the window)", "\\ (hold)"),
     ("Cancel the rectangle / lasso being drawn", "Esc"),
 )
 """Canvas input that is not a menu action: ``(what it does, keys)``."""
