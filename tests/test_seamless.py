@@ -13,15 +13,18 @@ from texpaint.engine.seamless import (
     even_out_lighting,
     make_seamless,
     match_band_detail,
+    plan_seamless,
     seam_band_mask,
 )
 from texpaint.imaging.io import ImageData, read_image, write_image
-from texpaint.imaging.seams import seam_metric
+from texpaint.imaging.seam_band import band_overlap_px
+from texpaint.imaging.seams import seam_metric, wrap_check
 
 pytestmark = pytest.mark.unit
 
 TINY = "test-ffc-tiny"
-SAMPLE = resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg"
+SAMPLES = resources_dir() / "samples"
+SAMPLE = SAMPLES / "polyhaven__brick_wall_005_diff_1k.jpg"
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +54,14 @@ def test_make_seamless_changes_only_the_band(tiny_inpaint_model, runtime, crop):
     h, w = crop.shape[:2]
     calls = []
     out = make_seamless(
-        crop, 16, runtime=runtime, model_id=TINY, progress=lambda f, m: calls.append(f)
+        crop,
+        16,
+        force=True,
+        fit_to_period=False,
+        method="network",
+        runtime=runtime,
+        model_id=TINY,
+        progress=lambda f, m: calls.append(f),
     )
     assert out.dtype == np.float32 and out.shape == crop.shape
     band = _band(h, w, 16) > 0
@@ -68,13 +78,13 @@ def test_run_job_dispatches_seamless(tiny_inpaint_model, runtime, crop):
         op="seamless",
         image=crop,
         mask=np.zeros((h, w), np.float32),
-        params={"band_px": 16},
+        params={"band_px": 16, "fit_to_period": False},
         model_id=TINY,
     )
     res = run_job(job, runtime=runtime)
     assert res.op is Operation.SEAMLESS and res.region == (0, h, 0, w)
     assert res.model_id == TINY and res.job_id == job.job_id
-    direct = make_seamless(crop, 16, runtime=runtime, model_id=TINY)
+    direct = make_seamless(crop, 16, fit_to_period=False)
     assert np.array_equal(res.image, direct), "same path, same seed: same pixels"
     with pytest.raises(JobError, match="band width"):
         run_job(Job(op="seamless", image=crop, mask=job.mask, params={"band_px": 1}))
@@ -83,6 +93,8 @@ def test_run_job_dispatches_seamless(tiny_inpaint_model, runtime, crop):
 def test_make_seamless_abort(tiny_inpaint_model, runtime, crop):
     with pytest.raises(JobCancelled):
         make_seamless(crop, 16, runtime=runtime, model_id=TINY, abort=lambda: True)
+    with pytest.raises(JobCancelled):
+        make_seamless(crop, 16, method="network", runtime=runtime, abort=lambda: True)
 
 
 def test_even_out_lighting_flattens_a_gradient_and_keeps_the_mean(crop):
@@ -101,12 +113,21 @@ def test_even_out_lighting_flattens_a_gradient_and_keeps_the_mean(crop):
 
 
 def test_even_lighting_job_changes_the_whole_image(tiny_inpaint_model, runtime, crop):
-    out = make_seamless(crop, 16, even_lighting=True, runtime=runtime, model_id=TINY)
+    out = make_seamless(crop, 16, even_lighting=True, fit_to_period=False)
     centre = (slice(30, 60), slice(30, 50))
     assert not np.array_equal(out[centre], crop[centre])
 
 
-def test_cli_seamless_keeps_format_and_alpha(tiny_inpaint_model, tmp_path, crop, capsys):
+def _quilt_band(h: int, w: int, band: int) -> np.ndarray:
+    """Where the quilted bands may change pixels: within band / 2 + overlap of the edges."""
+    reach = band // 2 + band_overlap_px(band)
+    m = np.zeros((h, w), bool)
+    m[:reach] = m[h - reach :] = True
+    m[:, :reach] = m[:, w - reach :] = True
+    return m
+
+
+def test_cli_seamless_keeps_format_and_alpha(tmp_path, crop, capsys):
     from texpaint.cli import main
 
     h, w = crop.shape[:2]
@@ -114,15 +135,98 @@ def test_cli_seamless_keeps_format_and_alpha(tiny_inpaint_model, tmp_path, crop,
     src = tmp_path / "in.png"
     write_image(src, ImageData(rgb=crop, alpha=alpha, sample_format="uint16"))
     out = tmp_path / "out.png"
-    assert main(["seamless", str(src), "-o", str(out), "--width", "16", "--model", TINY]) == 0
+    assert main(["seamless", str(src), "-o", str(out), "--width", "16", "--no-fit"]) == 0
     assert "wrote" in capsys.readouterr().out
     got = read_image(out)
     assert got.sample_format == "uint16" and got.alpha is not None
     np.testing.assert_allclose(got.alpha, read_image(src).alpha, atol=1e-4)
-    band = _band(h, w, 16) > 0
+    band = _quilt_band(h, w, 16)
     np.testing.assert_allclose(got.rgb[~band], read_image(src).rgb[~band], atol=1e-6)
-    assert main(["seamless", str(src), "-o", str(out), "--width", "999", "--model", TINY]) == 1
+    assert not np.allclose(got.rgb[band], read_image(src).rgb[band], atol=1e-3)
+    assert wrap_check(got.rgb).tiles
+    assert main(["seamless", str(src), "-o", str(out), "--width", "999"]) == 1
     assert "band width" in capsys.readouterr().err
+
+
+def test_cli_leaves_a_tiling_texture_bit_identical(tmp_path, capsys):
+    """The sample tiles: the CLI copies it (same format) or re-saves the same pixels, exits 0
+    and says so; --force re-synthesises."""
+    from texpaint.cli import main
+
+    out = tmp_path / "out.jpg"
+    assert main(["seamless", str(SAMPLE), "-o", str(out)]) == 0
+    assert "already tiles" in capsys.readouterr().out
+    assert out.read_bytes() == SAMPLE.read_bytes()
+    png = tmp_path / "out.png"
+    assert main(["seamless", str(SAMPLE), "-o", str(png)]) == 0
+    assert np.array_equal(read_image(png).rgb, read_image(SAMPLE).rgb)
+    assert "already tiles" in capsys.readouterr().out
+    forced = tmp_path / "forced.png"
+    assert main(["seamless", str(SAMPLE), "-o", str(forced), "--force", "--no-fit"]) == 0
+    assert "already tiles" not in capsys.readouterr().out
+    a, b = read_image(forced).rgb, read_image(SAMPLE).rgb
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    mse = float(np.mean((a - b) ** 2))
+    assert 10 * np.log10(1 / mse) > 25, "only the bands change"
+
+
+def test_wrap_check_on_real_tiles_and_crops():
+    """The three bundled samples tile (at full size and block-averaged to half), their
+    off-centre crops do not."""
+    for path in sorted((resources_dir() / "samples").glob("*.jpg")):
+        rgb = read_image(path).rgb
+        h, w = rgb.shape[:2]
+        half = rgb.reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3))
+        assert wrap_check(rgb).tiles, path.name
+        assert wrap_check(half).tiles, path.name
+        cut = rgb[131 : 131 + 700, 57 : 57 + 760]
+        res = wrap_check(cut)
+        assert not res.tiles and res.worst > 1.5, (path.name, res.worst)
+        assert not plan_seamless(cut).unchanged and plan_seamless(rgb).unchanged
+
+
+def test_make_seamless_keeps_a_tiling_texture_unless_forced():
+    rgb = read_image(SAMPLE).rgb[::2, ::2].copy()  # 512 x 512, still tiles
+    same = make_seamless(rgb)
+    assert np.array_equal(same, rgb) and same is not rgb
+    forced = make_seamless(rgb, force=True, fit_to_period=False)
+    assert forced.shape == rgb.shape and not np.array_equal(forced, rgb)
+
+
+def test_brick_crop_is_fitted_to_whole_periods_and_tiles():
+    """An off-centre crop of a running-bond wall (bricks 48 px, courses 20 px, random brick
+    colours, noise): cropped to whole lattice periods, the bands re-synthesised along the
+    lattice; the result tiles and every mortar course stays 20 px from the next across the
+    wrap (none deleted or doubled)."""
+    from test_lattice import running_bond
+
+    wall = running_bond(400, 480, brick=48, course=20, seed=5)
+    crop = wall[7 : 7 + 251, 13 : 13 + 301].copy()
+    plan = plan_seamless(crop)
+    assert plan.lattice is not None and plan.crop is not None
+    assert plan.size == (240, 288), "whole periods: 6 x 40 rows, 6 x 48 columns"
+    out = make_seamless(crop, plan=plan)
+    assert out.shape[:2] == plan.size
+    assert wrap_check(out).tiles and not wrap_check(crop).tiles
+    # mortar rows (bright full-width lines) of the output tiled twice vertically
+    two = np.concatenate([out, out]).mean(axis=(1, 2))
+    rows = np.flatnonzero(two > two.mean() + 1.5 * two.std())
+    starts = rows[np.insert(np.diff(rows) > 1, 0, True)]
+    gaps = np.diff(starts)
+    assert len(starts) == 24 and np.all(np.abs(gaps - 20) <= 1), starts
+
+
+def test_rock_crop_band_from_texture_scale():
+    rock = read_image(SAMPLES / "ambientcg__Rock058_rock_albedo.jpg").rgb[::2, ::2]
+    crop = rock[20:300, 33:333].copy()
+    plan = plan_seamless(crop)
+    assert plan.lattice is None and plan.crop is None
+    assert 24 <= plan.band_px <= 300 // 6
+    out = make_seamless(crop, plan=plan)
+    assert wrap_check(out).tiles
+    if not plan.even_lighting:
+        band = _quilt_band(*crop.shape[:2], plan.band_px)
+        assert np.array_equal(out[~band], crop[~band])
 
 
 def test_seam_metric_of_the_crop_is_high(crop):
@@ -130,22 +234,27 @@ def test_seam_metric_of_the_crop_is_high(crop):
     assert seam_metric(crop).ratio > 2.0
 
 
-def test_batch_export_runs_seamless(tiny_inpaint_model, tmp_path, crop):
+def test_batch_export_runs_seamless(tmp_path):
     from texpaint.export.plan import BatchPlan
     from texpaint.export.runner import op_problems, run_batch
 
+    rock = read_image(SAMPLES / "ambientcg__Rock058_rock_albedo.jpg").rgb[::2, ::2]
+    crop = rock[20:300, 33:333].copy()
     src = tmp_path / "in.png"
     write_image(src, ImageData(rgb=crop, alpha=None, sample_format="uint8"))
-    plan = BatchPlan(output_dir=tmp_path / "out", files=[src], ops=["seamless"])
+    crop = read_image(src).rgb
+    tile = tmp_path / "tile.png"
+    write_image(
+        tile, ImageData(rgb=read_image(SAMPLE).rgb[::4, ::4], alpha=None, sample_format="uint8")
+    )
+    plan = BatchPlan(output_dir=tmp_path / "out", files=[src, tile], ops=["seamless"])
     assert op_problems(plan) == []
-    (r,) = run_batch(plan, device="cpu").results
-    assert r.status == "ok", r.error
-    (out,) = r.outputs
-    got, before = read_image(out).rgb, read_image(src).rgb
-    h, w = crop.shape[:2]
-    band = _band(h, w, default_band_px(h, w)) > 0
-    assert np.array_equal(got[~band], before[~band])
-    assert not np.array_equal(got[band], before[band])
+    r_crop, r_tile = run_batch(plan, device="cpu").results
+    assert r_crop.status == "ok", r_crop.error
+    got = read_image(r_crop.outputs[0]).rgb
+    assert wrap_check(got).tiles and not wrap_check(crop).tiles
+    assert r_tile.status == "ok", r_tile.error
+    assert np.array_equal(read_image(r_tile.outputs[0]).rgb, read_image(tile).rgb)
 
 
 def test_band_detail_is_matched_to_the_texture():
@@ -186,7 +295,7 @@ def test_make_seamless_band_is_as_detailed_as_the_texture(runtime):
     src = read_image(SAMPLE).rgb[::2, ::2][40:232, 60:220].copy()  # 192 x 160, wrap broken
     h, w = src.shape[:2]
     band = 32
-    out = make_seamless(src, band, runtime=runtime)
+    out = make_seamless(src, band, method="network", fit_to_period=False, runtime=runtime)
     mask = _band(h, w, band)
     dx = np.mean((np.roll(out, -1, axis=1) - out) ** 2, axis=2)
     dy = np.mean((np.roll(out, -1, axis=0) - out) ** 2, axis=2)

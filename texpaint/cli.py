@@ -5,8 +5,8 @@ Usage::
     texpaint [FILE]                       open the GUI (optionally with FILE)
     texpaint open [FILE]                  same
     texpaint inpaint IN --mask MASK -o OUT [--model ID] [--device auto|cpu|cuda|mps]
-    texpaint seamless IN -o OUT [--width PX] [--even-lighting] [--model ID]
-                     [--device auto|cpu|cuda|mps]
+    texpaint seamless IN -o OUT [--width PX] [--even-lighting] [--force] [--no-fit]
+                     [--method quilt|network] [--model ID] [--device auto|cpu|cuda|mps]
     texpaint batch INPUTS... -o OUTDIR [--preset FILE] [--op OP ...] [--format FMT ...]
                    [--size PX|mip ...] [--naming TEMPLATE] [--overwrite skip|overwrite|unique]
                    [--recursive] [--glob PATTERN] [--passes 1|2|4|8] [--jobs N]
@@ -121,9 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_seam = sub.add_parser(
         "seamless",
         help="make a texture tile seamlessly",
-        description="Inpaint a band over the wrap-around seams of IN (where its right edge meets "
-        "its left and its bottom meets its top) so that it tiles, and write OUT. Pixels outside "
-        "the band are copied unchanged (unless --even-lighting); OUT keeps IN's sample format "
+        description="Make IN tile and write OUT. An IN that already tiles (its wrap seams look "
+        "like its own interior lines) is written unchanged (copied when OUT has IN's format) "
+        "unless --force. A periodic texture (bricks, tiles, planks) is cropped to whole periods "
+        "(unless --no-fit) and the bands re-synthesised over its wrap seams follow its lattice, "
+        "so no mortar course or grout line is lost or doubled. Pixels outside the bands are "
+        "copied unchanged (unless lighting is evened); OUT keeps IN's sample format "
         "(8/16-bit, float) and alpha where OUT's format can store them.",
     )
     p_seam.add_argument("input", nargs="?", type=Path, metavar="IN", help="image to edit")
@@ -135,12 +138,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--width",
         type=_positive_int,
         metavar="PX",
-        help="band width in pixels over each seam (default: 1/8 of the shorter side, at least 16)",
+        help="band width in pixels over each seam (default: from the texture's scale)",
     )
     p_seam.add_argument(
         "--even-lighting",
         action="store_true",
-        help="first divide out low-frequency lighting (gradients, vignetting)",
+        default=None,
+        help="first divide out low-frequency lighting (gradients, vignetting); by default "
+        "only when the two sides of a seam differ",
+    )
+    p_seam.add_argument(
+        "--force", action="store_true", help="re-synthesise the seams even if IN already tiles"
+    )
+    p_seam.add_argument(
+        "--no-fit",
+        dest="fit_to_period",
+        action="store_false",
+        help="keep the size of a periodic texture (joints may then not line up at the wrap)",
+    )
+    p_seam.add_argument(
+        "--method",
+        choices=("quilt", "network"),
+        default="quilt",
+        help="band synthesis: lattice-aware quilting (default) or the inpainting network",
     )
     p_seam.add_argument("--model", metavar="ID", help=_model_help("inpaint"))
     p_seam.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
@@ -584,27 +604,63 @@ def _cmd_inpaint(args: argparse.Namespace) -> int:
 
 
 def _cmd_seamless(args: argparse.Namespace) -> int:
-    from texpaint.engine.jobs import Job, Operation
-    from texpaint.engine.seamless import default_band_px
+    import shutil
+
+    import numpy as np
+
+    from texpaint.engine.jobs import Job, JobError, Operation
+    from texpaint.engine.seamless import plan_seamless
 
     if _check_material_set_args(args):
         return _cmd_material_set(args, "seamless")
 
     data, no_mask = _read_job_inputs(args, None, "")
-    band_px = args.width or default_band_px(data.height, data.width)
+    try:
+        plan = plan_seamless(
+            data.rgb,
+            args.width,
+            fit_to_period=args.fit_to_period,
+            even_lighting=args.even_lighting,
+            force=args.force,
+        )
+    except JobError as e:
+        raise CommandError(f"make seamless failed: {e}") from e
+    if plan.unchanged:
+        if args.output.suffix.lower() == args.input.suffix.lower():
+            if args.output.resolve() != args.input.resolve():
+                shutil.copyfile(args.input, args.output)
+        else:
+            _write_like(args.output, data, data.rgb)
+        print(
+            f"{args.input} already tiles (worst wrap score {plan.check.worst:.2f}, limit "
+            f"1.5): wrote it unchanged to {args.output}; use --force to re-synthesise"
+        )
+        return 0
     job = Job(
         op=Operation.SEAMLESS,
         image=data.rgb,
         mask=no_mask,
-        params={"band_px": band_px, "even_lighting": bool(args.even_lighting)},
+        params={
+            "band_px": plan.band_px,
+            "even_lighting": plan.even_lighting,
+            "fit_to_period": args.fit_to_period,
+            "force": args.force,
+            "method": args.method,
+        },
         model_id=args.model,
     )
     result = _run_engine_job(job, args.device, "make seamless")
-    _write_like(args.output, data, result.image)
-    print(
-        f"wrote {args.output} ({data.width} x {data.height}, band {band_px} px, "
-        f"model {result.model_id}, {result.device}, {result.seconds:.1f} s)"
-    )
+    source = data
+    if result.image.shape[:2] != (data.height, data.width) and data.alpha is not None:
+        from dataclasses import replace
+
+        from texpaint.engine.seamless import fit_image_to_period
+
+        alpha3 = np.repeat(data.alpha[..., None], 3, axis=2)
+        source = replace(data, alpha=fit_image_to_period(alpha3, plan)[..., 0])
+    _write_like(args.output, source, result.image)
+    h, w = result.image.shape[:2]
+    print(f"wrote {args.output} ({w} x {h}: {plan.describe()}, {result.seconds:.1f} s)")
     return 0
 
 

@@ -139,6 +139,24 @@ def run_job(
             device=runtime.description,
             model_id=model_id,
         )
+    if job.op is Operation.STYLIZE:
+        from texpaint.engine.stylize import DEFAULT_QUALITY, QUALITIES, stylize_best
+
+        quality = str(job.params.get("quality", DEFAULT_QUALITY))
+        if quality not in QUALITIES:
+            raise JobError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
+        if quality == "best":  # guided patch synthesis from the exemplar: no model
+            image, region = stylize_best(job, abort, progress)
+            progress(1.0, "Done")
+            return JobResult(
+                job_id=job.job_id,
+                op=job.op,
+                image=image,
+                region=region,
+                seconds=time.perf_counter() - t0,
+                device="CPU (guided patch synthesis)",
+                model_id="",
+            )
     kind = _MODEL_OPERATION.get(job.op)
     if kind is None:
         raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")
@@ -228,23 +246,29 @@ _MODEL_OPERATION = {
 def _seamless(
     job: Job, model_id: str, runtime: Runtime, abort: AbortFn, progress: ProgressFn
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Make Seamless (``engine.seamless``): params ``band_px`` (int, px; default from the image
-    size) and ``even_lighting`` (bool); the job's mask is not used. Region: the whole image."""
-    from texpaint.engine.seamless import default_band_px, make_seamless
+    """Make Seamless (``engine.seamless``): params ``band_px`` (int px, or None/0 = from the
+    texture's scale), ``even_lighting`` (True/False, or None = when the seam sides differ),
+    ``fit_to_period`` (bool, default True: the size may shrink to whole lattice periods),
+    ``force`` (bool: re-synthesise a texture that already tiles), ``method`` ("quilt" or
+    "network"); the job's mask is not used. Region: the whole (possibly fitted) image; an
+    image that already tiles comes back unchanged."""
+    from texpaint.engine.seamless import make_seamless
 
-    h, w = job.image.shape[:2]
-    band_px = int(job.params.get("band_px") or default_band_px(h, w))
+    p = job.params
     image = make_seamless(
         job.image,
-        band_px,
-        even_lighting=bool(job.params.get("even_lighting", False)),
+        int(p["band_px"]) if p.get("band_px") else None,
+        even_lighting=p.get("even_lighting"),
+        fit_to_period=bool(p.get("fit_to_period", True)),
+        force=bool(p.get("force", False)),
+        method=str(p.get("method", "quilt")),
         abort=abort,
         progress=progress,
         runtime=runtime,
         model_id=model_id,
         seed=job.seed,
     )
-    return image, (0, h, 0, w)
+    return image, (0, image.shape[0], 0, image.shape[1])
 
 
 def _restore_forward(net: torch.nn.Module, img: torch.Tensor, runtime: Runtime) -> torch.Tensor:

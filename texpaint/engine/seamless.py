@@ -1,48 +1,59 @@
-"""Make Seamless: turn a texture into one that tiles, by inpainting over its wrap seams.
+"""Make Seamless: turn a texture into one that tiles, respecting what already tiles and the
+texture's lattice.
 
-The method (the usual practice in texture synthesis and texture-authoring tools, where the
-wrap seams are moved into the image and re-synthesised from the surrounding texture, e.g.
-the "offset, then heal the cross" workflow of image editors and the wrap-aware hole filling
-of Substance/Materialize-style tools), done with texpaint's own inpainting network:
+The method (:func:`plan_seamless`, then :func:`make_seamless`):
 
-1. Optionally even out low-frequency lighting (:func:`even_out_lighting`): a luminance
-   gradient across the photo (vignetting, a light from one side) makes every tile darker on
-   one side, which shows as a periodic pattern even with invisible seams.
-2. Roll the image by half its size (``np.roll`` by ``(H // 2, W // 2)``): the wrap seams,
-   where the last row/column meets the first, become a cross through the middle, and the new
-   wrap boundary joins pixels that were neighbours inside the image (continuous).
-3. Build a cross-shaped band mask (:func:`seam_band_mask`) of width ``band_px`` over the two
-   seam lines, with linear soft edges of a few pixels.
-4. Inpaint the band with :func:`texpaint.engine.pipeline.run_job` (``Operation.INPAINT``,
-   ``wrap=True``, circular padding), so the fill continues the texture on both sides of each
-   seam.
-5. Match the band's detail to the texture's (:func:`match_band_detail`): a generated fill is
-   a little smoother than the real texture around it (on ``cc0-1k/val``, 0.82 of its
-   gradient energy; the seam line itself 0.76), and a smoother cross shows when the texture
-   is tiled. The fill's fine detail (above a 1.5 px Gaussian) is scaled so the band's
-   gradient energy equals that of the untouched pixels.
-6. Roll back by ``(-H // 2, -W // 2)``: the filled band now straddles the image edges.
+1. **Already seamless?** :func:`texpaint.imaging.seams.wrap_check`: when the wrap seams look
+   like the image's own interior lines at every scale, the image is returned unchanged
+   (unless ``force``): the CLI then copies the file, the dialog says "already tiles".
+2. **Lattice** (:func:`texpaint.synthesis.lattice.find_lattice`): periodic textures (bricks,
+   tiles, planks) get their period vectors; with ``fit_to_period`` the image is cropped to a
+   whole number of periods along each axis that has one (a sub-pixel crop, resampled to whole
+   pixels: the size changes by less than one period), placed where the two lines that will
+   meet across the wrap already agree best. The tile then closes with every course whole.
+3. **Lighting** evened (:func:`even_out_lighting`) when the two sides of a seam differ at
+   coarse scales (wrap-check scores at strip widths of 16 px and more above tolerance), or
+   when asked.
+4. Roll by half the size, so the wrap seams become a cross through the middle, and re-synthesise
+   a band over each seam by quilting (:func:`texpaint.imaging.seam_band.quilt_band`): with a
+   lattice the copied blocks are offset by lattice vectors, so mortar courses, grout lines and
+   plank gaps run on through the band, neither deleted nor doubled; without one, by the
+   best-matching of random offsets. Band width: from the texture's scale (8 x its
+   :func:`~texpaint.synthesis.lattice.correlation_length`, or 0.4 x its longer period), 24 px
+   to a sixth of the shorter side. Roll back.
 
-Content outside the band is unchanged: bit-identical when ``even_lighting`` is off (the rolls
-are exact permutations and the pipeline copies unmasked pixels).
+``method="network"`` keeps the earlier path for step 4 (texpaint's inpainting network over a
+soft cross band of a fixed width, wrap mode, then :func:`match_band_detail`).
+
+Content outside the bands is unchanged (bit-identical when lighting is not evened and the image
+is not fitted).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 
 from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
+from texpaint.imaging.seam_band import band_overlap_px, quilt_band
+from texpaint.imaging.seams import WrapCheck, wrap_check
+from texpaint.synthesis.lattice import Lattice, correlation_length, find_lattice
 
 if TYPE_CHECKING:  # torch stays unimported until a job runs (the GUI imports this module)
     from texpaint.engine.device import Runtime
 
 __all__ = [
     "SOFT_EDGE_PX",
+    "SeamlessPlan",
     "default_band_px",
+    "plan_seamless",
     "even_out_lighting",
+    "fit_image_to_period",
     "make_seamless",
     "match_band_detail",
     "seam_band_mask",
@@ -222,61 +233,290 @@ def _no_progress(fraction: float, message: str) -> None:
     pass
 
 
+@dataclass(frozen=True)
+class SeamlessPlan:
+    """What Make Seamless will do to an image (:func:`plan_seamless`).
+
+    Attributes:
+        check: the wrap check of the input (``check.tiles``: it already tiles).
+        force: re-synthesise even when it tiles.
+        lattice: the texture's lattice, or None (not periodic).
+        crop: ``(y0, x0, height, width)`` in input pixels (floats) of the whole-period region
+            that fit to period keeps, or None (no fit).
+        size: output ``(H, W)`` in pixels.
+        band_px: band width in pixels over each seam.
+        even_lighting: lighting is evened before the bands are synthesised.
+    """
+
+    check: WrapCheck
+    force: bool
+    lattice: Lattice | None
+    crop: tuple[float, float, float, float] | None
+    size: tuple[int, int]
+    band_px: int
+    even_lighting: bool
+
+    @property
+    def unchanged(self) -> bool:
+        """True when the image already tiles and is left as it is (no ``force``)."""
+        return self.check.tiles and not self.force
+
+    def describe(self) -> str:
+        """One line for the user, e.g. ``"already tiles"`` or ``"lattice 127 x 93 px, fit to
+        1016 x 930, band 50 px"``."""
+        if self.unchanged:
+            return "already tiles: left unchanged"
+        parts = []
+        if self.lattice is not None:
+            px = _period(self.lattice, 1, self.size[1])
+            py = _period(self.lattice, 0, self.size[0])
+            periods = " x ".join(f"{p:.1f}" if p else "-" for p in (px, py))
+            parts.append(f"lattice {periods} px")
+        else:
+            parts.append("no lattice")
+        if self.crop is not None:
+            parts.append(f"fit to period: {self.size[1]} x {self.size[0]}")
+        parts.append(f"band {self.band_px} px")
+        if self.even_lighting:
+            parts.append("lighting evened")
+        return ", ".join(parts)
+
+
+def _period(lattice: Lattice, axis: int, size: int) -> float | None:
+    """The lattice's period along an image axis (pixels) with at least two repeats in
+    ``size``, or None."""
+    p = lattice.axis_period(axis, tol_rel=0.05, max_px=size / 2.0)
+    return p if p is not None and p >= 8.0 else None
+
+
+def _fit_axis(image: np.ndarray, axis: int, period: float) -> tuple[float, float]:
+    """``(start, length)`` (pixels, floats) of a whole number of ``period`` along ``axis``,
+    placed where the line at ``start`` best matches the line one whole span later (the two
+    lines that meet across the wrap then continue each other)."""
+    n = image.shape[axis]
+    count = math.floor(n / period + 1e-6)
+    length = count * period
+    slack = int(math.floor(n - length))
+    if slack <= 0:
+        return 0.0, float(n)
+    lum = image.mean(axis=2)
+    lines = lum if axis == 0 else lum.T  # lines[i] = the i-th line across the axis
+    span = int(round(length))
+    costs = [
+        float(np.mean((lines[o] - lines[o + span]) ** 2)) if o + span < n else np.inf
+        for o in range(slack + 1)
+    ]
+    return float(int(np.argmin(costs))), length
+
+
+def plan_seamless(
+    image: np.ndarray,
+    band_px: int | None = None,
+    *,
+    fit_to_period: bool = True,
+    even_lighting: bool | None = None,
+    force: bool = False,
+) -> SeamlessPlan:
+    """Decide what Make Seamless does to ``image`` (module doc, steps 1-3), without changing it.
+
+    Args:
+        image: float32 ``(H, W, 3)`` RGB, [0, 1], ``H, W >= 16``.
+        band_px: band width (pixels); None = from the texture's scale.
+        fit_to_period: crop a periodic texture to whole periods (the size changes).
+        even_lighting: True/False forces; None = when the seam sides differ at coarse scales.
+        force: synthesise even when the image already tiles.
+
+    Returns:
+        :class:`SeamlessPlan`.
+
+    Raises:
+        JobError: not an RGB image, smaller than 16 x 16, or a band width out of range.
+    """
+    rgb = np.asarray(image, dtype=np.float32)
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        raise JobError(f"Make Seamless needs an (H, W, 3) RGB image, got shape {rgb.shape}")
+    h, w = rgb.shape[:2]
+    if min(h, w) < 16:
+        raise JobError(f"Make Seamless needs an image of at least 16 x 16, got {w} x {h}")
+    check = wrap_check(rgb)
+    if check.tiles and not force:
+        return SeamlessPlan(check, force, None, None, (h, w), int(band_px or 0), False)
+    lattice = find_lattice(rgb)
+    crop = None
+    size = (h, w)
+    if lattice is not None and fit_to_period:
+        py, px = _period(lattice, 0, h), _period(lattice, 1, w)
+        y0, hh = _fit_axis(rgb, 0, py) if py else (0.0, float(h))
+        x0, ww = _fit_axis(rgb, 1, px) if px else (0.0, float(w))
+        if (hh, ww) != (float(h), float(w)):
+            crop = (y0, x0, hh, ww)
+            size = (max(16, round(hh)), max(16, round(ww)))
+    short = min(size)
+    if band_px is None:
+        periods = [] if lattice is None else [_period(lattice, a, size[a]) for a in (0, 1)]
+        known = [p for p in periods if p]
+        scale = 0.4 * max(known) if known else 8.0 * correlation_length(rgb)
+        band_px = int(np.clip(2 * round(scale / 2), 24, max(24, short // 6)))
+    band_px = _check_band(band_px, *size)
+    if 3 * (band_px + 2 * band_overlap_px(band_px)) > short:
+        band_px = max(4, short // 3 - 2 * band_overlap_px(short // 6))
+    if even_lighting is None:
+        even_lighting = any(v > 1.5 for (_, scale_px), v in check.scores.items() if scale_px >= 16)
+    return SeamlessPlan(check, force, lattice, crop, size, band_px, bool(even_lighting))
+
+
+def fit_image_to_period(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
+    """The plan's whole-period crop of ``image``: float32 ``plan.size + (3,)``; plain slicing
+    when the crop is whole pixels, else bilinear resampling of the sub-pixel region (the
+    texture's scale changes by under half a pixel over the image)."""
+    if plan.crop is None:
+        return np.asarray(image, dtype=np.float32).copy()
+    y0, x0, hh, ww = plan.crop
+    oh, ow = plan.size
+    if (hh, ww) == (float(oh), float(ow)) and y0.is_integer() and x0.is_integer():
+        return np.ascontiguousarray(image[int(y0) : int(y0) + oh, int(x0) : int(x0) + ow])
+    sy, sx = oh / hh, ow / ww
+    m = np.array([[sx, 0.0, -x0 * sx + 0.5 * (sx - 1)], [0.0, sy, -y0 * sy + 0.5 * (sy - 1)]])
+    return cv2.warpAffine(
+        np.asarray(image, dtype=np.float32),
+        m,
+        (ow, oh),
+        flags=cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+
+
+def _band_offsets(
+    lattice: Lattice | None, size: tuple[int, int]
+) -> tuple[list[tuple[int, int]] | None, tuple[float, float] | None]:
+    """Candidate source offsets for :func:`quilt_band`: the lattice vectors up to half the
+    image (rounded to whole pixels), and for a one-dimensional lattice the direction along
+    its gaps that offsets may slide; ``(None, None)`` without a lattice (random offsets)."""
+    if lattice is None:
+        return None, None
+    vs = lattice.vectors(max_len=0.5 * max(size))
+    offsets = sorted({(round(v[0]), round(v[1])) for v in vs})
+    if lattice.t2 is None:
+        t = np.array(lattice.t1) / math.hypot(*lattice.t1)
+        return offsets, (float(-t[1]), float(t[0]))
+    return offsets, None
+
+
 def make_seamless(
     image: np.ndarray,
-    band_px: int,
+    band_px: int | None = None,
     *,
-    even_lighting: bool = False,
+    even_lighting: bool | None = None,
+    fit_to_period: bool = True,
+    force: bool = False,
+    method: str = "quilt",
+    plan: SeamlessPlan | None = None,
     abort: Callable[[], bool] = lambda: False,
     progress: Callable[[float, str], None] = _no_progress,
     runtime: Runtime | None = None,
     model_id: str | None = None,
     seed: int = 0,
 ) -> np.ndarray:
-    """Make ``image`` tile seamlessly by inpainting a band over its wrap seams, then matching
-    the band's detail to the texture's (module doc).
+    """Make ``image`` tile seamlessly (module doc): unchanged when it already tiles, fitted to
+    its lattice's period, bands quilted along the lattice.
 
     Args:
-        image: float32 ``(H, W, 3)`` RGB, [0, 1] (float sources may exceed 1).
-        band_px: width in pixels of the band inpainted over each seam (2 .. half the shorter
-            side); about ``band_px / 2`` px at each image edge change.
-        even_lighting: first divide out low-frequency lighting (:func:`even_out_lighting`);
-            then every pixel may change.
-        abort: polled between steps and network passes; True cancels.
+        image: float32 ``(H, W, 3)`` RGB, [0, 1] (float sources may exceed 1), ``H, W >= 16``.
+        band_px: band width in pixels over each seam; None = from the texture's scale.
+        even_lighting: True/False forces; None = when the sides of a seam differ.
+        fit_to_period: crop a periodic texture to whole periods (the size may shrink by up
+            to one period per axis).
+        force: re-synthesise even when the image already tiles.
+        method: ``"quilt"`` (lattice-aware quilting, the default) or ``"network"`` (the
+            inpainting network over a fixed soft band, the earlier method).
+        plan: a :func:`plan_seamless` result for this image (then the other planning
+            arguments are ignored); None plans here.
+        abort: polled between steps; True cancels.
         progress: called with ``(fraction in [0, 1], message)``.
-        runtime: device + model cache; a new "auto" runtime when None.
-        model_id: inpainting model id, or None for the default one.
-        seed: RNG seed of the inpainting job.
+        runtime, model_id: device and inpainting model (``method="network"`` only).
+        seed: random seed of the offsets (and of the network job).
 
     Returns:
-        float32 ``(H, W, 3)``; where :func:`seam_band_mask` (rolled back) is 0 the pixels are
-        bit-identical to ``image`` unless ``even_lighting`` is on.
+        float32 ``(H', W', 3)`` with ``(H', W') = plan.size`` (the input size unless fitted);
+        a copy of ``image`` when it already tiles and ``force`` is off.
 
     Raises:
         JobCancelled: ``abort()`` returned True.
-        JobError: band width out of range, missing model, out of memory.
+        JobError: bad image or band width; (network) missing model, out of memory.
     """
-    from texpaint.engine.pipeline import run_job  # pipeline dispatches here: import lazily
-
     rgb = np.asarray(image, dtype=np.float32)
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise JobError(f"Make Seamless needs an (H, W, 3) RGB image, got shape {rgb.shape}")
-    h, w = rgb.shape[:2]
-    mask = seam_band_mask(h, w, band_px)
+    if plan is None:
+        plan = plan_seamless(
+            rgb, band_px, fit_to_period=fit_to_period, even_lighting=even_lighting, force=force
+        )
+    if plan.unchanged:
+        progress(1.0, "Already tiles: left unchanged")
+        return rgb.copy()
     if abort():
         raise JobCancelled()
-    start = 0.0
-    if even_lighting:
-        progress(0.0, "Evening out lighting")
-        rgb = even_out_lighting(rgb)
-        start = 0.05
-        if abort():
-            raise JobCancelled()
+    work = fit_image_to_period(rgb, plan) if plan.crop is not None else rgb
+    if plan.even_lighting:
+        progress(0.05, "Evening out lighting")
+        work = even_out_lighting(work)
+    if abort():
+        raise JobCancelled()
+    if method == "network":
+        return _network_bands(work, plan.band_px, abort, progress, runtime, model_id, seed)
+    if method != "quilt":
+        raise JobError(f"unknown Make Seamless method {method!r} (quilt or network)")
+    h, w = work.shape[:2]
+    shift = (h // 2, w // 2)
+    rolled = np.roll(work, shift, axis=(0, 1))
+    band = plan.band_px
+    ov = band_overlap_px(band)
+    offsets, free_axis = _band_offsets(plan.lattice, (h, w))
+    rows = np.arange(h // 2 - band // 2 - ov, h // 2 + band // 2 + ov) % h
+    avoid = np.zeros((h, w), bool)
+    avoid[rows] = True
+    progress(0.2, "Make Seamless: left/right seam")
+    out = quilt_band(
+        rolled,
+        w // 2,
+        band,
+        axis=1,
+        offsets=offsets,
+        free_axis=free_axis,
+        avoid=avoid,
+        seed=seed,
+        stop=abort,
+    )
+    if abort():
+        raise JobCancelled()
+    progress(0.6, "Make Seamless: top/bottom seam")
+    out = quilt_band(
+        out, h // 2, band, axis=0, offsets=offsets, free_axis=free_axis, seed=seed + 1, stop=abort
+    )
+    if abort():
+        raise JobCancelled()
+    progress(1.0, "Make Seamless: done")
+    return np.ascontiguousarray(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)))
+
+
+def _network_bands(
+    rgb: np.ndarray,
+    band_px: int,
+    abort: Callable[[], bool],
+    progress: Callable[[float, str], None],
+    runtime: Runtime | None,
+    model_id: str | None,
+    seed: int,
+) -> np.ndarray:
+    """The earlier step 4: inpaint a soft cross band with the network in wrap mode, match its
+    detail, roll back."""
+    from texpaint.engine.pipeline import run_job  # pipeline dispatches here: import lazily
+
+    h, w = rgb.shape[:2]
+    mask = seam_band_mask(h, w, band_px)
     shift = (h // 2, w // 2)
     rolled = np.roll(rgb, shift, axis=(0, 1))
 
     def inner_progress(fraction: float, message: str) -> None:
-        progress(start + (1.0 - start) * fraction, f"Make Seamless: {message}")
+        progress(0.05 + 0.95 * fraction, f"Make Seamless: {message}")
 
     job = Job(
         op=Operation.INPAINT, image=rolled, mask=mask, model_id=model_id, seed=seed, wrap=True

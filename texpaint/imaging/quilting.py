@@ -48,6 +48,7 @@ __all__ = [
     "quilt_fill",
     "default_block_px",
     "hole_radius_px",
+    "min_error_cut_mask",
 ]
 
 KNOWN_WEIGHT = 1.0
@@ -136,6 +137,23 @@ def _cut_mask(err: np.ndarray, filled: np.ndarray, ov: int) -> np.ndarray:
         path = _min_cut_columns(err[h - ov :, :][::-1].T)
         take[h - ov :, :] &= rows[::-1][:, None] >= path[None, :]
     return take
+
+
+def min_error_cut_mask(err: np.ndarray, filled: np.ndarray, overlap_px: int) -> np.ndarray:
+    """Which pixels of a new block replace existing content (Efros & Freeman's minimum-error
+    boundary cut, per side).
+
+    Args:
+        err: float ``(h, w)`` squared difference between the new block and what is there.
+        filled: bool ``(h, w)``, True where content exists (known pixels, earlier blocks).
+        overlap_px: width of the strip along each side searched for the cut.
+
+    Returns:
+        bool ``(h, w)``: True = take the new block. For each side whose strip holds filled
+        pixels, those beyond the cheapest top-to-bottom (left-to-right) path keep the old
+        content.
+    """
+    return _cut_mask(err, filled, overlap_px)
 
 
 def _block_grid(hole: np.ndarray, size: int, step: int) -> list[tuple[int, int]]:

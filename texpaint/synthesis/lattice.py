@@ -52,6 +52,7 @@ __all__ = [
     "Lattice",
     "find_lattice",
     "autocorrelation",
+    "correlation_length",
     "WORK_PX",
     "MIN_PERIOD_PX",
     "PEAK_THRESHOLD",
@@ -430,3 +431,51 @@ def find_lattice(image: np.ndarray, *, min_confidence: float = MIN_CONFIDENCE) -
     ib = np.array([rb[0] / sy, rb[1] / sx])
     ia, ib = _reduce(ia, ib)
     return Lattice(t1=_canonical(ia), t2=_canonical(ib), confidence=confidence)
+
+
+def correlation_length(image: np.ndarray) -> float:
+    """The texture's scale: the lag (pixels) at which its autocorrelation falls to 0.5.
+
+    The high-passed, normalised luminance of :func:`find_lattice` (same working size), its
+    :func:`autocorrelation` averaged over rings of constant lag; the first ring whose mean is
+    below 0.5, linearly interpolated, converted to pixels of ``image``. About 1 px for pixel
+    noise, a few px for fine grain, tens of px for pebbles or bricks.
+
+    Args:
+        image: float32 ``(H, W, C)`` or ``(H, W)``, ``H, W >= 16``.
+
+    Returns:
+        Lag in pixels (float, >= 0.5; at most a quarter of the shorter side).
+
+    Raises:
+        ValueError: as :func:`find_lattice`.
+    """
+    lum = _luminance(image)
+    H, W = lum.shape
+    if H < 16 or W < 16:
+        raise ValueError(f"image must be at least 16 x 16, got {W} x {H}")
+    scale = min(1.0, WORK_PX / max(H, W))
+    work = lum
+    if scale < 1.0:
+        size = (max(16, round(W * scale)), max(16, round(H * scale)))
+        work = cv2.resize(lum, size, interpolation=cv2.INTER_AREA)
+    h, w = work.shape
+    work = work.astype(np.float32) - cv2.GaussianBlur(
+        work.astype(np.float32), (0, 0), min(h, w) / 8
+    )
+    rho = autocorrelation(work)
+    r_max = min(h, w) // 4
+    yy, xx = np.mgrid[-r_max : r_max + 1, -r_max : r_max + 1]
+    ring = np.rint(np.hypot(yy, xx)).astype(int)
+    win = rho[h - 1 - r_max : h + r_max, w - 1 - r_max : w + r_max]
+    sums = np.bincount(ring.ravel(), win.ravel(), minlength=r_max + 2)
+    counts = np.bincount(ring.ravel(), minlength=r_max + 2)
+    profile = sums[: r_max + 1] / np.maximum(counts[: r_max + 1], 1)
+    below = np.flatnonzero(profile < 0.5)
+    if below.size == 0:
+        lag = float(r_max)
+    else:
+        k = int(below[0])
+        a, b = profile[k - 1], profile[k]
+        lag = (k - 1) + (a - 0.5) / max(a - b, 1e-9)
+    return max(0.5, lag / scale)
