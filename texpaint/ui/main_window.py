@@ -931,8 +931,10 @@ class MainWindow(QMainWindow):
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         """Let go of a held compare when the window loses focus (its key-up goes elsewhere)."""
-        if event.type() == QEvent.Type.ActivationChange and not self.isActiveWindow():
-            self.canvas.set_compare_held(False)
+        canvas = getattr(self, "canvas", None)  # None while __init__ builds the window
+        if canvas is not None and event.type() == QEvent.Type.ActivationChange:
+            if not self.isActiveWindow():
+                canvas.set_compare_held(False)
         super().changeEvent(event)
 
     # ------------------------------------------------------------------ closing
