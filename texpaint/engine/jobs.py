@@ -26,8 +26,10 @@ class Operation(StrEnum):
     DENOISE = "denoise"
     """Restoration at scale 1 (the built-in denoiser or an imported spandrel model, e.g. SCUNet
     or NAFNet) over the masked area or the whole image; params ``strength`` in [0, 1] (1 = the
-    model's output) and ``passes`` (one of :data:`ENSEMBLE_PASSES`, default
-    :func:`default_passes`)."""
+    model's output), ``passes`` (one of :data:`ENSEMBLE_PASSES`, default
+    :func:`default_passes`) and ``sigma`` (``"auto"``, the default: the noise-level map is
+    estimated from the image; or a noise standard deviation in 8-bit units, 0-255) for models
+    that take a noise map (the built-in FFDNet; others ignore it)."""
     UPSCALE = "upscale"
     """Super-resolution (an imported spandrel model, e.g. ESRGAN): the result is the whole
     image ``scale`` times larger (circularly padded in wrap mode); the mask is ignored; param
