@@ -84,8 +84,9 @@ from benchmarks.bench_common import (  # noqa: E402
     val_images,
 )
 from texpaint.engine.pipeline import Runtime  # noqa: E402
-from texpaint.engine.seamless import default_band_px, make_seamless  # noqa: E402
+from texpaint.engine.seamless import make_seamless, plan_seamless  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
+from texpaint.imaging.seam_band import band_overlap_px  # noqa: E402
 from texpaint.imaging.seams import interior_line_ratios, seam_metric  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp"}
@@ -141,6 +142,137 @@ def band_detail(out: np.ndarray, band: np.ndarray) -> float:
     return float(e[band].mean() / max(e[~band].mean(), 1e-12))
 
 
+# --- lattice criterion -------------------------------------------------------------------
+
+
+def _profile_period(profile: np.ndarray) -> float | None:
+    """Dominant period (px) of a 1-D profile: the first autocorrelation peak after the
+    first zero crossing, parabola-refined; None when there is none above 0.1."""
+    p = profile - profile.mean()
+    n = p.size
+    if n < 8 or float(p @ p) <= 1e-12:
+        return None
+    ac = np.correlate(p, p, "full")[n - 1 :] / np.arange(n, 0, -1)
+    ac = ac / ac[0]
+    neg = np.flatnonzero(ac < 0)
+    if neg.size == 0:
+        return None
+    lo = int(neg[0])
+    hi = max(lo + 2, int(0.75 * n))
+    if hi <= lo + 1:
+        return None
+    k = lo + int(np.argmax(ac[lo:hi]))
+    if ac[k] < 0.1 or k <= 0 or k >= n - 1:
+        return None
+    den = ac[k - 1] - 2 * ac[k] + ac[k + 1]
+    return float(k + (0.5 * (ac[k - 1] - ac[k + 1]) / den if den < 0 else 0.0))
+
+
+def _line_count(profile: np.ndarray) -> int:
+    """Mortar/grout lines across a strip: runs of its high-passed across-profile more than
+    1.5 standard deviations from its mean (dark or bright lines)."""
+    p = profile - cv2.GaussianBlur(profile.reshape(-1, 1), (1, 0), 8.0).ravel()
+    sd = float(p.std())
+    if sd <= 1e-9:
+        return 0
+    on = np.abs(p) > 1.5 * sd
+    return int(np.count_nonzero(on[1:] & ~on[:-1]) + int(on[0]))
+
+
+def lattice_criterion(out: np.ndarray, band_px: int, period: float) -> dict:
+    """The issue's lattice criterion on one output (both seams, each tested along its band).
+
+    The strip over a seam is ``band_px + 2 overlaps`` wide around the wrap boundary (the
+    output rolled by half, so the seam is in the middle); interior strips of the same width
+    are taken every half strip elsewhere. ``period_ok``: the dominant period along the strip
+    (1-D autocorrelation of the strip's mean profile along its length) equals the median of
+    the interior strips' within 2 px (passes when neither has one). ``lines_ok``: the number
+    of lines across the strip (:func:`_line_count` of the across-profile) is within the range
+    of the interior strips' counts.
+    """
+    h, w = out.shape[:2]
+    lum = np.roll(out.mean(axis=2), (h // 2, w // 2), axis=(0, 1))
+    width = band_px + 2 * band_overlap_px(band_px)
+    res = {"period_ok": True, "lines_ok": True, "details": []}
+    for axis in (0, 1):  # 0: the top/bottom seam (horizontal strip), 1: left/right
+        img = lum if axis == 0 else lum.T
+        n = img.shape[0]
+        if n < 3 * width:
+            continue
+        c = n // 2
+
+        def strip(y0: int, img: np.ndarray = img) -> np.ndarray:
+            return img[y0 : y0 + width]
+
+        seam = strip(c - width // 2)
+        others = [
+            strip(y)
+            for y in range(0, n - width + 1, max(1, width // 2))
+            if abs(y + width // 2 - c) >= width
+        ]
+        p_seam = _profile_period(seam.mean(axis=0))
+        p_in = [q for q in (_profile_period(o.mean(axis=0)) for o in others) if q is not None]
+        p_ref = float(np.median(p_in)) if p_in else None
+        period_ok = (p_seam is None and p_ref is None) or (
+            p_seam is not None and p_ref is not None and abs(p_seam - p_ref) <= 2.0
+        )
+        counts = [_line_count(o.mean(axis=1)) for o in others]
+        lines = _line_count(seam.mean(axis=1))
+        lines_ok = min(counts) <= lines <= max(counts) if counts else True
+        res["period_ok"] &= period_ok
+        res["lines_ok"] &= lines_ok
+        res["details"].append(
+            {
+                "axis": axis,
+                "period_band": p_seam,
+                "period_interior": p_ref,
+                "lines_band": lines,
+                "lines_interior": [min(counts), max(counts)] if counts else None,
+            }
+        )
+    return res
+
+
+def speed_1mp(paths: list, count: int) -> list[tuple[str, float, str]]:
+    """Seconds of plan + Make Seamless on a 1024 x 1024 off-centre crop (resampled from 80 %
+    of the source, so it does not tile) of the first ``count`` images."""
+    out = []
+    for path in paths[:count]:
+        src = read_image(path).rgb
+        h, w = src.shape[:2]
+        crop = src[h // 10 + 3 : h // 10 + 3 + int(0.8 * h), w // 7 : w // 7 + int(0.8 * w)]
+        crop = cv2.resize(crop, (1024, 1024), interpolation=cv2.INTER_CUBIC)
+        t0 = time.perf_counter()
+        plan = plan_seamless(crop)
+        make_seamless(crop, plan=plan)
+        out.append((path.name, time.perf_counter() - t0, plan.describe()))
+    return out
+
+
+def already_tiling_check(paths: list, size: int) -> list[dict]:
+    """(a) every val texture as it is (it tiles), at full size and block-averaged by a whole
+    factor to about ``size`` px (which keeps the wrap exact): does Make Seamless leave it?"""
+    rows = []
+    for path in paths:
+        src = read_image(path).rgb
+        f = max(1, src.shape[0] // size)
+        h, w = src.shape[0] // f * f, src.shape[1] // f * f
+        small = src[:h, :w].reshape(h // f, f, w // f, f, 3).mean(axis=(1, 3)).astype(np.float32)
+        t0 = time.perf_counter()
+        full = plan_seamless(src)
+        seconds = time.perf_counter() - t0
+        rows.append(
+            {
+                "image": path.name,
+                "full_unchanged": full.unchanged,
+                "full_worst": full.check.worst,
+                "small_unchanged": plan_seamless(small).unchanged,
+                "seconds_check_full": seconds,
+            }
+        )
+    return rows
+
+
 # --- report --------------------------------------------------------------------------------
 
 
@@ -178,10 +310,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_common_args(p, "longer crop side")
     p.add_argument(
-        "--band", type=int, default=None, help="band width px (default: 1/8 of the shorter side)"
+        "--band", type=int, default=None, help="band width px (default: from the texture's scale)"
     )
     p.add_argument("--seed", type=int, default=0, help="crop seed (and the inpainting seed)")
-    p.add_argument("--even-lighting", action="store_true", help="texpaint: even lighting first")
+    p.add_argument(
+        "--even-lighting", action="store_true", help="texpaint: always even lighting first"
+    )
+    p.add_argument("--method", choices=("quilt", "network"), default="quilt", help="band synthesis")
+    p.add_argument(
+        "--speed-images", type=int, default=3, help="images timed at 1 MP (0 = skip; default 3)"
+    )
     p.add_argument(
         "--sheet",
         default=str(REPO / "benchmarks" / "out" / "seamless_contact_sheet.png"),
@@ -228,20 +366,25 @@ def main(argv: list[str] | None = None) -> int:
         crop = area_downscale(crop, args.size)
         tile = area_downscale(src, args.size)
         h, w = crop.shape[:2]
-        band = args.band or default_band_px(h, w)
         t0 = time.perf_counter()
+        plan = plan_seamless(crop, args.band, even_lighting=True if args.even_lighting else None)
         ours = make_seamless(
             crop,
-            band,
-            even_lighting=args.even_lighting,
+            plan=plan,
+            method=args.method,
             runtime=runtime,
             model_id=info.id,
             seed=args.seed,
         )
         seconds = time.perf_counter() - t0
+        band = plan.band_px
         xfade = offset_crossfade(crop, band)
-        band_mask = edge_band_weight(h, w, band) > 0
+        oh, ow = ours.shape[:2]
+        band_mask = edge_band_weight(oh, ow, band) > 0
         lines = interior_line_ratios(crop)
+        own = interior_line_ratios(ours)
+        periodic = plan.lattice is not None
+        lat = lattice_criterion(ours, band, 0.0) if periodic else None
         row = {
             "image": path.name,
             "crop_box_source_px": box,
@@ -253,8 +396,12 @@ def main(argv: list[str] | None = None) -> int:
             "texpaint": seam_metric(ours).ratio,
             "crossfade": seam_metric(xfade).ratio,
             "detail_texpaint": band_detail(ours, band_mask),
-            "detail_crossfade": band_detail(xfade, band_mask),
+            "detail_crossfade": band_detail(xfade, edge_band_weight(h, w, band) > 0),
             "seconds": seconds,
+            "out_size": [oh, ow],
+            "plan": plan.describe(),
+            "own_spread": [float(np.percentile(own, 10)), float(np.percentile(own, 90))],
+            "lattice": lat,
         }
         rows.append(row)
         if len(sheet_rows) < args.sheet_rows:
@@ -263,7 +410,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{path.name[:44]:<44} {f'{w}x{h}':>9} {band:>4} {row['tile']:>6.2f} "
             f"{row['spread'][0]:>5.2f}-{row['spread'][1]:<5.2f} {row['before']:>8.2f} "
             f"{row['texpaint']:>9.2f} {row['crossfade']:>7.2f} "
-            f"{row['detail_texpaint']:>7.2f} {row['detail_crossfade']:>7.2f} {seconds:>6.1f}",
+            f"{row['detail_texpaint']:>7.2f} {row['detail_crossfade']:>7.2f} {seconds:>6.1f}"
+            f"  {plan.describe()}"
+            + (
+                f"; lattice: period {'ok' if lat['period_ok'] else 'FAIL'}, "
+                f"lines {'ok' if lat['lines_ok'] else 'FAIL'}"
+                if lat
+                else ""
+            ),
             flush=True,
         )
 
@@ -300,6 +454,19 @@ def main(argv: list[str] | None = None) -> int:
         f"{in_spread('tile'):>6d} {'':>11} {in_spread('before'):>8d} "
         f"{in_spread('texpaint'):>9d} {in_spread('crossfade'):>7d}"
     )
+    in_own = sum(r["own_spread"][0] <= r["texpaint"] <= r["own_spread"][1] for r in rows)
+    in_own_or_below = sum(r["texpaint"] <= r["own_spread"][1] for r in rows)
+    print(
+        f"texpaint seam within its own output's p10-p90 line spread: {in_own} of {len(rows)} "
+        f"(at or below p90: {in_own_or_below})"
+    )
+    per = [r for r in rows if r["lattice"] is not None]
+    lat_ok = sum(r["lattice"]["period_ok"] and r["lattice"]["lines_ok"] for r in per)
+    print(
+        f"lattice criterion on the {len(per)} periodic crops (period in band = interior's "
+        f"within 2 px, lines across the band within the interior strips' range): {lat_ok} of "
+        f"{len(per)}"
+    )
     print(
         "(tile: the uncropped source, which does tile: the metric's own spread on a "
         "seamless texture; line spread: p10-p90 of the ratios of the crop's interior lines, "
@@ -317,6 +484,30 @@ def main(argv: list[str] | None = None) -> int:
         f"{'PASS' if ok2 else 'FAIL'}  texpaint better than crossfade on average "
         f"(mean |ratio - 1| {dev_ours:.3f} vs {dev_xfade:.3f})"
     )
+    print()
+    tiles = already_tiling_check(paths, args.size)
+    n_full = sum(r["full_unchanged"] for r in tiles)
+    n_small = sum(r["small_unchanged"] for r in tiles)
+    print("(a) val textures as they are (they tile): left unchanged by Make Seamless")
+    for r in tiles:
+        print(
+            f"  {r['image'][:44]:<44} worst wrap score {r['full_worst']:5.2f}  full "
+            f"{'unchanged' if r['full_unchanged'] else 'REWRITTEN'}  small "
+            f"{'unchanged' if r['small_unchanged'] else 'REWRITTEN'}  "
+            f"check {r['seconds_check_full']:.2f} s"
+        )
+    print(
+        f"{'PASS' if n_full == len(tiles) else 'FAIL'}  unchanged at full size: {n_full} of "
+        f"{len(tiles)}; block-averaged to ~{args.size} px: {n_small} of {len(tiles)}"
+    )
+    speeds = speed_1mp(paths, args.speed_images) if args.speed_images else []
+    if speeds:
+        print()
+        print("speed: plan + Make Seamless of a 1024 x 1024 crop (1 MP), this CPU")
+        for name, sec, what in speeds:
+            print(f"  {name[:44]:<44} {sec:6.2f} s  ({what})")
+        worst = max(sec for _, sec, _ in speeds)
+        print(f"{'PASS' if worst < 5.0 else 'FAIL'}  1 MP under 5 s (slowest {worst:.2f} s)")
     if args.sheet:
         write_sheet(Path(args.sheet), sheet_rows)
         print(f"contact sheet: {args.sheet}")
@@ -334,6 +525,10 @@ def main(argv: list[str] | None = None) -> int:
                 k: in_spread(k) for k in ("tile", "before", "texpaint", "crossfade")
             },
             "targets": {"within_10pct_every_image": ok1, "better_than_crossfade": ok2},
+            "already_tiling": tiles,
+            "speed_1mp_s": speeds,
+            "within_own_output_spread": in_own,
+            "lattice_criterion": {"periodic": len(per), "met": lat_ok},
         }
         args.json.write_text(json.dumps(report, indent=2))
         print(f"json: {args.json}")

@@ -8,7 +8,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QDialog
 
-from texpaint.engine.seamless import seam_band_mask
+from texpaint.imaging.seam_band import band_overlap_px
+from texpaint.imaging.seams import wrap_check
 from texpaint.ui.seamless_dialog import SeamlessDialog
 
 pytestmark = pytest.mark.gui
@@ -31,17 +32,24 @@ def _render_scene(canvas, source: QRectF) -> np.ndarray:
     return arr[:, : w * 3].reshape(h, w, 3).copy()
 
 
-def test_make_seamless_through_worker_changes_only_the_band_and_undoes(
+def test_make_seamless_through_worker_tiles_and_undoes(
     window, sample, open_image, qtbot, monkeypatch
 ):
     doc = open_image(sample)
     h, w = doc.size
     original = doc.image.rgb.copy()
     steps = len(doc.history.steps)
+    seen = {}
 
     def accept(dialog):
-        assert dialog.band.value() == 32  # default: 1/8 of 256
+        assert "already tiles" not in dialog.status.text()
+        assert not dialog.force.isVisible()
+        dialog.fit.setChecked(False)  # keep the size
+        dialog.auto_band.setChecked(False)
         dialog.band.setValue(24)
+        dialog.update_preview()
+        pix = dialog.preview.pixmap()
+        seen["preview"] = (pix.width(), pix.height())
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(SeamlessDialog, "exec", accept)
@@ -50,10 +58,13 @@ def test_make_seamless_through_worker_changes_only_the_band_and_undoes(
     with qtbot.waitSignal(window.engine.jobFinished, timeout=60000):
         action.trigger()
     qtbot.waitUntil(lambda: not window.jobs.busy, timeout=5000)
+    assert seen["preview"][0] >= 300 and seen["preview"][1] >= 300, "3 x 3 tiled preview"
     after = doc.image.rgb.copy()
-    band = np.roll(seam_band_mask(h, w, 24), (-(h // 2), -(w // 2)), axis=(0, 1)) > 0
-    assert np.array_equal(after[~band], original[~band]), "outside the band: bit-identical"
-    assert not np.array_equal(after[band], original[band])
+    assert after.shape == original.shape
+    assert wrap_check(after).tiles and not wrap_check(original).tiles
+    reach = 12 + band_overlap_px(24)
+    inner = (slice(reach, h - reach), slice(reach, w - reach))
+    assert np.array_equal(after[inner], original[inner]), "away from the seams: bit-identical"
     assert len(doc.history.steps) == steps + 1
     assert doc.history.steps[-1].label == "Make Seamless"
     assert window.job_label.text().startswith("Make Seamless ")
@@ -69,6 +80,37 @@ def test_make_seamless_through_worker_changes_only_the_band_and_undoes(
     monkeypatch.setattr(SeamlessDialog, "exec", lambda d: QDialog.DialogCode.Rejected)
     action.trigger()
     assert not window.jobs.busy and len(doc.history.steps) == steps + 1
+
+
+def test_dialog_says_already_tiles_and_applies_nothing(
+    window, open_image, tmp_path, qtbot, monkeypatch
+):
+    from texpaint import resources_dir
+    from texpaint.imaging.io import ImageData, read_image, write_image
+
+    src = read_image(resources_dir() / "samples" / "polyhaven__brick_wall_005_diff_1k.jpg").rgb
+    tile = src.reshape(256, 4, 256, 4, 3).mean(axis=(1, 3))  # block average: still tiles
+    path = tmp_path / "tile.png"
+    write_image(path, ImageData(rgb=tile, alpha=None, sample_format="uint8"))
+    doc = open_image(path)
+    original = doc.image.rgb.copy()
+    steps = len(doc.history.steps)
+    seen = {}
+
+    def accept(dialog):
+        seen["text"] = dialog.status.text()
+        seen["params"] = dialog.params()
+        dialog.force.setChecked(True)
+        seen["forced"] = dialog.params()
+        dialog.force.setChecked(False)
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SeamlessDialog, "exec", accept)
+    _menu_action(window, "&Image", "Make Seamless…").trigger()
+    assert "already tiles" in seen["text"]
+    assert seen["params"] is None and seen["forced"]["force"] is True
+    assert not window.jobs.busy and len(doc.history.steps) == steps
+    assert np.array_equal(doc.image.rgb, original)
 
 
 def test_seamless_mode_shows_the_neighbour_tiles(window, sample, open_image):

@@ -401,6 +401,8 @@ class TextureDocument:
         if result.op is Operation.UPSCALE:
             return self._apply_upscale(result)
         rgb = self.image.rgb
+        if result.op is Operation.SEAMLESS and result.image.shape[:2] != rgb.shape[:2]:
+            return self._apply_fitted(result)
         if result.image.shape != rgb.shape:
             raise ValueError(
                 f"result image {result.image.shape} does not match the document {rgb.shape}"
@@ -443,6 +445,28 @@ class TextureDocument:
         if self.image.alpha is not None:
             layers[ALPHA_LAYER] = resize_plane(self.image.alpha, size)
         self.history.push_resize(f"{operation_label(result.op)} {scale}x", layers)
+        return (0, size[0], 0, size[1])
+
+    def _apply_fitted(self, result: JobResult) -> Box:
+        """A Make Seamless result fitted to whole lattice periods (a few pixels to one period
+        smaller per axis): replaces the image as one size-changing step; the mask is emptied
+        (Make Seamless ignores it) and the alpha resampled to the new size."""
+        out = result.image
+        h, w = self.size
+        if (
+            out.ndim != 3
+            or out.shape[2] != 3
+            or not (0 < out.shape[0] <= h and 0 < out.shape[1] <= w)
+        ):
+            raise ValueError(f"fitted result {out.shape} does not fit the document {(h, w, 3)}")
+        size = (out.shape[0], out.shape[1])
+        layers = {
+            IMAGE_LAYER: np.array(out, dtype=np.float32, order="C", copy=True),
+            MASK_LAYER: np.zeros(size, np.float32),
+        }
+        if self.image.alpha is not None:
+            layers[ALPHA_LAYER] = resize_plane(self.image.alpha, size)
+        self.history.push_resize(f"{operation_label(result.op)} (fit to period)", layers)
         return (0, size[0], 0, size[1])
 
 

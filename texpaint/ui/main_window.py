@@ -837,7 +837,7 @@ class MainWindow(QMainWindow):
         (progress and Cancel in the AI panel; the result is one undo step)."""
         if self.document is None:
             return
-        params = SeamlessDialog.ask(self.document.size, self)
+        params = SeamlessDialog.ask(self.document.image.rgb, self)
         if params is not None:
             self.run_job({"op": "seamless", "params": params})
 
