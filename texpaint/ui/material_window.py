@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QSizePolicy,
     QSpinBox,
     QSplitter,
     QWidget,
@@ -164,6 +165,27 @@ class LitPreview(QLabel):
         self.setMinimumSize(200, 200)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setToolTip("Lit preview: drag to move the light")
+        self._full = QPixmap()
+
+    def set_shading(self, image: QImage) -> None:
+        """Show ``image`` scaled to fit (and again whenever the widget is resized)."""
+        self._full = QPixmap.fromImage(image)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._full.isNull():
+            return
+        self.setPixmap(
+            self._full.scaled(
+                self.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit()
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
         if not event.buttons() & Qt.MouseButton.LeftButton:
@@ -223,6 +245,7 @@ class MaterialWindow(QMainWindow):
         self.modified = False
         self.canvas = MaterialCanvas(self.mask)
         self.preview = LitPreview()
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         split = QSplitter()
         split.addWidget(self.canvas)
         split.addWidget(self.preview)
@@ -325,13 +348,7 @@ class MaterialWindow(QMainWindow):
             light=light_direction(self.preview.azimuth, self.preview.elevation),
             convention=(normal.normal_convention or "opengl") if normal is not None else "opengl",
         )
-        pix = QPixmap.fromImage(_qimage(out))
-        size = self.preview.size()
-        self.preview.setPixmap(
-            pix.scaled(
-                size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-            )
-        )
+        self.preview.set_shading(_qimage(out))
 
     def _refresh(self) -> None:
         self.show_map(self.current)
