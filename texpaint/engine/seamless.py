@@ -20,7 +20,9 @@ The method (:func:`plan_seamless`, then :func:`make_seamless`):
    plank gaps run on through the band, neither deleted nor doubled; without one, by the
    best-matching of random offsets. Band width: from the texture's scale (8 x its
    :func:`~texpaint.synthesis.lattice.correlation_length`, or 0.4 x its longer period), 24 px
-   to a sixth of the shorter side. Roll back.
+   to a sixth of the shorter side. Copies chosen by least squared difference lean towards
+   smoother sources, so the bands' fine detail is then matched to the texture's
+   (:func:`match_band_detail`). Roll back.
 
 ``method="network"`` keeps the earlier path for step 4 (texpaint's inpainting network over a
 soft cross band of a fixed width, wrap mode, then :func:`match_band_detail`).
@@ -493,6 +495,11 @@ def make_seamless(
     )
     if abort():
         raise JobCancelled()
+    # copied blocks were chosen by the least squared difference, which favours smoother
+    # sources: give the bands the texture's own fine detail (gradient energy)
+    reach = band // 2 + ov
+    cross = seam_band_mask(h, w, min(2 * reach, min(h, w) // 2))
+    out, _gain = match_band_detail(out, cross)
     progress(1.0, "Make Seamless: done")
     return np.ascontiguousarray(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)))
 

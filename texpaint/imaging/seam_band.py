@@ -150,6 +150,8 @@ def quilt_band(
         weight = known.astype(np.float32)
         if offsets is not None:
             base = np.array(offsets, np.float64).reshape(-1, 2)
+            if len(base) > RANDOM_CANDIDATES:  # a fine lattice: a random subset per segment
+                base = base[rng.choice(len(base), RANDOM_CANDIDATES, replace=False)]
             if free_axis is not None and base.size:
                 reps = max(1, RANDOM_CANDIDATES // max(1, len(base)))
                 slide = rng.uniform(-0.5, 0.5, (len(base) * reps, 1)) * max(h, w)
