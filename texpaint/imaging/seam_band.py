@@ -169,7 +169,7 @@ def quilt_band(
         costs = _costs(out, rows, cols, cand, target, weight)
         if offsets is None:  # refine the best random offset by +-2 px
             best = cand[int(np.argmin(costs))]
-            jitter = np.stack(np.mgrid[-2:3, -2:3].reshape(2, -1), axis=1)
+            jitter = np.mgrid[-2:3, -2:3].reshape(2, -1).T
             near = best[None, :] + jitter
             near = near[allowed(near[:, 0], near[:, 1], y)]
             if near.size:

@@ -396,7 +396,7 @@ def find_lattice(image: np.ndarray, *, min_confidence: float = MIN_CONFIDENCE) -
         t2 = next((c2[i] for i in order if independent(c2[i]) and v2[i] >= 0.5 * v1), None)
     radial = np.array([peaks.prominence((float(v[0]), float(v[1])), radial=True) for v in cand])
     ridge = radial >= MIN_PROMINENCE
-    if t2 is not None and ridge.any():
+    if t1 is not None and t2 is not None and ridge.any():
         # straight gaps (a ridge) much stronger than the 2-D peaks: those come from chance
         # alignments of plank ends, not from a lattice
         if peaks.value((float(t1[0]), float(t1[1]))) < 0.6 * float(values[ridge].max()):
