@@ -139,24 +139,6 @@ def run_job(
             device=runtime.description,
             model_id=model_id,
         )
-    if job.op is Operation.STYLIZE:
-        from texpaint.engine.stylize import DEFAULT_QUALITY, QUALITIES, stylize_best
-
-        quality = str(job.params.get("quality", DEFAULT_QUALITY))
-        if quality not in QUALITIES:
-            raise JobError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
-        if quality == "best":  # guided patch synthesis from the exemplar: no model
-            image, region = stylize_best(job, abort, progress)
-            progress(1.0, "Done")
-            return JobResult(
-                job_id=job.job_id,
-                op=job.op,
-                image=image,
-                region=region,
-                seconds=time.perf_counter() - t0,
-                device="CPU (guided patch synthesis)",
-                model_id="",
-            )
     kind = _MODEL_OPERATION.get(job.op)
     if kind is None:
         raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")
