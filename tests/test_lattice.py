@@ -115,3 +115,36 @@ def test_lattice_vectors_and_bad_input():
     assert lat.axis_period(1) == 10.0 and lat.axis_period(0) == 40.0  # (40, 0) = 2 t2 - t1
     with pytest.raises(ValueError, match="16 x 16"):
         find_lattice(np.zeros((8, 40, 3), np.float32))
+
+
+def test_correlation_length_grows_with_the_grain():
+    import cv2
+
+    from texpaint.synthesis.lattice import correlation_length
+
+    rng = np.random.default_rng(1)
+    noise = rng.normal(0.5, 0.1, (256, 256)).astype(np.float32)
+    fine = correlation_length(noise)
+    coarse = correlation_length(cv2.GaussianBlur(noise, (0, 0), 4.0))
+    assert fine < 1.5 and 4.0 < coarse < 15.0
+
+
+def test_quilt_band_with_lattice_offsets_restores_a_periodic_pattern():
+    """A band of noise over a perfectly periodic image (period 16 x 12) is refilled exactly:
+    the lattice offsets copy the same pattern and the cuts cost nothing."""
+    from texpaint.imaging.seam_band import band_overlap_px, quilt_band
+
+    rng = np.random.default_rng(2)
+    cell = rng.uniform(0, 1, (12, 16, 3)).astype(np.float32)
+    img = np.tile(cell, (16, 12, 1))  # 192 x 192
+    broken = img.copy()
+    broken[:, 84:108] = rng.uniform(0, 1, (192, 24, 3))
+    offsets = [(12 * a, 16 * b) for a in range(-3, 4) for b in range(-5, 6) if b]
+    out = quilt_band(broken, 96, 24, axis=1, offsets=offsets, seed=0)
+    np.testing.assert_allclose(out, img, atol=1e-5)
+    # without a lattice: random offsets; outside the band's reach nothing changes
+    out2 = quilt_band(broken, 96, 24, axis=1, seed=0)
+    reach = 12 + band_overlap_px(24)
+    assert np.array_equal(out2[:, : 96 - reach], broken[:, : 96 - reach])
+    assert np.array_equal(out2[:, 96 + reach :], broken[:, 96 + reach :])
+    assert np.abs(out2[:, 84:108] - img[:, 84:108]).mean() < np.abs(broken - img)[:, 84:108].mean()
