@@ -4,16 +4,18 @@ Run under a virtual X server (a real window, not the offscreen platform)::
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/make_first_texture.py
 
-Each step does what a person does, through the same widgets: the sample is opened with
-``open_path`` (File → Open), the mask is painted with real mouse drags on the canvas, Run,
-View → Split Compare, View → Seamless Mode and Fit are triggered as actions, Make Seamless
-runs with the values its dialog proposes, and Batch Export is the real dialog running a batch
-over the bundled samples. Every result comes from the inference worker. The images are
-written to ``docs/first_texture/`` (JPEG, quality 90, to keep the repository small).
+Each step does what a person does, through the same widgets: a 900 x 900 crop of the brick
+sample (the whole sample already tiles) is opened with ``open_path`` (File → Open), the mask
+is painted with real mouse drags on the canvas, Run, View → Split Compare, View → Seamless
+Mode and Fit are triggered as actions, Make Seamless runs with the values its dialog
+proposes, and Batch Export is the real dialog running a batch over the bundled samples.
+Every result comes from the inference worker. The images are written to
+``docs/first_texture/`` (JPEG, quality 90, to keep the repository small).
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import time
@@ -26,6 +28,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QWidget
 
 import texpaint
+from texpaint.imaging.io import ImageData, read_image, write_image
 from texpaint.ui.batch_dialog import BatchExportDialog
 from texpaint.ui.main_window import MainWindow
 from texpaint.ui.seamless_dialog import SeamlessDialog
@@ -83,8 +86,15 @@ def main() -> int:
     win.show()
     wait(app, lambda: win.isVisible(), 10, "the window")
 
-    # 1. open
-    win.open_path(BRICK)
+    # 1. open: a 900 x 900 crop of the brick sample (the whole sample already tiles, so Make
+    # Seamless would rightly leave it alone; the crop does not)
+    work = Path(tempfile.mkdtemp(prefix="texpaint-docs-"))
+    source = read_image(BRICK)
+    crop = work / "brick_wall.png"
+    write_image(
+        crop, ImageData(rgb=source.rgb[:900, :900].copy(), alpha=None, sample_format="uint8")
+    )
+    win.open_path(crop)
     wait(app, lambda: win.document is not None, 30, "the sample to load")
     wait(
         app,
@@ -136,16 +146,22 @@ def main() -> int:
     save(canvas, "5b_seams_before.jpg")
 
     # 6. Make Seamless with the band its dialog proposes
-    dialog = SeamlessDialog(win.document.size, win)
+    dialog = SeamlessDialog(win.document.image.rgb, win)
     dialog.show()
-    settle(app)
+    dialog.preview_button.click()  # the reduced 3 x 3 preview of the result
+    settle(app, 1.0)
     save(dialog, "6_make_seamless_dialog.jpg")
+    print(f"Make Seamless dialog: {dialog.status.text()}")
     params = dialog.params()
     dialog.close()
+    if params is None:
+        win.engine.shutdown()
+        raise SystemExit("the image already tiles: Make Seamless would do nothing")
     t0 = time.monotonic()
     win.run_job({"op": "seamless", "params": params})
     wait(app, lambda: not win.jobs.busy, 900, "Make Seamless")
-    print(f"Make Seamless took {time.monotonic() - t0:.1f} s")
+    print(f"Make Seamless took {time.monotonic() - t0:.1f} s, params {params}")
+    canvas.fit_rect(QRectF(-160, -250, 320, 500))
     settle(app, 0.8)
     save(canvas, "7b_seams_after.jpg")
     win.fit_action.trigger()
@@ -177,6 +193,7 @@ def main() -> int:
 
     win.document.mark_image_saved()  # nothing to ask about on close
     win.close()
+    shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
