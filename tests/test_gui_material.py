@@ -182,3 +182,22 @@ def test_denoise_albedo_only(material_window) -> None:
     assert np.abs(win.mset.maps[0].image.rgb - before[0]).mean() < np.abs(noisy - before[0]).mean()
     for b, m in zip(before[1:], win.mset.maps[1:], strict=True):
         np.testing.assert_array_equal(m.image.rgb, b)
+
+
+def test_make_seamless_set_asks_when_it_already_tiles(qtbot, qapp, errors, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from texpaint.ui.material_window import open_material_path
+
+    src = PBR / "nobiax-139"  # every map tiles
+    if not src.is_dir():
+        pytest.skip(f"{src} not available")
+    win = open_material_path(src)
+    qtbot.addWidget(win)
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No
+    )
+    assert not win.make_seamless()
+    assert asked and "already tiles" in asked[0]
+    assert win.history.labels == [] and not win.modified

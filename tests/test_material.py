@@ -636,3 +636,19 @@ def test_cli_role_corrections(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert (out / "bumps.png").is_file()
     assert main([*args, "--role", "bumps.png=shiny"]) == 1
     assert "unknown map role" in capsys.readouterr().err
+
+
+def test_seamless_set_leaves_a_tiling_set_alone(tmp_path: Path, capsys) -> None:
+    from texpaint.cli import main
+
+    src = _set_dir("nobiax-139")  # every map of the Nobiax sets tiles
+    mset = open_material(src)
+    new, fill = seamless_material_set(mset)
+    assert fill.unchanged and not fill.mask.any()
+    for a, b in zip(mset.maps, new.maps, strict=True):
+        np.testing.assert_array_equal(b.image.rgb, a.image.rgb)
+    out = tmp_path / "out"
+    assert main(["seamless", "--set", str(src), "-o", str(out)]) == 0
+    assert "already tiles" in capsys.readouterr().out
+    for name in ("diffuse.png", "normal.png", "specular.png"):
+        np.testing.assert_array_equal(_file_pixels(out / name), _file_pixels(src / name))

@@ -1497,7 +1497,12 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
                 )
             else:
                 result, fill = seamless_material_set(
-                    mset, args.width, abort=abort, progress=progress, normal_length=lengths
+                    mset,
+                    args.width,
+                    abort=abort,
+                    progress=progress,
+                    normal_length=lengths,
+                    force=bool(getattr(args, "force", False)),
                 )
         except JobCancelled as e:
             raise CommandCancelled from e
@@ -1507,6 +1512,12 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
         written = save_material(result, out)
     except MaterialError as e:
         raise CommandError(str(e)) from e
+    if fill.unchanged:
+        print(
+            f"every map of {mset.name} already tiles: wrote them unchanged to {out}; use "
+            "--force to re-synthesise"
+        )
+        return 0
     roles = ", ".join(f"{m.name} ({m.role.value})" for m in result.maps)
     print(f"wrote {len(written)} maps to {out}: {roles} ({w} x {h}, {fill.seconds:.1f} s)")
     return 0

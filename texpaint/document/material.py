@@ -542,9 +542,9 @@ def seamless_material_set(
 
     Args:
         mset: the set (left unchanged).
-        band_px: band width in pixels over each seam; None = the default for the size.
-        **options: passed to ``seamless_material`` (``guide_weights``, ``seed``, ``abort``,
-            ``progress``).
+        band_px: band width in pixels over each seam; None = from the albedo's scale.
+        **options: passed to ``seamless_material`` (``guide_weights``, ``seed``,
+            ``normal_length``, ``force``, ``abort``, ``progress``).
 
     Returns:
         ``(new set, SetFill)`` as :func:`inpaint_material`.

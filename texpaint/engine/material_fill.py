@@ -105,12 +105,14 @@ class SetFill:
             identity where the mask is 0): the one decision shared by every map.
         mask: float32 ``(H, W)``, the mask that was composited with.
         seconds: wall time of the fill.
+        unchanged: Make Seamless left the set as it was (every map already tiles).
     """
 
     maps: list[MapPixels]
     source: np.ndarray
     mask: np.ndarray
     seconds: float
+    unchanged: bool = False
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -401,6 +403,7 @@ def seamless_material(
     guide_weights: dict[str, float] | None = None,
     seed: int = 0,
     normal_length: str = "unit",
+    force: bool = False,
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
 ) -> SetFill:
@@ -409,26 +412,43 @@ def seamless_material(
     Args:
         maps: the set's maps, all of one size.
         band_px: band width over each seam in pixels (2 .. half the shorter side); None =
-            :func:`texpaint.engine.seamless.default_band_px`.
+            from the albedo's scale (:func:`texpaint.engine.seamless.plan_seamless`).
         guide_index, guide_weights, seed, normal_length, abort, progress: as
             :func:`fill_material`.
+        force: synthesise even when every map already tiles.
 
     Returns:
         :class:`SetFill` in the maps' own (unrolled) frame: ``source`` and ``mask`` are
         rolled back too, so ``source`` indexes the input maps; pixels outside the band are
-        bit-identical.
+        bit-identical. When every map already tiles (its wrap seams look like its own
+        interior lines, :func:`texpaint.imaging.seams.wrap_check`) and not ``force``, the maps
+        come back as they are with ``unchanged=True``. Unlike single-image Make Seamless, the
+        size never changes (no fit to the lattice period) and lighting is not evened (that
+        would change data maps).
 
     Raises:
         JobError: band width out of range, sizes differ.
         JobCancelled: ``abort()`` returned True.
     """
-    from texpaint.engine.seamless import default_band_px, seam_band_mask
+    from texpaint.engine.seamless import plan_seamless, seam_band_mask
+    from texpaint.imaging.seams import wrap_check
 
     if not maps:
         raise JobError("A material set needs at least one map.")
     h, w = maps[0].rgb.shape[:2]
-    band = int(band_px or default_band_px(h, w))
-    mask = seam_band_mask(h, w, band)
+    plan = plan_seamless(
+        maps[guide_index].rgb, band_px, fit_to_period=False, even_lighting=False, force=force
+    )
+    if plan.unchanged and all(wrap_check(mp.rgb).tiles for mp in maps):
+        from texpaint.synthesis.source_map import identity_source_map
+
+        same = [MapPixels(mp.rgb, mp.alpha, mp.kind, mp.role) for mp in maps]
+        return SetFill(same, identity_source_map(h, w), np.zeros((h, w), np.float32), 0.0, True)
+    if plan.unchanged:  # the albedo tiles but another map does not: plan the band anyway
+        plan = plan_seamless(
+            maps[guide_index].rgb, band_px, fit_to_period=False, even_lighting=False, force=True
+        )
+    mask = seam_band_mask(h, w, plan.band_px)
     shift = (h // 2, w // 2)
 
     def roll(a: np.ndarray | None) -> np.ndarray | None:

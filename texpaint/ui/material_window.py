@@ -369,17 +369,20 @@ class MaterialWindow(QMainWindow):
         )
 
     # ------------------------------------------------------------------ edits
-    def _run_set_edit(self, label: str, work) -> bool:
+    def _run_set_edit(self, label: str, work) -> bool | None:
         """Run ``work(snapshot)`` (returning ``(new set, fill)``) off the GUI thread and
-        apply its result as one undo step."""
+        apply its result as one undo step. Returns True when applied, False when it failed
+        (the reason is shown), None when the work left the set unchanged."""
         snapshot = self.mset.with_pixels([(m.image.rgb, m.image.alpha) for m in self.mset.maps])
         try:
-            new, _fill = run_off_gui_thread(
+            new, fill = run_off_gui_thread(
                 self, f"{label}: {len(snapshot.maps)} maps…", lambda: work(snapshot)
             )
         except Exception as e:  # JobError, MaterialError: shown, the set is untouched
             QMessageBox.warning(self, "texpaint", f"{label} failed: {e}")
             return False
+        if fill is not None and fill.unchanged:
+            return None
         self.history.record(label, self.mset, new)
         self.mset = new
         self.modified = True
@@ -392,11 +395,25 @@ class MaterialWindow(QMainWindow):
             QMessageBox.information(self, "texpaint", "Paint the area to fill first.")
             return False
         mask = self.mask.copy()
-        return self._run_set_edit("Inpaint set", lambda s: inpaint_material(s, mask))
+        return bool(self._run_set_edit("Inpaint set", lambda s: inpaint_material(s, mask)))
 
     def make_seamless(self) -> bool:
-        """Make every map tile with one shared fill of the wrap seams (one undo step)."""
-        return self._run_set_edit("Make Seamless (set)", lambda s: seamless_material_set(s))
+        """Make every map tile with one shared fill of the wrap seams (one undo step). When
+        every map already tiles, asks before re-synthesising."""
+        label = "Make Seamless (set)"
+        done = self._run_set_edit(label, lambda s: seamless_material_set(s))
+        if done is not None:
+            return done
+        answer = QMessageBox.question(
+            self,
+            "texpaint",
+            "Every map of this material already tiles (its wrap seams look like its own "
+            "interior lines). Re-synthesise the seams anyway?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        return bool(self._run_set_edit(label, lambda s: seamless_material_set(s, force=True)))
 
     def denoise_albedo(self) -> bool:
         """Denoise the albedo with the default denoise model (the masked part, or all of it
@@ -413,7 +430,7 @@ class MaterialWindow(QMainWindow):
             pixels = [(result.image if m is albedo else m.image.rgb, m.image.alpha) for m in s.maps]
             return s.with_pixels(pixels), None
 
-        return self._run_set_edit("Denoise albedo", work)
+        return bool(self._run_set_edit("Denoise albedo", work))
 
     def undo(self) -> None:
         if self.history.undo(self.mset) is not None:
