@@ -2,24 +2,22 @@
 
 Inpainting (``Operation.INPAINT``), for a hole of any shape in an image of any size:
 
-1. Crop the hole's bounding box plus a context margin (wrapping around the edges in seamless
-   mode, where the network also pads circularly).
-2. **Texture hint** at a working resolution chosen from the hole size: the crop is scaled so
-   the hole's largest inscribed radius is about ``TARGET_HOLE_RADIUS_PX``; there the hole is
-   covered by blocks of known texture chosen by masked matching (image quilting,
-   :mod:`texpaint.imaging.quilting`), and the chosen offsets are replayed at full
-   resolution, so the hint holds native, sharp texture whose structure (mortar lines,
-   grain) was matched at a scale where the context is visible. Its low frequencies are
-   taken from a smooth push-pull fill so colour meets the hole's edge.
-3. **Full-resolution refinement**: the generator runs on the hole plus ``FINE_MARGIN_PX``
-   (in overlapping, blended tiles when large) with the texture hint as its ``hint`` input
-   (see ``models/arch/ffc_inpaint.py``). When no fully known window exists to copy from (a
-   hole covering nearly everything), the generator instead fills the hole at the working
-   resolution from scratch and refines its upsampled output. Small holes need no rescaling.
+1. Crop the hole's bounding box plus a context margin (at least ``PATCH_CONTEXT_PX`` and the
+   box's own size; wrapping around the edges in seamless mode).
+2. **Patch-based fill** (:func:`texpaint.synthesis.completion.complete`): multi-scale
+   PatchMatch completion that copies the texture's own patches, preferring its dominant
+   patch offsets (taken from the whole image's known pixels) so periodic structure continues
+   from whole periods away, composed from whole patches at full resolution (sharp). Progress
+   is reported during the search; ``abort()`` is polled between chunks of it (< 0.1 s).
+3. Only with the job param ``refine`` (an ablation: it adds nothing measurable today) the
+   hint-taking generator refines that fill at full resolution (``FINE_MARGIN_PX`` around the
+   hole, tiled when large; see ``models/arch/ffc_inpaint.py``). Imported inpainting models
+   without a hint input run the older path: the network fills the hole at a working
+   resolution, then refines its upsampled output at full resolution.
 4. Composite with the soft mask: ``out = image * (1 - m) + fill * m`` where ``m > 0``; pixels
    with ``m == 0`` are copied bit-identical from the input.
 
-``abort()`` is polled before every network pass/tile; cancelling raises :class:`JobCancelled`
+``abort()`` is also polled before every network pass/tile; cancelling raises :class:`JobCancelled`
 and nothing is returned, so the document stays untouched.
 
 Make Seamless (``Operation.SEAMLESS``) is an inpainting job too: :mod:`texpaint.engine.seamless`
@@ -139,6 +137,24 @@ def run_job(
             device=runtime.description,
             model_id=model_id,
         )
+    if job.op is Operation.STYLIZE:
+        from texpaint.engine.stylize import DEFAULT_QUALITY, QUALITIES, stylize_best
+
+        quality = str(job.params.get("quality", DEFAULT_QUALITY))
+        if quality not in QUALITIES:
+            raise JobError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
+        if quality == "best":  # guided patch synthesis from the exemplar: no model
+            image, region = stylize_best(job, abort, progress)
+            progress(1.0, "Done")
+            return JobResult(
+                job_id=job.job_id,
+                op=job.op,
+                image=image,
+                region=region,
+                seconds=time.perf_counter() - t0,
+                device="CPU (guided patch synthesis)",
+                model_id="",
+            )
     kind = _MODEL_OPERATION.get(job.op)
     if kind is None:
         raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")

@@ -60,7 +60,8 @@ class CompletionSettings:
     ``benchmarks/RESULTS.md``).
 
     Attributes:
-        patch_radius: patch radius in pixels at every level (3: 7 x 7 patches).
+        patch_radius: patch radius in pixels at the fine levels (3: 7 x 7 patches).
+        patch_radius_coarse: patch radius at the levels below ``fine_from_px``.
         coarse_radius_px: the coarsest level is the first where the hole's inscribed radius is
             at most this many pixels.
         min_side_px: no level is smaller than this on its shorter side.
@@ -80,10 +81,17 @@ class CompletionSettings:
         concentration_ref: see ``structure_weight``.
         offset_init: start the coarsest level from the greedy offset labelling
             (:func:`texpaint.synthesis.nnf.offset_fill`) instead of the smooth fill.
+        compose: finish with the patch-copy composition (False: with a last vote, which
+            averages overlapping patches; an ablation).
+        base_sigma_px: when > 0, the composed fill's local mean (Gaussian of this sigma, px)
+            is replaced by that of a last vote: detail copied, base averaged.
+        seam_correction: add the membrane of the colour differences at the hole's edge to
+            the copied pixels (:func:`_membrane`).
     """
 
     patch_radius: int = 3
-    coarse_radius_px: float = 6.0
+    patch_radius_coarse: int = 5
+    coarse_radius_px: float = 12.0
     min_side_px: int = 32
     em_coarse: int = 6
     em_fine: int = 3
@@ -97,7 +105,13 @@ class CompletionSettings:
     structure_weight: float = 0.25
     concentration_ref: float = 0.08
     offset_init: bool = True
+    seam_correction: bool = True
+    compose: bool = True
+    base_sigma_px: float = 2.0
 
+
+MEMBRANE_SIGMA_PX = 2.0
+"""Gaussian sigma (px) of the local means compared at the hole's edge (:func:`_membrane`)."""
 
 CHUNK = 8192
 """Targets per compiled call: abort and progress are polled between chunks (< 0.1 s each)."""
@@ -269,20 +283,25 @@ def _complete_levels(
 ) -> np.ndarray:
     """The pyramid loop of :func:`complete` (arguments as there, already checked)."""
     h, w, nc = image.shape
-    r = s.patch_radius
+
+    def radius(shape: tuple[int, ...]) -> int:
+        return s.patch_radius if max(shape[:2]) >= s.fine_from_px else s.patch_radius_coarse
+
     colour = np.where(hole[..., None], 0.0, image).astype(np.float32)
     guide_w = None if guide is None else np.asarray(guide, np.float32) * guide_weight
     n_levels = _n_levels(hole, s)
     levels = _pyramid(smooth_fill(colour, hole), hole, guide_w, n_levels)
     # a level must have some fully known patch; drop coarse levels that have none
-    while len(levels) > 1 and not _sources(levels[0].hole, r, wrap)[0].size:
+    while (
+        len(levels) > 1 and not _sources(levels[0].hole, radius(levels[0].hole.shape), wrap)[0].size
+    ):
         levels.pop(0)
     # work estimate for progress: targets x passes per level
     plan = []
     for li, lv in enumerate(levels):
         finest = li == len(levels) - 1
         em = s.em_finest if finest else (s.em_coarse if li == 0 else s.em_fine)
-        n_t = int(nnf.dilate_mask(lv.hole, r, wrap).sum())
+        n_t = int(nnf.dilate_mask(lv.hole, radius(lv.hole.shape), wrap).sum())
         sweeps = s.sweeps_fine if max(lv.hole.shape) >= s.fine_from_px and li else s.sweeps
         plan.append((em, n_t * em * (sweeps + 1), sweeps))
     total = float(sum(p[1] for p in plan)) or 1.0
@@ -293,6 +312,7 @@ def _complete_levels(
     for li, lv in enumerate(levels):
         finest = li == len(levels) - 1
         lh, lw = lv.hole.shape
+        r = radius(lv.hole.shape)
         sy, sx = _sources(lv.hole, r, wrap)
         if sy.size == 0:
             raise ValueError("no fully known patch to copy from: the hole covers too much")
@@ -325,8 +345,8 @@ def _complete_levels(
             int(rng.integers(1 << 30)),
         )  # fmt: skip
         if prev_field is not None:  # the upsampled field's vote starts this level
-            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap)
-            nnf.patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, 0, ty.size)
+            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
+            _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
         search = s.search_fine_px if (finest and li > 0) else max(lh, lw)
         msg = f"Inpainting: searching patches, scale {li + 1}/{len(levels)}"
         for it in range(em):
@@ -349,15 +369,26 @@ def _complete_levels(
                     done += sum(b - a for a, b, _ in batch)
                     report(done / total, msg)
             check()
-            if finest and it == em - 1:
+            if finest and it == em - 1 and s.compose:
                 break
-            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap)
-            nnf.patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, 0, ty.size)
+            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
+            _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
             done += ty.size
             report(done / total, msg)
         prev_field, prev_shape = field, (lh, lw)
-        if finest:
-            out = _compose(image, hole, field, cost, ty, tx, r, wrap)
+        if finest and s.compose:
+            out = _compose(image, hole, field, cost, ty, tx, r, wrap, s.seam_correction)
+            if s.base_sigma_px > 0:
+                # the copied detail over the vote's local mean (no detail is averaged away)
+                voted = feat.copy()
+                _vote(voted, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
+                diff = np.where(hole[..., None], voted[..., :nc] - out, 0.0).astype(np.float32)
+                border = cv2.BORDER_WRAP if wrap else cv2.BORDER_REFLECT
+                low = cv2.GaussianBlur(diff, (0, 0), s.base_sigma_px, borderType=border)
+                out[hole] += low.reshape(out.shape)[hole]
+        elif finest:
+            out = image.copy()
+            out[hole] = feat[..., :nc][hole]
     assert out is not None
     report(1.0, "Inpainting: done")
     return out
@@ -427,21 +458,49 @@ def _sources(hole: np.ndarray, r: int, wrap: bool) -> tuple[np.ndarray, np.ndarr
     return sy.astype(np.int32), sx.astype(np.int32)
 
 
-def _vote(feat, nc, hole, field, cost, ty, tx, r, wrap) -> None:
-    """Replace the hole's colour channels of ``feat`` by Wexler et al.'s weighted vote."""
+def _bands(n: int, k: int) -> list[tuple[int, int]]:
+    """``k`` contiguous ranges covering ``range(n)`` (fewer when ``n`` is small)."""
+    k = max(1, min(k, n // CHUNK + 1))
+    edges = np.linspace(0, n, k + 1).astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads) -> None:
+    """:func:`nnf.patch_cost` of every target, the target list split over the threads."""
+    bands = _bands(ty.size, n_threads)
+    args = (feat, penalty, field, cost, ty, tx, r, wrap)
+    list(pool.map(lambda ab: nnf.patch_cost(*args, ab[0], ab[1]), bands))
+
+
+def _vote(feat, nc, hole, field, cost, ty, tx, r, wrap, pool, n_threads) -> None:
+    """Replace the hole's colour channels of ``feat`` by Wexler et al.'s weighted vote (one
+    accumulator per thread, summed)."""
     h, w, _ = feat.shape
     finite = cost[ty, tx]
     finite = finite[np.isfinite(finite)]
     sigma2 = float(np.percentile(finite, 75)) + 1e-6 if finite.size else 1.0
-    acc = np.zeros((h, w, nc), np.float64)
-    wsum = np.zeros((h, w), np.float64)
-    nnf.vote(feat, nc, hole, field, cost, ty, tx, r, wrap, sigma2, acc, wsum, 0, ty.size)
+    bands = _bands(ty.size, n_threads)
+    accs = [np.zeros((h, w, nc), np.float64) for _ in bands]
+    wsums = [np.zeros((h, w), np.float64) for _ in bands]
+
+    def one(i: int) -> None:
+        a, b = bands[i]
+        nnf.vote(
+            feat, nc, hole, field, cost, ty, tx, r, wrap, sigma2, accs[i], wsums[i], a, b
+        )  # fmt: skip
+
+    list(pool.map(one, range(len(bands))))
+    acc, wsum = accs[0], wsums[0]
+    for a2, w2 in zip(accs[1:], wsums[1:], strict=True):
+        acc += a2
+        wsum += w2
     ok = hole & (wsum > 0)
     feat[..., :nc][ok] = (acc[ok] / wsum[ok][:, None]).astype(np.float32)
 
 
-def _compose(image, hole, field, cost, ty, tx, r, wrap) -> np.ndarray:
-    """Copy each hole pixel from the offset of the best patch covering it (no averaging)."""
+def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction) -> np.ndarray:
+    """Copy each hole pixel from the offset of the best patch covering it (no averaging);
+    with ``seam_correction``, add the edge membrane (:func:`_membrane`)."""
     h, w = hole.shape
     best = np.full((h, w), np.inf, np.float32)
     label = np.zeros((h, w, 2), np.int32)
@@ -460,4 +519,54 @@ def _compose(image, hole, field, cost, ty, tx, r, wrap) -> np.ndarray:
     unset = ~np.isfinite(best[yy, xx])
     if unset.any():  # no patch covered it (cannot happen with a dilated target set)
         out[yy[unset], xx[unset]] = 0.0
+    if seam_correction:
+        out[yy, xx] += _membrane(image, hole, label, wrap)[yy, xx]
     return out
+
+
+def _membrane(image, hole, label, wrap) -> np.ndarray:
+    """Seam correction at the hole's edge: the differences, on the ring of known pixels around
+    the hole, between each pixel and what the copied texture of its hole neighbour would put
+    there, interpolated smoothly over the hole (push-pull, :func:`smooth_fill`; a membrane as
+    in Farbman et al., "Coordinates for Instant Image Cloning", SIGGRAPH 2009). Adding it to
+    the copied pixels removes colour and shading steps at the hole's edge; float32 (H, W, C)."""
+    h, w = hole.shape
+    ring = nnf.dilate_mask(hole, 1, wrap) & ~hole
+    lab = np.zeros((h, w, 2), np.int32)
+    has = np.zeros((h, w), bool)
+    for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
+        nb_hole = np.roll(hole, (-dy, -dx), axis=(0, 1))
+        nb_lab = np.roll(label, (-dy, -dx), axis=(0, 1))
+        sel = ring & nb_hole & ~has
+        if not wrap:  # np.roll wraps: drop what came round from the far edge
+            if dy == 1:
+                sel[-1] = False
+            elif dy == -1:
+                sel[0] = False
+            if dx == 1:
+                sel[:, -1] = False
+            elif dx == -1:
+                sel[:, 0] = False
+        lab[sel] = nb_lab[sel]
+        has |= sel
+    qy, qx = np.nonzero(has)
+    sy, sx = qy + lab[qy, qx, 0], qx + lab[qy, qx, 1]
+    if wrap:
+        sy, sx = sy % h, sx % w
+    inside = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
+    qy, qx, sy, sx = qy[inside], qx[inside], sy[inside], sx[inside]
+    ok = ~hole[sy, sx]
+    qy, qx, sy, sx = qy[ok], qx[ok], sy[ok], sx[ok]
+    diff = np.zeros(image.shape, np.float32)
+    if qy.size == 0:
+        return diff
+    # compare local means, not single noisy pixels: a blur of the known pixels only
+    known = (~hole).astype(np.float32)
+    border = cv2.BORDER_WRAP if wrap else cv2.BORDER_REFLECT
+    num = cv2.GaussianBlur(image * known[..., None], (0, 0), MEMBRANE_SIGMA_PX, borderType=border)
+    den = cv2.GaussianBlur(known, (0, 0), MEMBRANE_SIGMA_PX, borderType=border)
+    mean = num.reshape(image.shape) / np.maximum(den, 1e-6)[..., None]
+    diff[qy, qx] = mean[qy, qx] - mean[sy, sx]
+    unknown = np.ones((h, w), bool)
+    unknown[qy, qx] = False
+    return smooth_fill(diff, unknown)
