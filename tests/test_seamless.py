@@ -303,3 +303,22 @@ def test_make_seamless_band_is_as_detailed_as_the_texture(runtime):
     assert 0.9 < e[mask > 0].mean() / e[mask == 0].mean() < 1.1
     assert seam_metric(out).ratio < seam_metric(src).ratio / 2
     assert np.array_equal(out[mask == 0], src[mask == 0])
+
+
+def test_gingham_is_fitted_to_its_checks_not_its_threads():
+    """A check pattern (40 x 40 px) woven from 5 px threads: the fine lattice is found first;
+    Make Seamless plans with the checks' lattice and fits whole checks."""
+    from texpaint.synthesis.lattice import find_lattice
+
+    rng = np.random.default_rng(4)
+    yy, xx = np.mgrid[0:330, 0:345]
+    checks = 0.35 * (((yy // 20) % 2) + ((xx // 20) % 2))
+    threads = 0.25 * (((yy % 5) < 2) ^ ((xx % 5) < 2))
+    img = (0.15 + checks + threads)[..., None] * np.array([1.0, 0.45, 0.4])
+    img = np.clip(img + rng.normal(0, 0.02, img.shape), 0, 1).astype(np.float32)
+    fine = find_lattice(img)
+    assert fine is not None and min(abs(v) for t in fine.basis for v in t if abs(v) > 1) < 8
+    plan = plan_seamless(img)
+    assert plan.lattice is not None
+    assert plan.lattice.axis_period(1, tol_rel=0.05) == pytest.approx(40, abs=0.5)
+    assert plan.size == (320, 320)

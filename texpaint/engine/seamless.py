@@ -4,10 +4,14 @@ texture's lattice.
 The method (:func:`plan_seamless`, then :func:`make_seamless`):
 
 1. **Already seamless?** :func:`texpaint.imaging.seams.wrap_check`: when the wrap seams look
-   like the image's own interior lines at every scale, the image is returned unchanged
+   like the image's own interior lines at every scale, and (for a periodic texture) the
+   pattern one period across the wrap repeats as it does inside (:func:`_phase_step`: a crop
+   of a clean grid has ordinary-looking lines but a cut period), the image is returned unchanged
    (unless ``force``): the CLI then copies the file, the dialog says "already tiles".
-2. **Lattice** (:func:`texpaint.synthesis.lattice.find_lattice`): periodic textures (bricks,
-   tiles, planks) get their period vectors; with ``fit_to_period`` the image is cropped to a
+2. **Lattice** (:func:`texpaint.synthesis.lattice.find_lattice`; when it finds only a fine
+   grain such as a weave's threads, again on the image blurred by half that grain, for the
+   pattern's coarser lattice): periodic textures (bricks, tiles, planks, checks) get their
+   period vectors; with ``fit_to_period`` the image is cropped to a
    whole number of periods along each axis that has one (a sub-pixel crop, resampled to whole
    pixels: the size changes by less than one period), placed where the two lines that will
    meet across the wrap already agree best. The tile then closes with every course whole.
@@ -311,6 +315,55 @@ def _fit_axis(image: np.ndarray, axis: int, period: float) -> tuple[float, float
     return float(int(np.argmin(costs))), length
 
 
+PHASE_TOLERANCE = 1.5
+"""A periodic texture tiles only when the pattern one period across the wrap differs from
+itself no more than this many times as much as one period apart inside (:func:`_phase_step`)."""
+
+
+def _phase_step(rgb: np.ndarray, axis: int, period: float | None) -> float:
+    """How much a lattice's pattern jumps at the wrap along ``axis`` (1 = left/right seam).
+
+    Mean squared luminance difference between each line and the line one period further
+    (rounded to whole pixels, wrapping round) over the pairs that straddle the wrap, divided by
+    the same over the pairs inside the image: ~1 when the image holds whole periods (it tiles),
+    well above 1 when a crop cut the pattern mid-period, whatever its lines look like. 0 when
+    the axis has no period."""
+    if period is None:
+        return 0.0
+    q = int(round(period))
+    lum = rgb.mean(axis=2)
+    lines = lum if axis == 1 else lum.T  # the period runs along axis 1 of ``lines``
+    n = lines.shape[1]
+    if not 0 < q < n:
+        return 0.0
+    per_line = ((lines - np.roll(lines, -q, axis=1)) ** 2).mean(axis=0)
+    inner = float(per_line[: n - q].mean())
+    return float(per_line[n - q :].mean()) / max(inner, 1e-12)
+
+
+FINE_PERIOD_PX = 8.0
+"""A lattice whose shortest period is below this (pixels) is a fine grain (the threads of a
+weave): :func:`plan_seamless` looks for the pattern's coarser lattice instead."""
+
+
+def _coarse_lattice(rgb: np.ndarray) -> Lattice | None:
+    """The lattice that matters for tiling: :func:`find_lattice`, and when that finds only a
+    fine grain (shortest period under :data:`FINE_PERIOD_PX`, e.g. the threads of a gingham),
+    the lattice of the image blurred by half the grain's longer period (at least 2.5 px), which
+    shows the coarser pattern (the checks); the fine one when the blurred image has none."""
+    lattice = find_lattice(rgb)
+    if lattice is None:
+        return None
+    lengths = [math.hypot(*t) for t in lattice.basis]
+    if min(lengths) >= FINE_PERIOD_PX:
+        return lattice
+    blurred = cv2.GaussianBlur(rgb, (0, 0), max(2.5, 0.5 * max(lengths)))
+    coarse = find_lattice(blurred)
+    if coarse is not None and min(math.hypot(*t) for t in coarse.basis) >= FINE_PERIOD_PX:
+        return coarse
+    return lattice
+
+
 def plan_seamless(
     image: np.ndarray,
     band_px: int | None = None,
@@ -341,9 +394,18 @@ def plan_seamless(
     if min(h, w) < 16:
         raise JobError(f"Make Seamless needs an image of at least 16 x 16, got {w} x {h}")
     check = wrap_check(rgb)
+    lattice = _coarse_lattice(rgb) if check.tiles or not force else None
+    if check.tiles and lattice is not None:
+        steps = {a: _phase_step(rgb, a, _period(lattice, a, (h, w)[a])) for a in (0, 1)}
+        worst = max(steps.values())
+        if worst > PHASE_TOLERANCE:  # the lines look fine but the pattern jumps at the wrap
+            scores = dict(check.scores)
+            scores.update({(a, -1): v for a, v in steps.items()})
+            check = WrapCheck(tiles=False, worst=max(check.worst, worst), scores=scores)
     if check.tiles and not force:
-        return SeamlessPlan(check, force, None, None, (h, w), int(band_px or 0), False)
-    lattice = find_lattice(rgb)
+        return SeamlessPlan(check, force, lattice, None, (h, w), int(band_px or 0), False)
+    if lattice is None:
+        lattice = _coarse_lattice(rgb)
     crop = None
     size = (h, w)
     if lattice is not None and fit_to_period:
