@@ -202,6 +202,7 @@ def test_file_menu_opens_the_dialog_on_the_current_document(window, open_image, 
     dialogs = window.findChildren(BatchExportDialog)
     assert len(dialogs) == 1
     dlg = dialogs[0]
+    assert dlg.engine is window.engine  # the painter's one worker, not a second runtime
     assert dlg.isVisible() and dlg.document_radio.isEnabled()
     dlg.set_input_mode("document")
     dlg.ops_list.clear()
@@ -317,3 +318,57 @@ def test_fast_denoise_batch_runs_one_pass(dialog, qtbot, tmp_path, runtime):
     out = read_image(r.outputs[0]).rgb
     one, eight = _denoised(rgb, 1, runtime), _denoised(rgb, 8, runtime)
     assert np.abs(out - one).mean() < 0.1 * np.abs(out - eight).mean()
+
+
+def test_painter_batch_waits_for_the_running_job_and_uses_the_preferences(
+    window, qtbot, tmp_path, monkeypatch
+):
+    """Batch Export from the painter runs on the inference worker's thread with its runtime
+    (the tile size from Preferences reaches it) and only after the job already holding the
+    device has finished: one job at a time."""
+    import threading
+
+    from PySide6.QtCore import QThread
+
+    from texpaint.engine.worker import Task
+    from texpaint.ui import batch_dialog
+
+    seen: list[tuple[QThread, int | None]] = []
+    real_run_batch = batch_dialog.run_batch
+
+    def recording_run_batch(plan, **kwargs):
+        seen.append((QThread.currentThread(), kwargs["runtime"].tile_px))
+        return real_run_batch(plan, **kwargs)
+
+    monkeypatch.setattr(batch_dialog, "run_batch", recording_run_batch)
+    window.engine.set_tile_size(256)  # what Preferences -> tile size does
+    release = threading.Event()
+    busy = window.engine.submit_task(Task(lambda abort, report, runtime: release.wait(30)))
+
+    try:
+        files = _textures(tmp_path / "in", 2)
+        window.batch_export_action.trigger()
+        dlg = window.findChildren(batch_dialog.BatchExportDialog)[0]
+        dlg.set_input_mode("files")
+        dlg.add_files(files)
+        dlg.ops_list.clear()
+        dlg.add_op("resize")
+        dlg.sizes_edit.setText("32")
+        dlg.output_edit.setText(str(tmp_path / "out"))
+        for key, check in dlg.format_checks.items():
+            check.setChecked(key == "png")
+        qtbot.mouseClick(dlg.run_button, Qt.MouseButton.LeftButton)
+        assert dlg.error_label.text() == ""
+        assert dlg.is_running() and "Waiting" in dlg.status_label.text()
+        qtbot.wait(300)
+        assert seen == []  # queued behind the busy task
+        with qtbot.waitSignal(window.engine.taskFinished, timeout=10000) as first:
+            release.set()
+        assert first.args[0] == busy
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: dlg.report is not None and not dlg.is_running(), timeout=60000)
+    assert dlg.report.summary() == "2 ok, 0 failed, 0 skipped"
+    assert seen == [(window.engine._thread, 256)]
+    assert len(list((tmp_path / "out").glob("*.png"))) == 2
+    dlg.close()

@@ -18,6 +18,13 @@ import numpy as np
 _job_ids = itertools.count(1)
 
 
+def next_job_id() -> int:
+    """A new id from the one increasing sequence that :class:`Job` ids and the inference
+    worker's background tasks (:class:`texpaint.engine.worker.Task`) share, so "cancel
+    everything submitted so far" covers both."""
+    return next(_job_ids)
+
+
 class Operation(StrEnum):
     """The AI operations the pipeline can run."""
 
@@ -113,7 +120,7 @@ class Job:
     style_id: str | None = None
     seed: int = 0
     wrap: bool = False
-    job_id: int = field(default_factory=lambda: next(_job_ids))
+    job_id: int = field(default_factory=next_job_id)
 
     def __post_init__(self) -> None:
         image = _frozen_array(self.image, 3, "image")

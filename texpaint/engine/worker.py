@@ -8,6 +8,11 @@ time. Results come back by queued signals tagged with the job id.
 Cancel is cooperative: ``cancel`` marks ids in a thread-safe set and the pipeline polls
 ``abort()`` between network passes and tiles. A job cancelled before it starts is skipped.
 
+Besides document jobs the worker runs :class:`Task` objects: background work that needs the
+device but is not a document edit (the painter's Batch Export). Tasks share the jobs' queue,
+their id sequence and the worker's one :class:`~texpaint.engine.device.Runtime` (device and
+tile size from Preferences), so only one job or task holds the device at a time.
+
 torch is imported inside the worker thread (on the first job or at start-up warm-up), never
 in the GUI thread.
 """
@@ -16,10 +21,36 @@ from __future__ import annotations
 
 import threading
 import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from texpaint.engine.jobs import Job
+from texpaint.engine.jobs import Job, next_job_id
+
+if TYPE_CHECKING:
+    from texpaint.engine.device import Runtime
+
+TaskFn = Callable[[Callable[[], bool], Callable[[Any], None], "Runtime"], Any]
+"""``run(abort, report, runtime) -> value`` of a :class:`Task`: poll ``abort()`` (True once
+the task is cancelled), send any object to the GUI with ``report(obj)``, use ``runtime`` for
+every model pass."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """Background work for the inference worker that is not a document edit.
+
+    Attributes:
+        run: the work (:data:`TaskFn`); runs on the worker thread, after the jobs and tasks
+            submitted before it. An exception it raises is reported as ``jobFailed`` with
+            the exception's type and message.
+        task_id: from the jobs' id sequence (:func:`~texpaint.engine.jobs.next_job_id`).
+    """
+
+    run: TaskFn
+    task_id: int = field(default_factory=next_job_id)
 
 
 class _CancelBook:
@@ -52,6 +83,8 @@ class InferenceWorker(QObject):
     failed = Signal(int, str)
     cancelled = Signal(int)
     deviceReady = Signal(str)
+    taskEvent = Signal(int, object)
+    taskFinished = Signal(int, object)
 
     def __init__(self, device: str, cancels: _CancelBook) -> None:
         super().__init__()
@@ -111,6 +144,30 @@ class InferenceWorker(QObject):
         else:
             self.finished.emit(result)
 
+    @Slot(object)
+    def run_task(self, task: Task) -> None:
+        """Run one :class:`Task` (slot, called through a queued connection) with this
+        worker's runtime; ``taskFinished`` carries its return value, also when it stopped
+        early because it was cancelled (the task decides what a cancel leaves behind)."""
+        task_id = task.task_id
+        if self._cancels.is_cancelled(task_id):
+            self.cancelled.emit(task_id)
+            return
+        self.started.emit(task_id)
+        try:
+            runtime = self._ensure_runtime()
+            runtime.tile_px = self.tile_px
+            value = task.run(
+                lambda: self._cancels.is_cancelled(task_id),
+                lambda obj: self.taskEvent.emit(task_id, obj),
+                runtime,
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as a message
+            traceback.print_exc()
+            self.failed.emit(task_id, f"{type(exc).__name__}: {exc}")
+            return
+        self.taskFinished.emit(task_id, value)
+
 
 class InferenceEngine(QObject):
     """GUI-thread front of the single inference worker thread.
@@ -119,7 +176,10 @@ class InferenceEngine(QObject):
         jobStarted(int job_id), jobProgress(int job_id, float fraction 0..1, str message),
         jobPreview(int job_id, object image): Learn Style snapshots, float32 ``(h, w, 3)``,
         jobFinished(object JobResult), jobFailed(int job_id, str message),
-        jobCancelled(int job_id), deviceReady(str description).
+        jobCancelled(int job_id), deviceReady(str description);
+        for :class:`Task` objects (``submit_task``): taskEvent(int task_id, object what the
+        task reported), taskFinished(int task_id, object its return value), and jobStarted /
+        jobFailed / jobCancelled with the task's id.
 
     Args:
         device: "auto", "cpu", "cuda" or "mps".
@@ -134,7 +194,10 @@ class InferenceEngine(QObject):
     jobFailed = Signal(int, str)
     jobCancelled = Signal(int)
     deviceReady = Signal(str)
+    taskEvent = Signal(int, object)
+    taskFinished = Signal(int, object)
     _enqueue = Signal(object)
+    _enqueue_task = Signal(object)
     _warm = Signal()
 
     def __init__(self, device: str = "auto", parent: QObject | None = None, warm_up: bool = True):
@@ -147,6 +210,7 @@ class InferenceEngine(QObject):
         self._worker = InferenceWorker(device, self._cancels)
         self._worker.moveToThread(self._thread)
         self._enqueue.connect(self._worker.run)
+        self._enqueue_task.connect(self._worker.run_task)
         self._warm.connect(self._worker.warm_up)
         w = self._worker
         w.started.connect(self.jobStarted)
@@ -156,6 +220,8 @@ class InferenceEngine(QObject):
         w.failed.connect(self._on_failed)
         w.cancelled.connect(self._on_cancelled)
         w.deviceReady.connect(self.deviceReady)
+        w.taskEvent.connect(self.taskEvent)
+        w.taskFinished.connect(self._on_task_finished)
         self._thread.start()
         if warm_up:
             self.warm_up()
@@ -170,6 +236,15 @@ class InferenceEngine(QObject):
         self._pending.add(job.job_id)
         self._enqueue.emit(job)
         return job.job_id
+
+    def submit_task(self, task: Task) -> int:
+        """Queue ``task`` behind the jobs and tasks already submitted; returns its id.
+
+        ``cancel(task_id)`` (or ``cancel(None)``) makes its ``abort()`` return True."""
+        self._last_id = max(self._last_id, task.task_id)
+        self._pending.add(task.task_id)
+        self._enqueue_task.emit(task)
+        return task.task_id
 
     def set_tile_size(self, tile_px: int | None) -> None:
         """Inference tile edge in pixels for jobs that start from now on (None: default)."""
@@ -187,6 +262,11 @@ class InferenceEngine(QObject):
     def _on_finished(self, result) -> None:
         self._pending.discard(result.job_id)
         self.jobFinished.emit(result)
+
+    @Slot(int, object)
+    def _on_task_finished(self, task_id: int, value: object) -> None:
+        self._pending.discard(task_id)
+        self.taskFinished.emit(task_id, value)
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:

@@ -1,12 +1,15 @@
 """File → Batch Export…: build a :class:`~texpaint.export.plan.BatchPlan` and run it.
 
-The dialog only collects settings and shows progress. The batch runs in a
-:class:`BatchExportWorker` moved to a QThread of its own that calls
-:func:`texpaint.export.runner.run_batch` (which reads, runs model ops on its own runtime,
-resizes, encodes and writes), so the GUI never blocks. Progress and per-file results come
-back by queued signals to the dialog's slots. Cancel sets a thread-safe flag that
-``run_batch`` polls; the file in progress is rolled back. Closing the dialog cancels a
-running batch and waits for its thread.
+The dialog only collects settings and shows progress. The batch is submitted as a
+:class:`~texpaint.engine.worker.Task` to the painter's one
+:class:`~texpaint.engine.worker.InferenceEngine` (the same worker as the AI panel), where
+:func:`texpaint.export.runner.run_batch` reads, runs model ops on the worker's runtime (the
+device and tile size from Preferences), resizes, encodes and writes; so the GUI never
+blocks and a batch and a panel job never hold the device at the same time (they queue).
+Progress and per-file results come back by queued signals to the dialog's slots. Cancel
+makes the task's ``abort()`` true, which ``run_batch`` polls; the file in progress is rolled
+back. A dialog opened without an engine (tests, scripts) makes its own and shuts it down
+when it closes.
 
 Settings are remembered in QSettings (``batch/…``) and can be saved/loaded as TOML presets.
 The "Quality" picker sets the plan's ``passes`` (self-ensemble passes of the denoise and
@@ -17,11 +20,10 @@ the others stay in the op list, disabled, with a tooltip saying why.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QSettings, QThread, QUrl, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QSettings, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,6 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from texpaint.document.document import TextureDocument
+from texpaint.engine.worker import InferenceEngine, Task
 from texpaint.export.plan import (
     DEFAULT_NAMING,
     MODEL_CATALOG_OPERATION,
@@ -93,66 +96,37 @@ PASSES_DEFAULT_LABEL = "Operation default"
 STATUS_TEXT = {"ok": "OK", "failed": "Failed", "skipped": "Skipped", "cancelled": "Cancelled"}
 
 
-class BatchExportWorker(QObject):
-    """Runs one batch in the thread it was moved to.
-
-    Signals:
-        progress(object BatchProgress), fileDone(object FileResult),
-        finished(object BatchReport), failed(str message: the batch could not start).
-    """
-
-    progress = Signal(object)
-    fileDone = Signal(object)
-    finished = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._stop = threading.Event()
-
-    def cancel(self) -> None:
-        """Ask the running batch to stop (thread-safe)."""
-        self._stop.set()
-
-    @Slot(object, object)
-    def run(self, plan: BatchPlan, sources: list[BatchSource]) -> None:
-        """Run ``plan`` over ``sources`` (slot, called through a queued connection)."""
-        self._stop.clear()
-        try:
-            report = run_batch(
-                plan,
-                abort=self._stop.is_set,
-                progress=self.progress.emit,
-                sources=sources,
-                file_done=self.fileDone.emit,
-            )
-        except Exception as exc:  # noqa: BLE001 - shown in the dialog; the thread lives on
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-            return
-        self.finished.emit(report)
-
-
 class BatchExportDialog(QDialog):
     """The Batch Export dialog.
 
     Args:
         document: the open document (offered as the "Current document" input), or None.
         parent: Qt parent.
+        engine: the inference engine to submit the batch to (the main window passes its
+            own); None makes one for this dialog (device ``"auto"``), shut down on close.
 
     Attributes:
         report: the last finished :class:`BatchReport`, or None.
     """
 
-    _start = Signal(object, object)
-
-    def __init__(self, document: TextureDocument | None = None, parent: QWidget | None = None):
+    def __init__(
+        self,
+        document: TextureDocument | None = None,
+        parent: QWidget | None = None,
+        engine: InferenceEngine | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Batch Export")
         self.document = document
         self.report: BatchReport | None = None
-        self._thread: QThread | None = None
-        self._worker: BatchExportWorker | None = None
+        self._owns_engine = engine is None
+        self.engine = engine if engine is not None else InferenceEngine(parent=self, warm_up=False)
+        self._task_id: int | None = None
         self._rows: dict[int, int] = {}
+        self.engine.taskEvent.connect(self._on_task_event)
+        self.engine.taskFinished.connect(self._on_task_finished)
+        self.engine.jobFailed.connect(self._on_job_failed)
+        self.engine.jobCancelled.connect(self._on_job_cancelled)
         self._build()
         self._restore_settings()
         self._update_enabled()
@@ -408,8 +382,9 @@ class BatchExportDialog(QDialog):
         self.passes_combo.setCurrentIndex(max(0, index))
 
     def is_running(self) -> bool:
-        """True while a batch runs."""
-        return self._thread is not None
+        """True from ``start`` until the batch has finished, failed or been cancelled (also
+        while it waits in the engine's queue behind a panel job)."""
+        return self._task_id is not None
 
     # ------------------------------------------------------------------ list editing
     def _browse_files(self) -> None:
@@ -674,27 +649,55 @@ class BatchExportDialog(QDialog):
         self.file_bar.setValue(0)
         self.status_label.setText(f"Starting {len(sources)} files…")
 
-        self._thread = QThread()
-        self._thread.setObjectName("texpaint-batch-export")
-        self._worker = BatchExportWorker()
-        self._worker.moveToThread(self._thread)
-        self._start.connect(self._worker.run)
-        self._worker.progress.connect(self._on_progress)
-        self._worker.fileDone.connect(self._on_file_done)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.start()
         self._sources = sources
+        if self.engine.is_busy():
+            self.status_label.setText(f"Waiting for the running AI job; then {len(sources)} files…")
+
+        def run(abort, report, runtime) -> BatchReport:
+            return run_batch(
+                plan,
+                abort=abort,
+                progress=report,
+                runtime=runtime,
+                sources=sources,
+                file_done=report,
+            )
+
+        self._task_id = self.engine.submit_task(Task(run))
         self._update_enabled()
-        self._start.emit(plan, sources)
         return True
 
     @Slot()
     def cancel(self) -> None:
         """Stop the running batch; the file in progress is rolled back."""
-        if self._worker is not None:
-            self._worker.cancel()
+        if self._task_id is not None:
+            self.engine.cancel(self._task_id)
             self.status_label.setText("Cancelling…")
+
+    @Slot(int, object)
+    def _on_task_event(self, task_id: int, event: object) -> None:
+        if task_id != self._task_id:
+            return
+        if isinstance(event, FileResult):
+            self._on_file_done(event)
+        else:
+            self._on_progress(event)
+
+    @Slot(int, object)
+    def _on_task_finished(self, task_id: int, report: object) -> None:
+        if task_id == self._task_id:
+            self._on_finished(report)
+
+    @Slot(int, str)
+    def _on_job_failed(self, task_id: int, message: str) -> None:
+        if task_id == self._task_id:
+            self._on_failed(message)
+
+    @Slot(int)
+    def _on_job_cancelled(self, task_id: int) -> None:
+        if task_id == self._task_id:  # cancelled while it waited in the queue
+            self.status_label.setText("Cancelled")
+            self._finish()
 
     def _set_row(self, row: int, name: str, status: str, seconds: str, error: str) -> None:
         for col, text in enumerate((name, status, seconds, error)):
@@ -737,36 +740,26 @@ class BatchExportDialog(QDialog):
             self._show_result(row, r)
         self.overall_bar.setValue(1000)
         self.status_label.setText(f"{report.summary()} in {_duration(report.seconds)}")
-        self._stop_thread()
+        self._finish()
 
-    @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.error_label.setText(f"The batch stopped: {message}")
         self.status_label.setText("Stopped")
-        self._stop_thread()
+        self._finish()
 
-    def _stop_thread(self) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._start.disconnect(self._worker.run)
-            self._worker.deleteLater()
-            self._thread = None
-            self._worker = None
+    def _finish(self) -> None:
+        self._task_id = None
         self._update_enabled()
 
     @Slot()
     def shutdown(self) -> None:
-        """Cancel a running batch and wait for its thread to end (the file in progress is
-        rolled back)."""
-        if self._worker is not None:
-            self._worker.cancel()
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-            self._thread = None
-            self._worker = None
-        self._update_enabled()
+        """Cancel a running batch (the file in progress is rolled back); a dialog that made
+        its own engine also stops that engine's thread and waits for it."""
+        if self._task_id is not None:
+            self.engine.cancel(self._task_id)
+            self._finish()
+        if self._owns_engine:
+            self.engine.shutdown()
 
     @Slot()
     def open_output_folder(self) -> bool:
@@ -796,4 +789,4 @@ def _duration(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
-__all__ = ["BatchExportDialog", "BatchExportWorker"]
+__all__ = ["BatchExportDialog"]

@@ -701,10 +701,11 @@ class MainWindow(QMainWindow):
         dialog.show()
 
     def batch_export(self) -> None:
-        """Open the Batch Export dialog (non-modal; the batch runs in its own thread)."""
+        """Open the Batch Export dialog (non-modal; the batch runs on the inference worker,
+        after any AI job already queued, with the device and tile size from Preferences)."""
         from texpaint.ui.batch_dialog import BatchExportDialog
 
-        dialog = BatchExportDialog(self.document, self)
+        dialog = BatchExportDialog(self.document, self, engine=self.engine)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 
