@@ -383,8 +383,7 @@ def _complete_levels(
                 voted = feat.copy()
                 _vote(voted, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
                 diff = np.where(hole[..., None], voted[..., :nc] - out, 0.0).astype(np.float32)
-                border = cv2.BORDER_WRAP if wrap else cv2.BORDER_REFLECT
-                low = cv2.GaussianBlur(diff, (0, 0), s.base_sigma_px, borderType=border)
+                low = _blur(diff, s.base_sigma_px, wrap)
                 out[hole] += low.reshape(out.shape)[hole]
         elif finest:
             out = image.copy()
@@ -456,6 +455,17 @@ def _sources(hole: np.ndarray, r: int, wrap: bool) -> tuple[np.ndarray, np.ndarr
         ok[:, ok.shape[1] - r :] = False
     sy, sx = np.nonzero(ok)
     return sy.astype(np.int32), sx.astype(np.int32)
+
+
+def _blur(a: np.ndarray, sigma: float, wrap: bool) -> np.ndarray:
+    """Gaussian blur (sigma in px) of a 2-D or 3-D float32 array; wraps round when ``wrap``
+    (OpenCV has no wrapping border for filters: pad, blur, crop)."""
+    if not wrap:
+        return cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    p = min(int(np.ceil(4 * sigma)) + 1, *a.shape[:2])
+    widths = [(p, p), (p, p)] + [(0, 0)] * (a.ndim - 2)
+    big = cv2.GaussianBlur(np.pad(a, widths, mode="wrap"), (0, 0), sigma)
+    return big[p:-p, p:-p].reshape(a.shape)
 
 
 def _bands(n: int, k: int) -> list[tuple[int, int]]:
@@ -562,9 +572,8 @@ def _membrane(image, hole, label, wrap) -> np.ndarray:
         return diff
     # compare local means, not single noisy pixels: a blur of the known pixels only
     known = (~hole).astype(np.float32)
-    border = cv2.BORDER_WRAP if wrap else cv2.BORDER_REFLECT
-    num = cv2.GaussianBlur(image * known[..., None], (0, 0), MEMBRANE_SIGMA_PX, borderType=border)
-    den = cv2.GaussianBlur(known, (0, 0), MEMBRANE_SIGMA_PX, borderType=border)
+    num = _blur(image * known[..., None], MEMBRANE_SIGMA_PX, wrap)
+    den = _blur(known, MEMBRANE_SIGMA_PX, wrap)
     mean = num.reshape(image.shape) / np.maximum(den, 1e-6)[..., None]
     diff[qy, qx] = mean[qy, qx] - mean[sy, sx]
     unknown = np.ones((h, w), bool)
