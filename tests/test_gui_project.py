@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from texpaint.document import project as project_mod
+from texpaint.document.project import save_project
 from texpaint.engine.jobs import JobResult, Operation
 
 pytestmark = pytest.mark.gui
@@ -65,7 +66,7 @@ def test_corrupt_project_shows_error_and_keeps_document(
 ):
     doc = open_image(sample)
     pixels = doc.image.rgb.copy()
-    good = doc.save_project(tmp_path / "good.texpaint")
+    good = save_project(doc, tmp_path / "good.texpaint")
     bad = tmp_path / "broken.texpaint"
     data = bytearray(good.read_bytes())
     data[len(data) // 3 : len(data) // 3 + 64] = b"\xff" * 64  # damage a member
@@ -81,7 +82,7 @@ def test_save_project_on_full_disk_explains_and_keeps_old_file(
     window, sample, open_image, tmp_path, monkeypatch, errors
 ):
     doc = open_image(sample)
-    path = doc.save_project(tmp_path / "p.texpaint")
+    path = save_project(doc, tmp_path / "p.texpaint")
     old = path.read_bytes()
     _ai_edit(doc, 0.1)
 

@@ -50,9 +50,9 @@ def test_round_trip_keeps_pixels_mask_wrap_and_undo(tmp_path):
     doc.history.undo()  # one redoable step is kept too
     assert 0.0 < doc.mask.data.max() <= 1.0 and 0 < doc.mask.data.min() + 1
 
-    path = doc.save_project(tmp_path / "work.texpaint")
+    path = save_project(doc, tmp_path / "work.texpaint")
     assert doc.project_path == path
-    back = TextureDocument.open_project(path)
+    back = load_project(path)
 
     assert back.project_path == path and back.wrap and back.mask.wrap
     assert back.image.sample_format == "float32" and back.image.colorspace == "linear"
@@ -130,7 +130,7 @@ def test_save_is_atomic_when_disk_is_full(tmp_path, monkeypatch):
 
     monkeypatch.setattr(project_mod, "_write_zip", full_disk)
     with pytest.raises(ProjectError, match="not enough disk space"):
-        doc.save_project(path)
+        save_project(doc, path)
     assert path.read_bytes() == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.texpaint"]  # no temp left
 

@@ -53,7 +53,7 @@ class TextureDocument:
             keep a reference to ``image.rgb``, ``image.alpha`` or ``mask.data`` across edits.
         path: save target or None.
         project_path: the ``.texpaint`` project file it was last opened from or saved to, or
-            None (see :meth:`save_project`).
+            None (see :func:`texpaint.document.project.save_project`).
         wrap: seamless mode: jobs tile with circular padding and brush dabs wrap around the
             image edges (:attr:`MaskLayer.wrap`).
         last_result_before: ``(region, rgb)`` of the newest AI result: its region box and the
@@ -93,46 +93,6 @@ class TextureDocument:
             ImageIOError: the file cannot be read (message is for the user).
         """
         return cls(read_image(path), path=path)
-
-    @classmethod
-    def open_project(
-        cls, path: str | os.PathLike[str], memory_cap_bytes: int | None = None
-    ) -> TextureDocument:
-        """Read a ``.texpaint`` project (image, mask, wrap, undo history).
-
-        Args:
-            path: the project file.
-            memory_cap_bytes: cap for the new undo history (default 512 MB).
-
-        Raises:
-            ProjectError: see :func:`texpaint.document.project.load_project`.
-        """
-        from texpaint.document.history import DEFAULT_MEMORY_CAP_BYTES
-        from texpaint.document.project import load_project
-
-        cap = DEFAULT_MEMORY_CAP_BYTES if memory_cap_bytes is None else memory_cap_bytes
-        return load_project(path, memory_cap_bytes=cap)
-
-    def save_project(self, path: str | os.PathLike[str] | None = None, **kwargs: Any) -> Path:
-        """Write the document as a ``.texpaint`` project, atomically; sets :attr:`project_path`.
-
-        Args:
-            path: target, or None for :attr:`project_path`.
-            **kwargs: ``max_history_bytes`` / ``max_history_steps`` (see
-                :func:`texpaint.document.project.save_project`).
-
-        Raises:
-            ValueError: no path given and the document has no project file yet.
-            ProjectError: the write failed; an existing file is untouched.
-        """
-        from texpaint.document.project import save_project
-
-        target = Path(path) if path is not None else self.project_path
-        if target is None:
-            raise ValueError("the document has no project file yet; choose one")
-        save_project(self, target, **kwargs)
-        self.project_path = target
-        return target
 
     def mark_image_saved(self, saved: bool = True) -> None:
         """Declare the current image equal (``saved=True``) or not to the document's image

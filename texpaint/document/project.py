@@ -304,17 +304,19 @@ def save_project(
         max_history_steps: at most this many undo steps, or None for no step limit.
 
     Returns:
-        The path written.
+        The path written; it becomes ``doc.project_path``.
 
     Raises:
         ProjectError: a brush stroke is open, the folder is missing or not writable, the
             disk is full, or the write failed otherwise; an existing file at ``path`` is
-            untouched.
+            untouched (and ``doc.project_path`` unchanged).
     """
     snapshot = snapshot_project(
         doc, max_history_bytes=max_history_bytes, max_history_steps=max_history_steps, copy=False
     )
-    return write_project(snapshot, path)
+    written = write_project(snapshot, path)
+    doc.project_path = written
+    return written
 
 
 # ----------------------------------------------------------------------------------- loading
@@ -478,14 +480,15 @@ def _history_plan(
 def load_project(
     path: str | os.PathLike[str],
     *,
-    memory_cap_bytes: int = DEFAULT_MEMORY_CAP_BYTES,
+    memory_cap_bytes: int | None = None,
     max_pixels: int = MAX_PIXELS,
 ) -> TextureDocument:
     """Read a ``.texpaint`` project into a new document (image, mask, wrap, undo history).
 
     Args:
         path: the project file.
-        memory_cap_bytes: cap of the new document's :class:`UndoHistory`.
+        memory_cap_bytes: cap of the new document's :class:`UndoHistory` in bytes; None:
+            ``DEFAULT_MEMORY_CAP_BYTES`` (512 MB).
         max_pixels: largest image (H x W) accepted.
 
     Returns:
@@ -503,7 +506,8 @@ def load_project(
     if not p.is_file():
         raise ProjectError(f"{p}: file not found")
     try:
-        return _load(p, int(memory_cap_bytes), int(max_pixels))
+        cap = DEFAULT_MEMORY_CAP_BYTES if memory_cap_bytes is None else int(memory_cap_bytes)
+        return _load(p, cap, int(max_pixels))
     except ProjectError:
         raise
     except MemoryError as e:

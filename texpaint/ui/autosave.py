@@ -40,6 +40,7 @@ from texpaint.document.project import (
     PROJECT_SUFFIX,
     ProjectError,
     ProjectSnapshot,
+    load_project,
     snapshot_project,
     write_project,
 )
@@ -279,7 +280,7 @@ class Autosaver(QObject):
         recovered: TextureDocument | None = None
         if box.clickedButton() is recover:
             try:
-                recovered = TextureDocument.open_project(save)
+                recovered = load_project(save)
             except ProjectError as e:
                 QMessageBox.critical(
                     parent, "Cannot recover", f"{e}\nThe autosave is kept at {save}."

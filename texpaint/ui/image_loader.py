@@ -12,12 +12,12 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from texpaint.document.document import TextureDocument
-from texpaint.document.project import PROJECT_SUFFIX, ProjectError
+from texpaint.document.project import PROJECT_SUFFIX, ProjectError, load_project
 from texpaint.imaging.io import ImageIOError
 
 
 class _LoadThread(QThread):
-    """Runs :meth:`TextureDocument.open` (or :meth:`~TextureDocument.open_project` for a
+    """Runs :meth:`TextureDocument.open` (or :func:`~texpaint.document.project.load_project` for a
     ``.texpaint`` file) for one path; ``done`` carries itself when it ends.
 
     After ``done`` exactly one of ``document`` / ``error`` is set.
@@ -37,7 +37,7 @@ class _LoadThread(QThread):
     def run(self) -> None:  # noqa: D102 (runs in the load thread)
         try:
             if self.path.suffix.lower() == PROJECT_SUFFIX:
-                self.document = TextureDocument.open_project(self.path, self.memory_cap_bytes)
+                self.document = load_project(self.path, memory_cap_bytes=self.memory_cap_bytes)
             else:
                 self.document = TextureDocument.open(self.path)
         except (ImageIOError, ProjectError) as exc:
