@@ -104,10 +104,10 @@ from benchmarks.bench_common import (  # noqa: E402
     catalog_model,
     val_images,
 )
-from texpaint.engine.jobs import ENSEMBLE_PASSES, Job, Operation, default_passes  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.metrics import psnr, ssim  # noqa: E402
+from texpaint.jobs import ENSEMBLE_PASSES, Job, Operation, default_passes  # noqa: E402
 from texpaint.training.degradations import (  # noqa: E402
     add_gaussian_noise,
     add_poisson_gaussian_noise,

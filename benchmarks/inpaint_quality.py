@@ -129,7 +129,6 @@ from benchmarks.bench_common import (  # noqa: E402
     catalog_model,
     val_images,
 )
-from texpaint.engine.jobs import Job  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.metrics import psnr, ssim  # noqa: E402
@@ -139,6 +138,7 @@ from texpaint.imaging.texture_stats import (  # noqa: E402
     PATCH,
     hole_patch_swd,
 )
+from texpaint.jobs import Job  # noqa: E402
 from texpaint.training.masks import random_mask  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp"}

@@ -176,8 +176,8 @@ def _tile2(a: np.ndarray | None) -> np.ndarray | None:
 def speed(seed: int, repeats: int) -> dict:
     import torch
 
-    from texpaint.engine.jobs import Job, Operation
     from texpaint.engine.pipeline import Runtime, run_job
+    from texpaint.jobs import Job, Operation
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     mset = open_material(PBR / "nobiax-82")

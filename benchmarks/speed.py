@@ -91,7 +91,7 @@ def make_job(op: str, size: int, style_model: str | None, inpaint_mask: str = "s
     ``strokes`` or ``square``, see the module doc)."""
     import numpy as np
 
-    from texpaint.engine.jobs import Job
+    from texpaint.jobs import Job
 
     image = bundled_texture(size)
     mask = np.zeros((size, size), np.float32)

@@ -252,8 +252,8 @@ def community_weights(tmp_path_factory) -> dict[str, Path]:
 def whole_image(runtime):
     """``run(op, image, model_id=None, **params)``: run a job of ``op`` over the whole float32
     ``(H, W, 3)`` image (empty mask) on the shared CPU runtime; returns the result image."""
-    from texpaint.engine.jobs import Job
     from texpaint.engine.pipeline import run_job
+    from texpaint.jobs import Job
 
     def run(op: str, image: np.ndarray, model_id: str | None = None, **params) -> np.ndarray:
         mask = np.zeros(image.shape[:2], np.float32)

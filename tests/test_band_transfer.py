@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from texpaint import resources_dir
-from texpaint.engine.jobs import Job, Operation
 from texpaint.imaging.band_transfer import (
     MAX_GAIN,
     MIN_GAIN,
@@ -23,6 +22,7 @@ from texpaint.imaging.band_transfer import (
     statistics_transfer,
 )
 from texpaint.imaging.io import read_image
+from texpaint.jobs import Job, Operation
 
 pytestmark = pytest.mark.unit
 

@@ -239,8 +239,8 @@ def _noisy_brick(path: Path) -> np.ndarray:
 
 
 def _denoised(rgb: np.ndarray, passes: int, runtime) -> np.ndarray:
-    from texpaint.engine.jobs import Job
     from texpaint.engine.pipeline import run_job
+    from texpaint.jobs import Job
 
     mask = np.zeros(rgb.shape[:2], np.float32)
     job = Job(op="denoise", image=rgb, mask=mask, params={"passes": passes})

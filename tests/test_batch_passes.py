@@ -11,10 +11,10 @@ import pytest
 
 from texpaint import resources_dir
 from texpaint.cli import build_parser, main
-from texpaint.engine.jobs import ENSEMBLE_PASSES
 from texpaint.export.plan import BatchPlan, PlanError, load_preset, plan_with, save_preset
 from texpaint.export.runner import run_batch
 from texpaint.imaging.io import ImageData, read_image, write_image
+from texpaint.jobs import ENSEMBLE_PASSES
 
 pytestmark = pytest.mark.unit
 

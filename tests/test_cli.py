@@ -237,7 +237,7 @@ def test_ctrl_c_is_a_clean_cancel(tmp_path, crop, command, monkeypatch, capsys):
     import signal
 
     from texpaint.engine import pipeline
-    from texpaint.engine.jobs import JobCancelled
+    from texpaint.jobs import JobCancelled
 
     seen = {}
 

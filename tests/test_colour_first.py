@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from texpaint import resources_dir
-from texpaint.engine.jobs import Job, Operation
 from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer
 from texpaint.imaging.io import read_image
+from texpaint.jobs import Job, Operation
 
 pytestmark = pytest.mark.unit
 
@@ -188,9 +188,9 @@ def test_style_training_colour_first_records_the_exemplar_palette(
 def test_learn_style_job_takes_the_content_weight_of_the_look(
     runtime, brick, restore_torch_threads
 ):
-    from texpaint.engine.jobs import JobError
     from texpaint.engine.pipeline import run_job
     from texpaint.engine.stylize import LEARN_LOOKS
+    from texpaint.jobs import JobError
     from texpaint.models.catalog import user_models_dir
 
     params = {"steps": 1, "batch": 1, "size": 64, "style_px": 128, "threads": 1}

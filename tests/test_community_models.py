@@ -14,8 +14,8 @@ import pytest
 import torch
 from safetensors.torch import save_file  # noqa: E402
 
-from texpaint.engine.jobs import Job, JobCancelled, JobError  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.jobs import Job, JobCancelled, JobError  # noqa: E402
 from texpaint.models.arch.spandrel_net import SpandrelNetwork  # noqa: E402
 from texpaint.models.catalog import (  # noqa: E402
     ModelLoadError,
@@ -310,7 +310,7 @@ def test_cli_upscale_and_refused_pickle(weights, tmp_path, capsys):
 
 @pytest.mark.gui
 def test_models_dialog_import_adds_a_denoiser_then_remove(weights, qtbot, window, errors):
-    from texpaint.engine.jobs import Operation
+    from texpaint.jobs import Operation
     from texpaint.ui.models_dialog import COLUMNS, ModelsDialog
 
     panel = window.operations_panel

@@ -12,10 +12,10 @@ from PIL import Image
 
 from texpaint import resources_dir
 from texpaint.cli import main
-from texpaint.engine.jobs import Job
 from texpaint.engine.pipeline import Runtime, run_job
 from texpaint.imaging.io import ImageData, read_image, write_image
 from texpaint.imaging.metrics import psnr
+from texpaint.jobs import Job
 from texpaint.models.arch.nafnet_denoise import NAFDenoiseConfig, NAFDenoiser
 from texpaint.models.catalog import get_model, load_network
 from texpaint.training.degradations import (
@@ -298,7 +298,7 @@ def test_cli_denoise_keeps_16_bit(tmp_path, brick):
 
 @pytest.mark.gui
 def test_denoise_tab_is_enabled_by_the_builtin_model(qtbot):
-    from texpaint.engine.jobs import Operation
+    from texpaint.jobs import Operation
     from texpaint.ui.operations_panel import OperationsPanel
 
     panel = OperationsPanel()

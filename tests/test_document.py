@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from texpaint.document.document import TextureDocument
-from texpaint.engine.jobs import JobResult, Operation
 from texpaint.imaging.io import ImageData, ImageIOError, read_image, write_image
+from texpaint.jobs import JobResult, Operation
 
 pytestmark = pytest.mark.unit
 

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from texpaint import resources_dir
-from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.engine.pipeline import Runtime, _axis_indices, _tiled_forward, mask_bbox, run_job
 from texpaint.engine.tiling import pad_to_multiple, ramp_weight, tile_boxes, tile_starts
 from texpaint.imaging.io import read_image
 from texpaint.imaging.texture_stats import hole_patch_swd
+from texpaint.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.models.arch.ffc_inpaint import push_pull_fill
 from texpaint.models.catalog import ModelLoadError, get_model, list_models, load_network
 

@@ -16,8 +16,8 @@ import pytest
 
 pytest.importorskip("spandrel_extra_arches")
 
-from texpaint.engine.jobs import Job  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.jobs import Job  # noqa: E402
 from texpaint.models import community, spandrel_loader  # noqa: E402
 from texpaint.models.arch.spandrel_net import SpandrelNetwork  # noqa: E402
 from texpaint.models.catalog import (  # noqa: E402

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from texpaint.document.project import load_project
-from texpaint.engine.jobs import JobResult, Operation
+from texpaint.jobs import JobResult, Operation
 from texpaint.ui import autosave as autosave_mod
 from texpaint.ui.preferences import Preferences, PreferencesDialog
 

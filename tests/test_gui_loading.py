@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from texpaint.document.document import TextureDocument
-from texpaint.engine.jobs import JobResult, Operation
+from texpaint.jobs import JobResult, Operation
 
 pytestmark = pytest.mark.gui
 

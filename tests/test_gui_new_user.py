@@ -11,8 +11,8 @@ import pytest
 from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from texpaint.engine.jobs import JobResult, Operation
 from texpaint.imaging.io import ImageData, read_image, write_image
+from texpaint.jobs import JobResult, Operation
 
 pytestmark = pytest.mark.gui
 
@@ -290,7 +290,7 @@ def test_run_is_disabled_with_a_reason_until_it_can_run(window, sample, open_ima
 
 def test_default_strengths_are_the_same_in_the_painter_and_the_cli(qapp, settings_dir):
     from texpaint.cli import build_parser
-    from texpaint.engine.jobs import DEFAULT_STRENGTH
+    from texpaint.jobs import DEFAULT_STRENGTH
     from texpaint.ui.operations_panel import OperationsPanel
 
     panel = OperationsPanel()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from texpaint.document import project as project_mod
 from texpaint.document.project import save_project
-from texpaint.engine.jobs import JobResult, Operation
+from texpaint.jobs import JobResult, Operation
 
 pytestmark = pytest.mark.gui
 

@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from texpaint.document.project import load_project
-from texpaint.engine.jobs import JobResult, Operation
 from texpaint.imaging.io import ImageIOError, read_image
+from texpaint.jobs import JobResult, Operation
 from texpaint.ui import main_window as main_window_mod
 
 

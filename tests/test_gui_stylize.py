@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from texpaint import resources_dir
-from texpaint.engine.jobs import Operation
+from texpaint.jobs import Operation
 from texpaint.models.styles import list_styles, user_styles_dir
 
 pytestmark = pytest.mark.gui

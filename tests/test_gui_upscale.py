@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from texpaint.document.project import load_project
-from texpaint.engine.jobs import Job, Operation
 from texpaint.imaging import resample
 from texpaint.imaging.io import ImageData, write_image
+from texpaint.jobs import Job, Operation
 from texpaint.models.community import import_model
 
 pytestmark = pytest.mark.gui

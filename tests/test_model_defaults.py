@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from texpaint.engine.jobs import Job
 from texpaint.engine.pipeline import Runtime, run_job
 from texpaint.export.plan import BatchPlan
 from texpaint.export.runner import run_batch
 from texpaint.imaging.io import ImageData, read_image, write_image
+from texpaint.jobs import Job
 from texpaint.models.catalog import (
     BUILTIN_HALF_PRECISION,
     ModelLoadError,
@@ -255,7 +255,7 @@ def _cell(dialog, model_id: str, column: str) -> str:
 
 @pytest.mark.gui
 def test_models_dialog_device_support_and_set_default(naf, qtbot, window, errors):
-    from texpaint.engine.jobs import Operation
+    from texpaint.jobs import Operation
     from texpaint.ui.models_dialog import ModelsDialog
 
     # an older card without precision fields, and one that says fp16 is not supported
@@ -312,7 +312,7 @@ def test_models_dialog_device_support_and_set_default(naf, qtbot, window, errors
 def test_panel_keeps_a_hand_picked_model_across_reloads(naf, community_weights, qtbot, window):
     """Importing another model reloads the AI panel; a model the user picked by hand stays
     picked (it used to jump back to the default), until it is removed."""
-    from texpaint.engine.jobs import Operation
+    from texpaint.jobs import Operation
 
     panel = window.operations_panel
     panel.reload()

@@ -13,7 +13,6 @@ import torch
 from PIL import Image
 
 from texpaint.cli import main
-from texpaint.engine.jobs import Job, JobError
 from texpaint.engine.pipeline import run_job
 from texpaint.imaging.io import read_image
 from texpaint.imaging.metrics import psnr
@@ -22,6 +21,7 @@ from texpaint.imaging.noise_estimation import (
     estimate_noise_level_function,
     estimate_sigma,
 )
+from texpaint.jobs import Job, JobError
 from texpaint.models.arch.ffdnet import FFDNet
 from texpaint.models.catalog import get_model, load_network
 from texpaint.training.degradations import (
@@ -253,7 +253,7 @@ def test_noise_level_function_is_a_value():
 def test_denoise_tab_noise_level_control_and_estimate(qtbot, textures):
     """Auto by default; unticking Auto sends the slider's sigma (8-bit units); the tab shows
     the estimate of an image, and the one a Denoise run reports."""
-    from texpaint.engine.jobs import Operation
+    from texpaint.jobs import Operation
     from texpaint.ui.operations_panel import OperationsPanel
 
     panel = OperationsPanel()

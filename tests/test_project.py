@@ -13,8 +13,8 @@ import pytest
 from texpaint.document import project as project_mod
 from texpaint.document.document import TextureDocument
 from texpaint.document.project import ProjectError, load_project, save_project
-from texpaint.engine.jobs import JobResult, Operation
 from texpaint.imaging.io import ImageData
+from texpaint.jobs import JobResult, Operation
 
 pytestmark = pytest.mark.unit
 

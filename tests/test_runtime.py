@@ -19,7 +19,7 @@ from texpaint.engine.device import (
     is_out_of_memory,
     physical_cores,
 )
-from texpaint.engine.jobs import Job, JobError, Operation
+from texpaint.jobs import Job, JobError, Operation
 
 GiB = 1024**3
 DENOISER = "texpaint-denoise"

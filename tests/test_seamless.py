@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from texpaint import resources_dir
-from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.engine.pipeline import run_job
 from texpaint.engine.seamless import (
     default_band_px,
@@ -19,6 +18,7 @@ from texpaint.engine.seamless import (
 from texpaint.imaging.io import ImageData, read_image, write_image
 from texpaint.imaging.seam_band import band_overlap_px
 from texpaint.imaging.seams import seam_metric, wrap_check
+from texpaint.jobs import Job, JobCancelled, JobError, Operation
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,10 @@ import pytest
 
 from texpaint import resources_dir
 from texpaint.cli import main
-from texpaint.engine.jobs import (
+from texpaint.engine.pipeline import run_job
+from texpaint.imaging.io import ImageData, read_image, write_image
+from texpaint.imaging.metrics import psnr
+from texpaint.jobs import (
     ENSEMBLE_PASSES,
     Job,
     JobCancelled,
@@ -16,9 +19,6 @@ from texpaint.engine.jobs import (
     Operation,
     default_passes,
 )
-from texpaint.engine.pipeline import run_job
-from texpaint.imaging.io import ImageData, read_image, write_image
-from texpaint.imaging.metrics import psnr
 from texpaint.models.community import import_model
 
 pytestmark = pytest.mark.unit

@@ -12,8 +12,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from texpaint.engine.jobs import Job
 from texpaint.engine.worker import InferenceEngine
+from texpaint.jobs import Job
 
 pytestmark = [pytest.mark.slow, pytest.mark.gui]
 

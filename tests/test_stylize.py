@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from texpaint import resources_dir
-from texpaint.engine.jobs import Job, JobError, Operation
 from texpaint.engine.stylize import feather_inside, preserve_colour
 from texpaint.imaging.io import ImageData, read_image, write_image
+from texpaint.jobs import Job, JobError, Operation
 from texpaint.models.styles import list_styles
 from texpaint.training.data import load_rgb8
 from texpaint.training.style_stats import structure_score, style_distance

@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from texpaint.engine.jobs import Job, JobCancelled
 from texpaint.engine.pipeline import run_job
 from texpaint.imaging.io import read_image
 from texpaint.imaging.metrics import psnr
+from texpaint.jobs import Job, JobCancelled
 from texpaint.synthesis.completion import SynthesisCancelled, complete, smooth_fill
 from texpaint.synthesis.offsets import dominant_offsets
 

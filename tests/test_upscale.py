@@ -13,10 +13,10 @@ import pytest
 from texpaint.document.document import ALPHA_LAYER, IMAGE_LAYER, MASK_LAYER, TextureDocument
 from texpaint.document.history import LayerSwap, Step, UndoHistory
 from texpaint.document.project import ProjectError, load_project, save_project
-from texpaint.engine.jobs import Job, JobError, JobResult, Operation
 from texpaint.imaging import resample
 from texpaint.imaging.io import ImageData
 from texpaint.imaging.resample import resize_plane, upscaled_size, with_rgb
+from texpaint.jobs import Job, JobError, JobResult, Operation
 
 pytestmark = pytest.mark.unit
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from texpaint.document.history import UndoHistory
 from texpaint.document.mask import Box, MaskLayer
-from texpaint.engine.jobs import Job, JobResult, Operation
 from texpaint.imaging.io import ImageData, read_image, read_mask, write_image, write_mask
 from texpaint.imaging.resample import resize_plane, upscaled_size
+from texpaint.jobs import Job, JobResult, Operation
 
 IMAGE_LAYER = "image"
 MASK_LAYER = "mask"

@@ -519,7 +519,7 @@ def inpaint_material(
         formats); ``SetFill.source`` is the shared per-pixel source map.
 
     Raises:
-        texpaint.engine.jobs.JobError: empty mask, a mask of another size, nothing to copy
+        texpaint.jobs.JobError: empty mask, a mask of another size, nothing to copy
             from. ``JobCancelled`` when aborted.
     """
     from texpaint.engine.material_fill import MapPixels, fill_material
@@ -550,7 +550,7 @@ def seamless_material_set(
         ``(new set, SetFill)`` as :func:`inpaint_material`.
 
     Raises:
-        texpaint.engine.jobs.JobError: band width out of range. ``JobCancelled`` when aborted.
+        texpaint.jobs.JobError: band width out of range. ``JobCancelled`` when aborted.
     """
     from texpaint.engine.material_fill import MapPixels, seamless_material
 

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from texpaint.engine.jobs import JobCancelled, JobError
+from texpaint.jobs import JobCancelled, JobError
 
 __all__ = [
     "DEFAULT_GUIDE_WEIGHTS",

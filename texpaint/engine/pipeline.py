@@ -51,7 +51,9 @@ import torch
 from torch.nn import functional as F
 
 from texpaint.engine.device import Runtime, is_out_of_memory
-from texpaint.engine.jobs import (
+from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile_boxes
+from texpaint.imaging.resample import upscaled_size
+from texpaint.jobs import (
     ENSEMBLE_PASSES,
     Job,
     JobCancelled,
@@ -60,8 +62,6 @@ from texpaint.engine.jobs import (
     Operation,
     default_passes,
 )
-from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile_boxes
-from texpaint.imaging.resample import upscaled_size
 from texpaint.models.arch.ffc_inpaint import set_padding_mode
 from texpaint.models.catalog import ModelInfo, ModelLoadError, get_model
 from texpaint.models.texture_hint import working_scale
@@ -296,7 +296,7 @@ _DIHEDRAL = (
 )
 """The eight rotations (quarter turns ``k``) and mirrorings of a square, in the order the
 self-ensemble uses them: the first 2 are the input and its mirror image, the first 4 add the
-two 180° turns (:data:`~texpaint.engine.jobs.ENSEMBLE_PASSES`)."""
+two 180° turns (:data:`~texpaint.jobs.ENSEMBLE_PASSES`)."""
 
 
 def _restore_ensemble(
@@ -358,7 +358,7 @@ def _restore(
     blended with :func:`~texpaint.engine.tiling.ramp_weight` at output resolution. In wrap
     mode the input is padded circularly first, so tile edges and image edges wrap. Float
     images above 1 are scaled into [0, 1] for the network and back. Param ``passes`` (default
-    :func:`~texpaint.engine.jobs.default_passes`) runs each tile as a geometric self-ensemble
+    :func:`~texpaint.jobs.default_passes`) runs each tile as a geometric self-ensemble
     (:func:`_restore_ensemble`). ``prepare``, when given, maps the part of ``job.image`` the
     network reads (float32 ``(h, w, 3)``: the mask's box plus context, or the whole image) to
     the network's input of the same shape (Stylize: the colour transfer); the result is still

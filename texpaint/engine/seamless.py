@@ -45,9 +45,9 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.imaging.seam_band import band_overlap_px, quilt_band
 from texpaint.imaging.seams import WrapCheck, wrap_check
+from texpaint.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.synthesis.lattice import Lattice, correlation_length, find_lattice
 
 if TYPE_CHECKING:  # torch stays unimported until a job runs (the GUI imports this module)

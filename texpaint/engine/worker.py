@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from texpaint.engine.jobs import Job, next_job_id
+from texpaint.jobs import Job, next_job_id
 
 if TYPE_CHECKING:
     from texpaint.engine.device import Runtime
@@ -46,7 +46,7 @@ class Task:
         run: the work (:data:`TaskFn`); runs on the worker thread, after the jobs and tasks
             submitted before it. An exception it raises is reported as ``jobFailed`` with
             the exception's type and message.
-        task_id: from the jobs' id sequence (:func:`~texpaint.engine.jobs.next_job_id`).
+        task_id: from the jobs' id sequence (:func:`~texpaint.jobs.next_job_id`).
     """
 
     run: TaskFn
@@ -129,7 +129,7 @@ class InferenceWorker(QObject):
                 preview=lambda img: self.preview.emit(job.job_id, img),
             )
         except Exception as exc:  # noqa: BLE001 - every failure goes back to the GUI as a message
-            from texpaint.engine.jobs import JobCancelled, JobError
+            from texpaint.jobs import JobCancelled, JobError
 
             if isinstance(exc, JobCancelled):
                 self.cancelled.emit(job.job_id)

@@ -135,7 +135,7 @@ def resize_material(mset: MaterialSet, long_side: int) -> MaterialSet:
 
 def _albedo_job(mset: MaterialSet, op: str, arg: str | None, run_job: Callable) -> MaterialSet:
     """Denoise/Stylize the albedo through ``run_job`` (the other maps unchanged)."""
-    from texpaint.engine.jobs import Job, Operation
+    from texpaint.jobs import Job, Operation
 
     albedo = mset.albedo
     h, w = albedo.image.rgb.shape[:2]

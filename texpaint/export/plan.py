@@ -36,10 +36,10 @@ A :class:`BatchPlan` says
 - **overwrite**: ``skip`` (keep existing outputs), ``overwrite``, or ``unique`` (add ``_1``,
   ``_2``... before the extension);
 - **passes**: geometric self-ensemble passes of the ``denoise`` and ``upscale`` ops, one of
-  ``1, 2, 4, 8`` (:data:`texpaint.engine.jobs.ENSEMBLE_PASSES`; the model also runs on that
+  ``1, 2, 4, 8`` (:data:`texpaint.jobs.ENSEMBLE_PASSES`; the model also runs on that
   many rotations/mirrorings of the image and the results are averaged, Timofte et al.,
   CVPR 2016): more passes give cleaner results and take proportionally longer (8 is about
-  8x the time of 1). Unset: each op's default (:func:`texpaint.engine.jobs.default_passes`:
+  8x the time of 1). Unset: each op's default (:func:`texpaint.jobs.default_passes`:
   8 for denoise, 1 for upscale). Other ops ignore it.
 
 Plans are saved as TOML presets (:func:`save_preset` / :func:`load_preset`); relative paths in
@@ -61,8 +61,8 @@ from typing import Any
 
 import tomli_w
 
-from texpaint.engine.jobs import ENSEMBLE_PASSES
 from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS
+from texpaint.jobs import ENSEMBLE_PASSES
 
 __all__ = [
     "DEFAULT_MASK_PATTERN",
@@ -322,9 +322,9 @@ class BatchPlan:
         passes: geometric self-ensemble passes (Timofte et al., CVPR 2016) of every
             ``denoise`` and ``upscale`` op: how many rotations/mirrorings of the image the
             model runs on (their outputs averaged), one of
-            :data:`~texpaint.engine.jobs.ENSEMBLE_PASSES` (1, 2, 4, 8; model time grows
+            :data:`~texpaint.jobs.ENSEMBLE_PASSES` (1, 2, 4, 8; model time grows
             linearly with it), or None for each op's default
-            (:func:`~texpaint.engine.jobs.default_passes`: 8 for denoise, 1 for upscale).
+            (:func:`~texpaint.jobs.default_passes`: 8 for denoise, 1 for upscale).
             Other ops ignore it.
 
     Raises:

@@ -295,8 +295,8 @@ class _ModelRunner:
         Raises:
             _FileFailed: the op cannot run or its job failed. _Cancelled: aborted.
         """
-        from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
         from texpaint.engine.pipeline import run_job
+        from texpaint.jobs import Job, JobCancelled, JobError, Operation
 
         if op.name not in {o.value for o in Operation}:
             raise _FileFailed(f"{op.label} has no trained model in this version yet")

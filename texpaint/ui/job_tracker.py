@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from texpaint.document.document import TextureDocument, operation_label
-from texpaint.engine.jobs import JobResult, Operation
 from texpaint.engine.worker import InferenceEngine
+from texpaint.jobs import JobResult, Operation
 
 _RETRY_MS = 50
 _MASKED_OPS = (Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE)

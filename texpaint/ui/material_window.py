@@ -421,8 +421,8 @@ class MaterialWindow(QMainWindow):
         mask = self.mask.copy()
 
         def work(s: MaterialSet):
-            from texpaint.engine.jobs import Job, Operation
             from texpaint.engine.pipeline import Runtime, run_job
+            from texpaint.jobs import Job, Operation
 
             albedo = s.albedo
             job = Job(op=Operation.DENOISE, image=albedo.image.rgb, mask=mask)

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from texpaint.engine.jobs import Job, JobResult, Operation
 from texpaint.engine.worker import InferenceEngine
+from texpaint.jobs import Job, JobResult, Operation
 
 EXEMPLAR_MAX_PX = 768
 """Long side (pixels) the exemplar is reduced to before it is sent to the worker."""
