@@ -164,3 +164,19 @@ def test_inpaint_job_cancel_raises_job_cancelled(runtime) -> None:
 
     with pytest.raises(JobCancelled):
         run_job(Job(op="inpaint", image=img, mask=mask), abort=abort, runtime=runtime)
+
+
+def test_soft_mask_edge_has_no_halo(runtime) -> None:
+    """A feathered (soft) disc over a brick wall: pixels where the mask is 0 stay
+    bit-identical, and the feathered ring's mean colour and contrast stay those of the
+    truth (a halo is a lighter, darker or smoother ring)."""
+    img = real_texture(BRICK, 256)
+    hard = np.zeros((256, 256), np.float32)
+    cv2.circle(hard, (128, 128), 40, 1.0, -1)
+    soft = cv2.GaussianBlur(hard, (0, 0), 6.0)
+    soft[soft < 0.02] = 0.0
+    res = run_job(Job(op="inpaint", image=img, mask=soft, seed=0), runtime=runtime)
+    assert np.array_equal(res.image[soft == 0], img[soft == 0])
+    ring = (soft > 0.05) & (soft < 0.95)
+    assert np.abs(res.image[ring].mean(axis=0) - img[ring].mean(axis=0)).max() < 0.02
+    assert res.image[ring].std() > 0.8 * img[ring].std()

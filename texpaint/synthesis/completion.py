@@ -15,11 +15,17 @@ coarsest up,
 2. vote: each hole pixel becomes the similarity-weighted mean of the source pixels the
    overlapping patches propose;
 
-the field of a level, doubled, starts the next finer level. At the finest level the hole is
-*composed without averaging*: every hole pixel takes the offset of the lowest-cost patch that
-covers it, so whole source patches are copied and the result keeps the source's sharpness
-(cf. the patch-copying composition of V. Kwatra, A. Schödl, I. Essa, G. Turk & A. Bobick,
-"Graphcut Textures", SIGGRAPH 2003, where patches are copied whole and joined at seams).
+the field of a level, doubled, starts the next finer level. The coarsest level starts from
+a greedy labelling of the hole with the dominant offsets in onion-peel order
+(:func:`texpaint.synthesis.nnf.offset_fill`), not from a smooth fill, so the EM keeps the
+lattice. At the finest level the hole is *composed without averaging*: every hole pixel takes
+the offset of the lowest-cost patch that covers it, so whole source patches are copied and
+the result keeps the source's sharpness (cf. the patch-copying composition of V. Kwatra,
+A. Schödl, I. Essa, G. Turk & A. Bobick, "Graphcut Textures", SIGGRAPH 2003, where patches
+are copied whole and joined at seams); then the colour steps at the hole's edge are removed
+by a membrane (:func:`_membrane`) and the copy's local mean (sigma
+:attr:`CompletionSettings.base_sigma_px`) is replaced by that of a last vote, which keeps the
+copied detail whole while structure lands where the overlapping patches agree.
 
 Guidance channels (:func:`complete`'s ``guide``) are appended to the colour in the patch
 distance (weighted, never synthesised): a caller can steer the search with any per-pixel map
