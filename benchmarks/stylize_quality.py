@@ -34,6 +34,20 @@ What it does
     the first ``--opt-limit`` content images only (slow): a quality ceiling for a
     feed-forward network.
 
+  - ``best``: Stylize at Best quality (``quality="best"``: guided patch synthesis from the
+    exemplar, ``texpaint.synthesis.guided``); ``texpaint`` is the Fast quality.
+
+* Model-free patch measures (``--patch-only`` computes only these, for reinhard / fast / best):
+
+  - ``swd``: sliced Wasserstein distance between the 7 x 7 RGB patches of the result and of
+    the exemplar (at the scale Best copies from, ``EXEMPLAR_PX``; :func:`patch_swd`), shown
+    as a ratio to Reinhard's (mean over content images of each, then the ratio; 1.0 = no
+    closer to the exemplar than a colour transfer).
+  - ``content``: SSIM of the Gaussian-blurred (sigma 2 px) luminance of result and content
+    (:func:`content_score`; 1 = the content's forms kept).
+  - Targets: Best's ratio <= 0.4 for every style, content >= 0.5 for paintings; Best
+    < 10 s/MP, Fast < 2 s/MP.
+
 * Metrics (``texpaint.training.style_stats``), averaged over content images:
 
   - ``dist``: style distance to the exemplar: mean over the 5 feature layers of the relative
@@ -49,7 +63,10 @@ What it does
   distance at least 50 % below ``reinhard``'s with ``struct >= 0.6``; speed < 2 s/MP.
 * ``--sheet``: contact sheet PNG (default ``benchmarks/out/stylize_contact_sheet.png``, git
   ignored): a header row of exemplars, then one row per content image (up to 4): the content
-  and its ``texpaint`` result for every style.
+  and its ``best`` result for every style (``texpaint`` with ``--patch-only`` off and no
+  Best). Beside it ``..._crops.png``: one row per style, a 128 px crop of the exemplar at
+  100 % (the scale Best copies from), then for up to 3 content images the Fast and Best
+  results' crops at 100 %.
 """
 
 from __future__ import annotations
@@ -119,29 +136,109 @@ def optimise(
 
 
 def stylize(
-    runtime: Runtime, img: np.ndarray, style_id: str, match_statistics: bool = True
+    runtime: Runtime,
+    img: np.ndarray,
+    style_id: str,
+    match_statistics: bool = True,
+    quality: str = "fast",
 ) -> np.ndarray:
     job = Job(
         Operation.STYLIZE,
         img,
         np.zeros(img.shape[:2], np.float32),
         style_id=style_id,
-        params={"match_statistics": match_statistics},
+        params={"match_statistics": match_statistics, "quality": quality},
     )
     return run_job(job, runtime=runtime).image
 
 
-def speed_test(runtime: Runtime, style_id: str, side: int) -> float:
-    """Median seconds per megapixel of a whole-image Stylize job on a ``side``² image."""
-    rng = np.random.default_rng(0)
-    img = cv2.resize(rng.random((64, 64, 3), dtype=np.float32), (side, side))
-    stylize(runtime, img[:64, :64], style_id)  # load the model
+def speed_test(
+    runtime: Runtime, style_id: str, side: int, quality: str = "fast", repeats: int = 3
+) -> float:
+    """Median seconds per megapixel of a whole-image Stylize job on a ``side``² image: a
+    val texture when there is one (Best's search depends on the content), else noise."""
+    paths = val_images(DEFAULT_VAL, 1)
+    if paths:
+        img = load_rgb8(paths[0]).astype(np.float32) / 255.0
+        img = cv2.resize(img, (side, side), interpolation=cv2.INTER_AREA)
+    else:
+        rng = np.random.default_rng(0)
+        img = cv2.resize(rng.random((64, 64, 3), dtype=np.float32), (side, side))
+    stylize(runtime, img[:64, :64], style_id, quality=quality)  # load the model / compile
     times = []
-    for _ in range(3):
+    for _ in range(repeats):
         t = time.perf_counter()
-        stylize(runtime, img, style_id)
+        stylize(runtime, img, style_id, quality=quality)
         times.append(time.perf_counter() - t)
     return statistics.median(times) / (side * side / 1e6)
+
+
+def _patches(img: np.ndarray, size: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` random ``size``² patches of ``img`` (float32 ``(H, W, 3)``) as rows of a
+    float64 ``(n, size * size * 3)`` matrix."""
+    h, w = img.shape[:2]
+    ys = rng.integers(0, h - size + 1, n)
+    xs = rng.integers(0, w - size + 1, n)
+    win = np.lib.stride_tricks.sliding_window_view(img, (size, size), axis=(0, 1))
+    return win[ys, xs].reshape(n, -1).astype(np.float64)
+
+
+def patch_swd(
+    result: np.ndarray, exemplar: np.ndarray, size: int = 7, n: int = 4096, dirs: int = 128
+) -> float:
+    """Sliced Wasserstein distance between the ``size``² RGB patches of ``result`` and of
+    ``exemplar`` (float32 ``(H, W, 3)`` in [0, 1]): the mean over ``dirs`` random unit
+    directions (fixed seed) of the 1-D Wasserstein-1 distance between the projections of
+    ``n`` random patches of each (J. Rabin, G. Peyré, J. Delon & M. Bernot, "Wasserstein
+    Barycenter and its Application to Texture Mixing", SSVM 2011). Lower = the result's
+    patches are distributed like the exemplar's; model-free (no features)."""
+    rng = np.random.default_rng(1234)
+    a = _patches(result, size, n, rng)
+    b = _patches(exemplar, size, n, rng)
+    d = rng.standard_normal((a.shape[1], dirs))
+    d /= np.linalg.norm(d, axis=0, keepdims=True)
+    pa = np.sort(a @ d, axis=0)
+    pb = np.sort(b @ d, axis=0)
+    return float(np.abs(pa - pb).mean())
+
+
+def content_score(result: np.ndarray, content: np.ndarray) -> float:
+    """SSIM (``imaging.metrics.ssim``) of the Gaussian-blurred (sigma 2 px) BT.601
+    luminance of ``result`` and ``content``: how far the content's forms are kept."""
+    from texpaint.imaging.metrics import ssim
+
+    y = np.array([0.299, 0.587, 0.114], np.float32)
+    a = cv2.GaussianBlur(np.clip(result, 0, 1) @ y, (0, 0), 2.0)
+    b = cv2.GaussianBlur(np.clip(content, 0, 1) @ y, (0, 0), 2.0)
+    return ssim(a, b)
+
+
+def crop_sheet(exemplars, fast, best, names, path: Path, crop: int = 128) -> None:
+    """One row per style: the exemplar's central ``crop``² at 100 %, then for each content
+    image its Fast and Best results' central crops at 100 % (no resampling anywhere)."""
+    from PIL import Image, ImageDraw
+
+    def c(img: np.ndarray) -> Image.Image:
+        h, w = img.shape[:2]
+        y, x = max(0, (h - crop) // 2), max(0, (w - crop) // 2)
+        a = np.clip(img[y : y + crop, x : x + crop], 0, 1)
+        return Image.fromarray((a * 255 + 0.5).astype(np.uint8))
+
+    pad, label_h = 4, 14
+    cols = 1 + 2 * max((len(f) for f in fast), default=0)
+    sheet = Image.new(
+        "RGB", (pad + cols * (crop + pad), pad + len(names) * (crop + pad + label_h)), (32, 32, 32)
+    )
+    draw = ImageDraw.Draw(sheet)
+    for r, name in enumerate(names):
+        y = pad + r * (crop + pad + label_h)
+        draw.text((pad, y), f"{name}: exemplar | fast, best per content (100 %)", fill=(230,) * 3)
+        tiles = [exemplars[r]] + [t for pair in zip(fast[r], best[r], strict=True) for t in pair]
+        for i, t in enumerate(tiles):
+            if t is not None:
+                sheet.paste(c(t), (pad + i * (crop + pad), y + label_h))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sheet.save(path)
 
 
 def trained_styles() -> list[tuple[StyleInfo, dict]]:
@@ -207,6 +304,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--json", type=Path, default=None, help="write all figures to this JSON file")
     p.add_argument(
+        "--patch-only",
+        action="store_true",
+        help="only the model-free patch measures for reinhard / fast / best (no Gram distance, "
+        "generator ablation or optimisation)",
+    )
+    p.add_argument(
+        "--no-best", dest="best", action="store_false", help="leave out the Best quality"
+    )
+    p.add_argument(
         "--write-cards",
         action="store_true",
         help="store each style's figures in its model card (metrics.benchmark_stylize_quality); "
@@ -252,6 +358,101 @@ def write_card_metrics(rows: list[dict], argv: list[str] | None) -> None:
         print(f"  wrote figures into {info.path.with_suffix('.json').name}")
 
 
+def patch_benchmark(args, runtime: Runtime, styles, contents) -> int:
+    """The model-free measures (patch SWD ratio to Reinhard, content score) for reinhard,
+    fast and best, the two contact sheets and the speed of both qualities."""
+    from texpaint.engine.stylize import EXEMPLAR_PX
+
+    methods = ["reinhard", "fast"] + (["best"] if args.best else [])
+    rows, exemplars, names = [], [], []
+    sheet = [[] for _ in contents[:4]]
+    crops_fast, crops_best = [], []
+    for st, _card in styles:
+        ex = load_exemplar(st.exemplar, EXEMPLAR_PX)
+        exemplars.append(ex)
+        names.append(st.id)
+        figs: dict[str, dict[str, list[float]]] = {m: {"swd": [], "content": []} for m in methods}
+        secs: list[float] = []
+        crops_fast.append([])
+        crops_best.append([])
+        for i, c in enumerate(contents):
+            out = {"reinhard": reinhard(c, ex), "fast": stylize(runtime, c, st.id)}
+            if args.best:
+                t = time.perf_counter()
+                out["best"] = stylize(runtime, c, st.id, quality="best")
+                secs.append(time.perf_counter() - t)
+            for m in methods:
+                figs[m]["swd"].append(patch_swd(out[m], ex))
+                figs[m]["content"].append(content_score(out[m], c))
+            if i < len(sheet):
+                sheet[i].append(out.get("best", out["fast"]))
+            if i < 3:
+                crops_fast[-1].append(out["fast"])
+                crops_best[-1].append(out.get("best"))
+        row: dict = {"style": st.id, "kind": st.kind}
+        for m in methods:
+            row[m] = {k: float(np.mean(v)) for k, v in figs[m].items()}
+        for m in methods:
+            row[m]["swd_ratio"] = row[m]["swd"] / row["reinhard"]["swd"]
+        if secs:
+            row["best_s_per_img"] = float(np.mean(secs))
+        rows.append(row)
+        print(
+            f"  {st.id:<22} "
+            + "  ".join(f"{m} {row[m]['swd_ratio']:.2f}x/{row[m]['content']:.2f}" for m in methods),
+            flush=True,
+        )
+    print("\npatch SWD to the exemplar as a ratio to Reinhard's (lower = closer) / content score")
+    head = f"{'style':<24} {'kind':<9}" + "".join(f"  {m + ' swd/content':>20}" for m in methods)
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(
+            f"{r['style']:<24} {r['kind']:<9}"
+            + "".join(f"  {r[m]['swd_ratio']:10.2f} / {r[m]['content']:6.3f}" for m in methods)
+        )
+    means = {m: float(np.mean([r[m]["swd_ratio"] for r in rows])) for m in methods}
+    print("mean ratio: " + ", ".join(f"{m} {v:.2f}" for m, v in means.items()))
+    checks = []
+    if args.best:
+        for r in rows:
+            ok = r["best"]["swd_ratio"] <= 0.4 and (
+                r["kind"] == "material" or r["best"]["content"] >= 0.5
+            )
+            need = "" if r["kind"] == "material" else ", content >= 0.5"
+            checks.append(
+                (
+                    f"{r['style']}: best patch SWD {r['best']['swd_ratio']:.2f}x Reinhard "
+                    f"(<= 0.4){need}: content {r['best']['content']:.3f}",
+                    ok,
+                )
+            )
+    speeds = {}
+    if args.speed_size > 0:
+        speeds["fast"] = speed_test(runtime, styles[0][0].id, args.speed_size)
+        checks.append((f"fast speed {speeds['fast']:.2f} s/MP (< 2 s/MP)", speeds["fast"] < 2))
+        if args.best:
+            speeds["best"] = speed_test(runtime, styles[0][0].id, args.speed_size, "best", 1)
+            checks.append(
+                (f"best speed {speeds['best']:.2f} s/MP (< 10 s/MP)", speeds["best"] < 10)
+            )
+        print(f"\nspeed ({args.speed_size} px, {runtime.description}): {speeds}")
+    print("\nTargets")
+    for text, ok in checks:
+        print(f"  {'PASS' if ok else 'FAIL'}  {text}")
+    if args.sheet:
+        path = Path(args.sheet)
+        contact_sheet(contents[:4], exemplars, sheet, names, path)
+        crops = path.with_name(path.stem + "_crops.png")
+        crop_sheet(exemplars, crops_fast, crops_best, names, crops)
+        print(f"\nContact sheets: {path}, {crops}")
+    if args.json:
+        args.json.write_text(
+            json.dumps({"rows": rows, "s_per_mp": speeds, "checks": checks}, indent=2) + "\n"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     paths = val_images(args.val, args.limit)
@@ -275,6 +476,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(contents)} content images from {args.val} at {args.size} px; "
         f"{len(styles)} styles; {runtime.description}"
     )
+    if args.patch_only:
+        return patch_benchmark(args, runtime, styles, contents)
     rows, exemplars, sheet_results = [], [], [[] for _ in contents[:4]]
     for st, card in styles:
         training = card.get("training", {})

@@ -975,6 +975,14 @@ def _add_stylize_parser(sub) -> None:
         help="use the style generator's output as it is, without moving its detail "
         "(pyramid band energies) and colours to the exemplar's",
     )
+    p.add_argument(
+        "--quality",
+        choices=("fast", "best"),
+        default=None,
+        help="fast: the style's feed-forward generator; best: re-paint with pieces of the "
+        "exemplar guided by IN's forms (slower, needs no trained generator: an image given "
+        "as --style is used at once). Default: fast",
+    )
     p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
 
 
@@ -1047,6 +1055,9 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
         style = find_style(args.style)
     except StyleLibraryError as e:
         raise CommandError(str(e)) from e
+    from texpaint.engine.stylize import DEFAULT_QUALITY
+
+    quality = args.quality or DEFAULT_QUALITY
     if style is None:
         exemplar = Path(args.style)
         if not exemplar.is_file():
@@ -1060,6 +1071,16 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             ex = read_image(exemplar)
         except ImageIOError as e:
             raise CommandError(str(e)) from e
+    if style is None and quality == "best":  # no training: the exemplar joins the library
+        from texpaint.models.styles import add_user_style, new_style_id
+
+        rgb8 = (np.clip(ex.rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        try:
+            style_id = add_user_style(rgb8, exemplar.stem, new_style_id(exemplar.stem)).id
+        except (OSError, StyleLibraryError) as e:
+            raise CommandError(f"cannot add {exemplar} to the style library: {e}") from e
+        print(f"added style {style_id!r} from {exemplar} (Best needs no training)")
+    elif style is None:
         learn = Job(
             op=Operation.LEARN_STYLE,
             image=ex.rgb,
@@ -1079,14 +1100,15 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
             "strength": args.strength,
             "preserve_colour": bool(args.preserve_colour),
             "match_statistics": bool(args.match_statistics),
+            "quality": quality,
         },
         style_id=style_id,
     )
     result = _run_engine_job(job, args.device, "stylizing")
     _write_like(args.output, data, result.image)
     print(
-        f"wrote {args.output} ({data.width} x {data.height}, style {style_id}, strength "
-        f"{args.strength:g}, {result.device}, {result.seconds:.1f} s)"
+        f"wrote {args.output} ({data.width} x {data.height}, style {style_id}, {quality}, "
+        f"strength {args.strength:g}, {result.device}, {result.seconds:.1f} s)"
     )
     return 0
 

@@ -17,10 +17,18 @@ Generators whose card holds the exemplar's pyramid band energies and colour cova
 linear colour transfer), taken over the area being stylised. The result is composited over
 the untouched image as above.
 
-Job params: ``strength`` float in [0, 1] (default 1), ``preserve_colour`` bool (default
-False), ``feather_px`` int >= 0 (default ``FEATHER_PX``), ``match_statistics`` bool (default
-True: apply the exemplar statistics when the generator has them; False: the generator's
-output as it is).
+**Best quality** (param ``quality="best"``, :func:`stylize_best`) needs no generator: the
+area is re-rendered with patches copied from the style's exemplar, guided by the content
+(:func:`texpaint.synthesis.guided.guided_synthesis`, image analogies / StyLit-style guided
+patch synthesis), so a style is usable at once, without training. Paintings keep the
+content's forms (strong guidance), materials replace the surface (weak guidance,
+:data:`BEST_SETTINGS`). The same inward feather, strength and ``preserve_colour`` apply.
+``quality="fast"`` (the default, :data:`DEFAULT_QUALITY`) is the generator path above.
+
+Job params: ``quality`` ``"fast"`` or ``"best"``, ``strength`` float in [0, 1] (default
+``engine.jobs.DEFAULT_STRENGTH``), ``preserve_colour`` bool (default False), ``feather_px``
+int >= 0 (default ``FEATHER_PX``), ``match_statistics`` bool (default True: apply the
+exemplar statistics when the generator has them; False: the generator's output as it is).
 
 **Learn Style** (``Operation.LEARN_STYLE``) trains a new generator on the job's image as the
 exemplar (:mod:`texpaint.training.style_trainer`) and adds it to the user's style library and
@@ -43,12 +51,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from texpaint.engine.jobs import Job, JobCancelled, JobError
+from texpaint.engine.jobs import DEFAULT_STRENGTH, Job, JobCancelled, JobError
 from texpaint.imaging.band_transfer import ExemplarStatistics, statistics_transfer
 from texpaint.imaging.colour_transfer import LabStats, lab_stats, reinhard_transfer
 
 FEATHER_PX = 16
 """Default width (pixels) of the inward fade at mask edges."""
+
+QUALITIES = ("fast", "best")
+"""Stylize's quality choices: ``fast`` = the feed-forward generator, ``best`` = guided patch
+synthesis from the exemplar (:func:`stylize_best`)."""
+
+DEFAULT_QUALITY = "fast"
+"""The quality Stylize runs when a job does not say (see ``benchmarks/RESULTS.md`` for why)."""
+
+EXEMPLAR_PX = 512
+"""Long side (pixels) the exemplar is scaled to for Best, the scale the generators were
+trained at (``style_px`` of their model cards): the strokes/grain appear at that scale."""
 
 LEARN_LOOKS = {"painting": 1.0, "material": 0.1}
 """Learn Style's kinds of look → content-loss weight of the training: a *painting* look keeps
@@ -164,7 +183,7 @@ def stylize(
     feather = int(job.params.get("feather_px", FEATHER_PX))
     if feather < 0:
         raise JobError(f"feather_px must be >= 0, got {feather}")
-    strength = float(job.params.get("strength", 1.0))
+    strength = float(job.params.get("strength", DEFAULT_STRENGTH))
     if strength == 0.0:
         h, w = job.image.shape[:2]
         return job.image.copy(), (0, h, 0, w)
@@ -184,6 +203,136 @@ def stylize(
         changed = (soft.mask[y0:y1, x0:x1] > 0) if soft.mask.any() else np.ones(src.shape[:2], bool)
         image[y0:y1, x0:x1] = np.where(changed[..., None], recol, src)
     return image, region
+
+
+BEST_SETTINGS: dict[str, dict] = {
+    "painting": {},
+    "material": {},
+}
+"""Guided synthesis settings per kind of style (:attr:`StyleInfo.kind`; ``custom`` styles use
+``painting``), as keyword arguments of :class:`texpaint.synthesis.guided.GuidedSettings`
+(its defaults where empty; chosen on ``cc0-1k/val`` with ``benchmarks/stylize_quality.py
+--patch-only``)."""
+
+BEST_CONTEXT_PX = 16
+"""Pixels of context around the mask's box that Best synthesises too (patches at the box's
+edge see real neighbours)."""
+
+
+def load_style_exemplar(style_id: str, long_side: int = EXEMPLAR_PX):
+    """The exemplar of library style ``style_id`` as float32 ``(H, W, 3)`` RGB in [0, 1],
+    area-scaled so its long side is ``long_side`` px (enlarged at most 2x), and the style's
+    :class:`~texpaint.models.styles.StyleInfo`.
+
+    Raises:
+        JobError: unknown style, or the exemplar cannot be read.
+    """
+    from texpaint.models.styles import StyleLibraryError, list_styles
+
+    try:
+        info = next((st for st in list_styles() if st.id == style_id), None)
+    except StyleLibraryError as exc:
+        raise JobError(str(exc)) from exc
+    if info is None:
+        raise JobError(f"unknown style {style_id!r}")
+    bgr = cv2.imread(str(info.exemplar), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise JobError(f"cannot read the exemplar of style {style_id!r}: {info.exemplar}")
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    h, w = rgb.shape[:2]
+    s = min(long_side / max(h, w), 2.0)
+    if abs(s - 1.0) > 1e-3:
+        interp = cv2.INTER_AREA if s < 1 else cv2.INTER_CUBIC
+        rgb = cv2.resize(rgb, (max(8, round(w * s)), max(8, round(h * s))), interpolation=interp)
+    return np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32), info
+
+
+def _smooth_ramp(mask: np.ndarray, feather_px: int) -> np.ndarray:
+    """:func:`feather_inside` with a smoothstep profile (no visible line where the linear
+    ramp starts or ends); zero stays exactly zero."""
+    soft = feather_inside(mask, feather_px)
+    if soft is mask:
+        return mask
+    ramp = np.divide(soft, mask, out=np.zeros_like(soft), where=mask > 0)
+    return (mask * ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
+
+
+def stylize_best(
+    job: Job,
+    abort: Callable[[], bool],
+    progress: Callable[[float, str], None],
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Stylize ``job`` at Best quality: guided patch synthesis from the style's exemplar
+    (:func:`texpaint.synthesis.guided.guided_synthesis`) over the mask's box plus
+    :data:`BEST_CONTEXT_PX`, composited with weight ``smoothstep(feather) * strength``.
+
+    Args:
+        job: a Stylize job with ``style_id``; image float32 ``(H, W, 3)`` (values above 1 are
+            scaled into [0, 1] by the image's maximum and back), mask float32 ``(H, W)``
+            (all zero: the whole image).
+
+    Returns:
+        ``(image, region)`` as :func:`stylize`: pixels where the mask is 0 bit-identical.
+
+    Raises:
+        JobCancelled: ``abort()`` returned True.
+        JobError: no style, an unknown style, strength outside [0, 1], a negative
+            ``feather_px``.
+    """
+    from texpaint.synthesis.guided import GuidedSettings, SynthesisCancelled, guided_synthesis
+
+    if not job.style_id:
+        raise JobError("Pick a style first.")
+    try:
+        strength = float(job.params.get("strength", DEFAULT_STRENGTH))
+        feather = int(job.params.get("feather_px", FEATHER_PX))
+    except (TypeError, ValueError) as exc:
+        raise JobError(f"bad Stylize parameter: {exc}") from exc
+    if not 0.0 <= strength <= 1.0:
+        raise JobError(f"strength must be in [0, 1], got {strength}")
+    if feather < 0:
+        raise JobError(f"feather_px must be >= 0, got {feather}")
+    image = job.image
+    h, w = image.shape[:2]
+    if strength == 0.0:
+        return image.copy(), (0, h, 0, w)
+    exemplar, info = load_style_exemplar(job.style_id)
+    settings = GuidedSettings(
+        **BEST_SETTINGS["material" if info.kind == "material" else "painting"]
+    )
+    if job.mask.any():
+        ys, xs = np.nonzero(job.mask > 0)
+        m = BEST_CONTEXT_PX
+        y0, y1 = max(0, ys.min() - m), min(h, ys.max() + 1 + m)
+        x0, x1 = max(0, xs.min() - m), min(w, xs.max() + 1 + m)
+        weight = _smooth_ramp(job.mask, feather)[y0:y1, x0:x1] * strength
+    else:
+        y0, y1, x0, x1 = 0, h, 0, w
+        weight = np.full((h, w), strength, np.float32)
+    crop = image[y0:y1, x0:x1]
+    scale = float(max(1.0, crop.max()))
+    progress(0.0, f"Stylizing (Best) with {info.name}")
+    try:
+        styled = guided_synthesis(
+            crop / scale if scale != 1.0 else crop,
+            exemplar,
+            settings,
+            abort=abort,
+            progress=lambda f: progress(0.98 * f, f"Stylizing (Best) with {info.name}"),
+        )
+    except SynthesisCancelled as exc:
+        raise JobCancelled() from exc
+    except ValueError as exc:
+        raise JobError(f"Best stylize: {exc}") from exc
+    if scale != 1.0:
+        styled = styled * scale
+    if job.params.get("preserve_colour"):
+        styled = preserve_colour(crop, styled)
+    out = image.copy()
+    wt = weight[..., None]
+    blended = (crop + wt * (styled - crop)).astype(np.float32)
+    out[y0:y1, x0:x1] = np.where(wt > 0, blended, crop)
+    return out, (int(y0), int(y1), int(x0), int(x1))
 
 
 def learn_style(

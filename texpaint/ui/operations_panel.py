@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from texpaint.engine.jobs import DEFAULT_STRENGTH, ENSEMBLE_PASSES, Operation, default_passes
-from texpaint.engine.stylize import LEARN_LOOKS
+from texpaint.engine.stylize import DEFAULT_QUALITY, LEARN_LOOKS
 from texpaint.models.catalog import ModelInfo, default_model, list_models
 from texpaint.models.styles import StyleLibraryError, list_styles
 
@@ -125,6 +125,15 @@ class OperationsPanel(QWidget):
         self._filling_styles = False
         self.style_list.currentItemChanged.connect(self._remember_style)
         form.addRow(self.style_list)
+        self.stylize_quality = QComboBox()
+        self.stylize_quality.addItem("Fast: the style's network", "fast")
+        self.stylize_quality.addItem("Best: copies the exemplar's strokes", "best")
+        self.stylize_quality.setCurrentIndex(max(0, self.stylize_quality.findData(DEFAULT_QUALITY)))
+        self.stylize_quality.setToolTip(
+            "Fast: the style's feed-forward network (about a second per megapixel). Best: "
+            "re-paints the area with pieces of the style image guided by its forms (slower)"
+        )
+        form.addRow("Quality", self.stylize_quality)
         self.stylize_strength = _strength_slider(round(DEFAULT_STRENGTH * 100))
         form.addRow("Strength", self.stylize_strength)
         self.preserve_colour = QCheckBox("Preserve colour")
@@ -351,6 +360,7 @@ class OperationsPanel(QWidget):
                 "strength": self.stylize_strength.value() / 100.0,
                 "preserve_colour": self.preserve_colour.isChecked(),
                 "match_statistics": self.match_statistics.isChecked(),
+                "quality": self.stylize_quality.currentData(),
             }
         elif op is Operation.UPSCALE:
             model_id = self.upscale_model_combo.currentData()

@@ -1,0 +1,157 @@
+"""Best-quality Stylize (guided patch synthesis from the exemplar) on real pixels: a built-in
+style exemplar and a CC0 training texture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from texpaint.engine.jobs import Job, JobCancelled, JobError, Operation
+from texpaint.engine.pipeline import run_job
+from texpaint.engine.stylize import load_style_exemplar
+from texpaint.synthesis.guided import (
+    GuidedSettings,
+    SynthesisCancelled,
+    guided_synthesis,
+    pdf_transfer,
+)
+
+pytestmark = pytest.mark.unit
+
+TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "textures" / "cc0-1k" / "train"
+TILES = TRAIN / "polyhaven__brown_floor_tiles_diff_1k.jpg"
+_Y = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def _content(side: int = 128) -> np.ndarray:
+    if not TILES.is_file():
+        pytest.skip("training textures not available")
+    bgr = cv2.imread(str(TILES), cv2.IMREAD_COLOR)
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    return cv2.resize(rgb, (side, side), interpolation=cv2.INTER_AREA)
+
+
+@pytest.fixture(scope="module")
+def exemplar() -> np.ndarray:
+    ex, _info = load_style_exemplar("starry_night", 192)
+    return ex
+
+
+@pytest.fixture(scope="module")
+def result(exemplar) -> np.ndarray:
+    return guided_synthesis(_content(), exemplar, GuidedSettings())
+
+
+def _blur_lum(img: np.ndarray) -> np.ndarray:
+    return cv2.GaussianBlur(np.ascontiguousarray(img @ _Y), (0, 0), 2.0)
+
+
+def _exact_fraction(img: np.ndarray, exemplar: np.ndarray, size: int, n: int = 80) -> float:
+    """Fraction of ``n`` random ``size``² patches of ``img`` that occur in ``exemplar`` with
+    an rms difference below 0.01 (2.5 levels of 255)."""
+    rng = np.random.default_rng(0)
+    h, w = img.shape[:2]
+    exact = 0
+    for _ in range(n):
+        y, x = int(rng.integers(0, h - size)), int(rng.integers(0, w - size))
+        patch = np.ascontiguousarray(img[y : y + size, x : x + size])
+        ssd = cv2.matchTemplate(exemplar, patch, cv2.TM_SQDIFF)
+        exact += float(ssd.min()) / (size * size * 3) < 1e-4
+    return exact / n
+
+
+def test_best_copies_exemplar_patches(result, exemplar):
+    """Most 3 x 3 patches of the output occur exactly in the exemplar, and a good share of
+    the 5 x 5 ones (the rest straddle a seam between two copied pieces); a colour transfer
+    of the content or a slightly blurred result has none."""
+    from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer
+
+    assert _exact_fraction(result, exemplar, 3) > 0.5
+    assert _exact_fraction(result, exemplar, 5) > 0.25
+    transfer = reinhard_transfer(_content(), lab_stats(exemplar))
+    assert _exact_fraction(transfer, exemplar, 3) < 0.05
+    assert _exact_fraction(cv2.GaussianBlur(result, (0, 0), 0.7), exemplar, 3) < 0.05
+
+
+def test_best_keeps_the_content_structure(result, exemplar):
+    """The output's coarse luminance follows the floor tiles' (joints, tiles), much more than
+    it follows another place of the same floor."""
+    content = _content()
+    a, b = _blur_lum(result), _blur_lum(content)
+    corr = np.corrcoef(a.ravel(), b.ravel())[0, 1]
+    shifted = np.roll(b, (7, 11), axis=(0, 1))
+    corr_other = np.corrcoef(a.ravel(), shifted.ravel())[0, 1]
+    assert corr > 0.5
+    assert corr > corr_other + 0.3
+
+
+def test_best_uses_the_exemplar_widely(result, exemplar):
+    """Uniform use: the output is not one patch repeated; its colours spread like the
+    exemplar's (mean per channel within 0.1, std within 40 %)."""
+    assert np.unique((result * 255).astype(np.uint8).reshape(-1, 3), axis=0).shape[0] > 1500
+    assert np.all(np.abs(result.mean((0, 1)) - exemplar.mean((0, 1))) < 0.1)
+    ratio = result.std((0, 1)) / exemplar.std((0, 1))
+    assert np.all((ratio > 0.6) & (ratio < 1.4))
+
+
+def test_pdf_transfer_moves_the_colour_distribution(exemplar):
+    content = _content(64)
+    out = pdf_transfer(content, exemplar)
+    assert out.shape == content.shape
+    for k in range(3):
+        qo = np.quantile(out[..., k], [0.1, 0.5, 0.9])
+        qe = np.quantile(exemplar[..., k], [0.1, 0.5, 0.9])
+        assert np.abs(qo - qe).max() < 0.05
+
+
+def test_guided_synthesis_cancel_and_bad_input(exemplar):
+    with pytest.raises(SynthesisCancelled):
+        guided_synthesis(_content(64), exemplar, abort=lambda: True)
+    with pytest.raises(ValueError):
+        guided_synthesis(np.zeros((64, 64), np.float32), exemplar)
+
+
+def _job(image, mask, **params) -> Job:
+    return Job(Operation.STYLIZE, image, mask, style_id="starry_night", params=params)
+
+
+def test_best_job_masked_bit_identical_outside_and_soft_edge():
+    image = _content(96)
+    mask = np.zeros((96, 96), np.float32)
+    cv2.fillPoly(mask, [np.array([[20, 15], [80, 30], [60, 85], [15, 70]], np.int32)], 1.0)
+    res = run_job(_job(image, mask, quality="best"))
+    assert res.image.dtype == np.float32
+    outside = mask == 0
+    assert np.array_equal(res.image[outside], image[outside])
+    inside = cv2.erode(mask, np.ones((41, 41), np.uint8)) > 0
+    assert np.abs(res.image[inside] - image[inside]).mean() > 0.05  # changed inside
+    # the edge fades: just inside the mask edge the change is smaller than deep inside
+    edge = (mask > 0) & (cv2.erode(mask, np.ones((3, 3), np.uint8)) == 0)
+    d_edge = np.abs(res.image[edge] - image[edge]).mean()
+    d_in = np.abs(res.image[inside] - image[inside]).mean()
+    assert d_edge < 0.3 * d_in
+    y0, y1, x0, x1 = res.region
+    changed = np.argwhere(np.any(res.image != image, axis=-1))
+    assert changed[:, 0].min() >= y0 and changed[:, 0].max() < y1
+    assert changed[:, 1].min() >= x0 and changed[:, 1].max() < x1
+
+
+def test_best_job_cancel_strength_and_errors():
+    image = _content(64)
+    empty = np.zeros((64, 64), np.float32)
+    with pytest.raises(JobCancelled):
+        run_job(_job(image, empty, quality="best"), abort=lambda: True)
+    same = run_job(_job(image, empty, quality="best", strength=0.0))
+    assert np.array_equal(same.image, image)
+    with pytest.raises(JobError, match="quality"):
+        run_job(_job(image, empty, quality="nice"))
+    with pytest.raises(JobError, match="unknown style"):
+        run_job(
+            Job(Operation.STYLIZE, image, empty, style_id="no_such", params={"quality": "best"})
+        )
+    half = run_job(_job(image, empty, quality="best", strength=0.5)).image
+    full = run_job(_job(image, empty, quality="best", strength=1.0)).image
+    np.testing.assert_allclose(half, image + 0.5 * (full - image), atol=1e-5)

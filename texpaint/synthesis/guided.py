@@ -1,0 +1,605 @@
+"""Guided patch synthesis from an exemplar: example-based stylization.
+
+The output is made only of patches copied from a *different* image, the exemplar, chosen so
+that guidance channels computed from the content (its luminance, its edges, a coarse colour
+version of it) agree with the same channels computed from the exemplar. This is the image
+analogies idea (A. Hertzmann, C. E. Jacobs, N. Oliver, B. Curless & D. H. Salesin, "Image
+Analogies", SIGGRAPH 2001) in the optimisation form of guided texture synthesis (J. Fišer et
+al., "StyLit: Illumination-Guided Example-Based Stylization of 3D Renderings", SIGGRAPH 2016;
+Y. Wexler, E. Shechtman & M. Irani, "Space-Time Completion of Video", PAMI 2007 for the
+search / vote iterations; O. Frigo, N. Sabater, J. Delon & P. Hellier, "Split and Match",
+CVPR 2016 for example-based transfer of paintings onto photographs):
+
+* coarse to fine over an image pyramid of content and exemplar;
+* at every level a few iterations of (a) a nearest-neighbour field from every output patch
+  to an exemplar patch by PatchMatch (Barnes et al. 2009: propagation and random search,
+  the same scheme as :mod:`texpaint.synthesis.nnf`, but between two images and with absolute
+  source positions), minimising the squared difference of ``[output colour, w x guides]``
+  plus an *occupancy* penalty that grows with how many output pixels already use a source
+  position (A. Kaspar, B. Neubert, D. Lischinski, M. Pauly & J. Kopf, "Self Tuning Texture
+  Optimization", Eurographics 2015), so the whole exemplar is used rather than one patch
+  repeated everywhere; (b) voting: every output pixel becomes the mean of the exemplar
+  pixels that the patches covering it copy;
+* at the finest level the output pixel is copied from the exemplar at its own field entry
+  (no averaging, so the exemplar's strokes and grain stay sharp).
+
+Everything here is numpy / numba; the kernels are compiled once per install (``cache=True``).
+Arrays: content and exemplar float32 ``(H, W, 3)`` in [0, 1] (RGB); fields int32
+``(H, W, 2)`` holding absolute exemplar positions ``(sy, sx)`` of the patch centre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numba
+import numpy as np
+
+from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer
+
+__all__ = ["GuidedSettings", "guided_synthesis", "guides", "SynthesisCancelled"]
+
+_NJIT: dict[str, Any] = {"cache": True, "nogil": True, "fastmath": True, "boundscheck": False}
+_Y = np.array([0.299, 0.587, 0.114], np.float32)
+
+
+class SynthesisCancelled(Exception):
+    """``abort()`` returned True between two steps of :func:`guided_synthesis`."""
+
+
+@dataclass(frozen=True)
+class GuidedSettings:
+    """Parameters of :func:`guided_synthesis`.
+
+    Attributes:
+        radius: patch radius in pixels (patches are ``(2 r + 1)²``).
+        guide_weight: weight of the guidance channels against the output colour in the patch
+            distance (both in [0, 1] units); high keeps the content's forms (paintings), low
+            lets the exemplar replace the surface (materials).
+        edge_weight: weight of the edge channel inside the guides.
+        coarse_sigma: Gaussian sigma (pixels at full resolution) of the coarse colour guide.
+        occupancy: weight of the occupancy penalty (Kaspar et al. 2015); 0 disables it.
+        iterations: search/vote iterations per level (the coarsest level gets twice as many).
+        fine_iterations: iterations at the finest level (0: the field is only upsampled).
+        min_side: the coarsest level's shorter side (content and exemplar), pixels.
+        coherence: factor (<= 1) on the distance of a neighbour's shifted source during
+            propagation; below 1 prefers copying larger coherent pieces.
+        final: how the finest output is made from the field: ``"copy"`` (each pixel from
+            its own source), ``"compose"`` (from the lowest-cost patch covering it) or
+            ``"vote"`` (mean of the overlapping patches; softer).
+        seed: random seed (the result is deterministic for a given seed).
+    """
+
+    radius: int = 2
+    guide_weight: float = 2.0
+    edge_weight: float = 0.5
+    coarse_sigma: float = 4.0
+    occupancy: float = 0.02
+    iterations: int = 2
+    fine_iterations: int = 1
+    min_side: int = 48
+    coherence: float = 1.0
+    final: str = "quilt"
+    colour_guide: str = "pdf"
+    block_px: int = 16
+    block_occupancy: float = 0.2
+    overlap_px: int = 5
+    overlap_weight: float = 1.0
+    colour_weight: float = 1.0
+    random_candidates: int = 8
+    seed: int = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels
+
+
+@numba.njit(**_NJIT)
+def _gdist(tf, y, x, sf, sy, sx, r, limit):
+    """Mean squared difference over the target patch at (y, x) of ``tf`` (pixels outside the
+    target are skipped) and the source patch at (sy, sx) of ``sf`` (always inside); returns
+    inf once the partial sum exceeds ``limit`` for the full patch."""
+    h, w, c = tf.shape
+    total = 0.0
+    count = 0
+    bound = limit * (2 * r + 1) * (2 * r + 1) * c
+    for i in range(-r, r + 1):
+        yy = y + i
+        if yy < 0 or yy >= h:
+            continue
+        for j in range(-r, r + 1):
+            xx = x + j
+            if xx < 0 or xx >= w:
+                continue
+            for k in range(c):
+                d = tf[yy, xx, k] - sf[sy + i, sx + j, k]
+                total += d * d
+            count += 1
+        if total > bound:
+            return np.inf
+    if count == 0:
+        return np.inf
+    return total / (count * c)
+
+
+@numba.njit(**_NJIT)
+def _costs(tf, sf, nnf, cost, r):
+    """``cost[y, x]`` = patch distance of every target for its current source."""
+    h, w, _ = tf.shape
+    for y in range(h):
+        for x in range(w):
+            cost[y, x] = _gdist(tf, y, x, sf, nnf[y, x, 0], nnf[y, x, 1], r, np.inf)
+
+
+@numba.njit(**_NJIT)
+def _try(tf, sf, nnf, cost, occ, lam, norm, y, x, sy, sx, r, scale):
+    """Evaluate source (sy, sx) for target (y, x) with the occupancy penalty, its distance
+    multiplied by ``scale`` (< 1: a coherence bonus); keep it when better."""
+    hs, ws, _ = sf.shape
+    if sy < r or sy >= hs - r or sx < r or sx >= ws - r:
+        return
+    cy = nnf[y, x, 0]
+    cx = nnf[y, x, 1]
+    if sy == cy and sx == cx:
+        return
+    cur = cost[y, x] + lam * (occ[cy, cx] - 1.0) * norm
+    pen = lam * occ[sy, sx] * norm
+    if pen >= cur:
+        return
+    d = _gdist(tf, y, x, sf, sy, sx, r, (cur - pen) / scale) * scale
+    if d + pen < cur:
+        occ[cy, cx] -= 1.0
+        occ[sy, sx] += 1.0
+        nnf[y, x, 0] = sy
+        nnf[y, x, 1] = sx
+        cost[y, x] = d
+
+
+@numba.njit(**_NJIT)
+def _sweep(tf, sf, nnf, cost, occ, lam, norm, r, reverse, search_px, seed, y0, y1, coh):
+    """One PatchMatch sweep over target rows ``[y0, y1)`` (bottom-up, right to left when
+    ``reverse``): propagation from the two already visited neighbours (their distance scaled
+    by ``coh`` <= 1, Hertzmann et al.'s coherence preference), then random search around the
+    current source in windows of ``search_px``, ``search_px / 2``, ... 1 px."""
+    np.random.seed(seed)
+    h, w, _ = tf.shape
+    step = -1 if reverse else 1
+    for m in range(y0, y1):
+        y = h - 1 - m if reverse else m
+        for n in range(w):
+            x = w - 1 - n if reverse else n
+            px = x - step
+            if 0 <= px < w:
+                sy = nnf[y, px, 0]
+                sx = nnf[y, px, 1] + step
+                _try(tf, sf, nnf, cost, occ, lam, norm, y, x, sy, sx, r, coh)
+            py = y - step
+            if 0 <= py < h:
+                sy = nnf[py, x, 0] + step
+                sx = nnf[py, x, 1]
+                _try(tf, sf, nnf, cost, occ, lam, norm, y, x, sy, sx, r, coh)
+            rad = search_px
+            while rad >= 1:
+                sy = nnf[y, x, 0] + np.random.randint(-rad, rad + 1)
+                sx = nnf[y, x, 1] + np.random.randint(-rad, rad + 1)
+                _try(tf, sf, nnf, cost, occ, lam, norm, y, x, sy, sx, r, 1.0)
+                rad //= 2
+
+
+@numba.njit(**_NJIT)
+def _vote(ex, nnf, r, out):
+    """Every output pixel = mean of the exemplar pixels (first 3 channels of ``ex``) that
+    the patches covering it copy (Wexler et al. 2007, uniform weights)."""
+    h, w, _ = out.shape
+    for y in range(h):
+        for x in range(w):
+            a0 = 0.0
+            a1 = 0.0
+            a2 = 0.0
+            n = 0
+            for i in range(-r, r + 1):
+                yy = y - i
+                if yy < 0 or yy >= h:
+                    continue
+                for j in range(-r, r + 1):
+                    xx = x - j
+                    if xx < 0 or xx >= w:
+                        continue
+                    sy = nnf[yy, xx, 0] + i
+                    sx = nnf[yy, xx, 1] + j
+                    a0 += ex[sy, sx, 0]
+                    a1 += ex[sy, sx, 1]
+                    a2 += ex[sy, sx, 2]
+                    n += 1
+            out[y, x, 0] = a0 / n
+            out[y, x, 1] = a1 / n
+            out[y, x, 2] = a2 / n
+
+
+@numba.njit(**_NJIT)
+def _block_pick(tf, sf, out, filled, usage, by, bx, bh, bw, cand, w_ov, lam, norm):
+    """Index of the best candidate block source ``cand[k] = (sy, sx)`` (top-left corner in
+    the exemplar) for the target block at (by, bx) of size (bh, bw): mean squared difference
+    of ``tf`` and ``sf`` over the block, plus ``w_ov`` x that of the colours already placed
+    (``out`` where ``filled``) and the exemplar's, plus ``lam`` x the mean usage of the source
+    block (``usage`` counts, times ``norm``)."""
+    c = tf.shape[2]
+    best = np.inf
+    bk = 0
+    for k in range(cand.shape[0]):
+        sy0 = cand[k, 0]
+        sx0 = cand[k, 1]
+        g = 0.0
+        o = 0.0
+        u = 0.0
+        no = 0
+        for i in range(bh):
+            for j in range(bw):
+                for ch in range(c):
+                    d = tf[by + i, bx + j, ch] - sf[sy0 + i, sx0 + j, ch]
+                    g += d * d
+                if filled[by + i, bx + j]:
+                    for ch in range(3):
+                        d = out[by + i, bx + j, ch] - sf[sy0 + i, sx0 + j, ch]
+                        o += d * d
+                    no += 1
+                u += usage[sy0 + i, sx0 + j]
+            if g / (bh * bw * c) > best:
+                break
+        n = bh * bw
+        cost = g / (n * c) + lam * norm * u / n
+        if no > 0:
+            cost += w_ov * o / (no * 3)
+        if cost < best:
+            best = cost
+            bk = k
+    return bk
+
+
+@numba.njit(**_NJIT)
+def _occupancy(nnf, hs, ws):
+    occ = np.zeros((hs, ws), np.float32)
+    h, w, _ = nnf.shape
+    for y in range(h):
+        for x in range(w):
+            occ[nnf[y, x, 0], nnf[y, x, 1]] += 1.0
+    return occ
+
+
+# ---------------------------------------------------------------------------------------------
+# guides and pyramid
+
+
+def _lum(rgb: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(rgb @ _Y, dtype=np.float32)
+
+
+def _match_histogram(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``values`` mapped so that their distribution is ``reference``'s (rank matching)."""
+    v = values.ravel()
+    order = np.argsort(v, kind="stable")
+    ref = np.sort(reference.ravel())
+    q = np.interp(np.linspace(0, 1, v.size), np.linspace(0, 1, ref.size), ref)
+    out = np.empty_like(v)
+    out[order] = q
+    return out.reshape(values.shape).astype(np.float32)
+
+
+def pdf_transfer(
+    content: np.ndarray, exemplar: np.ndarray, iterations: int = 12, seed: int = 0
+) -> np.ndarray:
+    """Colour transfer of the whole colour distribution: iterative 1-D distribution matching
+    along random rotations of RGB space (F. Pitié, A. Kokaram & R. Dahyot, "N-Dimensional
+    Probability Density Function Transfer and its Application to Colour Transfer", ICCV
+    2005). The mapping is learnt on at most 65536 pixels of each image (256 quantiles per
+    axis) and applied to every content pixel by linear interpolation. ``content``,
+    ``exemplar``: float32 ``(H, W, 3)`` in [0, 1]; returns float32 ``(H, W, 3)`` (about
+    [0, 1], not clipped) whose colours are distributed like the exemplar's."""
+    rng = np.random.default_rng(seed)
+    x_all = content.reshape(-1, 3).astype(np.float64)
+    y = exemplar.reshape(-1, 3).astype(np.float64)
+    x = x_all[rng.choice(len(x_all), min(len(x_all), 65536), replace=False)]
+    y = y[rng.choice(len(y), min(len(y), 65536), replace=False)]
+    q = np.linspace(0.0, 1.0, 256)
+    for _ in range(iterations):
+        rot, _r = np.linalg.qr(rng.standard_normal((3, 3)))
+        xr, yr, ar = x @ rot, y @ rot, x_all @ rot
+        for k in range(3):
+            qx = np.quantile(xr[:, k], q)
+            qy = np.quantile(yr[:, k], q)
+            qx = qx + np.arange(256) * 1e-9  # strictly increasing for interp
+            xr[:, k] = np.interp(xr[:, k], qx, qy)
+            ar[:, k] = np.interp(ar[:, k], qx, qy)
+        x, x_all = xr @ rot.T, ar @ rot.T
+    return x_all.reshape(content.shape).astype(np.float32)
+
+
+def _edges(lum: np.ndarray) -> np.ndarray:
+    """Gradient magnitude of the slightly smoothed luminance, divided by its 95th percentile
+    and clipped to [0, 1]."""
+    s = cv2.GaussianBlur(lum, (0, 0), 1.0)
+    gx = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.sqrt(gx * gx + gy * gy)
+    return np.clip(mag / (np.percentile(mag, 95) + 1e-6), 0.0, 1.0).astype(np.float32)
+
+
+def guides(
+    content: np.ndarray, exemplar: np.ndarray, settings: GuidedSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Guidance channels of the content and of the exemplar, in the same units.
+
+    Channels: luminance (the content's histogram-matched to the exemplar's, so both span the
+    same tones), edge strength (:func:`_edges`, weighted by ``settings.edge_weight``) and a
+    coarse colour version (Gaussian blur of ``coarse_sigma`` px; for the content, after
+    Reinhard colour transfer to the exemplar's palette). Returns ``(content_guides,
+    exemplar_guides)`` float32 ``(H, W, 5)`` and ``(He, We, 5)``, values about [0, 1].
+    """
+    le = _lum(exemplar)
+    if settings.colour_guide == "pdf":
+        transferred = pdf_transfer(content, exemplar)
+        lc = _match_histogram(_lum(transferred), le)
+    else:
+        lc = _match_histogram(_lum(content), le)
+        transferred = reinhard_transfer(content, lab_stats(exemplar))
+    s = settings.coarse_sigma
+    cc = cv2.GaussianBlur(np.clip(transferred, 0, 1).astype(np.float32), (0, 0), s)
+    ce = cv2.GaussianBlur(exemplar, (0, 0), s)
+    gc = np.dstack([lc, settings.edge_weight * _edges(lc), cc])
+    ge = np.dstack([le, settings.edge_weight * _edges(le), ce])
+    return gc.astype(np.float32), ge.astype(np.float32)
+
+
+def _down(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Area-downscale ``img`` ``(H, W, C)`` to ``shape`` (OpenCV takes at most 4 channels
+    at a time)."""
+    size = (shape[1], shape[0])
+    parts = [
+        cv2.resize(img[..., k : k + 4], size, interpolation=cv2.INTER_AREA).reshape(shape + (-1,))
+        for k in range(0, img.shape[2], 4)
+    ]
+    return np.ascontiguousarray(np.concatenate(parts, axis=2), dtype=np.float32)
+
+
+def _levels(hc: int, wc: int, he: int, we: int, min_side: int) -> int:
+    n = 1
+    while min(hc, wc, he, we) / 2**n >= min_side:
+        n += 1
+    return n
+
+
+def _upsample_field(nnf: np.ndarray, shape: tuple[int, int], ex_shape, r: int) -> np.ndarray:
+    """A field at twice the resolution: each target pixel takes its parent's source * 2 plus
+    its own position within the parent, clipped so the patch stays inside the exemplar."""
+    h, w = shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    py = np.minimum(ys // 2, nnf.shape[0] - 1)
+    px = np.minimum(xs // 2, nnf.shape[1] - 1)
+    sy = nnf[py, px, 0] * 2 + (ys % 2)
+    sx = nnf[py, px, 1] * 2 + (xs % 2)
+    sy = np.clip(sy, r, ex_shape[0] - r - 1)
+    sx = np.clip(sx, r, ex_shape[1] - r - 1)
+    return np.ascontiguousarray(np.dstack([sy, sx]).astype(np.int32))
+
+
+def guided_synthesis(
+    content: np.ndarray,
+    exemplar: np.ndarray,
+    settings: GuidedSettings | None = None,
+    abort: Callable[[], bool] | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> np.ndarray:
+    """Re-render ``content`` with patches copied from ``exemplar`` (see the module doc).
+
+    Args:
+        content: float32 ``(H, W, 3)`` RGB in [0, 1], ``H, W >= 2 r + 1``.
+        exemplar: float32 ``(He, We, 3)`` RGB in [0, 1], ``He, We >= 2 r + 3``; its scale sets
+            the scale of the strokes / grain in the output (pixels are copied 1:1).
+        settings: :class:`GuidedSettings` (default: the defaults).
+        abort: polled between sweeps; when it returns True :class:`SynthesisCancelled` is
+            raised.
+        progress: called with the fraction done in [0, 1].
+
+    Returns:
+        float32 ``(H, W, 3)`` in [0, 1]: every pixel a pixel of ``exemplar``.
+
+    Raises:
+        ValueError: wrong shapes or an exemplar smaller than a patch.
+        SynthesisCancelled: ``abort()`` returned True.
+    """
+    st = settings or GuidedSettings()
+    r = st.radius
+    if content.ndim != 3 or content.shape[2] != 3 or exemplar.ndim != 3 or exemplar.shape[2] != 3:
+        raise ValueError("content and exemplar must be (H, W, 3) RGB images")
+    if min(exemplar.shape[:2]) < 2 * r + 3 or min(content.shape[:2]) < 2 * r + 1:
+        raise ValueError(f"images too small for {2 * r + 1} px patches")
+    content = np.ascontiguousarray(np.clip(content, 0, 1), dtype=np.float32)
+    exemplar = np.ascontiguousarray(np.clip(exemplar, 0, 1), dtype=np.float32)
+    gc_full, ge_full = guides(content, exemplar, st)
+    hc, wc = content.shape[:2]
+    he, we = exemplar.shape[:2]
+    n_levels = _levels(hc, wc, he, we, st.min_side)
+    rng = np.random.default_rng(st.seed)
+    # work per level ~ pixels * iterations, for progress
+    iters = [
+        (st.iterations * 2 if lv == n_levels - 1 else st.iterations) if lv else st.fine_iterations
+        for lv in range(n_levels)
+    ]
+    work = [hc * wc / 4**lv * max(1, it) for lv, it in enumerate(iters)]
+    total, done = sum(work), 0.0
+    nnf = None
+    out = None
+    for lv in range(n_levels - 1, -1, -1):
+        f = 2**lv
+        cshape = (max(2 * r + 1, round(hc / f)), max(2 * r + 1, round(wc / f)))
+        eshape = (max(2 * r + 3, round(he / f)), max(2 * r + 3, round(we / f)))
+        ex = _down(exemplar, eshape) if f > 1 else exemplar
+        gc = _down(gc_full, cshape) if f > 1 else gc_full
+        ge = _down(ge_full, eshape) if f > 1 else ge_full
+        sf = np.ascontiguousarray(np.dstack([ex, st.guide_weight * ge]), dtype=np.float32)
+        if nnf is None:
+            sy = rng.integers(r, eshape[0] - r, cshape, dtype=np.int32)
+            sx = rng.integers(r, eshape[1] - r, cshape, dtype=np.int32)
+            nnf = np.ascontiguousarray(np.dstack([sy, sx]))
+            c0 = _down(np.clip(reinhard_transfer(content, lab_stats(exemplar)), 0, 1), cshape)
+            out = np.ascontiguousarray(c0, dtype=np.float32)
+        else:
+            nnf = _upsample_field(nnf, cshape, eshape, r)
+            out = np.empty(cshape + (3,), np.float32)
+            _vote(ex, nnf, r, out)
+        occ = _occupancy(nnf, eshape[0], eshape[1])
+        norm = np.float32(eshape[0] * eshape[1] / (cshape[0] * cshape[1]))
+        search = max(eshape) // 2 if lv == n_levels - 1 else max(4, min(eshape) // 8)
+        cost = np.empty(cshape, np.float32)
+        for _it in range(iters[lv]):
+            tf = np.ascontiguousarray(np.dstack([out, st.guide_weight * gc]), dtype=np.float32)
+            _costs(tf, sf, nnf, cost, r)
+            for s in range(2):
+                # rows in chunks so that cancel is polled often
+                chunk = max(1, 65536 // cshape[1])
+                for y0 in range(0, cshape[0], chunk):
+                    if abort is not None and abort():
+                        raise SynthesisCancelled()
+                    y1 = min(cshape[0], y0 + chunk)
+                    seed = int(rng.integers(0, 2**31 - 1))
+                    rev = s % 2 == 1
+                    _sweep(
+                        tf,
+                        sf,
+                        nnf,
+                        cost,
+                        occ,
+                        st.occupancy,
+                        norm,
+                        r,
+                        rev,
+                        search,
+                        seed,
+                        y0,
+                        y1,
+                        st.coherence,
+                    )
+            _vote(ex, nnf, r, out)
+            done += work[lv] / max(1, iters[lv])
+            if progress is not None:
+                progress(min(1.0, done / total))
+        if lv == 0 and st.final == "compose":  # costs of the final field, for composition
+            tf = np.ascontiguousarray(np.dstack([out, st.guide_weight * gc]), dtype=np.float32)
+            _costs(tf, sf, nnf, cost, r)
+    assert nnf is not None and out is not None
+    if st.final == "vote":
+        return out
+    if st.final == "quilt":
+        gw = st.guide_weight
+        tf = np.ascontiguousarray(np.dstack([st.colour_weight * out, gw * gc_full]), np.float32)
+        sf = np.ascontiguousarray(
+            np.dstack([st.colour_weight * exemplar, gw * ge_full]), np.float32
+        )
+        q = _quilt(tf, sf, nnf, st, rng, abort)
+        return q / st.colour_weight if st.colour_weight > 0 else q
+    if st.final == "compose":
+        return _compose(exemplar, nnf, cost, r)
+    return np.ascontiguousarray(exemplar[nnf[..., 0], nnf[..., 1]], dtype=np.float32)
+
+
+def _quilt(
+    tf: np.ndarray,
+    sf: np.ndarray,
+    nnf: np.ndarray,
+    st: GuidedSettings,
+    rng: np.random.Generator,
+    abort: Callable[[], bool] | None,
+) -> np.ndarray:
+    """Guided image quilting (Efros & Freeman 2001, "texture transfer") over the finest
+    level: blocks of ``st.block_px`` on a grid of step ``block_px - overlap_px`` in scan
+    order, each an exact copy of an exemplar block chosen among candidates proposed by the
+    nearest-neighbour field ``nnf`` (the sources of a few of the block's pixels, shifted to
+    the block's corner), the continuations of the left and upper blocks and a few random
+    ones, by :func:`_block_pick` (``tf``/``sf`` agreement, overlap agreement, usage); pasted
+    behind the minimum-error boundary cut (:func:`texpaint.imaging.quilting.min_error_cut_mask`;
+    a hard cut, so every pixel is an exemplar pixel). ``tf`` ``(H, W, C)`` and ``sf``
+    ``(He, We, C)``: colour first."""
+    from texpaint.imaging.quilting import min_error_cut_mask
+
+    h, w = tf.shape[:2]
+    he, we = sf.shape[:2]
+    b = max(4, min(st.block_px, h, w, he, we))
+    ov = max(0, min(st.overlap_px, b // 2))
+    step = b - ov
+    ys0 = list(range(0, max(1, h - b + 1), step))
+    xs0 = list(range(0, max(1, w - b + 1), step))
+    if ys0[-1] + b < h:
+        ys0.append(h - b)
+    if xs0[-1] + b < w:
+        xs0.append(w - b)
+    out = np.zeros((h, w, 3), np.float32)
+    filled = np.zeros((h, w), np.bool_)
+    usage = np.zeros((he, we), np.float32)
+    norm = np.float32(he * we / (h * w))
+    src = np.zeros((len(ys0), len(xs0), 2), np.int64)
+    probe = np.linspace(0, b - 1, 4).astype(int)
+    for bi, by in enumerate(ys0):
+        if abort is not None and abort():
+            raise SynthesisCancelled()
+        for bj, bx in enumerate(xs0):
+            cands = [
+                (nnf[by + i, bx + j, 0] - i, nnf[by + i, bx + j, 1] - j)
+                for i in probe
+                for j in probe
+            ]
+            if bj:
+                cands.append((src[bi, bj - 1, 0], src[bi, bj - 1, 1] + bx - xs0[bj - 1]))
+            if bi:
+                cands.append((src[bi - 1, bj, 0] + by - ys0[bi - 1], src[bi - 1, bj, 1]))
+            for _ in range(st.random_candidates):
+                cands.append((int(rng.integers(0, he - b + 1)), int(rng.integers(0, we - b + 1))))
+            cand = np.array(cands, np.int32)
+            cand[:, 0] = np.clip(cand[:, 0], 0, he - b)
+            cand[:, 1] = np.clip(cand[:, 1], 0, we - b)
+            k = _block_pick(
+                tf,
+                sf,
+                out,
+                filled,
+                usage,
+                by,
+                bx,
+                b,
+                b,
+                cand,
+                st.overlap_weight,
+                st.block_occupancy,
+                norm,
+            )
+            sy, sx = int(cand[k, 0]), int(cand[k, 1])
+            src[bi, bj] = (sy, sx)
+            block = sf[sy : sy + b, sx : sx + b, :3]
+            cur = out[by : by + b, bx : bx + b]
+            fil = filled[by : by + b, bx : bx + b]
+            err = np.where(fil, ((cur - block) ** 2).sum(axis=-1), 0.0)
+            take = min_error_cut_mask(err, fil, ov) | ~fil
+            cur[take] = block[take]
+            fil[:] = True
+            usage[sy : sy + b, sx : sx + b] += 1.0
+    return out
+
+
+def _compose(exemplar: np.ndarray, nnf: np.ndarray, cost: np.ndarray, r: int) -> np.ndarray:
+    """Each output pixel copied from the lowest-cost patch covering it, through
+    :func:`texpaint.synthesis.nnf.compose` (the field turned into offsets): whole exemplar
+    patches are copied, no averaging."""
+    from texpaint.synthesis.nnf import compose
+
+    h, w = nnf.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.int32)
+    offsets = np.ascontiguousarray(nnf - np.dstack([ys, xs]), dtype=np.int32)
+    best = np.full((h, w), np.inf, np.float32)
+    label = np.zeros((h, w, 2), np.int32)
+    hole = np.ones((h, w), bool)
+    compose(hole, offsets, cost, ys.ravel(), xs.ravel(), r, False, best, label)
+    sy = np.clip(ys + label[..., 0], 0, exemplar.shape[0] - 1)
+    sx = np.clip(xs + label[..., 1], 0, exemplar.shape[1] - 1)
+    return np.ascontiguousarray(exemplar[sy, sx], dtype=np.float32)
