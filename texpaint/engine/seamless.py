@@ -274,8 +274,8 @@ class SeamlessPlan:
             return "already tiles: left unchanged"
         parts = []
         if self.lattice is not None:
-            px = _period(self.lattice, 1, self.size[1])
-            py = _period(self.lattice, 0, self.size[0])
+            px = self.lattice.axis_period(1, tol_rel=0.05)
+            py = self.lattice.axis_period(0, tol_rel=0.05)
             periods = " x ".join(f"{p:.1f}" if p else "-" for p in (px, py))
             parts.append(f"lattice {periods} px")
         else:

@@ -205,10 +205,10 @@ def _cut_energies(a: np.ndarray, scales: tuple[int, ...], axis: int) -> list[np.
     cs = np.concatenate([zero, cs], axis=axis)  # cs[j] = sum of padded lines < j
     mid = take(cs, p, p + n)  # cut k sits before padded line k + p
     other = (1, 2) if axis == 0 else (0, 2)
-    out = []
+    out: list[np.ndarray] = []
     for s in scales:
         step = (take(cs, p + s, p + s + n) - 2.0 * mid + take(cs, p - s, p - s + n)) / s
-        out.append(np.mean(step * step, axis=other, dtype=np.float64))
+        out.append(np.asarray(np.mean(step * step, axis=other, dtype=np.float64)))
     return out
 
 
