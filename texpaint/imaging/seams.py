@@ -26,6 +26,10 @@ texture scores 1 only on average over its possible wrap positions:
 :func:`interior_line_ratios` gives the same statistic for every interior line, i.e. the spread
 a seamless texture shows.
 
+:func:`wrap_check` decides whether a texture already tiles: its wrap cut against the top of
+the spread of its own interior cuts, at strip widths 1-32 px (:func:`cut_energies`), so slow
+steps (lighting, a shifted pattern) count as well as pixel-level ones.
+
 numpy only; no Qt, no torch.
 """
 
