@@ -155,3 +155,48 @@ def test_best_job_cancel_strength_and_errors():
     half = run_job(_job(image, empty, quality="best", strength=0.5)).image
     full = run_job(_job(image, empty, quality="best", strength=1.0)).image
     np.testing.assert_allclose(half, image + 0.5 * (full - image), atol=1e-5)
+
+
+def test_structure_ramp_follows_the_texture_not_the_outline():
+    """The blend weight is 0 outside the mask, the mask's value deep inside, and along a
+    line parallel to the lasso's straight edge (where a plain feather is constant) it
+    varies with the texture."""
+    from texpaint.engine.stylize import feather_inside, structure_ramp
+
+    image = _content(128)
+    mask = np.zeros((128, 128), np.float32)
+    mask[:, 40:] = 1.0
+    w = structure_ramp(image, mask, 16)
+    assert np.all(w[:, :40] == 0.0)
+    assert np.allclose(w[:, 70:], 1.0)
+    band = w[:, 48]  # 8 px inside the edge: the plain feather is 0.5 all along it
+    assert np.allclose(feather_inside(mask, 16)[:, 48], band.mean(), atol=0.2)
+    assert band.std() > 0.1
+    assert np.all(np.diff(w[:, 40:60].mean(axis=0)) >= -1e-3)  # still rises on average
+
+
+def test_cli_stylize_best_with_an_image_as_style_needs_no_training(tmp_path, capsys):
+    """``texpaint stylize --quality best --style IMAGE`` adds the image to the library and
+    uses it at once (no generator is trained); pixels outside the mask stay identical."""
+    from texpaint.cli import main
+    from texpaint.imaging.io import ImageData, read_image, write_image
+    from texpaint.models.styles import list_styles
+
+    content = _content(96)
+    src, ex_path, out = tmp_path / "in.png", tmp_path / "swirls.png", tmp_path / "out.png"
+    mask_path = tmp_path / "mask.png"
+    write_image(src, ImageData(rgb=content, alpha=None, sample_format="uint8"))
+    ex, _info = load_style_exemplar("starry_night", 160)
+    write_image(ex_path, ImageData(rgb=ex, alpha=None, sample_format="uint8"))
+    mask = np.zeros((96, 96, 3), np.float32)
+    mask[:, 48:] = 1.0
+    write_image(mask_path, ImageData(rgb=mask, alpha=None, sample_format="uint8"))
+    args = ["stylize", str(src), "--style", str(ex_path), "-o", str(out), "--mask"]
+    code = main([*args, str(mask_path), "--quality", "best"])
+    assert code == 0, capsys.readouterr().err
+    printed = capsys.readouterr().out
+    assert "Best needs no training" in printed and "best" in printed
+    assert any(s.id == "swirls" and not s.builtin for s in list_styles())
+    a, b = read_image(src).rgb, read_image(out).rgb
+    assert np.array_equal(a[:, :48], b[:, :48])
+    assert np.abs(a[:, 70:] - b[:, 70:]).mean() > 0.05

@@ -22,7 +22,9 @@ area is re-rendered with patches copied from the style's exemplar, guided by the
 (:func:`texpaint.synthesis.guided.guided_synthesis`, image analogies / StyLit-style guided
 patch synthesis), so a style is usable at once, without training. Paintings keep the
 content's forms (strong guidance), materials replace the surface (weak guidance,
-:data:`BEST_SETTINGS`). The same inward feather, strength and ``preserve_colour`` apply.
+:data:`BEST_SETTINGS`). Strength and ``preserve_colour`` apply as above; the inward
+feather is bent by the content's detail (:func:`structure_ramp`) so a lasso's polygon does
+not show.
 ``quality="fast"`` (the default, :data:`DEFAULT_QUALITY`) is the generator path above.
 
 Job params: ``quality`` ``"fast"`` or ``"best"``, ``strength`` float in [0, 1] (default
@@ -206,7 +208,13 @@ def stylize(
 
 
 BEST_SETTINGS: dict[str, dict] = {
-    "painting": {},
+    "painting": {
+        "luminance_weight": 2.0,
+        "block_px": 12,
+        "overlap_px": 4,
+        "block_occupancy": 0.4,
+        "occupancy": 0.1,
+    },
     "material": {},
 }
 """Guided synthesis settings per kind of style (:attr:`StyleInfo.kind`; ``custom`` styles use
@@ -247,14 +255,27 @@ def load_style_exemplar(style_id: str, long_side: int = EXEMPLAR_PX):
     return np.ascontiguousarray(np.clip(rgb, 0.0, 1.0), dtype=np.float32), info
 
 
-def _smooth_ramp(mask: np.ndarray, feather_px: int) -> np.ndarray:
-    """:func:`feather_inside` with a smoothstep profile (no visible line where the linear
-    ramp starts or ends); zero stays exactly zero."""
+def structure_ramp(image: np.ndarray, mask: np.ndarray, feather_px: int) -> np.ndarray:
+    """The weight Best composites with: the inward feather of :func:`feather_inside`
+    (``r`` in [0, 1]) bent by the content's own detail so that the transition follows the
+    texture (brighter-than-local parts take the style first, like height-based material
+    blending) instead of the mask's drawn outline (a lasso's polygon): ``e = r + 2 r (1 - r)
+    (2 h - 1)`` with ``h`` in [0, 1] the luminance's local contrast (difference to a 4 px
+    Gaussian mean over 4 local standard deviations, plus 0.5), then smoothstep. ``e`` is 0
+    where ``r`` is 0 and 1 where ``r`` is 1, so pixels where the mask is 0 stay exactly 0
+    and the interior keeps the mask's value. ``image`` float32 ``(H, W, 3)``, ``mask``
+    float32 ``(H, W)`` in [0, 1]; returns float32 ``(H, W)``; an all-zero mask is returned
+    unchanged."""
     soft = feather_inside(mask, feather_px)
     if soft is mask:
         return mask
     ramp = np.divide(soft, mask, out=np.zeros_like(soft), where=mask > 0)
-    return (mask * ramp * ramp * (3.0 - 2.0 * ramp)).astype(np.float32)
+    y = np.ascontiguousarray(image[..., :3] @ _Y, dtype=np.float32)
+    detail = y - cv2.GaussianBlur(y, (0, 0), 4.0)
+    spread = np.sqrt(cv2.GaussianBlur(detail * detail, (0, 0), 4.0)) + 1e-4
+    h = np.clip(0.5 + detail / (4.0 * spread), 0.0, 1.0)
+    e = np.clip(ramp + 2.0 * ramp * (1.0 - ramp) * (2.0 * h - 1.0), 0.0, 1.0)
+    return np.where(mask > 0, mask * e * e * (3.0 - 2.0 * e), 0.0).astype(np.float32)
 
 
 def stylize_best(
@@ -264,7 +285,8 @@ def stylize_best(
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Stylize ``job`` at Best quality: guided patch synthesis from the style's exemplar
     (:func:`texpaint.synthesis.guided.guided_synthesis`) over the mask's box plus
-    :data:`BEST_CONTEXT_PX`, composited with weight ``smoothstep(feather) * strength``.
+    :data:`BEST_CONTEXT_PX`, composited with weight :func:`structure_ramp` ``* strength``
+    (the edge follows the texture, not the drawn outline).
 
     Args:
         job: a Stylize job with ``style_id``; image float32 ``(H, W, 3)`` (values above 1 are
@@ -305,7 +327,7 @@ def stylize_best(
         m = BEST_CONTEXT_PX
         y0, y1 = max(0, ys.min() - m), min(h, ys.max() + 1 + m)
         x0, x1 = max(0, xs.min() - m), min(w, xs.max() + 1 + m)
-        weight = _smooth_ramp(job.mask, feather)[y0:y1, x0:x1] * strength
+        weight = structure_ramp(image, job.mask, feather)[y0:y1, x0:x1] * strength
     else:
         y0, y1, x0, x1 = 0, h, 0, w
         weight = np.full((h, w), strength, np.float32)

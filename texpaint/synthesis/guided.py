@@ -76,14 +76,15 @@ class GuidedSettings:
     radius: int = 2
     guide_weight: float = 2.0
     edge_weight: float = 0.5
-    coarse_sigma: float = 4.0
+    coarse_sigma: float = 2.0
     occupancy: float = 0.02
     iterations: int = 2
-    fine_iterations: int = 1
+    fine_iterations: int = 0
     min_side: int = 48
     coherence: float = 1.0
     final: str = "quilt"
-    colour_guide: str = "pdf"
+    colour_guide: str = "reinhard"
+    luminance_weight: float = 1.0
     block_px: int = 16
     block_occupancy: float = 0.2
     overlap_px: int = 5
@@ -260,6 +261,87 @@ def _block_pick(tf, sf, out, filled, usage, by, bx, bh, bw, cand, w_ov, lam, nor
 
 
 @numba.njit(**_NJIT)
+def _seam_path(err, transpose):
+    """Cheapest 8-connected path through ``err`` ``(n, ov)`` from the first row to the last
+    (or, when ``transpose``, through ``err.T``), one column per row: Efros & Freeman's
+    minimum-error boundary cut by dynamic programming. Returns int64 ``(n,)`` columns."""
+    if transpose:
+        n, m = err.shape[1], err.shape[0]
+    else:
+        n, m = err.shape
+    cost = np.empty((n, m))
+    for i in range(n):
+        for j in range(m):
+            e = err[j, i] if transpose else err[i, j]
+            if i == 0:
+                cost[i, j] = e
+            else:
+                b = cost[i - 1, j]
+                if j > 0 and cost[i - 1, j - 1] < b:
+                    b = cost[i - 1, j - 1]
+                if j < m - 1 and cost[i - 1, j + 1] < b:
+                    b = cost[i - 1, j + 1]
+                cost[i, j] = e + b
+    path = np.empty(n, np.int64)
+    best = 0
+    for j in range(1, m):
+        if cost[n - 1, j] < cost[n - 1, best]:
+            best = j
+    path[n - 1] = best
+    for i in range(n - 2, -1, -1):
+        j = path[i + 1]
+        b = j
+        if j > 0 and cost[i, j - 1] < cost[i, b]:
+            b = j - 1
+        if j < m - 1 and cost[i, j + 1] < cost[i, b]:
+            b = j + 1
+        path[i] = b
+    return path
+
+
+@numba.njit(**_NJIT)
+def _paste_block(out, filled, block, by, bx, ov):
+    """Paste ``block`` ``(b, b, 3)`` at (by, bx) of ``out`` behind the minimum-error cuts
+    through its left and top ``ov``-wide strips where they overlap placed pixels
+    (``filled``); pixels before a cut keep what is there. Hard cut: every pixel is either
+    the old one or the block's."""
+    b = block.shape[0]
+    take = np.ones((b, b), np.bool_)
+    if ov >= 2:
+        err = np.zeros((b, b))
+        for i in range(b):
+            for j in range(b):
+                if filled[by + i, bx + j]:
+                    for k in range(3):
+                        d = out[by + i, bx + j, k] - block[i, j, k]
+                        err[i, j] += d * d
+        left = False
+        top = False
+        for i in range(b):
+            for j in range(ov):
+                if filled[by + i, bx + j]:
+                    left = True
+                if filled[by + j, bx + i]:
+                    top = True
+        if left:
+            path = _seam_path(err[:, :ov], False)
+            for i in range(b):
+                for j in range(path[i]):
+                    take[i, j] = False
+        if top:
+            path = _seam_path(err[:ov, :], True)
+            for j in range(b):
+                for i in range(path[j]):
+                    take[i, j] = False
+    for i in range(b):
+        for j in range(b):
+            if take[i, j] or not filled[by + i, bx + j]:
+                for k in range(3):
+                    out[by + i, bx + j, k] = block[i, j, k]
+                filled[by + i, bx + j] = True
+
+
+@numba.njit(**_NJIT)
 def _occupancy(nnf, hs, ws):
     occ = np.zeros((hs, ws), np.float32)
     h, w, _ = nnf.shape
@@ -348,8 +430,9 @@ def guides(
     s = settings.coarse_sigma
     cc = cv2.GaussianBlur(np.clip(transferred, 0, 1).astype(np.float32), (0, 0), s)
     ce = cv2.GaussianBlur(exemplar, (0, 0), s)
-    gc = np.dstack([lc, settings.edge_weight * _edges(lc), cc])
-    ge = np.dstack([le, settings.edge_weight * _edges(le), ce])
+    lw = settings.luminance_weight
+    gc = np.dstack([lw * lc, settings.edge_weight * _edges(lc), cc])
+    ge = np.dstack([lw * le, settings.edge_weight * _edges(le), ce])
     return gc.astype(np.float32), ge.astype(np.float32)
 
 
@@ -519,11 +602,11 @@ def _quilt(
     nearest-neighbour field ``nnf`` (the sources of a few of the block's pixels, shifted to
     the block's corner), the continuations of the left and upper blocks and a few random
     ones, by :func:`_block_pick` (``tf``/``sf`` agreement, overlap agreement, usage); pasted
-    behind the minimum-error boundary cut (:func:`texpaint.imaging.quilting.min_error_cut_mask`;
-    a hard cut, so every pixel is an exemplar pixel). ``tf`` ``(H, W, C)`` and ``sf``
+    behind the minimum-error boundary cuts through its left and top overlaps
+    (:func:`_paste_block`, the numba form of
+    :func:`texpaint.imaging.quilting.min_error_cut_mask` for scan-order blocks; a hard cut,
+    so every pixel is an exemplar pixel). ``tf`` ``(H, W, C)`` and ``sf``
     ``(He, We, C)``: colour first."""
-    from texpaint.imaging.quilting import min_error_cut_mask
-
     h, w = tf.shape[:2]
     he, we = sf.shape[:2]
     b = max(4, min(st.block_px, h, w, he, we))
@@ -576,13 +659,8 @@ def _quilt(
             )
             sy, sx = int(cand[k, 0]), int(cand[k, 1])
             src[bi, bj] = (sy, sx)
-            block = sf[sy : sy + b, sx : sx + b, :3]
-            cur = out[by : by + b, bx : bx + b]
-            fil = filled[by : by + b, bx : bx + b]
-            err = np.where(fil, ((cur - block) ** 2).sum(axis=-1), 0.0)
-            take = min_error_cut_mask(err, fil, ov) | ~fil
-            cur[take] = block[take]
-            fil[:] = True
+            block = np.ascontiguousarray(sf[sy : sy + b, sx : sx + b, :3])
+            _paste_block(out, filled, block, by, bx, ov)
             usage[sy : sy + b, sx : sx + b] += 1.0
     return out
 
