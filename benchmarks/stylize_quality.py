@@ -84,9 +84,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_common import DEFAULT_VAL, REPO, area_downscale, val_images  # noqa: E402
-from texpaint.engine.jobs import Job, Operation  # noqa: E402
 from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
 from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer  # noqa: E402
+from texpaint.jobs import Job, Operation  # noqa: E402
 from texpaint.models.catalog import ModelLoadError, get_model  # noqa: E402
 from texpaint.models.styles import StyleInfo, list_styles  # noqa: E402
 from texpaint.training.data import load_rgb8  # noqa: E402

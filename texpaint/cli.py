@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    from texpaint.engine.jobs import DEFAULT_STRENGTH  # the painter's default too
+    from texpaint.jobs import DEFAULT_STRENGTH  # the painter's default too
 
     p_open = sub.add_parser("open", help="start the painter window (the default command)")
     p_open.add_argument("file", nargs="?", type=Path, metavar="FILE", help="image to open")
@@ -349,7 +349,7 @@ def _add_train_parser(
 def _add_passes_argument(parser: argparse.ArgumentParser, op: str) -> None:
     """``--passes N`` for operation ``op`` (``"denoise"``, ``"upscale"``): geometric
     self-ensemble passes (``engine.jobs.ENSEMBLE_PASSES``; the default is the app's)."""
-    from texpaint.engine.jobs import ENSEMBLE_PASSES, Operation, default_passes
+    from texpaint.jobs import ENSEMBLE_PASSES, Operation, default_passes
 
     parser.add_argument(
         "--passes",
@@ -518,8 +518,8 @@ def _run_engine_job(job, device: str, desc: str):
     the job fails (message prefixed ``"{desc} failed: "``).
     """
     try:
-        from texpaint.engine.jobs import JobCancelled, JobError
         from texpaint.engine.pipeline import Runtime, run_job
+        from texpaint.jobs import JobCancelled, JobError
     except ImportError as e:
         raise CommandError(f"the inference engine is not available ({e})") from e
     try:
@@ -587,7 +587,7 @@ def _read_job_inputs(args: argparse.Namespace, mask_path: Path | None, verb: str
 
 
 def _cmd_inpaint(args: argparse.Namespace) -> int:
-    from texpaint.engine.jobs import Job, Operation
+    from texpaint.jobs import Job, Operation
 
     if _check_material_set_args(args):
         return _cmd_material_set(args, "inpaint")
@@ -608,8 +608,8 @@ def _cmd_seamless(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from texpaint.engine.jobs import Job, JobError, Operation
     from texpaint.engine.seamless import plan_seamless
+    from texpaint.jobs import Job, JobError, Operation
 
     if _check_material_set_args(args):
         return _cmd_material_set(args, "seamless")
@@ -678,7 +678,7 @@ def _sigma_arg(text: str) -> str | float:
 
 
 def _cmd_denoise(args: argparse.Namespace) -> int:
-    from texpaint.engine.jobs import Job, Operation
+    from texpaint.jobs import Job, Operation
 
     if _check_material_set_args(args):
         return _cmd_set_albedo_only(args, _cmd_denoise)
@@ -712,8 +712,8 @@ def _cmd_denoise(args: argparse.Namespace) -> int:
 
 
 def _cmd_upscale(args: argparse.Namespace) -> int:
-    from texpaint.engine.jobs import Job, Operation
     from texpaint.imaging.resample import with_rgb
+    from texpaint.jobs import Job, Operation
 
     data, no_mask = _read_job_inputs(args, None, "")
     job = Job(
@@ -927,7 +927,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _add_stylize_parser(sub) -> None:
-    from texpaint.engine.jobs import DEFAULT_STRENGTH  # the painter's default too
+    from texpaint.jobs import DEFAULT_STRENGTH  # the painter's default too
 
     p = sub.add_parser(
         "stylize",
@@ -1046,8 +1046,8 @@ def _cmd_stylize(args: argparse.Namespace) -> int:
     if _check_material_set_args(args):
         return _cmd_set_albedo_only(args, _cmd_stylize)
 
-    from texpaint.engine.jobs import Job, Operation
     from texpaint.engine.stylize import LEARN_LOOKS
+    from texpaint.jobs import Job, Operation
     from texpaint.models.styles import StyleLibraryError, find_style
 
     data, mask = _read_job_inputs(args, args.mask, "stylize")
@@ -1206,7 +1206,7 @@ def _train_with_progress(desc: str, steps: int, train, log_line):
 
 
 def _add_batch_parser(sub) -> None:
-    from texpaint.engine.jobs import ENSEMBLE_PASSES
+    from texpaint.jobs import ENSEMBLE_PASSES
 
     p = sub.add_parser(
         "batch",
@@ -1484,8 +1484,8 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
         save_material,
         seamless_material_set,
     )
-    from texpaint.engine.jobs import JobCancelled, JobError
     from texpaint.imaging.io import ImageIOError, read_mask
+    from texpaint.jobs import JobCancelled, JobError
 
     out = _set_output_folder(args.output)
     try:

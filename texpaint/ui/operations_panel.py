@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from texpaint.engine.jobs import DEFAULT_STRENGTH, ENSEMBLE_PASSES, Operation, default_passes
 from texpaint.engine.stylize import DEFAULT_QUALITY, LEARN_LOOKS
+from texpaint.jobs import DEFAULT_STRENGTH, ENSEMBLE_PASSES, Operation, default_passes
 from texpaint.models.catalog import ModelInfo, default_model, list_models
 from texpaint.models.styles import StyleLibraryError, list_styles
 
