@@ -67,9 +67,22 @@ class GuidedSettings:
         min_side: the coarsest level's shorter side (content and exemplar), pixels.
         coherence: factor (<= 1) on the distance of a neighbour's shifted source during
             propagation; below 1 prefers copying larger coherent pieces.
-        final: how the finest output is made from the field: ``"copy"`` (each pixel from
-            its own source), ``"compose"`` (from the lowest-cost patch covering it) or
-            ``"vote"`` (mean of the overlapping patches; softer).
+        final: how the finest output is made from the field: ``"quilt"`` (the default:
+            guided quilting of exact exemplar blocks, :func:`_quilt`), ``"copy"`` (each
+            pixel from its own source), ``"compose"`` (from the lowest-cost patch covering
+            it) or ``"vote"`` (mean of the overlapping patches; softer). On val the pixel
+            copy gave 0.8-0.9x Reinhard's patch distance (mosaic noise), the vote > 1x
+            (blur), quilting 0.3-0.45x (``benchmarks/stylize_quality.py --patch-only``).
+        colour_guide: ``"reinhard"`` (Reinhard colour transfer of the content) or ``"pdf"``
+            (:func:`pdf_transfer`, the whole colour distribution; slower, no better on val).
+        luminance_weight: weight of the luminance channel inside the guides.
+        block_px: quilting block side, pixels (exemplar pixels are copied 1:1).
+        block_occupancy: weight of the usage penalty when choosing blocks (mean number of
+            times the source block's pixels were already copied, normalised so 1 = even use).
+        overlap_px: width of the overlap between neighbouring blocks, searched for the cut.
+        overlap_weight: weight of the agreement with already placed blocks.
+        colour_weight: weight of the colour (EM estimate vs exemplar) when choosing blocks.
+        random_candidates: random exemplar blocks tried per block besides the proposals.
         seed: random seed (the result is deterministic for a given seed).
     """
 
