@@ -300,9 +300,8 @@ class OperationsPanel(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, style.id)
             credit = ", ".join(p for p in (style.artist, style.year) if p)
             tip = f"{style.name}\n{credit}\n{style.licence}"
-            if style.model_id not in trained:
-                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-                tip += "\n(no trained generator installed)"
+            if style.model_id not in trained:  # Best quality needs no generator
+                tip += "\n(no trained generator: Best quality only)"
             item.setToolTip(tip)
             self.style_list.addItem(item)
         self._filling_styles = False
@@ -463,8 +462,8 @@ class OperationsPanel(QWidget):
         return LEARN_LOOKS[self.learn_look.currentData()]
 
     def select_style(self, style_id: str) -> bool:
-        """Select the style ``style_id`` in the picker; False when it is not listed or has
-        no trained generator (disabled)."""
+        """Select the style ``style_id`` in the picker; False when it is not listed or
+        disabled. (A style without a trained generator is listed: Best quality needs none.)"""
         for row in range(self.style_list.count()):
             item = self.style_list.item(row)
             if item.data(Qt.ItemDataRole.UserRole) != style_id:
