@@ -135,7 +135,7 @@ def smooth_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         float32 ``(H, W, C)``: ``image`` outside the hole, the fill inside.
     """
     known = (~hole).astype(np.float32)
-    levels = [(image * known[..., None], known)]
+    levels: list[tuple[np.ndarray, np.ndarray]] = [(image * known[..., None], known)]
     while min(levels[-1][1].shape) > 1 and levels[-1][1].min() == 0:
         c, k = levels[-1]
         h, w = k.shape
@@ -312,8 +312,8 @@ def _complete_levels(
         plan.append((em, n_t * em * (sweeps + 1), sweeps))
     total = float(sum(p[1] for p in plan)) or 1.0
     done = 0.0
-    prev_field = None
-    prev_shape = None
+    prev_field: np.ndarray | None = None
+    prev_shape: tuple[int, int] = (0, 0)
     out = None
     for li, lv in enumerate(levels):
         finest = li == len(levels) - 1
@@ -419,7 +419,11 @@ def _offset_init(feat, nc, hole, field, cand, r, wrap) -> None:
 
 def _sweep_chunk(arrays: tuple, reverse: bool, search: int, ab: tuple[int, int, int]) -> None:
     """:func:`nnf.sweep` over targets ``ab[0]:ab[1]`` with seed ``ab[2]``."""
-    nnf.sweep(*arrays, reverse, search, ab[2], ab[0], ab[1])
+    feat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap = arrays
+    nnf.sweep(
+        feat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap, reverse, search,
+        ab[2], ab[0], ab[1],
+    )  # fmt: skip
 
 
 def _chunks(n: int, bands: int, rng: np.random.Generator):

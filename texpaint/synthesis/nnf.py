@@ -41,10 +41,10 @@ __all__ = [
     "dilate_mask",
 ]
 
-_NJIT = {"cache": True, "nogil": True, "fastmath": True, "boundscheck": False}
+_njit = numba.njit(cache=True, nogil=True, fastmath=True, boundscheck=False)
 
 
-@numba.njit(**_NJIT)
+@_njit
 def _dist(feat, y, x, sy, sx, r, wrap, limit):
     """Mean squared difference of the patches centred at (y, x) and (sy, sx); stops early
     (returning a value > limit) once the partial sum exceeds ``limit`` for the full count."""
@@ -81,7 +81,7 @@ def _dist(feat, y, x, sy, sx, r, wrap, limit):
     return total / (count * c)
 
 
-@numba.njit(**_NJIT)
+@_njit
 def _source(y, x, dy, dx, h, w, wrap):
     sy = y + dy
     sx = x + dx
@@ -92,7 +92,7 @@ def _source(y, x, dy, dx, h, w, wrap):
     return sy, sx, (0 <= sy < h and 0 <= sx < w)
 
 
-@numba.njit(**_NJIT)
+@_njit
 def _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap):
     """Evaluate offset (dy, dx) for target (y, x); keep it when better. Returns True if kept."""
     h, w, _ = feat.shape
@@ -114,7 +114,7 @@ def _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap):
     return False
 
 
-@numba.njit(**_NJIT)
+@_njit
 def patch_cost(feat, penalty, nnf, cost, ty, tx, r, wrap, start, end):
     """Recompute ``cost`` of targets ``[start, end)`` for their current offsets (after the
     image changed). Offsets whose source is outside the image get ``inf``."""
@@ -131,7 +131,7 @@ def patch_cost(feat, penalty, nnf, cost, ty, tx, r, wrap, start, end):
         cost[y, x] = _dist(feat, y, x, sy, sx, r, wrap, np.inf) + penalty[ody + h - 1, odx + w - 1]
 
 
-@numba.njit(**_NJIT)
+@_njit
 def init_field(feat, src_ok, penalty, nnf, cost, ty, tx, sy_list, sx_list, r, wrap, seed):
     """Give every target whose offset is invalid (source not ``src_ok``) a random valid
     source from ``sy_list, sx_list`` (int32 ``(M,)``, ``M > 0``); then recompute all costs."""
@@ -149,7 +149,7 @@ def init_field(feat, src_ok, penalty, nnf, cost, ty, tx, sy_list, sx_list, r, wr
     patch_cost(feat, penalty, nnf, cost, ty, tx, r, wrap, 0, ty.shape[0])
 
 
-@numba.njit(**_NJIT)
+@_njit
 def sweep(
     feat,
     src_ok,
@@ -212,7 +212,7 @@ def sweep(
     return improved
 
 
-@numba.njit(**_NJIT)
+@_njit
 def vote(feat, nchan, hole, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start, end):
     """Wexler et al.'s voting step, accumulated: every target patch ``[start, end)`` adds its
     source patch's first ``nchan`` channels, weighted ``exp(-cost / (2 sigma2))``, to the hole
@@ -252,7 +252,7 @@ def vote(feat, nchan, hole, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start
                 wsum[yy, xx] += wt
 
 
-@numba.njit(**_NJIT)
+@_njit
 def compose(hole, nnf, cost, ty, tx, r, wrap, best, label):
     """Composition without averaging: each hole pixel takes the offset of the lowest-cost
     target patch that covers it (``best`` float32 ``(H, W)`` initialised to ``inf``,
@@ -299,7 +299,7 @@ def dilate_mask(mask: np.ndarray, r: int, wrap: bool) -> np.ndarray:
     return cv2.dilate(m, k, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
 
 
-@numba.njit(**_NJIT)
+@_njit
 def offset_fill(colour, filled, label, oy, ox, cand, r, wrap):
     """Fill the pixels where ``filled`` is False in the order ``oy, ox`` (int32 ``(N,)``,
     boundary first: onion peel) by copying ``colour`` from ``q + o`` for the candidate offset
