@@ -1,4 +1,8 @@
-"""The inpainting generator's texture hint, shared by the pipeline and the trainer.
+"""The inpainting generator's texture hint for its trainer (``training.inpaint_trainer``).
+
+Inference no longer uses it: Inpaint fills with the patch-based core
+(:mod:`texpaint.synthesis.completion`), and the generator refines that fill only when the job
+asks (param ``refine``; an ablation shows it adds nothing measurable today).
 
 A hole is covered with blocks of the image's own known texture by masked block matching
 (image quilting, Efros & Freeman 2001, in priority order as Criminisi et al. 2004; see
@@ -6,9 +10,8 @@ A hole is covered with blocks of the image's own known texture by masked block m
 radius is about :data:`TARGET_HOLE_RADIUS_PX` and replayed at full resolution. Its low
 frequencies come from a smooth push-pull fill of the surroundings (cf. Poisson blending,
 Pérez et al. 2003) so the colour meets the hole's edge. The generator
-(:mod:`texpaint.models.arch.ffc_inpaint`) gets the result as its ``hint`` input, at
-inference (``engine.pipeline``) and in training (``training.inpaint_trainer``), so it is
-trained on exactly what it is given later.
+(:mod:`texpaint.models.arch.ffc_inpaint`) got the result as its ``hint`` input at inference
+before issue 25; training (``training.inpaint_trainer``) still samples it.
 """
 
 from __future__ import annotations
