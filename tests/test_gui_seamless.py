@@ -8,6 +8,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QDialog
 
+from texpaint.engine.seamless import plan_seamless, seam_overlap_px
 from texpaint.imaging.seam_band import band_overlap_px
 from texpaint.imaging.seams import wrap_check
 from texpaint.ui.seamless_dialog import SeamlessDialog
@@ -62,7 +63,8 @@ def test_make_seamless_through_worker_tiles_and_undoes(
     after = doc.image.rgb.copy()
     assert after.shape == original.shape
     assert wrap_check(after).tiles and not wrap_check(original).tiles
-    reach = 12 + band_overlap_px(24)
+    plan = plan_seamless(original, 24, fit_to_period=False)
+    reach = 12 + max(band_overlap_px(24), *(seam_overlap_px(plan, a) for a in (0, 1)))
     inner = (slice(reach, h - reach), slice(reach, w - reach))
     assert np.array_equal(after[inner], original[inner]), "away from the seams: bit-identical"
     assert len(doc.history.steps) == steps + 1

@@ -60,6 +60,7 @@ __all__ = [
     "plan_seamless",
     "even_out_lighting",
     "fit_image_to_period",
+    "seam_overlap_px",
     "make_seamless",
     "match_band_detail",
     "seam_band_mask",
@@ -457,6 +458,22 @@ def fit_image_to_period(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
     )
 
 
+def seam_overlap_px(plan: SeamlessPlan, axis: int) -> int:
+    """Width (pixels) of the strips beside the band over the ``axis`` seam (1 = left/right)
+    where the cuts run: :func:`~texpaint.imaging.seam_band.band_overlap_px`, widened for a
+    lattice to 0.6 of its line spacing across the band (the shortest non-zero component of a
+    basis vector along ``axis``) so each strip holds a mortar course, grout line or plank gap
+    for the cut to follow; at most what leaves the strip a third of the image."""
+    ov = band_overlap_px(plan.band_px)
+    if plan.lattice is None:
+        return ov
+    steps = [abs(t[axis]) for t in plan.lattice.basis if abs(t[axis]) > 2.0]
+    if not steps:
+        return ov
+    most = max(ov, (plan.size[axis] // 3 - plan.band_px) // 2)
+    return int(min(most, max(ov, math.ceil(0.6 * min(steps)))))
+
+
 def _band_offsets(
     lattice: Lattice | None, size: tuple[int, int]
 ) -> tuple[list[tuple[int, int]] | None, tuple[float, float] | None]:
@@ -539,9 +556,9 @@ def make_seamless(
     shift = (h // 2, w // 2)
     rolled = np.roll(work, shift, axis=(0, 1))
     band = plan.band_px
-    ov = band_overlap_px(band)
+    ov_x, ov_y = (seam_overlap_px(plan, a) for a in (1, 0))
     offsets, free_axis = _band_offsets(plan.lattice, (h, w))
-    rows = np.arange(h // 2 - band // 2 - ov, h // 2 + band // 2 + ov) % h
+    rows = np.arange(h // 2 - band // 2 - ov_y, h // 2 + band // 2 + ov_y) % h
     avoid = np.zeros((h, w), bool)
     avoid[rows] = True
     progress(0.2, "Make Seamless: left/right seam")
@@ -553,6 +570,7 @@ def make_seamless(
         offsets=offsets,
         free_axis=free_axis,
         avoid=avoid,
+        overlap_px=ov_x,
         seed=seed,
         stop=abort,
     )
@@ -560,13 +578,21 @@ def make_seamless(
         raise JobCancelled()
     progress(0.6, "Make Seamless: top/bottom seam")
     out = quilt_band(
-        out, h // 2, band, axis=0, offsets=offsets, free_axis=free_axis, seed=seed + 1, stop=abort
+        out,
+        h // 2,
+        band,
+        axis=0,
+        offsets=offsets,
+        free_axis=free_axis,
+        overlap_px=ov_y,
+        seed=seed + 1,
+        stop=abort,
     )
     if abort():
         raise JobCancelled()
     # copied blocks were chosen by the least squared difference, which favours smoother
     # sources: give the bands the texture's own fine detail (gradient energy)
-    reach = band // 2 + ov
+    reach = band // 2 + max(ov_x, ov_y)
     cross = seam_band_mask(h, w, min(2 * reach, min(h, w) // 2))
     out, _gain = match_band_detail(out, cross)
     progress(1.0, "Make Seamless: done")

@@ -62,6 +62,7 @@ def quilt_band(
     free_axis: tuple[float, float] | None = None,
     avoid: np.ndarray | None = None,
     segment_px: int | None = None,
+    overlap_px: int | None = None,
     seed: int = 0,
     stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
@@ -81,6 +82,9 @@ def quilt_band(
             their gaps); None = offsets as given.
         avoid: bool ``(H, W)``, pixels never copied (another seam not yet healed); None.
         segment_px: segment length along the band (default ``max(2 * band_px, 48)``).
+        overlap_px: width of the strips at each side where the cuts run (default
+            :func:`band_overlap_px`); wide enough to hold a mortar course, the cut can follow
+            the course instead of crossing bricks.
         seed: seeds the random offsets and the choice among near-best ones.
         stop: polled before each segment; True returns early (partly filled band).
 
@@ -107,6 +111,7 @@ def quilt_band(
             free_axis=fa,
             avoid=av,
             segment_px=segment_px,
+            overlap_px=overlap_px,
             seed=seed,
             stop=stop,
         )
@@ -115,7 +120,7 @@ def quilt_band(
     band_px = int(band_px)
     if band_px < 4:
         raise ValueError(f"band_px must be >= 4, got {band_px}")
-    ov = band_overlap_px(band_px)
+    ov = int(overlap_px) if overlap_px else band_overlap_px(band_px)
     bw = band_px + 2 * ov  # strip: overlap | band | overlap
     if 3 * bw > w:
         raise ValueError(f"a {band_px} px band (+ {ov} px overlaps) is too wide for width {w}")
