@@ -98,7 +98,7 @@ from benchmarks.bench_common import (  # noqa: E402
     catalog_model,
     val_images,
 )
-from texpaint.engine.pipeline import Runtime  # noqa: E402
+from texpaint.engine.pipeline import Runtime, inpaint_runner  # noqa: E402
 from texpaint.engine.seamless import make_seamless, plan_seamless  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.seam_band import band_overlap_px  # noqa: E402
@@ -393,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
             crop,
             plan=plan,
             method=args.method,
-            runtime=runtime,
+            inpaint=inpaint_runner(runtime),
             model_id=info.id,
             seed=args.seed,
         )

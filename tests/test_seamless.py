@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from texpaint import resources_dir
-from texpaint.engine.pipeline import run_job
+from texpaint.engine.pipeline import inpaint_runner, run_job
 from texpaint.engine.seamless import (
     default_band_px,
     even_out_lighting,
@@ -60,7 +60,7 @@ def test_make_seamless_changes_only_the_band(tiny_inpaint_model, runtime, crop):
         force=True,
         fit_to_period=False,
         method="network",
-        runtime=runtime,
+        inpaint=inpaint_runner(runtime),
         model_id=TINY,
         progress=lambda f, m: calls.append(f),
     )
@@ -93,9 +93,11 @@ def test_run_job_dispatches_seamless(tiny_inpaint_model, runtime, crop):
 
 def test_make_seamless_abort(tiny_inpaint_model, runtime, crop):
     with pytest.raises(JobCancelled):
-        make_seamless(crop, 16, runtime=runtime, model_id=TINY, abort=lambda: True)
+        make_seamless(crop, 16, model_id=TINY, abort=lambda: True)
     with pytest.raises(JobCancelled):
-        make_seamless(crop, 16, method="network", runtime=runtime, abort=lambda: True)
+        make_seamless(
+            crop, 16, method="network", inpaint=inpaint_runner(runtime), abort=lambda: True
+        )
 
 
 def test_even_out_lighting_flattens_a_gradient_and_keeps_the_mean(crop):
@@ -302,7 +304,12 @@ def test_make_seamless_band_is_as_detailed_as_the_texture(runtime):
     h, w = src.shape[:2]
     band = 32
     out = make_seamless(
-        src, band, method="network", fit_to_period=False, even_lighting=False, runtime=runtime
+        src,
+        band,
+        method="network",
+        fit_to_period=False,
+        even_lighting=False,
+        inpaint=inpaint_runner(runtime),
     )
     mask = _band(h, w, band)
     dx = np.mean((np.roll(out, -1, axis=1) - out) ** 2, axis=2)

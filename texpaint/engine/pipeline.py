@@ -51,6 +51,7 @@ import torch
 from torch.nn import functional as F
 
 from texpaint.engine.device import Runtime, is_out_of_memory
+from texpaint.engine.seamless import InpaintFn, make_seamless
 from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile_boxes
 from texpaint.imaging.resample import upscaled_size
 from texpaint.jobs import (
@@ -250,8 +251,6 @@ def _seamless(
     ``force`` (bool: re-synthesise a texture that already tiles), ``method`` ("quilt" or
     "network"); the job's mask is not used. Region: the whole (possibly fitted) image; an
     image that already tiles comes back unchanged."""
-    from texpaint.engine.seamless import make_seamless
-
     p = job.params
     image = make_seamless(
         job.image,
@@ -262,11 +261,21 @@ def _seamless(
         method=str(p.get("method", "quilt")),
         abort=abort,
         progress=progress,
-        runtime=runtime,
+        inpaint=inpaint_runner(runtime),
         model_id=model_id,
         seed=job.seed,
     )
     return image, (0, image.shape[0], 0, image.shape[1])
+
+
+def inpaint_runner(runtime: Runtime | None) -> InpaintFn:
+    """An :data:`~texpaint.engine.seamless.InpaintFn` that runs inpainting jobs through
+    :func:`run_job` on ``runtime`` (None: a new CPU/auto runtime per job, as ``run_job``)."""
+
+    def run(job: Job, abort: AbortFn, progress: ProgressFn) -> JobResult:
+        return run_job(job, abort=abort, progress=progress, runtime=runtime)
+
+    return run
 
 
 def _restore_forward(net: torch.nn.Module, img: torch.Tensor, runtime: Runtime) -> torch.Tensor:

@@ -40,18 +40,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from texpaint.imaging.seam_band import band_overlap_px, quilt_band
 from texpaint.imaging.seams import WrapCheck, wrap_check
-from texpaint.jobs import Job, JobCancelled, JobError, Operation
+from texpaint.jobs import Job, JobCancelled, JobError, JobResult, Operation
 from texpaint.synthesis.lattice import Lattice, correlation_length, find_lattice
-
-if TYPE_CHECKING:  # torch stays unimported until a job runs (the GUI imports this module)
-    from texpaint.engine.device import Runtime
 
 __all__ = [
     "SOFT_EDGE_PX",
@@ -65,6 +61,11 @@ __all__ = [
     "match_band_detail",
     "seam_band_mask",
 ]
+
+InpaintFn = Callable[[Job, Callable[[], bool], Callable[[float, str], None]], JobResult]
+"""``inpaint(job, abort, progress) -> JobResult``: how the ``"network"`` method runs its
+inpainting job. Passed in by the pipeline (:func:`texpaint.engine.pipeline.inpaint_runner`),
+so this module does not import the pipeline that dispatches Make Seamless to it."""
 
 SOFT_EDGE_PX = 4
 """Width (pixels) of the linear ramp at each side of the band (fewer for bands under 16 px)."""
@@ -501,7 +502,7 @@ def make_seamless(
     plan: SeamlessPlan | None = None,
     abort: Callable[[], bool] = lambda: False,
     progress: Callable[[float, str], None] = _no_progress,
-    runtime: Runtime | None = None,
+    inpaint: InpaintFn | None = None,
     model_id: str | None = None,
     seed: int = 0,
 ) -> np.ndarray:
@@ -521,7 +522,10 @@ def make_seamless(
             arguments are ignored); None plans here.
         abort: polled between steps; True cancels.
         progress: called with ``(fraction in [0, 1], message)``.
-        runtime, model_id: device and inpainting model (``method="network"`` only).
+        inpaint, model_id: ``method="network"`` only: runs an inpainting job
+            (:data:`InpaintFn`; the pipeline passes
+            :func:`texpaint.engine.pipeline.inpaint_runner`, which owns the device) with
+            this inpainting model id (None: the default model).
         seed: random seed of the offsets (and of the network job).
 
     Returns:
@@ -549,7 +553,9 @@ def make_seamless(
     if abort():
         raise JobCancelled()
     if method == "network":
-        return _network_bands(work, plan.band_px, abort, progress, runtime, model_id, seed)
+        if inpaint is None:
+            raise JobError("Make Seamless 'network' needs an inpainting runner (inpaint=...)")
+        return _network_bands(work, plan.band_px, abort, progress, inpaint, model_id, seed)
     if method != "quilt":
         raise JobError(f"unknown Make Seamless method {method!r} (quilt or network)")
     h, w = work.shape[:2]
@@ -604,14 +610,12 @@ def _network_bands(
     band_px: int,
     abort: Callable[[], bool],
     progress: Callable[[float, str], None],
-    runtime: Runtime | None,
+    inpaint: InpaintFn,
     model_id: str | None,
     seed: int,
 ) -> np.ndarray:
     """The earlier step 4: inpaint a soft cross band with the network in wrap mode, match its
     detail, roll back."""
-    from texpaint.engine.pipeline import run_job  # pipeline dispatches here: import lazily
-
     h, w = rgb.shape[:2]
     mask = seam_band_mask(h, w, band_px)
     shift = (h // 2, w // 2)
@@ -623,6 +627,6 @@ def _network_bands(
     job = Job(
         op=Operation.INPAINT, image=rolled, mask=mask, model_id=model_id, seed=seed, wrap=True
     )
-    result = run_job(job, abort=abort, progress=inner_progress, runtime=runtime)
+    result = inpaint(job, abort, inner_progress)
     matched, _gain = match_band_detail(result.image, mask)
     return np.ascontiguousarray(np.roll(matched, (-shift[0], -shift[1]), axis=(0, 1)))
