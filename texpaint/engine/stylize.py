@@ -212,8 +212,9 @@ BEST_SETTINGS: dict[str, dict] = {
         "luminance_weight": 2.0,
         "block_px": 12,
         "overlap_px": 4,
-        "block_occupancy": 0.4,
+        "block_occupancy": 0.5,
         "occupancy": 0.1,
+        "random_candidates": 64,
     },
     "material": {},
 }

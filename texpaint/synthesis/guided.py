@@ -239,7 +239,8 @@ def _block_pick(tf, sf, out, filled, usage, by, bx, bh, bw, cand, w_ov, lam, nor
     the exemplar) for the target block at (by, bx) of size (bh, bw): mean squared difference
     of ``tf`` and ``sf`` over the block, plus ``w_ov`` x that of the colours already placed
     (``out`` where ``filled``) and the exemplar's, plus ``lam`` x the mean usage of the source
-    block (``usage`` counts, times ``norm``)."""
+    block (``usage`` counts, times ``norm``). The sums are taken on every second row and
+    column (4x fewer operations; blocks are >= 8 px)."""
     c = tf.shape[2]
     best = np.inf
     bk = 0
@@ -250,8 +251,9 @@ def _block_pick(tf, sf, out, filled, usage, by, bx, bh, bw, cand, w_ov, lam, nor
         o = 0.0
         u = 0.0
         no = 0
-        for i in range(bh):
-            for j in range(bw):
+        n = 0
+        for i in range(0, bh, 2):
+            for j in range(0, bw, 2):
                 for ch in range(c):
                     d = tf[by + i, bx + j, ch] - sf[sy0 + i, sx0 + j, ch]
                     g += d * d
@@ -261,9 +263,9 @@ def _block_pick(tf, sf, out, filled, usage, by, bx, bh, bw, cand, w_ov, lam, nor
                         o += d * d
                     no += 1
                 u += usage[sy0 + i, sx0 + j]
-            if g / (bh * bw * c) > best:
+                n += 1
+            if g / (((bh + 1) // 2) * ((bw + 1) // 2) * c) > best:
                 break
-        n = bh * bw
         cost = g / (n * c) + lam * norm * u / n
         if no > 0:
             cost += w_ov * o / (no * 3)
@@ -352,6 +354,56 @@ def _paste_block(out, filled, block, by, bx, ov):
                 for k in range(3):
                     out[by + i, bx + j, k] = block[i, j, k]
                 filled[by + i, bx + j] = True
+
+
+@numba.njit(**_NJIT)
+def _quilt_row(
+    tf, sf, nnf, out, filled, usage, src, bi, by, prev_y, xs0, probe, rand, b, ov, w_ov, lam, norm
+):
+    """One row ``bi`` (top ``by``) of quilting blocks at columns ``xs0``: candidates are the
+    field's sources at the ``probe`` x ``probe`` pixels shifted to the block corner, the
+    continuation of the left block and of the block above (at row ``prev_y``, -1: none) and
+    ``rand[j]``; the best (:func:`_block_pick`) is pasted (:func:`_paste_block`), its
+    corner stored in ``src[bi, j]`` and its pixels counted in ``usage``."""
+    he, we = sf.shape[0], sf.shape[1]
+    npb = probe.shape[0]
+    nr = rand.shape[1]
+    cand = np.empty((npb * npb + 2 + nr, 2), np.int32)
+    for bj in range(xs0.shape[0]):
+        bx = xs0[bj]
+        n = 0
+        for a in range(npb):
+            for c in range(npb):
+                i = probe[a]
+                j = probe[c]
+                cand[n, 0] = nnf[by + i, bx + j, 0] - i
+                cand[n, 1] = nnf[by + i, bx + j, 1] - j
+                n += 1
+        if bj > 0:
+            cand[n, 0] = src[bi, bj - 1, 0]
+            cand[n, 1] = src[bi, bj - 1, 1] + bx - xs0[bj - 1]
+            n += 1
+        if prev_y >= 0:
+            cand[n, 0] = src[bi - 1, bj, 0] + by - prev_y
+            cand[n, 1] = src[bi - 1, bj, 1]
+            n += 1
+        for k in range(nr):
+            cand[n, 0] = rand[bj, k, 0]
+            cand[n, 1] = rand[bj, k, 1]
+            n += 1
+        for k in range(n):
+            cand[k, 0] = min(max(cand[k, 0], 0), he - b)
+            cand[k, 1] = min(max(cand[k, 1], 0), we - b)
+        k = _block_pick(tf, sf, out, filled, usage, by, bx, b, b, cand[:n], w_ov, lam, norm)
+        sy = cand[k, 0]
+        sx = cand[k, 1]
+        src[bi, bj, 0] = sy
+        src[bi, bj, 1] = sx
+        block = np.ascontiguousarray(sf[sy : sy + b, sx : sx + b, :3])
+        _paste_block(out, filled, block, by, bx, ov)
+        for i in range(b):
+            for j in range(b):
+                usage[sy + i, sx + j] += 1.0
 
 
 @numba.njit(**_NJIT)
@@ -636,45 +688,23 @@ def _quilt(
     usage = np.zeros((he, we), np.float32)
     norm = np.float32(he * we / (h * w))
     src = np.zeros((len(ys0), len(xs0), 2), np.int64)
-    probe = np.linspace(0, b - 1, 4).astype(int)
+    probe = np.linspace(0, b - 1, 4).astype(np.int64)
+    xs_arr = np.array(xs0, np.int64)
     for bi, by in enumerate(ys0):
         if abort is not None and abort():
             raise SynthesisCancelled()
-        for bj, bx in enumerate(xs0):
-            cands = [
-                (nnf[by + i, bx + j, 0] - i, nnf[by + i, bx + j, 1] - j)
-                for i in probe
-                for j in probe
-            ]
-            if bj:
-                cands.append((src[bi, bj - 1, 0], src[bi, bj - 1, 1] + bx - xs0[bj - 1]))
-            if bi:
-                cands.append((src[bi - 1, bj, 0] + by - ys0[bi - 1], src[bi - 1, bj, 1]))
-            for _ in range(st.random_candidates):
-                cands.append((int(rng.integers(0, he - b + 1)), int(rng.integers(0, we - b + 1))))
-            cand = np.array(cands, np.int32)
-            cand[:, 0] = np.clip(cand[:, 0], 0, he - b)
-            cand[:, 1] = np.clip(cand[:, 1], 0, we - b)
-            k = _block_pick(
-                tf,
-                sf,
-                out,
-                filled,
-                usage,
-                by,
-                bx,
-                b,
-                b,
-                cand,
-                st.overlap_weight,
-                st.block_occupancy,
-                norm,
-            )
-            sy, sx = int(cand[k, 0]), int(cand[k, 1])
-            src[bi, bj] = (sy, sx)
-            block = np.ascontiguousarray(sf[sy : sy + b, sx : sx + b, :3])
-            _paste_block(out, filled, block, by, bx, ov)
-            usage[sy : sy + b, sx : sx + b] += 1.0
+        rand = np.stack(
+            [
+                rng.integers(0, he - b + 1, (len(xs0), st.random_candidates)),
+                rng.integers(0, we - b + 1, (len(xs0), st.random_candidates)),
+            ],
+            axis=-1,
+        )
+        prev_y = ys0[bi - 1] if bi else -1
+        _quilt_row(
+            tf, sf, nnf, out, filled, usage, src, bi, by, prev_y, xs_arr, probe, rand, b, ov,
+            st.overlap_weight, st.block_occupancy, norm,
+        )  # fmt: skip
     return out
 
 
