@@ -4,11 +4,13 @@
 (``texpaint-style-<style_id>``, :class:`~texpaint.models.arch.style_net.StyleTransferNet`)
 through the pipeline's restoration path (``pipeline._restore``: the mask's box plus context,
 blended tiles, wrap padding, ``w = mask * strength`` compositing, an empty mask meaning the
-whole image). Before that the mask is *feathered inwards* (:func:`feather_inside`), so the
-stylised area fades in over ``FEATHER_PX`` pixels inside a hard mask edge — no visible seam —
-while every pixel where the mask is 0 stays bit-identical. With ``preserve_colour`` the result
-keeps the input's chroma and takes only the stylised luminance (Gatys et al. 2016, "Preserving
-Color in Neural Artistic Style Transfer", luminance-only transfer in YCbCr). Generators trained
+whole image). Before that the mask is *feathered inwards* (:func:`feather_inside`, bent by
+the content's detail: :func:`structure_ramp`), so the stylised area fades in over
+``FEATHER_PX`` pixels inside a hard mask edge along the texture rather than the drawn
+outline — no visible seam — while every pixel where the mask is 0 stays bit-identical.
+With ``preserve_colour`` the result keeps the input's chroma and takes only the stylised
+luminance (Gatys et al. 2016, "Preserving Color in Neural Artistic Style Transfer",
+luminance-only transfer in YCbCr). Generators trained
 *colour first* (their card's ``architecture_config`` holds the exemplar's CIELAB statistics)
 run on the image already moved to the exemplar's palette (:func:`colour_first_input`).
 Generators whose card holds the exemplar's pyramid band energies and colour covariance
@@ -189,7 +191,8 @@ def stylize(
     if strength == 0.0:
         h, w = job.image.shape[:2]
         return job.image.copy(), (0, h, 0, w)
-    soft = dataclasses.replace(job, mask=feather_inside(job.mask, feather), job_id=job.job_id)
+    ramp = structure_ramp(job.image, job.mask, feather)  # the edge follows the texture
+    soft = dataclasses.replace(job, mask=ramp, job_id=job.job_id)
     target = getattr(net, "colour_target", None)
     prepare = None if target is None else colour_first_input(job.image, job.mask, target)
     stats = getattr(net, "statistics_target", None)
