@@ -154,10 +154,9 @@ def test_batch_export_materials_dialog(qtbot, qapp, tmp_path: Path, errors) -> N
     dialog.out_dir.setText(str(tmp_path / "out"))
     assert dialog.ops() == ["inpaint:mask.png"]
     assert dialog.start()
-    qtbot.waitUntil(
-        lambda: dialog.worker is not None and dialog.worker.isFinished(), timeout=120000
-    )
-    qtbot.waitUntil(lambda: dialog.run_button.isEnabled(), timeout=5000)
+    assert dialog.is_running()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=120000)
+    assert dialog.run_button.isEnabled()
     texts = [dialog.results.item(i).text() for i in range(dialog.results.count())]
     assert any(t.startswith("nobiax-82: wrote 8 maps") for t in texts), texts
     assert any(t.startswith("nobiax-139: failed") and "mask.png" in t for t in texts), texts
@@ -167,6 +166,7 @@ def test_batch_export_materials_dialog(qtbot, qapp, tmp_path: Path, errors) -> N
             assert im.size == (size, size)
     dialog.sizes.setText("12x")
     assert not dialog.start()
+    dialog.close()
 
 
 def test_denoise_albedo_only(material_window) -> None:

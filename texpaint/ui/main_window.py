@@ -696,7 +696,7 @@ class MainWindow(QMainWindow):
         """File → Batch Export Materials…: the same steps over many material sets."""
         from texpaint.ui.material_batch_dialog import MaterialBatchDialog
 
-        dialog = MaterialBatchDialog(self)
+        dialog = MaterialBatchDialog(self, engine=self.engine)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 

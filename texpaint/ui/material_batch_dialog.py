@@ -1,17 +1,19 @@
 """File → Batch Export Materials…: the same steps over many material sets, one folder each.
 
 The dialog collects set folders, the steps (Inpaint with a mask file found in each set's
-folder, Make Seamless, Denoise of the albedo) and output sizes, and runs
-:func:`texpaint.export.material_batch.run_material_batch` on its own QThread
-(:class:`MaterialBatchWorker`); each set's result is listed as it finishes, a failed set is
-listed with its reason and the batch goes on; Cancel stops after the current set.
+folder, Make Seamless, Denoise of the albedo) and output sizes, and submits
+:func:`texpaint.export.material_batch.run_material_batch` as a
+:class:`~texpaint.engine.worker.Task` to the painter's one inference worker (its runtime:
+Preferences' device and tile size; queued behind a running AI job), like Batch Export; each
+set's result is listed as it finishes, a failed set is listed with its reason and the batch
+goes on; Cancel stops after the current set.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -26,9 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from texpaint.document.material import MaterialError
+from texpaint.engine.worker import InferenceEngine, Task
 from texpaint.export.material_batch import DEFAULT_SET_MASK, SetResult, run_material_batch
 
-__all__ = ["MaterialBatchDialog", "MaterialBatchWorker", "parse_sizes"]
+__all__ = ["MaterialBatchDialog", "parse_sizes"]
 
 
 def parse_sizes(text: str) -> list[int]:
@@ -48,59 +51,47 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-class MaterialBatchWorker(QThread):
-    """Runs one material batch off the GUI thread.
+def _batch_task(folders: list[Path], ops: list[str], out_dir: Path, sizes: list[int]) -> Task:
+    """The material batch as a worker task: model steps run on the worker's runtime and
+    poll its cancel flag; each :class:`SetResult` is reported as its set finishes, and a
+    batch that cannot start (bad steps) reports its :class:`MaterialError` message."""
 
-    Signals:
-        setDone(object): a :class:`~texpaint.export.material_batch.SetResult` per set.
-        failed(str): the batch could not start (bad steps).
-    """
+    def run(abort, report, runtime) -> None:
+        from texpaint.engine.pipeline import run_job
 
-    setDone = Signal(object)
-    failed = Signal(str)
-
-    def __init__(
-        self,
-        folders: list[Path],
-        ops: list[str],
-        out_dir: Path,
-        sizes: list[int],
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.folders, self.ops, self.out_dir, self.sizes = folders, ops, out_dir, sizes
-        self._stop = False
-
-    def cancel(self) -> None:
-        """Stop after the set being processed."""
-        self._stop = True
-
-    def run(self) -> None:
-        run = None
-        if any(o.startswith(("denoise", "stylize")) for o in self.ops):
-            from texpaint.engine.pipeline import Runtime, run_job
-
-            runtime = Runtime("auto")
-
-            def run(job):
-                return run_job(job, runtime=runtime)
+        def run_model(job):
+            return run_job(job, abort=abort, runtime=runtime)
 
         try:
             run_material_batch(
-                self.folders, self.ops, self.out_dir, sizes=self.sizes, run_job=run,
-                abort=lambda: self._stop, on_set_done=self.setDone.emit,
+                folders, ops, out_dir, sizes=sizes, run_job=run_model, abort=abort,
+                on_set_done=report,
             )  # fmt: skip
         except MaterialError as e:
-            self.failed.emit(str(e))
+            report(str(e))
+
+    return Task(run)
 
 
 class MaterialBatchDialog(QDialog):
-    """Pick set folders, steps, sizes and an output folder; run; list the results."""
+    """Pick set folders, steps, sizes and an output folder; run; list the results.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Args:
+        parent: Qt parent.
+        engine: the inference engine to submit to (the main window passes its own); None
+            makes one for this dialog (device ``"auto"``), shut down on close.
+    """
+
+    def __init__(self, parent: QWidget | None = None, engine: InferenceEngine | None = None):
         super().__init__(parent)
         self.setWindowTitle("Batch Export Materials")
-        self.worker: MaterialBatchWorker | None = None
+        self._owns_engine = engine is None
+        self.engine = engine if engine is not None else InferenceEngine(parent=self, warm_up=False)
+        self.task_id: int | None = None
+        self.engine.taskEvent.connect(self._on_task_event)
+        self.engine.taskFinished.connect(self._on_task_finished)
+        self.engine.jobFailed.connect(self._on_task_failed)
+        self.engine.jobCancelled.connect(self._on_task_cancelled)
         layout = QVBoxLayout(self)
         self.folders = QListWidget()
         self.folders.setToolTip("One folder per material (albedo, normal, height, ... maps)")
@@ -188,18 +179,45 @@ class MaterialBatchDialog(QDialog):
                 "Add material folders, pick at least one step and an output folder."
             )
             return False
-        self.worker = MaterialBatchWorker(folders, ops, Path(self.out_dir.text()), sizes, self)
-        self.worker.setDone.connect(self._set_done)
-        self.worker.failed.connect(self.results.addItem)
-        self.worker.finished.connect(self._finished)
+        task = _batch_task(folders, ops, Path(self.out_dir.text()), sizes)
+        self.task_id = self.engine.submit_task(task)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.worker.start()
         return True
 
+    def is_running(self) -> bool:
+        """True from ``start`` until the batch has finished, failed or been cancelled."""
+        return self.task_id is not None
+
     def cancel(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+        """Stop after the set being processed."""
+        if self.task_id is not None:
+            self.engine.cancel(self.task_id)
+
+    @Slot(int, object)
+    def _on_task_event(self, task_id: int, result: object) -> None:
+        if task_id != self.task_id:
+            return
+        if isinstance(result, SetResult):
+            self._set_done(result)
+        else:  # the batch could not start
+            self.results.addItem(str(result))
+
+    @Slot(int, object)
+    def _on_task_finished(self, task_id: int, _value: object) -> None:
+        if task_id == self.task_id:
+            self._finished()
+
+    @Slot(int, str)
+    def _on_task_failed(self, task_id: int, message: str) -> None:
+        if task_id == self.task_id:
+            self.results.addItem(f"The batch stopped: {message}")
+            self._finished()
+
+    @Slot(int)
+    def _on_task_cancelled(self, task_id: int) -> None:
+        if task_id == self.task_id:
+            self._finished()
 
     def _set_done(self, result: SetResult) -> None:
         if result.error:
@@ -208,12 +226,13 @@ class MaterialBatchDialog(QDialog):
             self.results.addItem(f"{result.source.name}: wrote {len(result.written)} maps")
 
     def _finished(self) -> None:
+        self.task_id = None
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.results.addItem("Done.")
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        if self.worker is not None and self.worker.isRunning():
-            self.worker.cancel()
-            self.worker.wait()
+        self.cancel()
+        if self._owns_engine:
+            self.engine.shutdown()
         event.accept()
