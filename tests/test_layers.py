@@ -47,3 +47,48 @@ def test_torch_free_gui_start(pkg):
         mods = {a.name for n in top if isinstance(n, ast.Import) for a in n.names}
         mods |= {n.module for n in top if isinstance(n, ast.ImportFrom) and n.module}
         assert "torch" not in mods, f"{path} imports torch at module level"
+
+
+def test_no_import_circles():
+    """No two texpaint modules import each other, directly or through others, counting
+    imports inside functions too (grimp's graph, which import-linter uses): every strongly
+    connected component of the module graph is a single module."""
+    import grimp
+
+    graph = grimp.build_graph("texpaint")
+    modules = sorted(m for m in graph.modules if m.startswith("texpaint"))
+    edges = {
+        m: sorted(d for d in graph.find_modules_directly_imported_by(m) if d.startswith("texpaint"))
+        for m in modules
+    }
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles: list[list[str]] = []
+
+    def visit(v: str) -> None:  # Tarjan's strongly connected components
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in edges[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                circles.append(sorted(component))
+
+    for m in modules:
+        if m not in index:
+            visit(m)
+    assert circles == [], f"import circles: {circles}"
