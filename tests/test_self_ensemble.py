@@ -73,15 +73,20 @@ def test_eight_passes_make_a_network_rotation_and_mirror_equivariant(
 
 
 def test_self_ensemble_denoises_real_noise_better(brick, whole_image):
-    """The shipped denoiser on sigma 25 Gaussian noise: 8 passes are closer to the clean
-    texture than 1, and change a clean input less."""
+    """The v1 NAFNet denoiser on sigma 25 Gaussian noise: 8 passes are closer to the clean
+    texture than 1, and change a clean input less. The default FFDNet (a plain CNN) gains
+    little (0.04-0.07 dB on cc0-1k/val) but is not made worse."""
     noisy = _noisy(brick, 25.0, seed=3)
-    one = whole_image("denoise", noisy, None, passes=1)
-    eight = whole_image("denoise", noisy, None)  # the default
+    v1 = "texpaint-denoise-nafnet"
+    one = whole_image("denoise", noisy, v1, passes=1)
+    eight = whole_image("denoise", noisy, v1)  # the default
     assert psnr(eight, brick) > psnr(one, brick) + 0.2
-    clean_one = whole_image("denoise", brick, None, passes=1)
-    clean_eight = whole_image("denoise", brick, None)
+    clean_one = whole_image("denoise", brick, v1, passes=1)
+    clean_eight = whole_image("denoise", brick, v1)
     assert psnr(clean_eight, brick) > psnr(clean_one, brick)
+    ffd_one = whole_image("denoise", noisy, None, passes=1)
+    ffd_eight = whole_image("denoise", noisy, None)
+    assert psnr(ffd_eight, brick) > psnr(ffd_one, brick) - 0.02
 
 
 def test_cancel_between_passes(brick, runtime):
@@ -89,8 +94,8 @@ def test_cancel_between_passes(brick, runtime):
     job before the third runs."""
     messages: list[str] = []
 
-    def abort() -> bool:
-        return len(messages) >= 2
+    def abort() -> bool:  # after the first pass (the noise estimate reports a line too)
+        return len([m for m in messages if "8 passes" in m]) >= 1
 
     job = Job(
         op="denoise",
