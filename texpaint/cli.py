@@ -348,7 +348,7 @@ def _add_train_parser(
 
 def _add_passes_argument(parser: argparse.ArgumentParser, op: str) -> None:
     """``--passes N`` for operation ``op`` (``"denoise"``, ``"upscale"``): geometric
-    self-ensemble passes (``engine.jobs.ENSEMBLE_PASSES``; the default is the app's)."""
+    self-ensemble passes (``texpaint.jobs.ENSEMBLE_PASSES``; the default is the app's)."""
     from texpaint.jobs import ENSEMBLE_PASSES, Operation, default_passes
 
     parser.add_argument(

@@ -30,7 +30,7 @@ not show.
 ``quality="fast"`` (the default, :data:`DEFAULT_QUALITY`) is the generator path above.
 
 Job params: ``quality`` ``"fast"`` or ``"best"``, ``strength`` float in [0, 1] (default
-``engine.jobs.DEFAULT_STRENGTH``), ``preserve_colour`` bool (default False), ``feather_px``
+``texpaint.jobs.DEFAULT_STRENGTH``), ``preserve_colour`` bool (default False), ``feather_px``
 int >= 0 (default ``FEATHER_PX``), ``match_statistics`` bool (default True: apply the
 exemplar statistics when the generator has them; False: the generator's output as it is).
 
@@ -55,9 +55,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from texpaint.engine.jobs import DEFAULT_STRENGTH, Job, JobCancelled, JobError
 from texpaint.imaging.band_transfer import ExemplarStatistics, statistics_transfer
 from texpaint.imaging.colour_transfer import LabStats, lab_stats, reinhard_transfer
+from texpaint.jobs import DEFAULT_STRENGTH, Job, JobCancelled, JobError
 
 FEATHER_PX = 16
 """Default width (pixels) of the inward fade at mask edges."""
