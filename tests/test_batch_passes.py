@@ -98,13 +98,13 @@ def test_bad_passes_in_a_preset_are_reported_clearly(tmp_path, value, match):
 
 
 def test_batch_denoise_runs_the_chosen_passes(tmp_path, noisy_brick, runtime, whole_image):
-    """Passes 1 gives the pipeline's one-pass denoise of the same pixels; unset gives the
-    default eight-pass result, which is a different image."""
+    """Passes 8 gives the pipeline's eight-pass denoise of the same pixels; unset gives the
+    default one-pass result, which is a different image."""
     src, rgb = _write_input(tmp_path / "in", noisy_brick)
-    fast = _batch(src, tmp_path / "fast", "denoise", runtime, passes=1)
-    best = _batch(src, tmp_path / "default", "denoise", runtime, passes=None)
+    fast = _batch(src, tmp_path / "default", "denoise", runtime, passes=None)
+    best = _batch(src, tmp_path / "best", "denoise", runtime, passes=8)
     np.testing.assert_allclose(fast, whole_image("denoise", rgb, passes=1), atol=1e-6)
-    np.testing.assert_allclose(best, whole_image("denoise", rgb), atol=1e-6)
+    np.testing.assert_allclose(best, whole_image("denoise", rgb, passes=8), atol=1e-6)
     assert np.abs(fast - best).mean() > 1e-3, "1 and 8 passes must differ"
 
 

@@ -1251,7 +1251,7 @@ def _add_batch_parser(sub) -> None:
         choices=ENSEMBLE_PASSES,
         help="self-ensemble passes of the denoise and upscale ops: the model runs on this many "
         "rotations/mirrorings of each image and they are averaged; cleaner, proportionally "
-        "slower (default: the preset's, else each op's own: denoise 8, upscale 1)",
+        "slower (default: the preset's, else 1)",
     )
     p.add_argument(
         "--jobs", type=_positive_int, default=1, metavar="N", help="threads for reading/writing"

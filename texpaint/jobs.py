@@ -62,11 +62,13 @@ its mirror image, 4 = also both turned 180°, 8 = all eight. Time grows linearly
 
 
 def default_passes(op: Operation) -> int:
-    """Self-ensemble passes a job of ``op`` uses when its params do not say: 8 for Denoise
-    (with the shipped denoiser: +0.47 to +0.77 dB PSNR at sigma 15-50, and a clean input
-    comes back at 42.7 dB instead of 40.6 dB; ``benchmarks/RESULTS.md``), 1 for
-    everything else (Upscale runs imported models that can be 30x slower)."""
-    return 8 if op is Operation.DENOISE else 1
+    """Self-ensemble passes a job of ``op`` uses when its params do not say: 1 for every
+    operation. Denoise used 8 while the built-in denoiser was NAFNet v1 (+0.47 to +0.77 dB
+    PSNR at sigma 15-50); with the FFDNet default 8 passes add only +0.04 to +0.07 dB at
+    sigma 15-25 on cc0-1k/val for 8x the time (about 3 s a pass at 1024² on a 2-core CPU;
+    ``benchmarks/RESULTS.md``), so one pass is the default and 8 is the "Best" choice.
+    Upscale runs imported models that can be 30x slower."""
+    return 1
 
 
 DEFAULT_STRENGTH = 1.0

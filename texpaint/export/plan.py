@@ -40,7 +40,7 @@ A :class:`BatchPlan` says
   many rotations/mirrorings of the image and the results are averaged, Timofte et al.,
   CVPR 2016): more passes give cleaner results and take proportionally longer (8 is about
   8x the time of 1). Unset: each op's default (:func:`texpaint.jobs.default_passes`:
-  8 for denoise, 1 for upscale). Other ops ignore it.
+  1 for denoise and upscale). Other ops ignore it.
 
 Plans are saved as TOML presets (:func:`save_preset` / :func:`load_preset`); relative paths in
 a preset are resolved against the preset's folder. Every validation problem raises
@@ -324,7 +324,7 @@ class BatchPlan:
             model runs on (their outputs averaged), one of
             :data:`~texpaint.jobs.ENSEMBLE_PASSES` (1, 2, 4, 8; model time grows
             linearly with it), or None for each op's default
-            (:func:`~texpaint.jobs.default_passes`: 8 for denoise, 1 for upscale).
+            (:func:`~texpaint.jobs.default_passes`: 1 for denoise and upscale).
             Other ops ignore it.
 
     Raises:

@@ -92,7 +92,7 @@ OP_ARG_HINTS = {
     "resize": "(no argument: sizes below)",
 }
 PASSES_DEFAULT_LABEL = "Operation default"
-"""Quality picker entry for ``passes = None`` (denoise 8 passes, upscale 1)."""
+"""Quality picker entry for ``passes = None`` (one pass for denoise and upscale)."""
 STATUS_TEXT = {"ok": "OK", "failed": "Failed", "skipped": "Skipped", "cancelled": "Cancelled"}
 
 
@@ -215,7 +215,7 @@ class BatchExportDialog(QDialog):
         self.passes_combo.setToolTip(
             "Denoise and Upscale: run the model on rotated and mirrored copies of each image "
             "and average them: cleaner results, each pass adds the time of one run. "
-            "Operation default: 8 passes for Denoise, 1 for Upscale."
+            "Operation default: 1 pass for Denoise and Upscale."
         )
         row.addWidget(QLabel("Quality"))
         row.addWidget(self.passes_combo, 1)
