@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from texpaint.imaging.quilting import Placement
+from texpaint.imaging.quilting import Placement, min_error_cut_mask
 
 __all__ = [
     "apply_source_map",
@@ -113,46 +113,6 @@ def apply_source_map(image: np.ndarray, source: np.ndarray, mask: np.ndarray) ->
         taken[partial] = mixed.astype(img.dtype)
     out[sel] = taken
     return out
-
-
-def _min_cut_path(err: np.ndarray) -> np.ndarray:
-    """Column per row of the minimum-cost top-to-bottom path through ``err`` ``(L, n)``,
-    moving at most one column per row (dynamic programming, Efros & Freeman 2001 §2.1)."""
-    rows, cols = err.shape
-    cost = err.astype(np.float64).copy()
-    for i in range(1, rows):
-        prev = cost[i - 1]
-        left = np.concatenate([[np.inf], prev[:-1]])
-        right = np.concatenate([prev[1:], [np.inf]])
-        cost[i] += np.minimum(prev, np.minimum(left, right))
-    path = np.empty(rows, np.int64)
-    path[-1] = int(np.argmin(cost[-1]))
-    for i in range(rows - 2, -1, -1):
-        j = path[i + 1]
-        lo, hi = max(0, j - 1), min(cols, j + 2)
-        path[i] = lo + int(np.argmin(cost[i, lo:hi]))
-    return path
-
-
-def _hard_cut(err: np.ndarray, earlier: np.ndarray, ov: int) -> np.ndarray:
-    """bool ``(h, w)``: which block pixels take the new block. On each side whose ``ov``-wide
-    strip holds pixels of earlier blocks (``earlier``), pixels before the minimum-error cut
-    through the strip keep what they had."""
-    h, w = err.shape
-    take = np.ones((h, w), bool)
-    ov = min(ov, h, w)
-    if ov < 2:
-        return take
-    idx = np.arange(ov)
-    if earlier[:, :ov].any():
-        take[:, :ov] &= idx[None, :] >= _min_cut_path(err[:, :ov])[:, None]
-    if earlier[:, w - ov :].any():
-        take[:, w - ov :] &= idx[::-1][None, :] >= _min_cut_path(err[:, w - ov :][:, ::-1])[:, None]
-    if earlier[:ov, :].any():
-        take[:ov, :] &= idx[:, None] >= _min_cut_path(err[:ov, :].T)[None, :]
-    if earlier[h - ov :, :].any():
-        take[h - ov :, :] &= idx[::-1][:, None] >= _min_cut_path(err[h - ov :, :][::-1].T)[None, :]
-    return take
 
 
 def _take(a: np.ndarray, rows: np.ndarray, cols: np.ndarray, wrap: bool) -> np.ndarray:
@@ -269,7 +229,7 @@ def render_source_map(
         occupied = earlier | known[np.ix_(ys, xs)]
         src = guide[np.ix_(syc, sxc)]
         err = np.where(occupied, ((cur[np.ix_(ys, xs)] - src) ** 2).sum(axis=-1), 0.0)
-        take = new & (~earlier | _hard_cut(err, occupied, max(1, size // 4)))
+        take = new & (~earlier | min_error_cut_mask(err, occupied, max(1, size // 4)))
         if not take.any():
             continue
         ty, tx = np.nonzero(take)
