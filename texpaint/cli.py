@@ -486,6 +486,26 @@ def _ctrl_c_requests_stop(message: str) -> Iterator[Callable[[], bool]]:
         signal.signal(signal.SIGINT, previous)
 
 
+@contextlib.contextmanager
+def _job_progress(
+    desc: str,
+) -> Iterator[tuple[Callable[[], bool], Callable[[float, str], None]]]:
+    """``(abort, progress)`` for one engine job: Ctrl-C requests a cooperative stop
+    (:func:`_ctrl_c_requests_stop`) and ``progress(fraction in [0, 1], message)`` drives a
+    percent bar labelled ``desc`` that disappears when the block ends."""
+    with (
+        _ctrl_c_requests_stop("cancelling (Ctrl-C again to quit now)") as abort,
+        _progress_bar(total=100, desc=desc, unit="%", leave=False) as bar,
+    ):
+
+        def progress(fraction: float, message: str) -> None:
+            bar.update(max(0, round(fraction * 100) - bar.n))
+            if message:
+                bar.set_postfix_str(message, refresh=False)
+
+        yield abort, progress
+
+
 # --------------------------------------------------------------------------------------------
 # commands
 
@@ -526,16 +546,7 @@ def _run_engine_job(job, device: str, desc: str):
         runtime = Runtime(device=device)
     except (JobError, ValueError, RuntimeError) as e:
         raise CommandError(f"device {device!r} is not usable ({e})") from e
-    with (
-        _ctrl_c_requests_stop("cancelling (Ctrl-C again to quit now)") as abort,
-        _progress_bar(total=100, desc=desc, unit="%", leave=False) as bar,
-    ):
-
-        def progress(fraction: float, message: str) -> None:
-            bar.update(max(0, round(fraction * 100) - bar.n))
-            if message:
-                bar.set_postfix_str(message, refresh=False)
-
+    with _job_progress(desc) as (abort, progress):
         try:
             return run_job(job, abort=abort, progress=progress, runtime=runtime)
         except JobCancelled as e:
@@ -1502,16 +1513,7 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
         raise CommandError("--even-lighting is not available for material sets")
     desc = "inpainting the set" if op == "inpaint" else "make seamless (set)"
     lengths = "keep" if args.keep_normal_length else "unit"
-    with (
-        _ctrl_c_requests_stop("cancelling (Ctrl-C again to quit now)") as abort,
-        _progress_bar(total=100, desc=desc, unit="%", leave=False) as bar,
-    ):
-
-        def progress(fraction: float, message: str) -> None:
-            bar.update(max(0, round(fraction * 100) - bar.n))
-            if message:
-                bar.set_postfix_str(message, refresh=False)
-
+    with _job_progress(desc) as (abort, progress):
         try:
             if op == "inpaint":
                 result, fill = inpaint_material(
