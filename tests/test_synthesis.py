@@ -14,7 +14,12 @@ from texpaint.engine.pipeline import run_job
 from texpaint.imaging.io import read_image
 from texpaint.imaging.metrics import psnr
 from texpaint.jobs import Job, JobCancelled
-from texpaint.synthesis.completion import SynthesisCancelled, complete, smooth_fill
+from texpaint.synthesis.completion import (
+    CompletionSettings,
+    SynthesisCancelled,
+    complete,
+    smooth_fill,
+)
 from texpaint.synthesis.offsets import dominant_offsets
 
 pytestmark = pytest.mark.unit
@@ -69,6 +74,35 @@ def test_periodic_hole_is_continued_exactly_and_outside_kept() -> None:
     err = np.abs(out[hole] - img[hole]).mean()
     smooth_err = np.abs(smooth_fill(img, hole)[hole] - img[hole]).mean()
     assert err < 0.01 < 0.1 < smooth_err, (err, smooth_err)
+
+
+def test_source_map_points_at_known_pixels_and_reproduces_the_copy() -> None:
+    """``return_source``: absolute (row, col) of known pixels inside the hole, the identity
+    outside; without the smooth corrections the fill is exactly the source map applied."""
+    img = bricks(96, 112)
+    hole = np.zeros((96, 112), bool)
+    hole[30:62, 40:80] = True
+    s = CompletionSettings(seam_correction=False, base_sigma_px=0.0)
+    out, source = complete(img, hole, seed=2, settings=s, return_source=True)
+    assert source.dtype == np.int32 and source.shape == (96, 112, 2)
+    yy, xx = np.indices(hole.shape)
+    assert np.array_equal(source[~hole][:, 0], yy[~hole])
+    assert np.array_equal(source[~hole][:, 1], xx[~hole])
+    sy, sx = source[hole][:, 0], source[hole][:, 1]
+    assert sy.min() >= 0 and sx.min() >= 0 and sy.max() < 96 and sx.max() < 112
+    assert not hole[sy, sx].any()
+    np.testing.assert_array_equal(out[hole], img[sy, sx])
+    # same seed and default settings: the same pixels as the plain call
+    plain = complete(img, hole, seed=2)
+    again, src2 = complete(img, hole, seed=2, return_source=True)
+    np.testing.assert_array_equal(plain, again)
+    assert not hole[src2[hole][:, 0], src2[hole][:, 1]].any()
+    # wrap: sources are taken modulo the size
+    wh = np.zeros((96, 96), bool)
+    wh[20:50, 84:] = True
+    wh[20:50, :12] = True
+    _, ws = complete(bricks(96, 96), wh, wrap=True, seed=0, return_source=True)
+    assert ws.min() >= 0 and ws.max() < 96 and not wh[ws[wh][:, 0], ws[wh][:, 1]].any()
 
 
 def test_wrap_fills_across_the_edge_from_the_other_side() -> None:

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
+from typing import Literal, overload
 
 import cv2
 import numpy as np
@@ -52,6 +53,7 @@ __all__ = [
     "SynthesisCancelled",
     "CompletionSettings",
     "complete",
+    "identity_source",
     "smooth_fill",
 ]
 
@@ -206,6 +208,7 @@ def _penalty(h: int, w: int, cand: np.ndarray, cost: float, wrap: bool) -> np.nd
     return pen
 
 
+@overload
 def complete(
     image: np.ndarray,
     hole: np.ndarray,
@@ -219,7 +222,43 @@ def complete(
     abort: Callable[[], bool] | None = None,
     progress: Callable[[float, str], None] | None = None,
     threads: int | None = None,
-) -> np.ndarray:
+    return_source: Literal[False] = False,
+) -> np.ndarray: ...
+
+
+@overload
+def complete(
+    image: np.ndarray,
+    hole: np.ndarray,
+    *,
+    wrap: bool = False,
+    guide: np.ndarray | None = None,
+    guide_weight: float = 1.0,
+    seed: int = 0,
+    settings: CompletionSettings | None = None,
+    offsets: OffsetStats | None = None,
+    abort: Callable[[], bool] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    threads: int | None = None,
+    return_source: Literal[True],
+) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+def complete(
+    image: np.ndarray,
+    hole: np.ndarray,
+    *,
+    wrap: bool = False,
+    guide: np.ndarray | None = None,
+    guide_weight: float = 1.0,
+    seed: int = 0,
+    settings: CompletionSettings | None = None,
+    offsets: OffsetStats | None = None,
+    abort: Callable[[], bool] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+    threads: int | None = None,
+    return_source: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Fill ``hole`` in ``image`` with the image's own texture (module doc).
 
     Args:
@@ -239,10 +278,17 @@ def complete(
         progress: called with ``(fraction in [0, 1], message)`` as the work proceeds.
         threads: threads for the PatchMatch sweeps (each sweeps its own band of the hole's
             rows; None: :func:`default_threads`).
+        return_source: also return the per-pixel source positions of the fill.
 
     Returns:
         float32 ``(H, W, C)``: ``image`` with the hole filled; pixels outside the hole are
-        bit-identical to ``image``.
+        bit-identical to ``image``. With ``return_source``, the pair ``(image, source)``:
+        ``source`` int32 ``(H, W, 2)`` holds for every pixel the absolute ``(row, col)`` of
+        the known pixel its colour was copied from (in ``[0, H) x [0, W)``, already taken
+        modulo the size when ``wrap``; never a hole pixel); the identity outside the hole.
+        The returned colour is that copy plus smooth low-frequency corrections (the edge
+        membrane and the vote's local mean), so applying ``source`` to another map of the
+        same surface (normal, height) gives that map's fill without those corrections.
 
     Raises:
         ValueError: shapes do not match, or no fully known patch exists to copy from.
@@ -256,7 +302,7 @@ def complete(
     if guide is not None and guide.shape[:2] != hole.shape:
         raise ValueError(f"guide {guide.shape} does not match the hole {hole.shape}")
     if not hole.any():
-        return image.copy()
+        return (image.copy(), identity_source(hole.shape)) if return_source else image.copy()
     rng = np.random.default_rng(seed)
 
     def check() -> None:
@@ -278,16 +324,24 @@ def complete(
 
     n_threads = threads or default_threads()
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
-        return _complete_levels(
+        out, source = _complete_levels(
             image, hole, wrap, guide, guide_weight, s, offsets, rng, lam, n_threads, pool,
             check, report,
         )  # fmt: skip
+    return (out, source) if return_source else out
+
+
+def identity_source(shape: tuple[int, int]) -> np.ndarray:
+    """The identity source map of an ``(H, W)`` image: int32 ``(H, W, 2)``, ``[y, x] = (y, x)``."""
+    yy, xx = np.indices(shape, dtype=np.int32)
+    return np.stack([yy, xx], axis=-1)
 
 
 def _complete_levels(
     image, hole, wrap, guide, guide_weight, s, offsets, rng, lam, n_threads, pool, check, report
-) -> np.ndarray:
-    """The pyramid loop of :func:`complete` (arguments as there, already checked)."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The pyramid loop of :func:`complete` (arguments as there, already checked); returns
+    the filled image and its source map (:func:`complete`'s ``return_source``)."""
     h, w, nc = image.shape
 
     def radius(shape: tuple[int, ...]) -> int:
@@ -315,6 +369,7 @@ def _complete_levels(
     prev_field: np.ndarray | None = None
     prev_shape: tuple[int, int] = (0, 0)
     out = None
+    source = None
     for li, lv in enumerate(levels):
         finest = li == len(levels) - 1
         lh, lw = lv.hole.shape
@@ -383,7 +438,7 @@ def _complete_levels(
             report(done / total, msg)
         prev_field, prev_shape = field, (lh, lw)
         if finest and s.compose:
-            out = _compose(image, hole, field, cost, ty, tx, r, wrap, s.seam_correction)
+            out, source = _compose(image, hole, field, cost, ty, tx, r, wrap, s.seam_correction)
             if s.base_sigma_px > 0:
                 # the copied detail over the vote's local mean (no detail is averaged away)
                 voted = feat.copy()
@@ -394,9 +449,10 @@ def _complete_levels(
         elif finest:
             out = image.copy()
             out[hole] = feat[..., :nc][hole]
-    assert out is not None
+            _, source = _compose(image, hole, field, cost, ty, tx, r, wrap, False)
+    assert out is not None and source is not None
     report(1.0, "Inpainting: done")
-    return out
+    return out, source
 
 
 def _offset_init(feat, nc, hole, field, cand, r, wrap) -> None:
@@ -518,9 +574,10 @@ def _vote(feat, nc, hole, field, cost, ty, tx, r, wrap, pool, n_threads) -> None
     feat[..., :nc][ok] = (acc[ok] / wsum[ok][:, None]).astype(np.float32)
 
 
-def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction) -> np.ndarray:
+def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction):
     """Copy each hole pixel from the offset of the best patch covering it (no averaging);
-    with ``seam_correction``, add the edge membrane (:func:`_membrane`)."""
+    with ``seam_correction``, add the edge membrane (:func:`_membrane`). Returns the image
+    and the source map (:func:`identity_source` outside the hole)."""
     h, w = hole.shape
     best = np.full((h, w), np.inf, np.float32)
     label = np.zeros((h, w, 2), np.int32)
@@ -536,12 +593,15 @@ def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction) -> np.n
         sx = np.clip(sx, 0, w - 1)
     out = image.copy()
     out[yy, xx] = image[sy, sx]
+    source = identity_source((h, w))
+    source[yy, xx, 0] = sy
+    source[yy, xx, 1] = sx
     unset = ~np.isfinite(best[yy, xx])
     if unset.any():  # no patch covered it (cannot happen with a dilated target set)
         out[yy[unset], xx[unset]] = 0.0
     if seam_correction:
         out[yy, xx] += _membrane(image, hole, label, wrap)[yy, xx]
-    return out
+    return out, source
 
 
 def _membrane(image, hole, label, wrap) -> np.ndarray:
