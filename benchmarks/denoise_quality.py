@@ -29,7 +29,7 @@ What it does
   through :mod:`texpaint.training.degradations`, the same code that makes training data.
 * Methods:
 
-  - ``texpaint``: :func:`texpaint.engine.pipeline.run_job` with a ``denoise`` job (strength 1,
+  - ``texpaint``: :func:`texpaint.ops.runner.run_job` with a ``denoise`` job (strength 1,
     whole image) on ``Runtime("cpu")`` (all usable cores) and the default (or ``--model``)
     catalog model (the built-in texpaint-denoise: FFDNet with a noise-level map that texpaint
     estimates from the image, ``texpaint.imaging.noise_estimation``). It is told nothing
@@ -104,10 +104,11 @@ from benchmarks.bench_common import (  # noqa: E402
     catalog_model,
     val_images,
 )
-from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.engine.device import Runtime  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.metrics import psnr, ssim  # noqa: E402
 from texpaint.jobs import ENSEMBLE_PASSES, Job, Operation, default_passes  # noqa: E402
+from texpaint.ops.runner import run_job  # noqa: E402
 from texpaint.training.degradations import (  # noqa: E402
     add_gaussian_noise,
     add_poisson_gaussian_noise,

@@ -317,10 +317,10 @@ def main(argv: list[str] | None = None) -> int:
 
         device_mod.physical_cores = lambda: args.threads  # the worker's Runtime asks this
     from texpaint.document.document import TextureDocument
-    from texpaint.engine.worker import InferenceEngine
     from texpaint.ui.autosave import Autosaver
     from texpaint.ui.canvas import ImageCanvas
     from texpaint.ui.main_window import MainWindow
+    from texpaint.ui.worker import InferenceEngine
 
     _record_areas()
     _timed(TextureDocument, "make_job")

@@ -28,7 +28,7 @@ What it does
 
 * Methods (each gets float/uint8 RGB and the binary mask, returns the whole image):
 
-  - ``texpaint``: :func:`texpaint.engine.pipeline.run_job` with an ``inpaint`` :class:`Job`
+  - ``texpaint``: :func:`texpaint.ops.runner.run_job` with an ``inpaint`` :class:`Job`
     on ``Runtime("cpu")`` and the default (or ``--model``) catalog model: the patch-based fill
     of :mod:`texpaint.synthesis.completion`; with ``--refine`` (the ablation) the shipped FFC
     generator (LaMa's architecture, Suvorov et al., WACV 2022) refines that fill.
@@ -129,7 +129,7 @@ from benchmarks.bench_common import (  # noqa: E402
     catalog_model,
     val_images,
 )
-from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.engine.device import Runtime  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.metrics import psnr, ssim  # noqa: E402
 from texpaint.imaging.texture_stats import (  # noqa: E402
@@ -139,6 +139,7 @@ from texpaint.imaging.texture_stats import (  # noqa: E402
     hole_patch_swd,
 )
 from texpaint.jobs import Job  # noqa: E402
+from texpaint.ops.runner import run_job  # noqa: E402
 from texpaint.training.masks import random_mask  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp"}

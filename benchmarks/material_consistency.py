@@ -28,7 +28,7 @@ well as in the untouched part), and well above ``independent``.
 Speed (the second target): a 2048² set of 5 maps (the nobiax-82 maps tiled 2 x 2, plus a
 roughness map made as 1 - specular) with a seeded 25 % mask: wall time of the set fill vs the
 same fill of the albedo alone (one map, no guide channels), and vs the single-image Inpaint
-of the albedo (``engine.pipeline.run_job``). Target: set < 2x the albedo alone.
+of the albedo (``ops.runner.run_job``). Target: set < 2x the albedo alone.
 
 Run from the repository root::
 
@@ -176,8 +176,9 @@ def _tile2(a: np.ndarray | None) -> np.ndarray | None:
 def speed(seed: int, repeats: int) -> dict:
     import torch
 
-    from texpaint.engine.pipeline import Runtime, run_job
+    from texpaint.engine.device import Runtime
     from texpaint.jobs import Job, Operation
+    from texpaint.ops.runner import run_job
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     mset = open_material(PBR / "nobiax-82")

@@ -98,11 +98,12 @@ from benchmarks.bench_common import (  # noqa: E402
     catalog_model,
     val_images,
 )
-from texpaint.engine.pipeline import Runtime, inpaint_runner  # noqa: E402
+from texpaint.engine.device import Runtime  # noqa: E402
 from texpaint.engine.seamless import make_seamless, plan_seamless  # noqa: E402
 from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.seam_band import band_overlap_px  # noqa: E402
 from texpaint.imaging.seams import interior_line_ratios, seam_metric  # noqa: E402
+from texpaint.ops.runner import inpaint_runner  # noqa: E402
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr", ".webp", ".bmp"}
 TOLERANCE = 0.10

@@ -8,7 +8,7 @@ Run from the repository root (see ``benchmarks/README.md``)::
 
 What it does
 ------------
-* Operations, each through the real :func:`texpaint.engine.pipeline.run_job` on one
+* Operations, each through the real :func:`texpaint.ops.runner.run_job` on one
   :class:`~texpaint.engine.device.Runtime` (the worker's code path, tiles of
   ``Runtime.tile_size``):
 
@@ -143,8 +143,10 @@ def run_case(op: str, size: int, args: argparse.Namespace) -> dict:
     """Measure one (operation, size) in this process; see the module doc."""
     import torch
 
-    from texpaint.engine.pipeline import _MODEL_OPERATION, Runtime, run_job
+    from texpaint.engine.device import Runtime
     from texpaint.models.catalog import get_model
+    from texpaint.ops import get as get_operation
+    from texpaint.ops.runner import run_job
 
     runtime = Runtime(args.device, tile_px=args.tile)
     if args.threads:
@@ -152,7 +154,7 @@ def run_case(op: str, size: int, args: argparse.Namespace) -> dict:
     cuda = runtime.device.type == "cuda"
     style_model = first_style_model() if op == "stylize" else None
     job = make_job(op, size, style_model, args.inpaint_mask)
-    info = get_model(job.model_id, _MODEL_OPERATION[job.op])
+    info = get_model(job.model_id, get_operation(job.op).model_kind)
     net = runtime.network(info)
     large = not cuda and size >= args.large_from
     warm = make_job(op, WARMUP_SMALL_PX, style_model, args.inpaint_mask) if large else job

@@ -14,7 +14,7 @@ What it does
   Its exemplar is scaled to the ``style_px`` its model card was trained with.
 * Methods, each returning the whole stylised image:
 
-  - ``texpaint``: :func:`texpaint.engine.pipeline.run_job` with a Stylize job (strength 1,
+  - ``texpaint``: :func:`texpaint.ops.runner.run_job` with a Stylize job (strength 1,
     empty mask = whole image) on ``Runtime("cpu")``, as the painter runs it: colour transfer
     to the exemplar's palette, the feed-forward generator (Johnson et al. 2016) trained on
     random-feature Gram statistics (Ustyuzhaninov et al. 2017), then the exemplar statistics
@@ -84,11 +84,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_common import DEFAULT_VAL, REPO, area_downscale, val_images  # noqa: E402
-from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.engine.device import Runtime  # noqa: E402
 from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer  # noqa: E402
 from texpaint.jobs import Job, Operation  # noqa: E402
 from texpaint.models.catalog import ModelLoadError, get_model  # noqa: E402
 from texpaint.models.styles import StyleInfo, list_styles  # noqa: E402
+from texpaint.ops.runner import run_job  # noqa: E402
 from texpaint.training.data import load_rgb8  # noqa: E402
 from texpaint.training.style_stats import structure_score, style_distance  # noqa: E402
 from texpaint.training.style_trainer import StyleTrainConfig, load_exemplar  # noqa: E402

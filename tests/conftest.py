@@ -195,7 +195,7 @@ def no_models(tmp_path, monkeypatch) -> None:
 @pytest.fixture(scope="session")
 def runtime():
     """One CPU inference runtime (device + model cache) shared by the engine tests."""
-    from texpaint.engine.pipeline import Runtime
+    from texpaint.engine.device import Runtime
 
     return Runtime("cpu")
 
@@ -252,8 +252,8 @@ def community_weights(tmp_path_factory) -> dict[str, Path]:
 def whole_image(runtime):
     """``run(op, image, model_id=None, **params)``: run a job of ``op`` over the whole float32
     ``(H, W, 3)`` image (empty mask) on the shared CPU runtime; returns the result image."""
-    from texpaint.engine.pipeline import run_job
     from texpaint.jobs import Job
+    from texpaint.ops.runner import run_job
 
     def run(op: str, image: np.ndarray, model_id: str | None = None, **params) -> np.ndarray:
         mask = np.zeros(image.shape[:2], np.float32)

@@ -131,8 +131,8 @@ def test_exemplar_statistics_validate_and_round_trip(starry):
 def test_stylize_moves_the_generator_output_to_the_exemplar_statistics(
     tmp_path, monkeypatch, runtime, brick, starry, export_style_model
 ):
-    from texpaint.engine.pipeline import run_job
     from texpaint.models.catalog import get_model, load_network
+    from texpaint.ops.runner import run_job
 
     stats = exemplar_statistics(starry)
     folder = tmp_path / "models"

@@ -239,8 +239,8 @@ def _noisy_brick(path: Path) -> np.ndarray:
 
 
 def _denoised(rgb: np.ndarray, passes: int, runtime) -> np.ndarray:
-    from texpaint.engine.pipeline import run_job
     from texpaint.jobs import Job
+    from texpaint.ops.runner import run_job
 
     mask = np.zeros(rgb.shape[:2], np.float32)
     job = Job(op="denoise", image=rgb, mask=mask, params={"passes": passes})
@@ -330,8 +330,8 @@ def test_painter_batch_waits_for_the_running_job_and_uses_the_preferences(
 
     from PySide6.QtCore import QThread
 
-    from texpaint.engine.worker import Task
     from texpaint.ui import batch_dialog
+    from texpaint.ui.worker import Task
 
     seen: list[tuple[QThread, int | None]] = []
     real_run_batch = batch_dialog.run_batch

@@ -127,7 +127,7 @@ def test_batch_upscale_runs_the_chosen_passes(tmp_path, community_weights, runti
 
 
 def _cli_plan(argv: list[str]) -> BatchPlan:
-    from texpaint.cli import _batch_plan
+    from texpaint.cli.batch import _batch_plan
 
     plan, _ = _batch_plan(build_parser().parse_args(["batch", *argv]))
     return plan

@@ -236,8 +236,8 @@ def test_ctrl_c_is_a_clean_cancel(tmp_path, crop, command, monkeypatch, capsys):
     import os
     import signal
 
-    from texpaint.engine import pipeline
     from texpaint.jobs import JobCancelled
+    from texpaint.ops import runner
 
     seen = {}
 
@@ -246,7 +246,7 @@ def test_ctrl_c_is_a_clean_cancel(tmp_path, crop, command, monkeypatch, capsys):
         seen["abort"] = abort()
         raise JobCancelled("cancelled")
 
-    monkeypatch.setattr(pipeline, "run_job", interrupted_run_job)
+    monkeypatch.setattr(runner, "run_job", interrupted_run_job)
     image_path, mask_path, _, _ = crop
     out = tmp_path / "out.png"
     argv = [command, str(image_path), "-o", str(out)]

@@ -80,8 +80,8 @@ def test_reinhard_transfer_caps_the_gain_of_a_nearly_flat_image():
 def test_stylize_runs_a_colour_first_generator_on_the_transferred_image(
     tmp_path, monkeypatch, runtime, brick, export_style_model
 ):
-    from texpaint.engine.pipeline import run_job
     from texpaint.models.catalog import get_model, load_network
+    from texpaint.ops.runner import run_job
 
     folder = tmp_path / "models"
     folder.mkdir()
@@ -188,10 +188,10 @@ def test_style_training_colour_first_records_the_exemplar_palette(
 def test_learn_style_job_takes_the_content_weight_of_the_look(
     runtime, brick, restore_torch_threads
 ):
-    from texpaint.engine.pipeline import run_job
-    from texpaint.engine.stylize import LEARN_LOOKS
     from texpaint.jobs import JobError
     from texpaint.models.catalog import user_models_dir
+    from texpaint.ops.runner import run_job
+    from texpaint.training.learn_style import LEARN_LOOKS
 
     params = {"steps": 1, "batch": 1, "size": 64, "style_px": 128, "threads": 1}
     empty = np.zeros(brick.shape[:2], np.float32)

@@ -14,7 +14,7 @@ import pytest
 import torch
 from safetensors.torch import save_file  # noqa: E402
 
-from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.engine.device import Runtime  # noqa: E402
 from texpaint.jobs import Job, JobCancelled, JobError  # noqa: E402
 from texpaint.models.arch.spandrel_net import SpandrelNetwork  # noqa: E402
 from texpaint.models.catalog import (  # noqa: E402
@@ -25,6 +25,7 @@ from texpaint.models.catalog import (  # noqa: E402
     user_models_dir,
 )
 from texpaint.models.community import import_model, remove_model  # noqa: E402
+from texpaint.ops.runner import run_job  # noqa: E402
 
 pytestmark = pytest.mark.unit
 

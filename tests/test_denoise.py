@@ -12,12 +12,13 @@ from PIL import Image
 
 from texpaint import resources_dir
 from texpaint.cli import main
-from texpaint.engine.pipeline import Runtime, run_job
+from texpaint.engine.device import Runtime
 from texpaint.imaging.io import ImageData, read_image, write_image
 from texpaint.imaging.metrics import psnr
 from texpaint.jobs import Job
 from texpaint.models.arch.nafnet_denoise import NAFDenoiseConfig, NAFDenoiser
 from texpaint.models.catalog import get_model, load_network
+from texpaint.ops.runner import run_job
 from texpaint.training.degradations import (
     DEGRADATION_KINDS,
     DegradationSampler,

@@ -93,11 +93,16 @@ def test_load_and_export_mask(tmp_path):
 
 
 def test_make_job_copies_and_validates():
+    from texpaint.jobs import JobError
+    from texpaint.ops import get
+    from texpaint.ops.base import check_mask
+
     doc = _doc()
-    with pytest.raises(ValueError, match="mask is empty"):
-        doc.make_job(Operation.INPAINT)
+    with pytest.raises(JobError, match="mask is empty"):  # the one empty-mask check
+        check_mask(get("inpaint").mask, doc.make_job(Operation.INPAINT).mask, "Inpaint")
     job = doc.make_job(Operation.DENOISE, {"strength": 0.5})
-    assert job.mask.min() == 1.0  # whole image when the mask is empty
+    assert job.mask.max() == 0.0  # an empty mask is the one encoding of "whole image"
+    check_mask(get("denoise").mask, job.mask)  # allowed for Denoise
     doc.edit_mask("Rectangle", "fill_rect", 0, 10, 0, 10)
     doc.wrap = True
     job = doc.make_job("inpaint", {}, model_id="m", seed=7)

@@ -10,13 +10,15 @@ import pytest
 import torch
 
 from texpaint import resources_dir
-from texpaint.engine.pipeline import Runtime, _axis_indices, _tiled_forward, mask_bbox, run_job
+from texpaint.engine.device import Runtime
+from texpaint.engine.pipeline import _axis_indices, _tiled_forward, mask_bbox
 from texpaint.engine.tiling import pad_to_multiple, ramp_weight, tile_boxes, tile_starts
 from texpaint.imaging.io import read_image
 from texpaint.imaging.texture_stats import hole_patch_swd
 from texpaint.jobs import Job, JobCancelled, JobError, Operation
 from texpaint.models.arch.ffc_inpaint import push_pull_fill
 from texpaint.models.catalog import ModelLoadError, get_model, list_models, load_network
+from texpaint.ops.runner import run_job
 
 pytestmark = pytest.mark.unit
 

@@ -9,13 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from texpaint.engine.pipeline import Runtime, run_job
+from texpaint.engine.device import Runtime
 from texpaint.export.plan import BatchPlan, PlanError, load_preset, parse_op, save_preset
 from texpaint.export.runner import BatchSource, op_problems, run_batch
 from texpaint.imaging import resample
 from texpaint.imaging.io import ImageData, read_image, write_image, write_mask
 from texpaint.jobs import Job
 from texpaint.models.community import import_model
+from texpaint.ops.runner import run_job
 
 pytestmark = pytest.mark.unit
 

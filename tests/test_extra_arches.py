@@ -16,7 +16,7 @@ import pytest
 
 pytest.importorskip("spandrel_extra_arches")
 
-from texpaint.engine.pipeline import Runtime, run_job  # noqa: E402
+from texpaint.engine.device import Runtime  # noqa: E402
 from texpaint.jobs import Job  # noqa: E402
 from texpaint.models import community, spandrel_loader  # noqa: E402
 from texpaint.models.arch.spandrel_net import SpandrelNetwork  # noqa: E402
@@ -26,6 +26,7 @@ from texpaint.models.catalog import (  # noqa: E402
     get_model,
     load_network,
 )
+from texpaint.ops.runner import run_job  # noqa: E402
 
 pytestmark = pytest.mark.unit
 

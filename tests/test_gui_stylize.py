@@ -63,7 +63,7 @@ def test_learn_as_picker_sets_the_content_weight_of_the_learnt_style(
 ):
     from PySide6.QtWidgets import QFileDialog
 
-    from texpaint.engine.stylize import LEARN_LOOKS
+    from texpaint.training.learn_style import LEARN_LOOKS
 
     panel, learner = window.operations_panel, window.style_learner
     exemplar = resources_dir() / "styles" / "moss" / "thumb.png"

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from texpaint.engine.stylize import DEFAULT_QUALITY
 from texpaint.jobs import Operation
+from texpaint.ops.stylize import DEFAULT_QUALITY
 
 pytestmark = pytest.mark.gui
 

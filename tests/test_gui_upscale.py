@@ -39,7 +39,8 @@ def _check_view(window, size: tuple[int, int], history_row: int) -> None:
 def test_upscale_from_the_panel_is_one_exact_undo_step(
     window, open_image, qtbot, tmp_path, community_weights, errors, key, scale
 ):
-    from texpaint.engine.pipeline import Runtime, run_job
+    from texpaint.engine.device import Runtime
+    from texpaint.ops.runner import run_job
     from texpaint.ui.operations_panel import NO_UPSCALE_MODEL_TOOLTIP
 
     panel = window.operations_panel
@@ -116,11 +117,11 @@ def test_upscale_over_the_pixel_cap_is_refused_before_running(
 
 
 def test_batch_dialog_offers_upscale_only_with_a_model(qtbot, settings_dir, community_weights):
-    from texpaint.export.plan import OP_NAMES
+    from texpaint.export.plan import op_names
     from texpaint.ui.batch_dialog import BatchExportDialog
 
     def upscale_item(dialog):
-        return dialog.op_combo.model().item(OP_NAMES.index("upscale"))
+        return dialog.op_combo.model().item(op_names().index("upscale"))
 
     before = BatchExportDialog()
     qtbot.addWidget(before)

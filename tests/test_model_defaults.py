@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from texpaint.engine.pipeline import Runtime, run_job
+from texpaint.engine.device import Runtime
 from texpaint.export.plan import BatchPlan
 from texpaint.export.runner import run_batch
 from texpaint.imaging.io import ImageData, read_image, write_image
@@ -29,6 +29,7 @@ from texpaint.models.catalog import (
     set_default_model,
 )
 from texpaint.models.community import import_model
+from texpaint.ops.runner import run_job
 
 pytestmark = pytest.mark.unit
 

@@ -13,7 +13,6 @@ import torch
 from PIL import Image
 
 from texpaint.cli import main
-from texpaint.engine.pipeline import run_job
 from texpaint.imaging.io import read_image
 from texpaint.imaging.metrics import psnr
 from texpaint.imaging.noise_estimation import (
@@ -24,6 +23,7 @@ from texpaint.imaging.noise_estimation import (
 from texpaint.jobs import Job, JobError
 from texpaint.models.arch.ffdnet import FFDNet
 from texpaint.models.catalog import get_model, load_network
+from texpaint.ops.runner import run_job
 from texpaint.training.degradations import (
     DegradationSampler,
     add_gaussian_noise,

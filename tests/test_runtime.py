@@ -20,6 +20,7 @@ from texpaint.engine.device import (
     physical_cores,
 )
 from texpaint.jobs import Job, JobError, Operation
+from texpaint.ops.runner import run_job
 
 GiB = 1024**3
 DENOISER = "texpaint-denoise"
@@ -91,7 +92,7 @@ def test_job_retries_with_smaller_tiles_after_out_of_memory(monkeypatch):
     """A forward pass that runs out of memory above 256 px tiles: the job steps down twice
     (1024 → 512 → 256), says so, and returns exactly what a 256 px run returns."""
     image = _noisy()
-    expected = pipeline.run_job(_denoise_job(image), runtime=Runtime("cpu", tile_px=256)).image
+    expected = run_job(_denoise_job(image), runtime=Runtime("cpu", tile_px=256)).image
     real_forward = pipeline._restore_forward
     tiles_tried: list[int] = []
 
@@ -104,9 +105,7 @@ def test_job_retries_with_smaller_tiles_after_out_of_memory(monkeypatch):
     monkeypatch.setattr(pipeline, "_restore_forward", forward)
     runtime = Runtime("cpu", tile_px=1024)
     messages: list[str] = []
-    result = pipeline.run_job(
-        _denoise_job(image), runtime=runtime, progress=lambda f, m: messages.append(m)
-    )
+    result = run_job(_denoise_job(image), runtime=runtime, progress=lambda f, m: messages.append(m))
     assert tiles_tried[:2] == [1024, 512] and set(tiles_tried[2:]) == {256}
     steps = [m for m in messages if m.startswith("Out of memory")]
     assert steps == [
@@ -127,7 +126,7 @@ def test_job_reports_out_of_memory_when_nothing_is_left(monkeypatch):
 
     monkeypatch.setattr(pipeline, "_restore_forward", forward)
     with pytest.raises(JobError, match="Out of memory while running Denoise, even on the CPU"):
-        pipeline.run_job(_denoise_job(image), runtime=Runtime("cpu", tile_px=512))
+        run_job(_denoise_job(image), runtime=Runtime("cpu", tile_px=512))
     assert np.array_equal(image, original)  # the input (the document's pixels) is untouched
 
 

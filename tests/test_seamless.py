@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from texpaint import resources_dir
-from texpaint.engine.pipeline import inpaint_runner, run_job
 from texpaint.engine.seamless import (
     default_band_px,
     even_out_lighting,
@@ -20,6 +19,7 @@ from texpaint.imaging.io import ImageData, read_image, write_image
 from texpaint.imaging.seam_band import band_overlap_px
 from texpaint.imaging.seams import seam_metric, wrap_check
 from texpaint.jobs import Job, JobCancelled, JobError, Operation
+from texpaint.ops.runner import inpaint_runner, run_job
 
 pytestmark = pytest.mark.unit
 

@@ -8,7 +8,6 @@ import pytest
 
 from texpaint import resources_dir
 from texpaint.cli import main
-from texpaint.engine.pipeline import run_job
 from texpaint.imaging.io import ImageData, read_image, write_image
 from texpaint.imaging.metrics import psnr
 from texpaint.jobs import (
@@ -20,6 +19,7 @@ from texpaint.jobs import (
     default_passes,
 )
 from texpaint.models.community import import_model
+from texpaint.ops.runner import run_job
 
 pytestmark = pytest.mark.unit
 

@@ -12,8 +12,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from texpaint.engine.worker import InferenceEngine
 from texpaint.jobs import Job
+from texpaint.ui.worker import InferenceEngine
 
 pytestmark = [pytest.mark.slow, pytest.mark.gui]
 

@@ -148,7 +148,7 @@ def test_style_training_lowers_style_loss_and_resumes(tmp_path, content, restore
 
 
 def test_shipped_style_moves_masked_area_toward_style_and_keeps_the_rest(runtime, content):
-    from texpaint.engine.pipeline import run_job
+    from texpaint.ops.runner import run_job
     from texpaint.training.style_trainer import load_exemplar
 
     style = next(s for s in list_styles() if s.id == SHIPPED_STYLE)
@@ -186,7 +186,7 @@ def test_shipped_style_moves_masked_area_toward_style_and_keeps_the_rest(runtime
 
 
 def test_strength_zero_returns_the_input_and_unknown_style_fails(runtime, content):
-    from texpaint.engine.pipeline import run_job
+    from texpaint.ops.runner import run_job
 
     mask = np.ones(content.shape[:2], np.float32)
     job = Job(Operation.STYLIZE, content, mask, {"strength": 0.0}, style_id=SHIPPED_STYLE)
@@ -268,9 +268,9 @@ def test_batch_stylize_op_runs_the_style_and_reports_a_missing_style(tmp_path, c
 def test_learn_style_job_adds_a_usable_style_to_the_user_library(
     runtime, content, restore_torch_threads
 ):
-    from texpaint.engine.pipeline import run_job
     from texpaint.models.catalog import list_models, user_models_dir
     from texpaint.models.styles import find_style
+    from texpaint.ops.runner import run_job
 
     exemplar = _exemplar("great_wave", 160)
     job = Job(

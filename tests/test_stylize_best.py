@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from texpaint.engine.pipeline import run_job
 from texpaint.engine.stylize import load_style_exemplar
 from texpaint.jobs import Job, JobCancelled, JobError, Operation
+from texpaint.ops.runner import run_job
 from texpaint.synthesis.guided import (
     GuidedSettings,
     SynthesisCancelled,

@@ -10,10 +10,10 @@ import cv2
 import numpy as np
 import pytest
 
-from texpaint.engine.pipeline import run_job
 from texpaint.imaging.io import read_image
 from texpaint.imaging.metrics import psnr
 from texpaint.jobs import Job, JobCancelled
+from texpaint.ops.runner import run_job
 from texpaint.synthesis.completion import (
     CompletionSettings,
     SynthesisCancelled,

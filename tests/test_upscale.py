@@ -35,7 +35,9 @@ def _doc(h: int = 40, w: int = 56, alpha: bool = True, seed: int = 0) -> Texture
 def _upscale_result(doc: TextureDocument, scale: int, image: np.ndarray | None = None):
     out = _nearest(doc.image.rgb, scale) * 0.5 + 0.25 if image is None else image
     h, w = out.shape[:2]
-    return JobResult(1, Operation.UPSCALE, out.astype(np.float32), (0, h, 0, w), 0.1, "CPU", "m")
+    return JobResult(
+        1, Operation.UPSCALE, out.astype(np.float32), (0, h, 0, w), 0.1, "CPU", "m", "Upscale", True
+    )
 
 
 # --- resampling helpers ---------------------------------------------------------------------
@@ -303,8 +305,9 @@ def test_project_with_inconsistent_swap_sizes_is_refused(tmp_path):
 
 
 def test_pipeline_refuses_over_the_cap_before_any_tile(community_weights, monkeypatch):
-    from texpaint.engine.pipeline import Runtime, run_job
+    from texpaint.engine.device import Runtime
     from texpaint.models.community import import_model
+    from texpaint.ops.runner import run_job
 
     info = import_model(community_weights["compact2"])
     img = np.random.default_rng(3).random((40, 50, 3), dtype=np.float32)
@@ -322,8 +325,9 @@ def test_pipeline_refuses_over_the_cap_before_any_tile(community_weights, monkey
 def test_wrap_mode_upscale_tiles_seamlessly(community_weights):
     """In seamless mode the upscale of a tileable image equals the middle of the upscale of
     its 3 x 3 repetition: the image's edges see their wrapped neighbours."""
-    from texpaint.engine.pipeline import Runtime, run_job
+    from texpaint.engine.device import Runtime
     from texpaint.models.community import import_model
+    from texpaint.ops.runner import run_job
 
     info = import_model(community_weights["compact2"])
     img = np.random.default_rng(4).random((24, 32, 3), dtype=np.float32)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from texpaint.engine.worker import InferenceEngine
 from texpaint.jobs import Job
+from texpaint.ui.worker import InferenceEngine
 
 pytestmark = pytest.mark.gui
 

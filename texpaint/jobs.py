@@ -20,13 +20,17 @@ _job_ids = itertools.count(1)
 
 def next_job_id() -> int:
     """A new id from the one increasing sequence that :class:`Job` ids and the inference
-    worker's background tasks (:class:`texpaint.engine.worker.Task`) share, so "cancel
+    worker's background tasks (:class:`texpaint.engine.runner.Task`) share, so "cancel
     everything submitted so far" covers both."""
     return next(_job_ids)
 
 
 class Operation(StrEnum):
-    """The AI operations the pipeline can run."""
+    """Names of the built-in operations, for code that refers to one of them.
+
+    The operations themselves (label, parameters, mask use, ``run``) are declared in
+    :mod:`texpaint.ops` and listed by :mod:`texpaint.ops.registry`, which is the one list:
+    a :class:`Job`'s ``op`` is any registered name (these members are ``str``)."""
 
     INPAINT = "inpaint"
     STYLIZE = "stylize"
@@ -43,11 +47,6 @@ class Operation(StrEnum):
     ``passes`` as for Denoise (default 1). The
     document applies it as one size-changing undo step; refused when the result would exceed
     ``imaging.io.MAX_PIXELS``."""
-    LEARN_STYLE = "learn_style"
-    """Train a new style generator on the job's image as exemplar and add it to the user's
-    style library (params ``name``, ``steps``, ``batch``, ``size``, ``style_px``; see
-    :mod:`texpaint.engine.stylize`). The result's image is the input, unchanged: it is not
-    a document edit."""
     SEAMLESS = "seamless"
     """Make Seamless: inpaint a cross-shaped band over the wrap seams (no mask needed; params
     ``band_px`` and ``even_lighting``, see :mod:`texpaint.engine.seamless`)."""
@@ -77,7 +76,7 @@ the CLI's ``--strength`` alike: 1 = the model's output as it is (0 = the input).
 
 
 class JobCancelled(Exception):
-    """Raised by :func:`texpaint.engine.pipeline.run_job` when ``abort()`` returned True."""
+    """Raised by :func:`texpaint.ops.runner.run_job` when ``abort()`` returned True."""
 
 
 class JobError(Exception):
@@ -97,13 +96,16 @@ class Job:
     """One AI edit, frozen at submission time.
 
     Attributes:
-        op: which operation to run.
+        op: the name of a registered operation (:mod:`texpaint.ops.registry`), e.g.
+            ``"inpaint"`` (an :class:`Operation` member for the built-ins).
         image: float32 ``(H, W, 3)`` RGB, [0, 1] for integer sources (float sources may exceed
             1), a read-only private copy.
         mask: float32 ``(H, W)`` in [0, 1], 1 = change this pixel; read-only private copy.
             An all-zero mask means "whole image" for Stylize/Denoise; Inpaint requires a
             non-empty mask; Make Seamless ignores it (it builds its own band mask).
-        params: operation parameters (e.g. ``strength`` in [0, 1]); read-only mapping.
+        params: operation parameters: the operation's checked, frozen ``Params``
+            (:mod:`texpaint.ops.base`), or a mapping (read-only copy) that the runner checks
+            against them before anything runs.
         model_id: catalog id of the model to use, or None for the operation's default.
         style_id: style library id for Stylize, else None.
         seed: RNG seed, so a job is reproducible.
@@ -114,7 +116,7 @@ class Job:
         ValueError: image/mask shapes do not match or have the wrong number of dimensions.
     """
 
-    op: Operation
+    op: str
     image: np.ndarray
     mask: np.ndarray
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -131,10 +133,37 @@ class Job:
             raise ValueError(f"image must be (H, W, 3), got {image.shape}")
         if mask.shape != image.shape[:2]:
             raise ValueError(f"mask shape {mask.shape} does not match image {image.shape[:2]}")
-        object.__setattr__(self, "op", Operation(self.op))
+        object.__setattr__(self, "op", _op_name(self.op))
         object.__setattr__(self, "image", image)
         object.__setattr__(self, "mask", mask)
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        if not _is_params(self.params):  # an operation's checked Params stays as it is
+            object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+
+    def with_params(self, params: Mapping[str, Any]) -> Job:
+        """This job with ``params`` instead of its own (same id, same read-only pixel
+        arrays: nothing is copied)."""
+        job = object.__new__(Job)
+        for name in self.__dataclass_fields__:
+            object.__setattr__(job, name, getattr(self, name))
+        if not _is_params(params):
+            params = MappingProxyType(dict(params))
+        object.__setattr__(job, "params", params)
+        return job
+
+
+def _op_name(op: str) -> str:
+    """``op`` as an :class:`Operation` member when it names a built-in, else as a plain
+    ``str`` (an operation registered elsewhere); ValueError when empty."""
+    name = str(op)
+    if not name:
+        raise ValueError("a job needs an operation name")
+    return Operation(name) if name in Operation._value2member_map_ else name
+
+
+def _is_params(params: object) -> bool:
+    """True for an operation's frozen, checked params object (``texpaint.ops.base.Params``,
+    which this module cannot import): a read-only mapping that is a dataclass."""
+    return isinstance(params, Mapping) and hasattr(params, "__dataclass_fields__")
 
 
 @dataclass(frozen=True)
@@ -153,13 +182,20 @@ class JobResult:
             output).
         seconds: wall time of the job in seconds.
         device: description of the device that ran it, e.g. ``"CPU (2 threads)"``.
-        model_id: catalog id of the model that ran.
+        model_id: catalog id of the model that ran (``""`` when none ran).
+        label: the operation's label (its ``OperationSpec.label``, e.g. ``"Make
+            Seamless"``): the name of the undo step.
+        changes_size: True when the operation may return another size than its input
+            (``OperationSpec.changes_size``: Upscale, Make Seamless fitted to its period);
+            a result of another size is refused otherwise.
     """
 
     job_id: int
-    op: Operation
+    op: str
     image: np.ndarray
     region: tuple[int, int, int, int]
     seconds: float
     device: str
     model_id: str
+    label: str = ""
+    changes_size: bool = False

@@ -22,18 +22,12 @@ ALPHA_LAYER = "alpha"
 """History layer of the image's alpha, registered only for images that have one. Nothing
 edits it in place; only size-changing steps (Upscale) replace it."""
 
-_OP_LABELS = {
-    Operation.INPAINT: "Inpaint",
-    Operation.STYLIZE: "Stylize",
-    Operation.DENOISE: "Denoise",
-    Operation.UPSCALE: "Upscale",
-    Operation.SEAMLESS: "Make Seamless",
-}
 
-
-def operation_label(op: Operation | str) -> str:
-    """Human name of an operation, e.g. ``"Inpaint"``."""
-    return _OP_LABELS[Operation(op)]
+def operation_label(result: JobResult) -> str:
+    """The undo step's name for ``result``: its operation's label (``result.label``, from the
+    operation registry, ``texpaint.ops``), or the operation's name capitalised when the
+    result carries none."""
+    return result.label or str(result.op).replace("_", " ").capitalize()
 
 
 class TextureDocument:
@@ -297,32 +291,25 @@ class TextureDocument:
     ) -> Job:
         """Freeze a :class:`Job` holding copies of the image and mask.
 
-        Inpaint needs a painted mask. Stylize and Denoise run inside the mask, or on the whole
-        image when the mask is empty (the job then carries an all-ones mask). Upscale works on
-        the whole image; it is refused here, before anything runs, when the model
-        (``model_id``, or the default upscale model) is unknown or its result would exceed
-        :data:`~texpaint.imaging.io.MAX_PIXELS`.
+        The job carries the mask as it is: an empty mask means "the whole image" to the
+        operations that allow it (``MaskUse.WHOLE_IF_EMPTY`` in :mod:`texpaint.ops.base`);
+        the runner refuses an empty one where the operation needs a mask (Inpaint), and the
+        panel says so before a job is made. Upscale is refused here, before anything runs,
+        when the model (``model_id``, or the default upscale model) is unknown or its result
+        would exceed :data:`~texpaint.imaging.io.MAX_PIXELS`.
 
         Raises:
-            ValueError: Inpaint with an empty mask, an Upscale that cannot run (see above;
-                messages are for the user), or an unknown op.
+            ValueError: an Upscale that cannot run (see above; message for the user), or an
+                empty operation name.
         """
-        op = Operation(op)
-        if op is Operation.UPSCALE:
+        if op == Operation.UPSCALE:
             self._check_upscale(model_id)
         mask = self.mask.data
-        if self.mask.is_empty():
-            if op is Operation.INPAINT:
-                raise ValueError(
-                    "The mask is empty. Paint over the area to inpaint with the Brush tool "
-                    "(B) first."
-                )
-            mask = np.ones_like(mask)
         return Job(
             op=op,
             image=self.image.rgb,
             mask=mask,
-            params=dict(params or {}),
+            params=params if params is not None else {},
             model_id=model_id,
             style_id=style_id,
             seed=int(seed),
@@ -345,23 +332,33 @@ class TextureDocument:
         former pixels and the mask), so the overlay no longer hides the result and the old
         mask does not limit the next operation. Upscale ignores it.
 
-        An Upscale result (float32 ``(H * s, W * s, 3)``, whole number ``s >= 2``) replaces
+        A result of another size comes from an operation that changes it
+        (``OperationSpec.changes_size``). A larger one (Upscale: float32
+        ``(H * s, W * s, 3)``, whole number ``s >= 2``) replaces
         the image instead, as one size-changing step "Upscale {s}x" storing the whole layers
         before and after: the mask and the alpha (if any) are resampled to the new size with
         :func:`~texpaint.imaging.resample.resize_plane`, so the mask covers the same part of
-        the texture; undo gives back the exact former pixels, mask and alpha.
+        the texture; undo gives back the exact former pixels, mask and alpha. A smaller one
+        (Make Seamless fitted to whole lattice periods) replaces it as one step
+        "{label} (fit to period)", the mask emptied.
 
         Returns:
             The dirty box (``result.region`` clipped to the image; Upscale: the new image).
 
         Raises:
-            ValueError: the result's image size differs from the document's, or (Upscale) is
-                not a whole multiple of it or is over the pixel cap (nothing changes).
+            ValueError: a larger result is not a whole multiple of the document's size or is
+                over the pixel cap, or a result is larger on one axis and smaller on the
+                other (nothing changes).
         """
-        if result.op is Operation.UPSCALE:
-            return self._apply_upscale(result)
         rgb = self.image.rgb
-        if result.op is Operation.SEAMLESS and result.image.shape[:2] != rgb.shape[:2]:
+        if (
+            result.changes_size
+            and result.image.ndim == 3
+            and result.image.shape[:2] != rgb.shape[:2]
+        ):
+            h, w = rgb.shape[:2]
+            if result.image.shape[0] > h or result.image.shape[1] > w:
+                return self._apply_upscale(result)
             return self._apply_fitted(result)
         if result.image.shape != rgb.shape:
             raise ValueError(
@@ -374,7 +371,7 @@ class TextureDocument:
             return box
         sl = (slice(box[0], box[1]), slice(box[2], box[3]))
         before = rgb[sl].copy()
-        label = operation_label(result.op)
+        label = operation_label(result)
         with self.history.block(label):
             rgb[sl] = result.image[sl]
             self.history.push_region(label, IMAGE_LAYER, box, before)
@@ -404,13 +401,13 @@ class TextureDocument:
         }
         if self.image.alpha is not None:
             layers[ALPHA_LAYER] = resize_plane(self.image.alpha, size)
-        self.history.push_resize(f"{operation_label(result.op)} {scale}x", layers)
+        self.history.push_resize(f"{operation_label(result)} {scale}x", layers)
         return (0, size[0], 0, size[1])
 
     def _apply_fitted(self, result: JobResult) -> Box:
-        """A Make Seamless result fitted to whole lattice periods (a few pixels to one period
-        smaller per axis): replaces the image as one size-changing step; the mask is emptied
-        (Make Seamless ignores it) and the alpha resampled to the new size."""
+        """A smaller result (Make Seamless fitted to whole lattice periods, a few pixels to one
+        period smaller per axis): replaces the image as one size-changing step; the mask is
+        emptied (the operation ignored it) and the alpha resampled to the new size."""
         out = result.image
         h, w = self.size
         if (
@@ -426,7 +423,7 @@ class TextureDocument:
         }
         if self.image.alpha is not None:
             layers[ALPHA_LAYER] = resize_plane(self.image.alpha, size)
-        self.history.push_resize(f"{operation_label(result.op)} (fit to period)", layers)
+        self.history.push_resize(f"{operation_label(result)} (fit to period)", layers)
         return (0, size[0], 0, size[1])
 
 

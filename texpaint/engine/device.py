@@ -4,7 +4,7 @@
 thread). It picks the torch device, sets CPU threads (one per physical core), chooses the
 inference tile size from free memory, keeps loaded networks so each model is loaded once, and
 steps down after an out-of-memory error: halve the tile down to :data:`MIN_TILE_PX`, then (on
-a GPU) move to the CPU. :func:`texpaint.engine.pipeline.run_job` drives those retries.
+a GPU) move to the CPU. :func:`texpaint.ops.runner.run_job` drives those retries.
 """
 
 from __future__ import annotations

@@ -1,6 +1,11 @@
-"""The one pipeline behind the canvas, the command line and batch export: ``run_job``.
+"""The building blocks the operations run on the device (:mod:`texpaint.ops`): patch-based
+inpainting with an optional generator pass (:func:`inpaint`) and tiled, blended restoration
+networks (:func:`restore`). This module knows no operation names beyond what a job's ``op``
+tells these two functions; :func:`texpaint.ops.runner.run_job` dispatches jobs to the
+operations.
 
-Inpainting (``Operation.INPAINT``), for a hole of any shape in an image of any size:
+Inpainting (:func:`inpaint`, used by ``ops.inpaint``), for a hole of any shape in an image
+of any size:
 
 1. Crop the hole's bounding box plus a context margin (at least ``PATCH_CONTEXT_PX`` and the
    box's own size; wrapping around the edges in seamless mode).
@@ -20,12 +25,9 @@ Inpainting (``Operation.INPAINT``), for a hole of any shape in an image of any s
 ``abort()`` is also polled before every network pass/tile; cancelling raises :class:`JobCancelled`
 and nothing is returned, so the document stays untouched.
 
-Make Seamless (``Operation.SEAMLESS``) is an inpainting job too: :mod:`texpaint.engine.seamless`
-rolls the image by half, inpaints a band over the wrap seams with the inpainting model and
-rolls back (dispatched from :func:`run_job`, so GUI, CLI and batch share it).
-
-Denoise and Upscale (``Operation.DENOISE`` / ``Operation.UPSCALE``) run an imported restoration
-model (:mod:`texpaint.models.community`) by :func:`_restore`: the image (or, for Denoise with a
+Denoise, Upscale and Stylize's generator (``ops.denoise``, ``ops.upscale``, ``ops.stylize``)
+run a restoration network (the built-in denoiser or an imported spandrel model) by
+:func:`restore`: the image (or, for Denoise with a
 mask, the mask's box plus context) is cut into overlapping tiles of ``runtime.tile_size``,
 each tile's output is blended with linear ramps over ``RESTORE_OVERLAP_PX`` (scaled by the
 model's scale), and ``abort()`` is polled before every tile. Denoise composites with
@@ -33,16 +35,16 @@ model's scale), and ``abort()`` is polled before every tile. Denoise composites 
 larger image (refused before the first tile when it would exceed the image pixel cap), padded
 circularly in seamless (wrap) mode so the larger image still tiles.
 
-Out of memory (GPU or CPU) during any model job: :func:`run_job` asks the runtime to step
-down (:meth:`Runtime.recover_from_oom`: half the tile edge down to 256 px, then from a GPU to
-the CPU), reports the step through ``progress`` and runs the job again; only when nothing is
-left to try does it raise :class:`JobError`. The document is untouched throughout.
+Out of memory (GPU or CPU) during any model job: :func:`texpaint.ops.runner.run_job` asks
+the runtime to step down (:meth:`Runtime.recover_from_oom`: half the tile edge down to
+256 px, then from a GPU to the CPU), reports the step through ``progress`` and runs the job
+again; only when nothing is left to try does it raise :class:`JobError`. The document is
+untouched throughout.
 """
 
 from __future__ import annotations
 
 import numbers
-import time
 from collections.abc import Callable
 
 import cv2
@@ -50,24 +52,14 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from texpaint.engine.device import Runtime, is_out_of_memory
-from texpaint.engine.seamless import InpaintFn, make_seamless
+from texpaint.engine.device import Runtime
 from texpaint.engine.tiling import even_tile, pad_to_multiple, ramp_weight, tile_boxes
 from texpaint.imaging.resample import upscaled_size
-from texpaint.jobs import (
-    ENSEMBLE_PASSES,
-    Job,
-    JobCancelled,
-    JobError,
-    JobResult,
-    Operation,
-    default_passes,
-)
+from texpaint.jobs import Job, JobCancelled, JobError, Operation, default_passes
 from texpaint.models.arch.ffc_inpaint import set_padding_mode
-from texpaint.models.catalog import ModelInfo, ModelLoadError, get_model
 from texpaint.models.texture_hint import working_scale
 
-__all__ = ["Runtime", "run_job", "JobCancelled", "JobError"]
+__all__ = ["inpaint", "mask_bbox", "noise_level_map", "restore"]
 
 FINE_MARGIN_PX = 64
 """Context margin (pixels) around the hole for the full-resolution pass."""
@@ -97,185 +89,6 @@ AbortFn = Callable[[], bool]
 
 def _no_progress(fraction: float, message: str) -> None:
     pass
-
-
-def run_job(
-    job: Job,
-    abort: AbortFn = lambda: False,
-    progress: ProgressFn = _no_progress,
-    runtime: Runtime | None = None,
-    preview: Callable[[np.ndarray], None] | None = None,
-) -> JobResult:
-    """Run ``job`` and return its :class:`JobResult` (whole image, only the masked area changed).
-
-    Args:
-        job: the frozen job.
-        abort: polled between network passes and tiles; True cancels.
-        progress: called with ``(fraction in [0, 1], message)``.
-        runtime: device + model cache; a new CPU/GPU runtime ("auto") when None.
-        preview: Learn Style only: called with float32 ``(h, w, 3)`` snapshots of the
-            generator's output while it trains.
-
-    Raises:
-        JobCancelled: ``abort()`` returned True.
-        JobError: empty mask for Inpaint, missing/corrupt model, operation without a model,
-            a bad Make Seamless band width, a Denoise strength outside [0, 1], or out of
-            memory on every fallback.
-    """
-    t0 = time.perf_counter()
-    runtime = runtime or Runtime("auto")
-    if job.op is Operation.LEARN_STYLE:
-        from texpaint.engine.stylize import learn_style
-
-        _style_id, model_id = learn_style(job, abort, progress, preview, runtime.device.type)
-        progress(1.0, "Done")
-        return JobResult(
-            job_id=job.job_id,
-            op=job.op,
-            image=job.image,
-            region=(0, 0, 0, 0),
-            seconds=time.perf_counter() - t0,
-            device=runtime.description,
-            model_id=model_id,
-        )
-    if job.op is Operation.STYLIZE:
-        from texpaint.engine.stylize import DEFAULT_QUALITY, QUALITIES, stylize_best
-
-        quality = str(job.params.get("quality", DEFAULT_QUALITY))
-        if quality not in QUALITIES:
-            raise JobError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
-        if quality == "best":  # guided patch synthesis from the exemplar: no model
-            image, region = stylize_best(job, abort, progress)
-            progress(1.0, "Done")
-            return JobResult(
-                job_id=job.job_id,
-                op=job.op,
-                image=image,
-                region=region,
-                seconds=time.perf_counter() - t0,
-                device="CPU (guided patch synthesis)",
-                model_id="",
-            )
-    kind = _MODEL_OPERATION.get(job.op)
-    if kind is None:
-        raise JobError(f"{job.op.value.capitalize()} has no trained model in this version yet")
-    label = job.op.value.capitalize()
-    model_id = job.model_id
-    if job.op is Operation.STYLIZE and model_id is None:
-        if not job.style_id:
-            raise JobError("Pick a style first.")
-        model_id = f"texpaint-style-{job.style_id}"
-    try:
-        info = get_model(model_id, kind)
-    except ModelLoadError as exc:
-        if job.model_id is None and job.op in (Operation.DENOISE, Operation.UPSCALE):
-            raise JobError(
-                f"{label} has no trained model installed: import one with "
-                "'texpaint models import FILE' or Edit → Models…"
-            ) from exc
-        raise JobError(str(exc)) from exc
-    runtime.begin_job()
-    while True:
-        try:
-            image, region = _run_model_op(job, info, runtime, abort, progress)
-            break
-        except Exception as exc:
-            if not is_out_of_memory(exc):
-                raise
-            step_down = runtime.recover_from_oom()
-            if step_down is None:
-                raise JobError(
-                    f"Out of memory while running {label}, even on the CPU with the smallest "
-                    "tiles: close other programs or work on a smaller image"
-                ) from exc
-            progress(0.0, step_down)
-    return JobResult(
-        job_id=job.job_id,
-        op=job.op,
-        image=image,
-        region=region,
-        seconds=time.perf_counter() - t0,
-        device=runtime.description,
-        model_id=info.id,
-    )
-
-
-def _run_model_op(
-    job: Job, info: ModelInfo, runtime: Runtime, abort: AbortFn, progress: ProgressFn
-) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """One attempt at a model job on ``runtime``'s current device and tile size.
-
-    Returns:
-        ``(image, region)`` for the :class:`JobResult`.
-
-    Raises:
-        JobCancelled, JobError: as :func:`run_job`; out-of-memory errors are left to it.
-    """
-    label = job.op.value.capitalize()
-    if job.op is Operation.SEAMLESS:
-        image, region = _seamless(job, info.id, runtime, abort, progress)
-    else:
-        try:
-            net = runtime.network(info)
-        except ModelLoadError as exc:
-            raise JobError(str(exc)) from exc
-        verb = "Inpainting" if job.op is Operation.INPAINT else label
-        progress(0.0, f"{verb} with {info.name}")
-        if job.op is Operation.STYLIZE:
-            from texpaint.engine.stylize import stylize
-
-            image, region = stylize(job, net, runtime, abort, progress, _restore)
-        else:
-            run = _inpaint if job.op is Operation.INPAINT else _restore
-            image, region = run(job, net, runtime, abort, progress)
-        progress(1.0, "Done")
-    return image, region
-
-
-_MODEL_OPERATION = {
-    Operation.INPAINT: "inpaint",
-    Operation.SEAMLESS: "inpaint",
-    Operation.DENOISE: "denoise",
-    Operation.UPSCALE: "upscale",
-    Operation.STYLIZE: "stylize",
-}
-"""Which catalog operation's model each job operation runs."""
-
-
-def _seamless(
-    job: Job, model_id: str, runtime: Runtime, abort: AbortFn, progress: ProgressFn
-) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Make Seamless (``engine.seamless``): params ``band_px`` (int px, or None/0 = from the
-    texture's scale), ``even_lighting`` (True/False, or None = when the seam sides differ),
-    ``fit_to_period`` (bool, default True: the size may shrink to whole lattice periods),
-    ``force`` (bool: re-synthesise a texture that already tiles), ``method`` ("quilt" or
-    "network"); the job's mask is not used. Region: the whole (possibly fitted) image; an
-    image that already tiles comes back unchanged."""
-    p = job.params
-    image = make_seamless(
-        job.image,
-        int(p["band_px"]) if p.get("band_px") else None,
-        even_lighting=p.get("even_lighting"),
-        fit_to_period=bool(p.get("fit_to_period", True)),
-        force=bool(p.get("force", False)),
-        method=str(p.get("method", "quilt")),
-        abort=abort,
-        progress=progress,
-        inpaint=inpaint_runner(runtime),
-        model_id=model_id,
-        seed=job.seed,
-    )
-    return image, (0, image.shape[0], 0, image.shape[1])
-
-
-def inpaint_runner(runtime: Runtime | None) -> InpaintFn:
-    """An :data:`~texpaint.engine.seamless.InpaintFn` that runs inpainting jobs through
-    :func:`run_job` on ``runtime`` (None: a new CPU/auto runtime per job, as ``run_job``)."""
-
-    def run(job: Job, abort: AbortFn, progress: ProgressFn) -> JobResult:
-        return run_job(job, abort=abort, progress=progress, runtime=runtime)
-
-    return run
 
 
 def _restore_forward(net: torch.nn.Module, img: torch.Tensor, runtime: Runtime) -> torch.Tensor:
@@ -351,7 +164,7 @@ def _restore_ensemble(
     return acc / passes if passes > 1 else acc
 
 
-def _restore(
+def restore(
     job: Job,
     net: torch.nn.Module,
     runtime: Runtime,
@@ -386,24 +199,18 @@ def _restore(
 
     Raises:
         JobCancelled: ``abort()`` returned True before a tile or a pass.
-        JobError: strength outside [0, 1], ``passes`` not in ``ENSEMBLE_PASSES``, a model of
+        JobError: a model of
             the wrong scale for the operation, an Upscale result over the image pixel cap
             (refused before any tile runs), or out of memory.
     """
-    upscale = job.op is Operation.UPSCALE
+    upscale = job.op == Operation.UPSCALE
     scale = int(getattr(net, "scale", 1))
     if upscale and scale < 2:
         raise JobError("this model does not upscale (scale 1): use it for Denoise")
     if not upscale and scale != 1:
         raise JobError(f"this model upscales {scale}x: use it for Upscale, not Denoise")
-    strength = float(job.params.get("strength", 1.0))
-    if not 0.0 <= strength <= 1.0:
-        raise JobError(f"strength must be between 0 and 1, got {strength}")
-    passes = job.params.get("passes", default_passes(job.op))
-    if isinstance(passes, bool) or passes not in ENSEMBLE_PASSES:
-        allowed = ", ".join(map(str, ENSEMBLE_PASSES))
-        raise JobError(f"passes must be one of {allowed}, got {passes!r}")
-    passes = int(passes)
+    strength = float(job.params.get("strength", 1.0))  # checked by the op's Params
+    passes = int(job.params.get("passes", default_passes(job.op)))
     H, W = job.image.shape[:2]
     if upscale:
         try:
@@ -711,12 +518,12 @@ def _patch_fill(
         raise JobError(f"Inpainting needs some untouched texture to copy from: {exc}") from exc
 
 
-def _inpaint(
+def inpaint(
     job: Job, net: torch.nn.Module, runtime: Runtime, abort: AbortFn, progress: ProgressFn
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     mask = job.mask
     region = mask_bbox(mask > 0)
-    if region is None:
+    if region is None:  # the runner's mask check (ops.base.check_mask) comes first
         raise JobError("The mask is empty: paint over the area to fill first.")
     H, W = mask.shape
     y0, y1, x0, x1 = _wrap_bbox(mask > 0) if job.wrap else region

@@ -64,7 +64,7 @@ __all__ = [
 
 InpaintFn = Callable[[Job, Callable[[], bool], Callable[[float, str], None]], JobResult]
 """``inpaint(job, abort, progress) -> JobResult``: how the ``"network"`` method runs its
-inpainting job. Passed in by the pipeline (:func:`texpaint.engine.pipeline.inpaint_runner`),
+inpainting job. Passed in by the pipeline (:func:`texpaint.ops.runner.inpaint_runner`),
 so this module does not import the pipeline that dispatches Make Seamless to it."""
 
 SOFT_EDGE_PX = 4
@@ -524,7 +524,7 @@ def make_seamless(
         progress: called with ``(fraction in [0, 1], message)``.
         inpaint, model_id: ``method="network"`` only: runs an inpainting job
             (:data:`InpaintFn`; the pipeline passes
-            :func:`texpaint.engine.pipeline.inpaint_runner`, which owns the device) with
+            :func:`texpaint.ops.runner.inpaint_runner`, which owns the device) with
             this inpainting model id (None: the default model).
         seed: random seed of the offsets (and of the network job).
 

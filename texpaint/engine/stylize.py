@@ -1,8 +1,10 @@
-"""Stylize and Learn Style: the two style operations of :func:`texpaint.engine.pipeline.run_job`.
+"""Stylize on the device: the generator path and Best quality (guided patch synthesis), run by
+:mod:`texpaint.ops.stylize`. Learn Style (training a generator) is
+:mod:`texpaint.training.learn_style`.
 
 **Stylize** (``Operation.STYLIZE``) runs the feed-forward generator of a style
 (``texpaint-style-<style_id>``, :class:`~texpaint.models.arch.style_net.StyleTransferNet`)
-through the pipeline's restoration path (``pipeline._restore``: the mask's box plus context,
+through the pipeline's restoration path (``pipeline.restore``: the mask's box plus context,
 blended tiles, wrap padding, ``w = mask * strength`` compositing, an empty mask meaning the
 whole image). Before that the mask is *feathered inwards* (:func:`feather_inside`, bent by
 the content's detail: :func:`structure_ramp`), so the stylised area fades in over
@@ -33,24 +35,12 @@ Job params: ``quality`` ``"fast"`` or ``"best"``, ``strength`` float in [0, 1] (
 ``texpaint.jobs.DEFAULT_STRENGTH``), ``preserve_colour`` bool (default False), ``feather_px``
 int >= 0 (default ``FEATHER_PX``), ``match_statistics`` bool (default True: apply the
 exemplar statistics when the generator has them; False: the generator's output as it is).
-
-**Learn Style** (``Operation.LEARN_STYLE``) trains a new generator on the job's image as the
-exemplar (:mod:`texpaint.training.style_trainer`) and adds it to the user's style library and
-model folder, where it persists. Params: ``name`` (str), ``steps``, ``batch``, ``size``,
-``style_px`` (ints, defaults of :class:`~texpaint.training.style_trainer.StyleTrainConfig`),
-``threads`` (int, torch CPU threads for the training; default: leave them as they are),
-``content_weight`` (float > 0, default that of the config; :data:`LEARN_LOOKS` holds the two
-the painter offers).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import shutil
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -62,24 +52,9 @@ from texpaint.jobs import DEFAULT_STRENGTH, Job, JobCancelled, JobError
 FEATHER_PX = 16
 """Default width (pixels) of the inward fade at mask edges."""
 
-QUALITIES = ("fast", "best")
-"""Stylize's quality choices: ``fast`` = the feed-forward generator, ``best`` = guided patch
-synthesis from the exemplar (:func:`stylize_best`)."""
-
-DEFAULT_QUALITY = "fast"
-"""The quality Stylize runs when a job does not say (see ``benchmarks/RESULTS.md`` for why)."""
-
 EXEMPLAR_PX = 512
 """Long side (pixels) the exemplar is scaled to for Best, the scale the generators were
 trained at (``style_px`` of their model cards): the strokes/grain appear at that scale."""
-
-LEARN_LOOKS = {"painting": 1.0, "material": 0.1}
-"""Learn Style's kinds of look → content-loss weight of the training: a *painting* look keeps
-the image's forms (the default weight), a *material* look replaces the surface detail (the
-weight ``moss`` and ``rust`` were trained with; in the fifth session's benchmark it brought
-the material looks of then 5-15 points closer to their exemplars than 1.0. Not every built-in
-material uses it: ``ice`` and ``lava`` use 0.3, ``organic`` and ``weathered_wood`` 1.0, each
-chosen on the benchmark; ``benchmarks/RESULTS.md``)."""
 
 _Y = np.array([0.299, 0.587, 0.114], np.float32)
 
@@ -173,7 +148,7 @@ def stylize(
     """Stylize ``job`` with the loaded generator ``net`` (see the module doc).
 
     Args:
-        restore: the pipeline's tiled restoration runner (``pipeline._restore``), passed in
+        restore: the pipeline's tiled restoration runner (``pipeline.restore``), passed in
             so this module does not import the pipeline.
 
     Returns:
@@ -359,97 +334,3 @@ def stylize_best(
     blended = (crop + wt * (styled - crop)).astype(np.float32)
     out[y0:y1, x0:x1] = np.where(wt > 0, blended, crop)
     return out, (int(y0), int(y1), int(x0), int(x1))
-
-
-def learn_style(
-    job: Job,
-    abort: Callable[[], bool],
-    progress: Callable[[float, str], None],
-    preview: Callable[[np.ndarray], None] | None,
-    device: str,
-) -> tuple[str, str]:
-    """Train a generator on ``job.image`` (the exemplar, float32 ``(H, W, 3)`` in [0, 1]) and
-    add the style to the user's library (:func:`texpaint.models.styles.add_user_style`) and
-    its model to :func:`texpaint.models.catalog.user_models_dir`.
-
-    Args:
-        preview: called with float32 ``(h, w, 3)`` snapshots of the generator's output on a
-            fixed content crop while training.
-        device: torch device name for training (``"cpu"``, ``"cuda"``, ...).
-
-    Returns:
-        ``(style_id, model_id)`` of the new style.
-
-    Raises:
-        JobCancelled: ``abort()`` returned True (nothing is added to the library).
-        JobError: a bad parameter, or training failed.
-    """
-    from texpaint.models.catalog import user_models_dir
-    from texpaint.models.styles import add_user_style, new_style_id, user_styles_dir
-    from texpaint.training.style_trainer import StyleTrainConfig, run_style_training
-
-    name = str(job.params.get("name") or "My style").strip() or "My style"
-    style_id = new_style_id(name)
-    defaults = StyleTrainConfig(exemplar=Path(), out_dir=Path(), style_id=style_id)
-    try:
-        steps = int(job.params.get("steps", defaults.steps))
-        batch = int(job.params.get("batch", defaults.batch))
-        size = int(job.params.get("size", defaults.size))
-        style_px = int(job.params.get("style_px", defaults.style_px))
-        threads = int(job.params.get("threads") or 0) or None
-        content_weight = float(job.params.get("content_weight", defaults.w_content))
-    except (TypeError, ValueError) as exc:
-        raise JobError(f"bad Learn Style parameter: {exc}") from exc
-    if steps < 1 or batch < 1:
-        raise JobError("steps and batch must be positive")
-    if not math.isfinite(content_weight) or content_weight <= 0:
-        raise JobError(f"content_weight must be a positive number, got {content_weight}")
-    rgb8 = (np.clip(job.image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-    work = Path(tempfile.mkdtemp(prefix=f"texpaint-style-{style_id}-"))
-    try:
-        exemplar = work / "exemplar.png"
-        cv2.imwrite(str(exemplar), cv2.cvtColor(rgb8, cv2.COLOR_RGB2BGR))
-        cfg = StyleTrainConfig(
-            exemplar=exemplar,
-            out_dir=work,
-            style_id=style_id,
-            name=name,
-            steps=steps,
-            batch=batch,
-            size=size,
-            style_px=style_px,
-            w_content=content_weight,
-            device=device,
-            threads=threads,
-            preview_every=max(1, min(50, steps // 4)) if preview is not None else 0,
-        )
-
-        def on_progress(step: int, total: int, logs: dict) -> None:
-            progress(
-                min(0.99, step / total),
-                f"Learning style: step {step}/{total}, style loss {logs['loss_style']:.3f}",
-            )
-
-        try:
-            weights = run_style_training(
-                cfg,
-                abort=abort,
-                progress=on_progress,
-                preview=(lambda step, img: preview(img)) if preview is not None else None,
-            )
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise JobError(f"Learning the style failed: {exc}") from exc
-        if abort():
-            raise JobCancelled()
-        models = user_models_dir()
-        models.mkdir(parents=True, exist_ok=True)
-        info = add_user_style(rgb8, name, style_id)
-        try:  # card last: a model is listed only once both files are in place
-            shutil.copyfile(weights, models / weights.name)
-            shutil.copyfile(weights.with_suffix(".json"), models / f"{weights.stem}.json")
-        except OSError as exc:
-            shutil.rmtree(user_styles_dir() / style_id, ignore_errors=True)
-            raise JobError(f"cannot save the learnt style: {exc}") from exc
-        return info.id, weights.stem
-    finally:
-        shutil.rmtree(work, ignore_errors=True)

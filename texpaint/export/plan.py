@@ -69,10 +69,11 @@ __all__ = [
     "DEFAULT_NAMING",
     "FORMAT_CHOICES",
     "MIN_MIP_PX",
-    "MODEL_ARG_OPS",
-    "MODEL_CATALOG_OPERATION",
-    "MODEL_OPS",
-    "OP_NAMES",
+    "RESIZE",
+    "batch_arg",
+    "model_kind",
+    "op_label",
+    "op_names",
     "OVERWRITE_POLICIES",
     "BatchPlan",
     "OpSpec",
@@ -93,26 +94,46 @@ OVERWRITE_POLICIES = ("skip", "overwrite", "unique")
 MIN_MIP_PX = 64
 """Smallest long side (pixels) of a ``mip`` chain."""
 
-OP_NAMES = ("inpaint", "denoise", "stylize", "seamless", "upscale", "resize")
-MODEL_CATALOG_OPERATION = {
-    "inpaint": "inpaint",
-    "denoise": "denoise",
-    "stylize": "stylize",
-    "seamless": "inpaint",
-    "upscale": "upscale",
-}
-"""Model op name -> the catalog operation of the model it runs (``models.catalog``)."""
-MODEL_OPS = frozenset(MODEL_CATALOG_OPERATION)
-MODEL_ARG_OPS = frozenset({"denoise", "upscale"})
-"""Ops whose argument is a model id."""
-OP_LABELS = {
-    "inpaint": "Inpaint",
-    "denoise": "Denoise",
-    "stylize": "Stylize",
-    "seamless": "Make Seamless",
-    "upscale": "Upscale",
-    "resize": "Resize",
-}
+RESIZE = "resize"
+"""The plan's own last op: one output per size (no job)."""
+
+
+def op_names() -> tuple[str, ...]:
+    """Every op a plan accepts: the registered operations (:mod:`texpaint.ops.registry`) in
+    registry order, then ``resize``."""
+    from texpaint.ops import names
+
+    return (*names(), RESIZE)
+
+
+def op_label(name: str) -> str:
+    """Human name of a plan op, e.g. ``"Make Seamless"`` (the operation's label)."""
+    if name == RESIZE:
+        return "Resize"
+    from texpaint.ops import get
+
+    return get(name).label
+
+
+def model_kind(name: str) -> str | None:
+    """The catalog operation of the model op ``name`` runs (``"inpaint"`` for ``seamless``),
+    or None for ``resize`` and operations that run no model."""
+    if name == RESIZE:
+        return None
+    from texpaint.ops import get
+
+    return get(name).model_kind
+
+
+def batch_arg(name: str) -> str | None:
+    """What ``name:ARG`` means for op ``name``: ``"model"``, ``"style"``, ``"mask_pattern"``
+    or None (no argument); from the operation's ``OperationSpec.batch_arg``."""
+    if name == RESIZE:
+        return None
+    from texpaint.ops import get
+
+    return get(name).batch_arg
+
 
 # key -> (extension, sample format or None = keep the source's, default quality)
 _FORMATS: dict[str, tuple[str, str | None]] = {
@@ -142,10 +163,10 @@ class OpSpec:
     """One operation of a plan.
 
     Attributes:
-        name: one of :data:`OP_NAMES`.
-        arg: ``inpaint``: mask file pattern; ``stylize``: style id; ``denoise`` /
-            ``upscale``: model id; None where the op takes none (``resize``, ``seamless``) or
-            uses its default.
+        name: one of :func:`op_names`.
+        arg: what the operation's ``OperationSpec.batch_arg`` says: a mask file pattern
+            (``inpaint``), a style id (``stylize``), a model id (``denoise``, ``upscale``);
+            None where the op takes none (``resize``, ``seamless``) or uses its default.
     """
 
     name: str
@@ -157,12 +178,13 @@ class OpSpec:
     @property
     def label(self) -> str:
         """Human name, e.g. ``"Make Seamless"``."""
-        return OP_LABELS[self.name]
+        return op_label(self.name)
 
     @property
     def is_model_op(self) -> bool:
-        """True when the op runs a network through ``engine.pipeline.run_job``."""
-        return self.name in MODEL_OPS
+        """True when the op is a registered operation, run as a job through
+        ``ops.runner.run_job`` (everything but ``resize``)."""
+        return self.name != RESIZE
 
     @property
     def mask_pattern(self) -> str:
@@ -179,14 +201,15 @@ def parse_op(text: str) -> OpSpec:
     text = str(text).strip()
     name, sep, arg = text.partition(":")
     name = name.strip().lower()
-    if name not in OP_NAMES:
-        raise PlanError(f"unknown op {text!r} (choose from {', '.join(OP_NAMES)})")
+    names = op_names()
+    if name not in names:
+        raise PlanError(f"unknown op {text!r} (choose from {', '.join(names)})")
     arg = arg.strip() if sep else None
     if sep and not arg:
         raise PlanError(f"op {text!r}: empty argument after ':'")
-    if name in ("resize", "seamless") and arg is not None:
+    if batch_arg(name) is None and arg is not None:
         raise PlanError(f"op {text!r}: {name} takes no argument (sizes are set with sizes)")
-    if name == "inpaint" and arg is not None:
+    if batch_arg(name) == "mask_pattern" and arg is not None:
         _check_fields(arg, {"stem", "ext"}, f"mask pattern {arg!r}")
         if "{stem}" not in arg:
             raise PlanError(f"mask pattern {arg!r} must contain {{stem}}")
@@ -412,7 +435,7 @@ class BatchPlan:
                 f"naming template {self.naming!r} needs {{format}}: formats "
                 f"{', '.join(keys)} share an extension"
             )
-        unknown_models = set(self.model_ids) - MODEL_OPS
+        unknown_models = {n for n in self.model_ids if n not in op_names() or n == RESIZE}
         if unknown_models:
             raise PlanError(f"model_ids for unknown op(s): {', '.join(sorted(unknown_models))}")
 
@@ -420,7 +443,7 @@ class BatchPlan:
     def model_id(self, op: OpSpec) -> str | None:
         """The model id ``op`` runs: ``model_ids[op.name]``, else the op's argument for
         ``denoise`` / ``upscale``, else None (the operation's default model)."""
-        return self.model_ids.get(op.name) or (op.arg if op.name in MODEL_ARG_OPS else None)
+        return self.model_ids.get(op.name) or (op.arg if batch_arg(op.name) == "model" else None)
 
     @property
     def op_token(self) -> str:
@@ -511,7 +534,7 @@ class BatchPlan:
         """True when ``f`` is another image's inpainting mask (by the inpaint op's pattern):
         its name matches the pattern for some stem and an image with that stem lies beside it."""
         for op in self.ops:
-            if op.name != "inpaint":
+            if batch_arg(op.name) != "mask_pattern":
                 continue
             parts = re.split(r"(\{stem\}|\{ext\})", op.mask_pattern)
             regex = "".join(

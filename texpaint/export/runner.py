@@ -3,7 +3,7 @@
 Per file:
 
 1. **read** the image (and, for ``inpaint``, its mask found by the op's pattern);
-2. **model ops** through :func:`texpaint.engine.pipeline.run_job`, the same pipeline as the
+2. **model ops** through :func:`texpaint.ops.runner.run_job`, the same pipeline as the
    canvas, on one :class:`~texpaint.engine.device.Runtime`, always in the thread that called
    :func:`run_batch` and one job at a time (``upscale`` makes the image larger; its alpha
    is resampled to match, see :func:`texpaint.imaging.resample.with_rgb`); ``denoise`` and
@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from texpaint.export.plan import MODEL_CATALOG_OPERATION, BatchPlan, OpSpec, OutputFormat
+from texpaint.export.plan import BatchPlan, OpSpec, OutputFormat, batch_arg, model_kind
 from texpaint.imaging.io import ImageData, ImageIOError, read_image, read_mask, write_image
 from texpaint.imaging.resample import resize_plane, with_rgb
 
@@ -239,13 +239,16 @@ def op_problems(plan: BatchPlan) -> list[str]:
         if not op.is_model_op:
             continue
         model_id = plan.model_id(op)
-        if op.name == "stylize" and model_id is None:
+        kind = model_kind(op.name)
+        if kind is None:
+            continue
+        if batch_arg(op.name) == "style" and model_id is None:
             if not op.arg:
                 problems.append(f"{op.label} cannot run: name a style, e.g. stylize:starry_night")
                 continue
             model_id = f"texpaint-style-{op.arg}"
         try:
-            get_model(model_id, MODEL_CATALOG_OPERATION[op.name])
+            get_model(model_id, kind)
         except ModelLoadError as e:
             problems.append(f"{op.label} cannot run: {e}")
     return problems
@@ -295,11 +298,11 @@ class _ModelRunner:
         Raises:
             _FileFailed: the op cannot run or its job failed. _Cancelled: aborted.
         """
-        from texpaint.engine.pipeline import run_job
-        from texpaint.jobs import Job, JobCancelled, JobError, Operation
+        from texpaint.jobs import Job, JobCancelled, JobError
+        from texpaint.ops import get
+        from texpaint.ops.runner import run_job
 
-        if op.name not in {o.value for o in Operation}:
-            raise _FileFailed(f"{op.label} has no trained model in this version yet")
+        spec = get(op.name)
         if self.runtime is None:
             from texpaint.engine.device import Runtime
 
@@ -310,15 +313,15 @@ class _ModelRunner:
         if mask is None:  # Denoise/Stylize: an all-zero mask means the whole image
             mask = np.zeros((data.height, data.width), np.float32)
         params: dict[str, int] = {}
-        if op.name in ("denoise", "upscale") and self.plan.passes is not None:
-            params["passes"] = self.plan.passes  # else run_job's default_passes(op)
+        if "passes" in spec.params._names() and self.plan.passes is not None:
+            params["passes"] = self.plan.passes  # else the operation's default
         job = Job(
-            op=Operation(op.name),
+            op=spec.name,
             image=data.rgb,
             mask=mask,
             params=params,
             model_id=self.plan.model_id(op),
-            style_id=op.arg if op.name == "stylize" else None,
+            style_id=op.arg if spec.batch_arg == "style" else None,
         )
         try:
             result = run_job(
@@ -421,7 +424,7 @@ class _Batch:
         try:
             data = src.image if src.image is not None else read_image(src.path)
             for i, op in enumerate(self.plan.ops):
-                if op.name != "inpaint":
+                if batch_arg(op.name) != "mask_pattern":
                     continue
                 if src.mask is not None:
                     mask = np.asarray(src.mask, np.float32)

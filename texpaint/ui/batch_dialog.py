@@ -1,8 +1,8 @@
 """File → Batch Export…: build a :class:`~texpaint.export.plan.BatchPlan` and run it.
 
 The dialog only collects settings and shows progress. The batch is submitted as a
-:class:`~texpaint.engine.worker.Task` to the painter's one
-:class:`~texpaint.engine.worker.InferenceEngine` (the same worker as the AI panel), where
+:class:`~texpaint.engine.runner.Task` to the painter's one
+:class:`~texpaint.ui.worker.InferenceEngine` (the same worker as the AI panel), where
 :func:`texpaint.export.runner.run_batch` reads, runs model ops on the worker's runtime (the
 device and tile size from Preferences), resizes, encodes and writes; so the GUI never
 blocks and a batch and a panel job never hold the device at the same time (they queue).
@@ -51,15 +51,15 @@ from PySide6.QtWidgets import (
 )
 
 from texpaint.document.document import TextureDocument
-from texpaint.engine.worker import InferenceEngine, Task
 from texpaint.export.plan import (
     DEFAULT_NAMING,
-    MODEL_CATALOG_OPERATION,
-    OP_NAMES,
     OVERWRITE_POLICIES,
     BatchPlan,
     PlanError,
+    batch_arg,
     load_preset,
+    model_kind,
+    op_names,
     parse_op,
     parse_size,
     save_preset,
@@ -67,6 +67,7 @@ from texpaint.export.plan import (
 from texpaint.export.runner import BatchReport, BatchSource, FileResult, op_problems, run_batch
 from texpaint.imaging.io import ImageData, file_dialog_filter
 from texpaint.ui.operations_panel import PASSES_LABELS
+from texpaint.ui.worker import InferenceEngine, Task
 
 # format checkbox label -> plan format key (JPEG/WebP quality come from the spin box)
 FORMAT_BOXES = {
@@ -83,14 +84,20 @@ FORMAT_BOXES = {
     "TGA": "tga",
 }
 INPUT_MODES = ("document", "files", "folder")
-OP_ARG_HINTS = {
-    "inpaint": "mask pattern, e.g. {stem}_mask.png",
-    "denoise": "model id (empty: the default denoise model, Edit → Models…)",
-    "stylize": "style id, e.g. starry_night",
-    "seamless": "(no argument)",
-    "upscale": "model id (empty: the default upscale model, Edit → Models…)",
-    "resize": "(no argument: sizes below)",
-}
+
+
+def op_arg_hint(name: str) -> str:
+    """What the argument of batch op ``name`` is (from its ``OperationSpec.batch_arg``)."""
+    arg = batch_arg(name)
+    if arg == "mask_pattern":
+        return "mask pattern, e.g. {stem}_mask.png"
+    if arg == "style":
+        return "style id, e.g. starry_night"
+    if arg == "model":
+        return f"model id (empty: the default {model_kind(name)} model, Edit → Models…)"
+    return "(no argument: sizes below)" if name == "resize" else "(no argument)"
+
+
 PASSES_DEFAULT_LABEL = "Operation default"
 """Quality picker entry for ``passes = None`` (one pass for denoise and upscale)."""
 STATUS_TEXT = {"ok": "OK", "failed": "Failed", "skipped": "Skipped", "cancelled": "Cancelled"}
@@ -187,7 +194,7 @@ class BatchExportDialog(QDialog):
         v.addWidget(self.ops_list)
         row = QHBoxLayout()
         self.op_combo = QComboBox()
-        self.op_combo.addItems(OP_NAMES)
+        self.op_combo.addItems(op_names())
         self.op_arg_edit = QLineEdit()
         self.op_combo.currentTextChanged.connect(self._show_op_hint)
         self._offer_model_ops()
@@ -311,9 +318,9 @@ class BatchExportDialog(QDialog):
         from texpaint.models.catalog import list_models
 
         items = self.op_combo.model()
-        for row, name in enumerate(OP_NAMES):
+        for row, name in enumerate(op_names()):
             item = items.item(row)
-            operation = MODEL_CATALOG_OPERATION.get(name)
+            operation = model_kind(name)
             if operation is None:
                 continue
             models = list_models(operation)
@@ -329,7 +336,7 @@ class BatchExportDialog(QDialog):
 
     @Slot(str)
     def _show_op_hint(self, name: str) -> None:
-        self.op_arg_edit.setPlaceholderText(OP_ARG_HINTS.get(name, "argument"))
+        self.op_arg_edit.setPlaceholderText(op_arg_hint(name) if name in op_names() else "argument")
 
     def _update_enabled(self) -> None:
         running = self.is_running()

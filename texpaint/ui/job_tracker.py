@@ -7,8 +7,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from texpaint.document.document import TextureDocument, operation_label
-from texpaint.engine.worker import InferenceEngine
 from texpaint.jobs import JobResult, Operation
+from texpaint.ui.worker import InferenceEngine
 
 _RETRY_MS = 50
 _MASKED_OPS = (Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE)
@@ -65,14 +65,25 @@ class JobTracker(QObject):
                 :meth:`TextureDocument.make_job`).
 
         Raises:
-            ValueError: no document, or the document refuses the job (e.g. an empty mask for
-                Inpaint); the message is for the user.
+            ValueError: no document, a bad parameter, an empty mask where the operation
+                needs one (Inpaint), or the document refuses the job (an Upscale over the
+                pixel cap); the message is for the user.
         """
         if self.document is None:
             raise ValueError("Open an image first.")
+        from texpaint.jobs import JobError
+        from texpaint.ops import get
+        from texpaint.ops.base import check_mask
+
+        spec = get(request["op"])
+        params = spec.make_params(request.get("params"))  # ParamError is a ValueError
+        try:
+            check_mask(spec.mask, self.document.mask.data, spec.label)
+        except JobError as exc:
+            raise ValueError(str(exc)) from None
         job = self.document.make_job(
             request["op"],
-            request.get("params"),
+            params,
             model_id=request.get("model_id"),
             style_id=request.get("style_id"),
             seed=int(request.get("seed", 0)),
@@ -124,7 +135,7 @@ class JobTracker(QObject):
             self.maskCleared.emit(mask_box)
         self.resultApplied.emit(box)
         self.finishedMessage.emit(
-            f"{operation_label(result.op)} {result.seconds:.2f} s on {result.device}"
+            f"{operation_label(result)} {result.seconds:.2f} s on {result.device}"
         )
 
     @Slot(int, str)

@@ -38,7 +38,6 @@ from texpaint.document.project import (
     snapshot_project,
     write_project,
 )
-from texpaint.engine.worker import InferenceEngine
 from texpaint.imaging.io import (
     LOSSY_FORMATS,
     SUPPORTED_READ_EXTENSIONS,
@@ -61,6 +60,7 @@ from texpaint.ui.recent_files import RecentFiles
 from texpaint.ui.seamless_dialog import SeamlessDialog
 from texpaint.ui.style_learner import StyleLearner
 from texpaint.ui.tools import MaskTool, default_tools
+from texpaint.ui.worker import InferenceEngine
 
 DEFAULT_OVERLAY_OPACITY = 0.5
 MIN_REMEMBERED_OVERLAY = 0.1

@@ -3,7 +3,7 @@
 The dialog collects set folders, the steps (Inpaint with a mask file found in each set's
 folder, Make Seamless, Denoise of the albedo) and output sizes, and submits
 :func:`texpaint.export.material_batch.run_material_batch` as a
-:class:`~texpaint.engine.worker.Task` to the painter's one inference worker (its runtime:
+:class:`~texpaint.engine.runner.Task` to the painter's one inference worker (its runtime:
 Preferences' device and tile size; queued behind a running AI job), like Batch Export; each
 set's result is listed as it finishes, a failed set is listed with its reason and the batch
 goes on; Cancel stops after the current set.
@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from texpaint.document.material import MaterialError
-from texpaint.engine.worker import InferenceEngine, Task
 from texpaint.export.material_batch import DEFAULT_SET_MASK, SetResult, run_material_batch
+from texpaint.ui.worker import InferenceEngine, Task
 
 __all__ = ["MaterialBatchDialog", "parse_sizes"]
 
@@ -57,7 +57,7 @@ def _batch_task(folders: list[Path], ops: list[str], out_dir: Path, sizes: list[
     batch that cannot start (bad steps) reports its :class:`MaterialError` message."""
 
     def run(abort, report, runtime) -> None:
-        from texpaint.engine.pipeline import run_job
+        from texpaint.ops.runner import run_job
 
         def run_model(job):
             return run_job(job, abort=abort, runtime=runtime)

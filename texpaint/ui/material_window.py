@@ -421,8 +421,9 @@ class MaterialWindow(QMainWindow):
         mask = self.mask.copy()
 
         def work(s: MaterialSet):
-            from texpaint.engine.pipeline import Runtime, run_job
+            from texpaint.engine.device import Runtime
             from texpaint.jobs import Job, Operation
+            from texpaint.ops.runner import run_job
 
             albedo = s.albedo
             job = Job(op=Operation.DENOISE, image=albedo.image.rgb, mask=mask)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -25,10 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from texpaint.engine.stylize import DEFAULT_QUALITY, LEARN_LOOKS
 from texpaint.jobs import DEFAULT_STRENGTH, ENSEMBLE_PASSES, Operation, default_passes
 from texpaint.models.catalog import ModelInfo, default_model, list_models
 from texpaint.models.styles import StyleLibraryError, list_styles
+from texpaint.ops import MaskUse, OperationSpec, operations
+from texpaint.ops.stylize import DEFAULT_QUALITY
+from texpaint.training.learn_style import LEARN_LOOKS
 
 NO_MODEL_TOOLTIP = "arrives with its trained model"
 NO_UPSCALE_MODEL_TOOLTIP = (
@@ -96,6 +99,55 @@ class OperationsPanel(QWidget):
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs)
 
+        # one tab per registered operation the panel offers (OperationSpec.panel), in
+        # registry order: the built-ins have their own forms (_BUILDERS), any other
+        # operation gets a form generated from its parameter dataclass
+        self._ops: list[str] = []
+        self._specs: dict[str, OperationSpec] = {}
+        self._generic: dict[str, dict[str, QWidget]] = {}
+        for spec in operations():
+            if not spec.panel:
+                continue
+            builder = self._BUILDERS.get(spec.name)
+            if builder is not None:
+                builder(self)
+            else:
+                self._generic_tab(spec)
+            self._ops.append(spec.name)
+            self._specs[spec.name] = spec
+
+        row = QHBoxLayout()
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Run the operation on the masked area (Ctrl+Return)")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        row.addWidget(self.run_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        layout.addWidget(self.progress)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+        self.run_button.clicked.connect(self._emit_run)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self._busy = False
+        self._started = time.monotonic()
+        self._elapsed_timer = QTimer(self)
+        self._elapsed_timer.setInterval(1000)
+        self._elapsed_timer.timeout.connect(self._show_elapsed)
+        self._has_document = False
+        self._mask_empty = True
+        self.tabs.currentChanged.connect(lambda _i: self._update_run_enabled())
+        self.reload()
+
+    def _build_inpaint_tab(self) -> None:
+        """The Inpaint tab: model and seed."""
         # Inpaint
         page = QWidget()
         form = QFormLayout(page)
@@ -107,6 +159,8 @@ class OperationsPanel(QWidget):
         form.addRow("Seed", self.seed_spin)
         self.tabs.addTab(page, "Inpaint")
 
+    def _build_stylize_tab(self) -> None:
+        """The Stylize tab: style library, quality, strength, colour, Learn Style."""
         # Stylize
         page = QWidget()
         form = QFormLayout(page)
@@ -169,6 +223,8 @@ class OperationsPanel(QWidget):
         form.addRow(self.style_preview)
         self.tabs.addTab(page, "Stylize")
 
+    def _build_denoise_tab(self) -> None:
+        """The Denoise tab: model, noise level (Auto by default), passes."""
         # Denoise
         form, self.denoise_model_combo = self._model_tab(
             "Denoise", "The built-in blind denoiser, or models imported with Edit → Models…"
@@ -177,6 +233,8 @@ class OperationsPanel(QWidget):
         self.denoise_passes = _passes_combo(Operation.DENOISE)
         form.addRow("Quality", self.denoise_passes)
 
+    def _build_upscale_tab(self) -> None:
+        """The Upscale tab: model (with its factor) and passes."""
         # Upscale
         form, self.upscale_model_combo = self._model_tab(
             "Upscale", "Upscaling models imported with Edit → Models…, with their factor"
@@ -187,36 +245,73 @@ class OperationsPanel(QWidget):
         note.setWordWrap(True)
         form.addRow(note)
 
-        row = QHBoxLayout()
-        self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Run the operation on the masked area (Ctrl+Return)")
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        row.addWidget(self.run_button)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 100)
-        self.progress.setValue(0)
-        self.progress.setFormat("%p%")
-        layout.addWidget(self.progress)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        layout.addStretch(1)
+    def _generic_tab(self, spec: OperationSpec) -> None:
+        """A tab for an operation without a form of its own: one control per parameter of
+        its dataclass that the panel offers (``ParamInfo.panel``), plus a model picker when
+        it runs a model."""
+        page = QWidget()
+        form = QFormLayout(page)
+        widgets: dict[str, QWidget] = {}
+        if spec.model_kind is not None:
+            combo = QComboBox()
+            form.addRow("Model", combo)
+            widgets["model"] = combo
+        for f, info in spec.params.infos():
+            if not info.panel:
+                continue
+            kind = str(f.type)
+            w: QWidget
+            if "bool" in kind:
+                w = QCheckBox(info.label)
+                w.setChecked(bool(f.default))
+                form.addRow(w)
+            elif info.choices is not None:
+                w = QComboBox()
+                for choice in info.choices:
+                    w.addItem(str(choice), choice)
+                w.setCurrentIndex(max(0, w.findData(f.default)))
+                form.addRow(info.label, w)
+            elif "int" in kind and "float" not in kind:
+                w = QSpinBox()
+                w.setRange(int(info.lo if info.lo is not None else -(2**31)),
+                           int(info.hi if info.hi is not None else 2**31 - 1))  # fmt: skip
+                w.setValue(int(f.default or 0))
+                form.addRow(info.label, w)
+            else:
+                w = QDoubleSpinBox()
+                w.setDecimals(3)
+                w.setRange(float(info.lo if info.lo is not None else -1e9),
+                           float(info.hi if info.hi is not None else 1e9))  # fmt: skip
+                w.setSingleStep(0.05)
+                w.setValue(float(f.default or 0.0))
+                form.addRow(info.label, w)
+            w.setToolTip(info.help)
+            widgets[f.name] = w
+        self._generic[spec.name] = widgets
+        self.tabs.addTab(page, spec.label)
 
-        self.run_button.clicked.connect(self._emit_run)
-        self.cancel_button.clicked.connect(self.cancelRequested)
-        self._ops = [Operation.INPAINT, Operation.STYLIZE, Operation.DENOISE, Operation.UPSCALE]
-        self._busy = False
-        self._started = time.monotonic()
-        self._elapsed_timer = QTimer(self)
-        self._elapsed_timer.setInterval(1000)
-        self._elapsed_timer.timeout.connect(self._show_elapsed)
-        self._has_document = False
-        self._mask_empty = True
-        self.tabs.currentChanged.connect(lambda _i: self._update_run_enabled())
-        self.reload()
+    def _generic_request(self, spec: OperationSpec) -> tuple[dict[str, Any], str | None]:
+        """``(params, model_id)`` from a generated tab's controls."""
+        params: dict[str, Any] = {}
+        model_id = None
+        for name, w in self._generic[spec.name].items():
+            if name == "model":
+                model_id = w.currentData()
+            elif isinstance(w, QCheckBox):
+                params[name] = w.isChecked()
+            elif isinstance(w, QComboBox):
+                params[name] = w.currentData()
+            else:
+                params[name] = w.value()
+        return params, model_id
+
+    _BUILDERS: dict[str, Any] = {
+        "inpaint": _build_inpaint_tab,
+        "stylize": _build_stylize_tab,
+        "denoise": _build_denoise_tab,
+        "upscale": _build_upscale_tab,
+    }
+    """The built-in operations' own forms, by operation name."""
 
     def _build_noise_level(self, form: QFormLayout) -> None:
         """The Denoise tab's noise-level control: Auto (estimated from the image, the default)
@@ -287,6 +382,10 @@ class OperationsPanel(QWidget):
         self._fill_model_combo(self.model_combo, Operation.INPAINT, models)
         self._fill_model_combo(self.denoise_model_combo, Operation.DENOISE, models)
         self._fill_model_combo(self.upscale_model_combo, Operation.UPSCALE, models)
+        for name, widgets in self._generic.items():
+            kind = self._specs[name].model_kind if name in self._specs else None
+            if "model" in widgets and kind is not None:
+                self._fill_model_combo(widgets["model"], kind, models)
         self._filling_styles = True
         self.style_list.clear()
         try:
@@ -311,14 +410,15 @@ class OperationsPanel(QWidget):
                     self.style_list.setCurrentRow(row)
                     break
         for i, op in enumerate(self._ops):
-            available = any(m.operation == op.value for m in models)
+            kind = self._specs[op].model_kind if op in self._specs else op
+            available = kind is None or any(m.operation == kind for m in models)
             self.tabs.setTabEnabled(i, available)
-            missing = NO_UPSCALE_MODEL_TOOLTIP if op is Operation.UPSCALE else NO_MODEL_TOOLTIP
+            missing = NO_UPSCALE_MODEL_TOOLTIP if op == Operation.UPSCALE else NO_MODEL_TOOLTIP
             self.tabs.setTabToolTip(i, "" if available else missing)
         self._update_run_enabled()
 
     @staticmethod
-    def _fill_model_combo(combo: QComboBox, op: Operation, models: list[ModelInfo]) -> None:
+    def _fill_model_combo(combo: QComboBox, op: str, models: list[ModelInfo]) -> None:
         """Refill ``combo`` with ``op``'s models. A model the user picked by hand (not the
         default of the last fill) stays selected while it is installed; otherwise the
         operation's current default model is selected, so a new default shows at once."""
@@ -327,13 +427,13 @@ class OperationsPanel(QWidget):
             picked = None  # it was the default, not a choice: follow the default
         combo.clear()
         for info in models:
-            if info.operation != op.value:
+            if info.operation != op:
                 continue
             label = info.name
-            if op is Operation.UPSCALE:
+            if op == Operation.UPSCALE:
                 label += f" ({int(info.card.get('scale', 1))}x)"
             combo.addItem(label, info.id)
-        default = default_model(op.value, models)
+        default = default_model(str(op), models)
         combo.setProperty("default_id", default.id if default is not None else None)
         index = combo.findData(picked) if picked is not None else -1
         if index < 0 and default is not None:
@@ -341,8 +441,9 @@ class OperationsPanel(QWidget):
         combo.setCurrentIndex(max(0, index))
 
     @property
-    def current_operation(self) -> Operation:
-        """The operation of the selected tab."""
+    def current_operation(self) -> str:
+        """The name of the selected tab's operation (an :class:`Operation` member for the
+        built-ins)."""
         return self._ops[self.tabs.currentIndex()]
 
     def request(self) -> dict[str, Any]:
@@ -350,9 +451,11 @@ class OperationsPanel(QWidget):
         op = self.current_operation
         params: dict[str, Any] = {}
         model_id = style_id = None
-        if op is Operation.INPAINT:
+        if op not in self._BUILDERS:
+            params, model_id = self._generic_request(self._specs[op])
+        elif op == Operation.INPAINT:
             model_id = self.model_combo.currentData()
-        elif op is Operation.STYLIZE:
+        elif op == Operation.STYLIZE:
             item = self.style_list.currentItem()
             style_id = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
             params = {
@@ -361,7 +464,7 @@ class OperationsPanel(QWidget):
                 "match_statistics": self.match_statistics.isChecked(),
                 "quality": self.stylize_quality.currentData(),
             }
-        elif op is Operation.UPSCALE:
+        elif op == Operation.UPSCALE:
             model_id = self.upscale_model_combo.currentData()
             params = {"passes": int(self.upscale_passes.currentData())}
         else:
@@ -402,7 +505,8 @@ class OperationsPanel(QWidget):
             return f"No model for this operation: {self.tabs.tabToolTip(i)}"
         if not self._has_document:
             return "Open an image first (File → Open, Ctrl+O)"
-        if self.current_operation is Operation.INPAINT and self._mask_empty:
+        spec = self._specs.get(self.current_operation)
+        if spec is not None and spec.mask is MaskUse.REQUIRED and self._mask_empty:
             return (
                 "The mask is empty: paint the area to fill with the Brush (B), Rectangle (R) "
                 "or Lasso (L) first"
@@ -415,11 +519,15 @@ class OperationsPanel(QWidget):
         if reason is not None:
             self.run_button.setToolTip(reason)
             return
-        op = self.current_operation
-        if op is Operation.INPAINT:
+        spec = self._specs[self.current_operation]
+        if spec.name == Operation.INPAINT:
             tip = "Fill the masked area (Ctrl+Return)"
-        elif op is Operation.UPSCALE:
+        elif spec.name == Operation.UPSCALE:
             tip = "Enlarge the whole image (Ctrl+Return)"
+        elif spec.mask is MaskUse.REQUIRED:
+            tip = f"{spec.label} the masked area (Ctrl+Return)"
+        elif spec.mask is MaskUse.IGNORED:
+            tip = f"{spec.label} the whole image (Ctrl+Return)"
         else:
             tip = "Run on the masked area, or the whole image when the mask is empty (Ctrl+Return)"
         self.run_button.setToolTip(tip)

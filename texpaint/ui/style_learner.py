@@ -1,4 +1,5 @@
-"""Learn Style: trains a new style generator as a job on the inference worker (GUI side)."""
+"""Learn Style: trains a new style generator as a task on the app's one runner (GUI side;
+the training is :func:`texpaint.training.learn_style.learn_style`)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from texpaint.engine.worker import InferenceEngine
-from texpaint.jobs import Job, JobResult, Operation
+from texpaint.engine.runner import Task
+from texpaint.ui.worker import InferenceEngine
 
 EXEMPLAR_MAX_PX = 768
 """Long side (pixels) the exemplar is reduced to before it is sent to the worker."""
 
 
 class StyleLearner(QObject):
-    """Submits one ``Operation.LEARN_STYLE`` job at a time and relays what it reports.
+    """Submits one Learn Style task at a time and relays what it reports.
 
-    The job runs on the single inference worker like every AI job (so it queues behind, and
+    The task runs on the app's single runner like every AI job (so it queues behind, and
     blocks, other jobs while it trains); the exemplar is read here, on the GUI thread, once.
 
     Signals:
@@ -41,9 +42,8 @@ class StyleLearner(QObject):
         super().__init__(parent)
         self.engine = engine
         self.job_id: int | None = None
-        engine.jobProgress.connect(self._on_progress)
-        engine.jobPreview.connect(self._on_preview)
-        engine.jobFinished.connect(self._on_finished)
+        engine.taskEvent.connect(self._on_event)
+        engine.taskFinished.connect(self._on_finished)
         engine.jobFailed.connect(self._on_failed)
         engine.jobCancelled.connect(self._on_cancelled)
 
@@ -59,7 +59,8 @@ class StyleLearner(QObject):
             exemplar: any image texpaint reads.
             name: style name (default: the file's stem).
             params: optional ``steps``, ``batch``, ``size``, ``style_px`` (ints) and
-                ``content_weight`` (float > 0; see :data:`texpaint.engine.stylize.LEARN_LOOKS`).
+                ``content_weight`` (float > 0; see
+                :data:`texpaint.training.learn_style.LEARN_LOOKS`).
 
         Raises:
             ValueError: already learning, or the file cannot be read (message for the user).
@@ -79,16 +80,26 @@ class StyleLearner(QObject):
         if max(h, w) > EXEMPLAR_MAX_PX:
             s = EXEMPLAR_MAX_PX / max(h, w)
             rgb = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        job = Job(
-            op=Operation.LEARN_STYLE,
-            image=rgb,
-            mask=np.zeros(rgb.shape[:2], np.float32),
-            params={"name": name or Path(exemplar).stem, **params},
-        )
-        self.job_id = job.job_id
-        self.engine.submit(job)
+        values = {"name": name or Path(exemplar).stem, **params}
+        image = np.ascontiguousarray(rgb, dtype=np.float32)
+
+        def run(abort, report, runtime) -> tuple[str, str]:
+            from texpaint.training.learn_style import learn_style
+
+            return learn_style(
+                image,
+                values,
+                abort,
+                lambda f, msg: report(("progress", float(f), msg)),
+                lambda img: report(("preview", img)),
+                runtime.device.type,
+            )
+
+        task = Task(run)
+        self.job_id = task.task_id
+        self.engine.submit_task(task)
         self.busyChanged.emit(True)
-        return job.job_id
+        return task.task_id
 
     @Slot()
     def cancel(self) -> None:
@@ -100,21 +111,21 @@ class StyleLearner(QObject):
         self.job_id = None
         self.busyChanged.emit(False)
 
-    @Slot(int, float, str)
-    def _on_progress(self, job_id: int, fraction: float, message: str) -> None:
-        if job_id == self.job_id:
-            self.progress.emit(fraction, message)
+    @Slot(int, object)
+    def _on_event(self, task_id: int, event: Any) -> None:
+        if task_id != self.job_id:
+            return
+        if event[0] == "progress":
+            self.progress.emit(event[1], event[2])
+        elif event[0] == "preview":
+            self.preview.emit(event[1])
 
     @Slot(int, object)
-    def _on_preview(self, job_id: int, image: object) -> None:
-        if job_id == self.job_id:
-            self.preview.emit(image)
-
-    @Slot(object)
-    def _on_finished(self, result: JobResult) -> None:
-        if result.job_id == self.job_id:
+    def _on_finished(self, task_id: int, value: Any) -> None:
+        if task_id == self.job_id:
             self._end()
-            self.learnt.emit(result.model_id.removeprefix("texpaint-style-"), result.model_id)
+            style_id, model_id = value
+            self.learnt.emit(style_id, model_id)
 
     @Slot(int, str)
     def _on_failed(self, job_id: int, message: str) -> None:

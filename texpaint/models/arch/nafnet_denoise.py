@@ -13,7 +13,7 @@ so an untrained network is the identity and a clean input is returned nearly unc
 
 NAFNet's simplified channel attention (a global average pool) is left out on purpose: without
 it every output pixel depends only on a bounded neighbourhood, so overlapping tiles of a large
-image give the same result as one pass over the whole image (see ``engine.pipeline._restore``).
+image give the same result as one pass over the whole image (see ``engine.pipeline.restore``).
 
 Tensor contract:
     input  ``image`` float32 (or float16 under CUDA autocast) ``(N, 3, H, W)``, RGB in [0, 1]

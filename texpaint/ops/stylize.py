@@ -1,0 +1,103 @@
+"""Stylize: re-render the masked area (or the whole image) in a style.
+
+``quality="fast"`` runs the style's feed-forward generator (``texpaint-style-<style_id>``)
+through the tiled restoration path; ``quality="best"`` needs no generator: guided patch
+synthesis from the style's exemplar (image analogies, Hertzmann et al. 2001; StyLit,
+Fišer et al. 2016). Details: :mod:`texpaint.engine.stylize`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from texpaint.jobs import DEFAULT_STRENGTH, Job, JobError
+from texpaint.ops._model import find_model, load_network
+from texpaint.ops.base import MaskUse, OperationSpec, Params, RunOutput, param
+
+QUALITIES = ("fast", "best")
+"""Stylize's quality choices: ``fast`` = the style's feed-forward generator, ``best`` = guided
+patch synthesis from the exemplar (:func:`texpaint.engine.stylize.stylize_best`)."""
+
+DEFAULT_QUALITY = "fast"
+"""The quality Stylize runs when a job does not say (see ``benchmarks/RESULTS.md`` for why)."""
+
+
+@dataclass(frozen=True)
+class StylizeParams(Params):
+    """Stylize parameters."""
+
+    quality: str = param(
+        DEFAULT_QUALITY,
+        "Quality",
+        "fast: the style's trained generator (seconds); best: guided patch synthesis from "
+        "the style's exemplar (no generator needed, about 5 s per megapixel)",
+        choices=QUALITIES,
+    )
+    strength: float = param(
+        DEFAULT_STRENGTH, "Strength", "0..1: blend of the styled result (default 1)", lo=0, hi=1
+    )
+    preserve_colour: bool = param(
+        False, "Keep colours", "keep the image's colours, take only the style's luminance"
+    )
+    feather_px: int = param(
+        16,
+        "Feather",
+        "pixels over which the style fades in inside the mask's edge",
+        lo=0,
+        hi=256,
+        flag="--feather",
+    )
+    match_statistics: bool = param(
+        True,
+        "Match statistics",
+        "move the generator's output to the exemplar's band energies and colours",
+        flag="--no-match-statistics",
+        panel=False,
+    )
+
+
+def model_for(job: Job) -> str | None:
+    """The generator a Stylize job runs: its ``model_id``, else its style's
+    ``texpaint-style-<style_id>``; None at Best quality (no model runs)."""
+    if job.params.get("quality") == "best":
+        return None
+    if job.model_id is not None:
+        return job.model_id
+    if not job.style_id:
+        raise JobError("Pick a style first.")
+    return f"texpaint-style-{job.style_id}"
+
+
+def run(job: Job, runtime: Any, abort, progress) -> RunOutput:
+    """Run a Stylize job (see the module doc and :data:`~texpaint.ops.base.RunFn`)."""
+    from texpaint.engine import stylize as styles
+
+    model_id = model_for(job)
+    if model_id is None:  # guided patch synthesis from the exemplar: no model
+        image, region = styles.stylize_best(job, abort, progress)
+        progress(1.0, "Done")
+        return RunOutput(image, region, "", "CPU (guided patch synthesis)")
+    from texpaint.engine.pipeline import restore
+
+    info = find_model(job, "stylize", SPEC.label, model_id)
+    net = load_network(info, runtime)
+    progress(0.0, f"Stylize with {info.name}")
+    image, region = styles.stylize(job, net, runtime, abort, progress, restore)
+    progress(1.0, "Done")
+    return RunOutput(image, region, info.id)
+
+
+SPEC = OperationSpec(
+    name="stylize",
+    label="Stylize",
+    verb="Stylizing",
+    summary="re-render an image (or the white part of a mask) in a style",
+    description="Stylize IN with a style from the library (--style) and write OUT. Pixels "
+    "where the mask is black are copied unchanged.",
+    params=StylizeParams,
+    run=run,
+    model_kind="stylize",
+    mask=MaskUse.WHOLE_IF_EMPTY,
+    batch_arg="style",
+)
