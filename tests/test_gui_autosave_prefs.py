@@ -225,4 +225,4 @@ def test_tile_size_preference_reaches_the_inference_worker(window):
 
     assert window.prefs.tile_size == 0  # default: automatic, from free memory
     window.apply_preferences(replace(window.prefs, tile_size=512))
-    assert window.engine._worker.tile_px == 512
+    assert window.engine.runner.tile_px == 512

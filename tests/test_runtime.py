@@ -169,7 +169,7 @@ def test_window_warms_the_worker_up_only_after_its_first_paint(qtbot, settings_d
 
     win = MainWindow()
     qtbot.addWidget(win)
-    assert not win._warm_up_asked and win.engine._worker._runtime is None
+    assert not win._warm_up_asked and win.engine.runner._runtime is None
     with qtbot.waitSignal(win.engine.deviceReady, timeout=60000) as ready:
         win.show()
     assert win._warm_up_asked and ready.args[0].startswith("CPU (")

@@ -202,7 +202,7 @@ def test_document_upscale_is_one_step_and_undo_restores_everything_exactly():
 def test_document_refuses_bad_upscale_results_untouched():
     doc = _doc(alpha=False)
     image0 = doc.image.rgb.copy()
-    for bad in (np.zeros((80, 100, 3), np.float32), np.zeros((40, 56, 3), np.float32)):
+    for bad in (np.zeros((80, 100, 3), np.float32), np.zeros((40, 112, 3), np.float32)):
         with pytest.raises(ValueError, match="whole multiple"):
             doc.apply_result(_upscale_result(doc, 2, bad))
     assert doc.history.steps == [] and np.array_equal(doc.image.rgb, image0)
