@@ -185,53 +185,48 @@ def test_style_training_colour_first_records_the_exemplar_palette(
     assert off["training"]["colour_first"] is False
 
 
-def test_learn_style_job_takes_the_content_weight_of_the_look(
-    runtime, brick, restore_torch_threads
-):
+def test_learn_style_takes_the_content_weight_of_the_look(brick, restore_torch_threads):
     from texpaint.jobs import JobError
     from texpaint.models.catalog import user_models_dir
-    from texpaint.ops.runner import run_job
-    from texpaint.training.learn_style import LEARN_LOOKS
+    from texpaint.training.learn_style import LEARN_LOOKS, learn_style
 
     params = {"steps": 1, "batch": 1, "size": 64, "style_px": 128, "threads": 1}
-    empty = np.zeros(brick.shape[:2], np.float32)
-    job = Job(
-        Operation.LEARN_STYLE,
-        brick,
-        empty,
-        {**params, "name": "Brick material", "content_weight": LEARN_LOOKS["material"]},
+
+    def learn(values):
+        return learn_style(brick, values, lambda: False, lambda f, m: None, None, "cpu")
+
+    _style_id, model_id = learn(
+        {**params, "name": "Brick material", "content_weight": LEARN_LOOKS["material"]}
     )
-    result = run_job(job, runtime=runtime)
-    card = json.loads((user_models_dir() / f"{result.model_id}.json").read_text())
+    card = json.loads((user_models_dir() / f"{model_id}.json").read_text())
     assert card["training"]["losses"]["content"] == LEARN_LOOKS["material"] == 0.1
     assert card["architecture_config"]["colour_mean"] == pytest.approx(
         list(lab_stats(brick)[0]), abs=1.0
     )  # the exemplar's palette (area-scaled to 128 px)
     for bad in (0.0, -1.0, float("nan"), "heavy"):
         with pytest.raises(JobError, match="content_weight|Learn Style parameter"):
-            run_job(
-                Job(Operation.LEARN_STYLE, brick, empty, {**params, "content_weight": bad}),
-                runtime=runtime,
-            )
+            learn({**params, "content_weight": bad})
 
 
 def test_cli_stylize_look_material_learns_with_the_material_weight(tmp_path, brick, monkeypatch):
     import texpaint.cli as cli
+    import texpaint.training.learn_style as learning
     from texpaint.imaging.io import ImageData, write_image
+    from texpaint.jobs import JobError
 
     src, ex, out = tmp_path / "in.png", tmp_path / "my_rust.png", tmp_path / "out.png"
     write_image(src, ImageData(rgb=brick, alpha=None, sample_format="uint8"))
     write_image(ex, ImageData(rgb=brick[::-1], alpha=None, sample_format="uint8"))
-    jobs: list[Job] = []
+    learnt: list[dict] = []
 
-    def fake_run(job, device, what):  # record the Learn Style job, then stop the command
-        jobs.append(job)
-        raise cli.CommandError("stopped by the test")
+    def fake_learn(image, params, abort, progress, preview, device):  # record, then stop
+        learnt.append(dict(params))
+        raise JobError("stopped by the test")
 
-    monkeypatch.setattr(cli, "_run_engine_job", fake_run)
+    monkeypatch.setattr(learning, "learn_style", fake_learn)
     args = ["stylize", str(src), "--style", str(ex), "-o", str(out)]
     assert cli.main([*args, "--look", "material"]) == 1
     assert cli.main(args) == 1
-    assert [j.op for j in jobs] == [Operation.LEARN_STYLE] * 2
-    assert [j.params["content_weight"] for j in jobs] == [0.1, 1.0]
+    assert [p["content_weight"] for p in learnt] == [0.1, 1.0]
+    assert [p["name"] for p in learnt] == ["my_rust"] * 2
     assert not out.exists()

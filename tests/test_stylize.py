@@ -265,24 +265,22 @@ def test_batch_stylize_op_runs_the_style_and_reports_a_missing_style(tmp_path, c
     assert "no_such_style" in capsys.readouterr().err
 
 
-def test_learn_style_job_adds_a_usable_style_to_the_user_library(
+def test_learn_style_adds_a_usable_style_to_the_user_library(
     runtime, content, restore_torch_threads
 ):
     from texpaint.models.catalog import list_models, user_models_dir
     from texpaint.models.styles import find_style
     from texpaint.ops.runner import run_job
+    from texpaint.training.learn_style import learn_style
 
     exemplar = _exemplar("great_wave", 160)
-    job = Job(
-        Operation.LEARN_STYLE,
-        exemplar,
-        np.zeros(exemplar.shape[:2], np.float32),
-        {"name": "Wave test", "steps": 2, "batch": 1, "size": 64, "style_px": 128, "threads": 1},
-    )
+    params = {"name": "Wave test", "steps": 2, "batch": 1, "size": 64, "style_px": 128}
     seen: list[tuple] = []
-    result = run_job(job, runtime=runtime, preview=lambda img: seen.append(img.shape))
-    assert result.model_id == "texpaint-style-wave_test"
-    assert np.array_equal(result.image, exemplar), "not a document edit"
+    style_id, model_id = learn_style(
+        exemplar, {**params, "threads": 1}, lambda: False, lambda f, m: None,
+        lambda img: seen.append(img.shape), "cpu",
+    )  # fmt: skip
+    assert (style_id, model_id) == ("wave_test", "texpaint-style-wave_test")
     assert seen and seen[-1][2] == 3
     style = find_style("Wave test")
     assert style is not None and not style.builtin and style.thumbnail.is_file()
