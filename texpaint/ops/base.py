@@ -206,9 +206,10 @@ def check_value(f: dataclasses.Field, value: Any) -> Any:
             words = " or ".join([*(repr(s) for s in info.special), "a number"])
             raise ParamError(f"{f.name} must be {words}, got {value!r}")
         if "int" in base and "float" not in base:
-            if float(value) != int(value):
+            number = float(value)
+            if not number.is_integer():
                 raise ParamError(f"{f.name} must be a whole number, got {value!r}")
-            value = int(value)
+            value = int(number)
         else:
             value = float(value)
             if not math.isfinite(value):
