@@ -101,7 +101,9 @@ def agreement(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float:
     return float(((a & db & region).sum() + (b & da & region).sum()) / (na + nb))
 
 
-def _independent(mset: MaterialSet, mask: np.ndarray, seed: int) -> list[np.ndarray]:
+def _independent(
+    mset: MaterialSet, mask: np.ndarray, seed: int, method: str = "core"
+) -> list[np.ndarray]:
     """Each map inpainted on its own: its own source map decided on itself."""
     out = []
     for m in mset.maps:
@@ -111,12 +113,13 @@ def _independent(mset: MaterialSet, mask: np.ndarray, seed: int) -> list[np.ndar
             mask,
             guide_weights={},
             seed=seed,
+            method=method,
         )
         out.append(res.maps[0].rgb)
     return out
 
 
-def consistency(n_masks: int, seed: int) -> dict:
+def consistency(n_masks: int, seed: int, method: str = "core") -> dict:
     rows = []
     for name in SETS:
         mset = open_material(PBR / name)
@@ -128,9 +131,9 @@ def consistency(n_masks: int, seed: int) -> dict:
             kind = ("thick_strokes", "blobs")[k % 2]
             mask = random_mask(rng, h, w, kind, min_cover=0.1, max_cover=0.3)
             t0 = time.perf_counter()
-            new, _fill = inpaint_material(mset, mask, seed=seed + k)
+            new, _fill = inpaint_material(mset, mask, seed=seed + k, method=method)
             dt = time.perf_counter() - t0
-            indep = _independent(mset, mask, seed + k)
+            indep = _independent(mset, mask, seed + k, method)
             hole = mask > 0
             dist = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5)
             intact = dist > INTACT_GAP_PX
@@ -173,7 +176,7 @@ def _tile2(a: np.ndarray | None) -> np.ndarray | None:
     return None if a is None else np.ascontiguousarray(np.tile(a, (2, 2) + (1,) * (a.ndim - 2)))
 
 
-def speed(seed: int, repeats: int) -> dict:
+def speed(seed: int, repeats: int, method: str = "core") -> dict:
     import torch
 
     from texpaint.engine.device import Runtime
@@ -202,14 +205,18 @@ def speed(seed: int, repeats: int) -> dict:
 
     warm = np.zeros((256, 256), np.float32)
     warm[100:140, 100:140] = 1
-    fill_material([MapPixels(maps[0].rgb[:256, :256], None, "colour")], warm)  # imports, caches
-    t_set = best(lambda: fill_material(maps, mask, seed=seed))
-    t_set_albedo_guide = best(lambda: fill_material(maps, mask, seed=seed, guide_weights={}))
-    t_albedo = best(lambda: fill_material(maps[:1], mask, seed=seed))
+    warm_maps = [MapPixels(maps[0].rgb[:256, :256], None, "colour")]
+    fill_material(warm_maps, warm, method=method)  # imports, compiled kernels
+    t_set = best(lambda: fill_material(maps, mask, seed=seed, method=method))
+    t_set_albedo_guide = best(
+        lambda: fill_material(maps, mask, seed=seed, guide_weights={}, method=method)
+    )
+    t_albedo = best(lambda: fill_material(maps[:1], mask, seed=seed, method=method))
     runtime = Runtime("cpu")
     job = Job(op=Operation.INPAINT, image=maps[0].rgb, mask=mask, seed=seed)
     t_pipeline = best(lambda: run_job(job, runtime=runtime))
     return {
+        "method": method,
         "size": [w, h],
         "maps": len(maps),
         "cover": float((mask > 0).mean()),
@@ -230,6 +237,12 @@ def main() -> int:
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-consistency", action="store_true")
     p.add_argument("--repeats", type=int, default=1, help="speed: best of N runs (default 1)")
+    p.add_argument(
+        "--method",
+        choices=("core", "quilt"),
+        default="core",
+        help="how the set fill decides its source map (default core: the synthesis core)",
+    )
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
     if not PBR.is_dir():
@@ -237,7 +250,7 @@ def main() -> int:
         return 2
     report: dict = {}
     if not args.skip_consistency:
-        report["consistency"] = consistency(args.masks, args.seed)
+        report["consistency"] = consistency(args.masks, args.seed, args.method)
         print("edge agreement, albedo vs height/normal (1 = every edge matched within 2 px)")
         print(f"{'pair':>16} {'n':>3} {'fill':>7} {'intact':>7} {'independent':>12}")
         for pair, s in report["consistency"]["summary"].items():
@@ -246,7 +259,7 @@ def main() -> int:
                 f"{s['independent']:>12.3f}"
             )
     if not args.skip_speed:
-        sp = speed(args.seed, args.repeats)
+        sp = speed(args.seed, args.repeats, args.method)
         report["speed"] = sp
         print(
             f"speed {sp['size'][0]}x{sp['size'][1]}, {sp['maps']} maps, mask {sp['cover']:.0%}: "

@@ -243,6 +243,43 @@ def test_finetune_from_the_published_weights_and_resume(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+def test_finetune_without_gan_and_with_estimated_maps(tmp_path, textures):
+    """``w_adv = 0``: the discriminator is never stepped; ``estimated_map_prob``: the maps
+    come from the same blind estimate the app computes; the generator moves off its init."""
+    from safetensors.torch import load_file
+
+    from texpaint.engine.pipeline import noise_level_map
+    from texpaint.training.denoise_trainer import (
+        DenoiseTrainConfig,
+        estimated_map,
+        run_training,
+    )
+
+    noisy = quantise_8bit(add_gaussian_noise(textures[0], 20.0, np.random.default_rng(3)))
+    job = Job(op="denoise", image=noisy, mask=np.zeros(noisy.shape[:2], np.float32))
+    app_map = noise_level_map(job, noisy)
+    assert np.array_equal(estimated_map(noisy), app_map)
+    assert abs(float(app_map.mean()) * 255 - 20.0) < 2.0
+
+    data = tmp_path / "tex"
+    data.mkdir()
+    Image.fromarray(np.round(textures[0][:128, :128] * 255).astype(np.uint8)).save(data / "a.png")
+    init = get_model("texpaint-denoise", "denoise").path
+    out = tmp_path / "run"
+    cfg = DenoiseTrainConfig(
+        data_dirs=[data], out_dir=out, steps=2, batch=2, size=32, device="cpu", arch="ffdnet",
+        init=init, w_adv=0.0, estimated_map_prob=1.0, lr_g=1e-4, warmup_steps=1,
+    )  # fmt: skip
+    path = run_training(cfg)
+    ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert ckpt["opt_d"]["state"] == {} and len(ckpt["opt_g"]["state"]) > 0
+    card = json.loads(path.with_suffix(".json").read_text())
+    assert card["training"]["estimated_map_prob"] == 1.0
+    assert card["training"]["losses"]["hinge_adv"] == 0.0
+    before, after = load_file(str(init)), ckpt["G"]
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
 def test_noise_level_function_is_a_value():
     nlf = NoiseLevelFunction(a=0.0, b=(10 / 255) ** 2, global_sigma=10.0)
     assert not nlf.signal_dependent and nlf.describe() == "sigma 10.0"

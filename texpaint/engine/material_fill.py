@@ -6,23 +6,27 @@ map's x/y as extra weighted channels), as a per-pixel source map
 (:mod:`texpaint.synthesis.source_map`), and the same source positions are copied into every
 map, so features stay aligned across maps:
 
-1. Plan: block quilting of the hole (Efros & Freeman 2001, in priority order as Criminisi et
-   al. 2004; :func:`texpaint.imaging.quilting.plan_quilt`) on the guide scaled so the hole's
-   inscribed radius is about 24 px (:func:`texpaint.models.texture_hint.working_scale`).
-2. Render: the placements are replayed at full resolution as a source map with hard
-   minimum-error cuts (:func:`~texpaint.synthesis.source_map.render_source_map`), so every
-   hole pixel copies exactly one known pixel.
-3. Apply the source map to every map (and its alpha) with the soft mask
-   (:func:`~texpaint.synthesis.source_map.apply_source_map`). Normal maps are renormalised
-   wherever the mask is not 0 (soft edges blend normals). Colour maps (albedo, emission)
-   alone get a low-frequency correction inside the hole (the smooth push-pull fill's low
-   frequencies replace the copied blocks', as the single-image texture hint does), so
-   copied shading meets the hole's edge; it moves no feature. Data maps are copied as they
-   are (no colour transfer).
+1. Decide: the structure-aware synthesis core that fills single images
+   (:func:`texpaint.synthesis.completion.complete`: PatchMatch with the texture's dominant
+   patch offsets, He & Sun 2012; multi-scale completion, Wexler et al. 2007; patch-copy
+   composition) runs on the guide over the hole's box plus context
+   (:func:`plan_source_core`) and returns, besides its fill, the known pixel every hole
+   pixel was copied from. (``method="quilt"`` decides by block quilting instead, Efros &
+   Freeman 2001, replayed at full resolution with hard cuts, :func:`plan_source_map`; the
+   benchmark's reference.)
+2. Apply the source map to every map (and its alpha) with the soft mask
+   (:func:`~texpaint.synthesis.source_map.apply_source_map`). Data maps (height, roughness,
+   metallic, AO, specular) are copied as they are: every filled pixel is bit-identical to
+   its source pixel, no colour transfer. Normal maps are copied, then renormalised wherever
+   the mask is not 0 (soft edges blend normals). The albedo alone takes the core's own fill
+   of its channels: the same copy plus the core's smooth corrections (the seam membrane at
+   the hole's edge and the vote's local mean), which change shading, never move a feature;
+   other colour maps (emission) get a low-frequency correction (push-pull fill's low
+   frequencies). No learned stage runs: the shipped inpainting generator adds nothing
+   measurable over the patch fill (``docs/architecture.md``), and a learned refinement
+   could only ever touch colour maps.
 
-Pixels where the mask is 0 are bit-identical in every map. No learned stage runs here: the
-shipped inpainting generator adds nothing measurable over its quilted hint
-(``docs/architecture.md``), and a learned refinement could only ever touch colour maps.
+Pixels where the mask is 0 are bit-identical in every map.
 
 Make Seamless of a set rolls every map by half its size, fills the cross-shaped band over
 the wrap seams (:func:`texpaint.engine.seamless.seam_band_mask`) the same way with wrap-around
@@ -241,6 +245,108 @@ def _complete(source: np.ndarray, hole: np.ndarray, filled: np.ndarray, wrap: bo
     return out
 
 
+FILL_METHODS: tuple[str, ...] = ("core", "quilt")
+"""How the shared source map is decided: ``"core"`` (default) the structure-aware synthesis
+core (:func:`texpaint.synthesis.completion.complete`, the single-image Inpaint's fill) run on
+the guide; ``"quilt"`` block quilting replayed with hard cuts (:func:`plan_source_map`; kept
+as the benchmark's reference)."""
+
+CORE_COLOUR_SIGMA_PX = 16
+"""Gaussian sigma (px) of the low-frequency correction of colour maps other than the guide
+map (emission) when the core decides the fill."""
+
+CORE_CONTEXT_PX = 128
+"""Least context margin (pixels) around the hole's box for the core's patch search (at least
+the box's own size is taken too), as the single-image Inpaint does
+(``engine.pipeline.PATCH_CONTEXT_PX``), so a hole sees several periods of a lattice."""
+
+
+def _context_box(hole: np.ndarray, wrap: bool) -> tuple[int, int, int, int]:
+    """``(y0, y1, x0, x1)``: the hole's box plus a context margin of at least
+    :data:`CORE_CONTEXT_PX` and the box's own size, clamped to the image (the whole image when
+    the image wraps, where the hole may straddle an edge)."""
+    h, w = hole.shape
+    if wrap:
+        return 0, h, 0, w
+    rows = np.flatnonzero(hole.any(axis=1))
+    cols = np.flatnonzero(hole.any(axis=0))
+    span = int(max(rows[-1] - rows[0], cols[-1] - cols[0])) + 1
+    margin = max(CORE_CONTEXT_PX, span)
+    return (
+        max(0, int(rows[0]) - margin),
+        min(h, int(rows[-1]) + 1 + margin),
+        max(0, int(cols[0]) - margin),
+        min(w, int(cols[-1]) + 1 + margin),
+    )
+
+
+def plan_source_core(
+    guide: np.ndarray,
+    hole: np.ndarray,
+    *,
+    wrap: bool = False,
+    seed: int = 0,
+    abort: AbortFn = lambda: False,
+    progress: ProgressFn = _no_progress,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Decide where every hole pixel copies from with the structure-aware synthesis core.
+
+    The core (:func:`texpaint.synthesis.completion.complete`: PatchMatch with the texture's
+    dominant patch offsets, He & Sun 2012, multi-scale completion, Wexler et al. 2007, and a
+    patch-copy composition) runs on ``guide`` (the albedo plus weighted height/normal
+    channels, :func:`fill_material`) over the hole's box plus context
+    (:func:`_context_box`); the texture's dominant offsets are taken from the whole guide's
+    known pixels. Its per-pixel source positions are the shared decision.
+
+    Args:
+        guide: float32 ``(H, W, C)``; hole pixels are not read.
+        hole: bool ``(H, W)``, True = fill.
+        wrap: the maps tile (patches, sources and offsets wrap round).
+        seed: seeds every random choice.
+        abort: polled < 0.1 s apart.
+        progress: ``(fraction, message)``.
+
+    Returns:
+        ``(source, filled_guide)``: int32 ``(H, W, 2)`` absolute source ``(row, column)`` of
+        every pixel (identity outside the hole; a hole pixel's source is never a hole pixel)
+        and float32 ``(H, W, C)``, the core's own fill of the guide (the copy plus its smooth
+        corrections: the seam membrane at the hole's edge and the vote's local mean).
+
+    Raises:
+        JobCancelled: ``abort()`` returned True.
+        JobError: no fully known patch to copy from.
+    """
+    from texpaint.synthesis.completion import SynthesisCancelled, complete
+    from texpaint.synthesis.offsets import dominant_offsets
+    from texpaint.synthesis.source_map import identity_source_map
+
+    h, w = hole.shape
+    y0, y1, x0, x1 = _context_box(hole, wrap)
+    g = np.ascontiguousarray(guide[y0:y1, x0:x1], dtype=np.float32)
+    hb = hole[y0:y1, x0:x1]
+    try:
+        offsets = None
+        if (y1 - y0, x1 - x0) != (h, w):
+            colour = np.ascontiguousarray(guide[..., :3], dtype=np.float32)
+            offsets = dominant_offsets(colour, ~hole, wrap, seed)
+        if abort():
+            raise JobCancelled()
+        filled, src = complete(
+            g, hb, wrap=wrap, seed=seed, offsets=offsets, abort=abort, progress=progress,
+            return_source=True,
+        )  # fmt: skip
+    except SynthesisCancelled:
+        raise JobCancelled() from None
+    except ValueError as exc:
+        raise JobError(f"Inpainting needs some untouched texture to copy from: {exc}") from exc
+    source = identity_source_map(h, w)
+    source[y0:y1, x0:x1, 0] = src[..., 0] + y0
+    source[y0:y1, x0:x1, 1] = src[..., 1] + x0
+    out = np.array(guide, dtype=np.float32, copy=True)
+    out[y0:y1, x0:x1] = filled
+    return source, out
+
+
 def _low_frequency_match(
     rgb: np.ndarray, copied: np.ndarray, hole: np.ndarray, block_px: int
 ) -> np.ndarray:
@@ -315,6 +421,7 @@ def fill_material(
     seed: int = 0,
     harmonise_colour: bool = True,
     normal_length: str = "unit",
+    method: str = "core",
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
 ) -> SetFill:
@@ -330,15 +437,17 @@ def fill_material(
             role is ``"height"`` and the first normal map's x/y, scaled by
             ``w`` against the albedo's [0, 1] colour.
         wrap: the maps tile (sources and the fill wrap around the edges).
-        seed: seeds the random choice among near-best blocks.
-        harmonise_colour: apply the low-frequency correction to colour maps.
+        seed: seeds every random choice (same inputs and seed, same result).
+        harmonise_colour: colour maps get smooth corrections (module doc, step 2); False:
+            every map is an exact copy through the source map.
+        method: one of :data:`FILL_METHODS` (default ``"core"``).
         normal_length: ``"unit"`` (default): every normal where the mask is not 0 is
             renormalised to unit length; ``"keep"``: copied normals keep their own length
             (bit-identical to their source pixel) and blended ones (soft mask edge) get the
             length interpolated between the two they blend, for normal maps whose vectors
             are not unit length (several Nobiax maps reach 1.6), where unit normals in the
             hole would show as a lighter patch in the raw map.
-        abort: polled between blocks and maps; True cancels.
+        abort: polled < 0.1 s apart (quilt: between blocks) and between maps; True cancels.
         progress: called with ``(fraction in [0, 1], message)``.
 
     Returns:
@@ -354,6 +463,8 @@ def fill_material(
 
     if normal_length not in ("unit", "keep"):
         raise JobError(f"normal_length must be 'unit' or 'keep', got {normal_length!r}")
+    if method not in FILL_METHODS:
+        raise JobError(f"method must be one of {FILL_METHODS}, got {method!r}")
     from texpaint.synthesis.source_map import apply_source_map
 
     t0 = time.perf_counter()
@@ -372,16 +483,27 @@ def fill_material(
     progress(0.0, "Material: choosing source texture on the albedo")
     weights = DEFAULT_GUIDE_WEIGHTS if guide_weights is None else guide_weights
     guide = _guide(maps, guide_index, weights)
-    source, block_px = plan_source_map(guide, hole, wrap=wrap, seed=seed, abort=abort)
+    core_guide: np.ndarray | None = None
+    if method == "core":
+        source, core_guide = plan_source_core(
+            guide, hole, wrap=wrap, seed=seed, abort=abort,
+            progress=lambda f, msg: progress(0.9 * f, msg),
+        )  # fmt: skip
+        block_px = CORE_COLOUR_SIGMA_PX
+    else:
+        source, block_px = plan_source_map(guide, hole, wrap=wrap, seed=seed, abort=abort)
     hard = hole.astype(np.float32)
     out: list[MapPixels] = []
     for i, mp in enumerate(maps):
         if abort():
             raise JobCancelled()
-        progress(0.8 + 0.2 * i / len(maps), f"Material: copying into map {i + 1}/{len(maps)}")
+        progress(0.9 + 0.1 * i / len(maps), f"Material: copying into map {i + 1}/{len(maps)}")
         copied = apply_source_map(mp.rgb, source, hard)
         if mp.kind == "colour" and harmonise_colour:
-            copied = _low_frequency_match(mp.rgb, copied, hole, block_px)
+            if core_guide is not None and i == guide_index:
+                copied = np.where(hole[..., None], core_guide[..., :3], copied)
+            else:
+                copied = _low_frequency_match(mp.rgb, copied, hole, block_px)
         rgb = _composite(mp.rgb, copied, m)
         if mp.kind == "normal" and normal_length == "keep":
             rgb = _blend_lengths(mp.rgb, copied, rgb, m)
@@ -403,6 +525,7 @@ def seamless_material(
     guide_weights: dict[str, float] | None = None,
     seed: int = 0,
     normal_length: str = "unit",
+    method: str = "core",
     force: bool = False,
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
@@ -413,7 +536,7 @@ def seamless_material(
         maps: the set's maps, all of one size.
         band_px: band width over each seam in pixels (2 .. half the shorter side); None =
             from the albedo's scale (:func:`texpaint.engine.seamless.plan_seamless`).
-        guide_index, guide_weights, seed, normal_length, abort, progress: as
+        guide_index, guide_weights, seed, normal_length, method, abort, progress: as
             :func:`fill_material`.
         force: synthesise even when every map already tiles.
 
@@ -463,6 +586,7 @@ def seamless_material(
         wrap=True,
         seed=seed,
         normal_length=normal_length,
+        method=method,
         abort=abort,
         progress=progress,
     )

@@ -89,6 +89,10 @@ class DenoiseTrainConfig:
         init: ``.safetensors`` weights the generator starts from (None: random init); a
             checkpoint being resumed takes precedence.
         map_jitter: log-std of the random factor on FFDNet's training noise maps.
+        estimated_map_prob: probability that a crop's noise map is the blind estimate of the
+            degraded crop (:func:`~texpaint.imaging.noise_estimation.
+            estimate_noise_level_function`, as the app computes it) instead of the true map of
+            its degradation (FFDNet only), so training sees the estimate's errors.
     """
 
     data_dirs: list[Path]
@@ -119,6 +123,7 @@ class DenoiseTrainConfig:
     ffdnet: FFDNetConfig = field(default_factory=FFDNetConfig)
     init: Path | None = None
     map_jitter: float = 0.1
+    estimated_map_prob: float = 0.0
 
 
 ARCHES = ("nafnet_denoise", "ffdnet")
@@ -184,6 +189,14 @@ def load_init_weights(G: torch.nn.Module, path: Path) -> None:
         G.load_state_dict(load_file(str(path), device="cpu"), strict=True)
     except (SafetensorError, OSError, RuntimeError) as exc:
         raise ValueError(f"cannot start from {path}: {exc}") from exc
+
+
+def estimated_map(noisy: np.ndarray) -> np.ndarray:
+    """The blind noise-level map the app gives FFDNet for ``noisy`` (float32 ``(H, W, 3)`` in
+    [0, 1]): float32 ``(H, W)``, sigma in [0, 1] units (``engine.pipeline.noise_level_map``)."""
+    from texpaint.imaging.noise_estimation import estimate_noise_level_function
+
+    return estimate_noise_level_function(noisy).noise_map(noisy) / np.float32(255.0)
 
 
 def generator_lr(cfg: DenoiseTrainConfig, step: int) -> float:
@@ -304,15 +317,19 @@ def run_training(
         )
         if takes_map:
             common["training"].update(
-                init=str(cfg.init) if cfg.init else None, map_jitter=cfg.map_jitter
+                init=str(cfg.init) if cfg.init else None,
+                map_jitter=cfg.map_jitter,
+                estimated_map_prob=cfg.estimated_map_prob,
             )
+            gan = cfg.w_adv > 0
             names = {
-                "name": "texpaint texture denoiser (FFDNet fine-tuned on textures, GAN)",
+                "name": "texpaint texture denoiser (FFDNet fine-tuned on textures"
+                + (", GAN)" if gan else ")"),
                 "architecture": "ffdnet",
                 "architecture_config": cfg.ffdnet.to_dict(),
-                "paper": "FFDNet (Zhang, Zuo & Zhang, IEEE TIP 2018), fine-tuned with a "
-                "PatchGAN (Isola et al., CVPR 2017); noise map estimated as Chen, Zhu & Heng "
-                "(ICCV 2015)",
+                "paper": "FFDNet (Zhang, Zuo & Zhang, IEEE TIP 2018), fine-tuned "
+                + ("with a PatchGAN (Isola et al., CVPR 2017)" if gan else "on a Charbonnier loss")
+                + "; noise map estimated as Chen, Zhu & Heng (ICCV 2015)",
             }
         else:
             names = {
@@ -343,25 +360,29 @@ def run_training(
             noisy_np, maps = degrader.batch_with_maps(clean_np)
             jitter = np.exp(degrader.rng.normal(0.0, cfg.map_jitter, (len(maps), 1, 1, 1)))
             maps = (maps * jitter / 255.0).astype(np.float32)
+            for i in np.flatnonzero(degrader.rng.random(len(maps)) < cfg.estimated_map_prob):
+                maps[i, 0] = estimated_map(noisy_np[i].transpose(1, 2, 0))
             noisy_np = np.concatenate((noisy_np, maps), axis=1)
         else:
             noisy_np = degrader.batch(clean_np)
         clean = torch.from_numpy(clean_np).to(device, memory_format=fmt)
         noisy = torch.from_numpy(noisy_np).to(device, memory_format=fmt)
         fake = G(noisy)
-
-        opt_d.zero_grad(set_to_none=True)
-        d_real, _ = D(clean)
-        d_fake, _ = D(fake.detach())
-        loss_d = hinge_d_loss(d_real, d_fake)
-        loss_d.backward()
-        opt_d.step()
-
-        opt_g.zero_grad(set_to_none=True)
-        d_fake, _ = D(fake)
         loss_rec = charbonnier_loss(fake, clean)
-        loss_adv = hinge_g_loss(d_fake)
-        loss_g = cfg.w_rec * loss_rec + cfg.w_adv * loss_adv
+        opt_g.zero_grad(set_to_none=True)
+        if cfg.w_adv > 0:
+            opt_d.zero_grad(set_to_none=True)
+            d_real, _ = D(clean)
+            d_fake, _ = D(fake.detach())
+            loss_d = hinge_d_loss(d_real, d_fake)
+            loss_d.backward()
+            opt_d.step()
+            d_fake, _ = D(fake)
+            loss_adv = hinge_g_loss(d_fake)
+            loss_g = cfg.w_rec * loss_rec + cfg.w_adv * loss_adv
+        else:  # no adversarial term: the discriminator is neither run nor trained
+            loss_d = loss_adv = torch.zeros(())
+            loss_g = cfg.w_rec * loss_rec
         loss_g.backward()
         opt_g.step()
         state.update_ema(cfg.ema_decay)

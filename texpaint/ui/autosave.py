@@ -17,9 +17,10 @@ Discard.
 
 Only the snapshot (:func:`~texpaint.document.project.snapshot_project`: a copy of the image
 and mask, about 0.1 s for a 4096² float image) is taken on the GUI thread; compression and
-the disk write (seconds for a large image) run on a background thread, one at a time. A save
-asked for while one is being written is written after it. A failing autosave is reported in
-the status bar only, never by a dialog.
+the disk write (seconds for a large image) run on a background thread
+(:func:`~texpaint.ui.background.run_in_background`, thread ``texpaint-autosave``), one at a
+time. A save asked for while one is being written is written after it. A failing autosave is
+reported in the status bar only, never by a dialog.
 """
 
 from __future__ import annotations
@@ -27,12 +28,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from texpaint.document.document import IMAGE_LAYER, MASK_LAYER, TextureDocument
@@ -45,6 +46,7 @@ from texpaint.document.project import (
     write_project,
 )
 from texpaint.models.catalog import user_data_dir
+from texpaint.ui.background import BackgroundTask, run_in_background
 
 
 def _pid_alive(pid: int) -> bool:
@@ -101,7 +103,6 @@ class Autosaver(QObject):
 
     saved = Signal(object)
     failed = Signal(str)
-    _written = Signal(object, str, object)  # (path or None, error, state), from the writer
 
     def __init__(
         self,
@@ -118,9 +119,8 @@ class Autosaver(QObject):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.save_now)
         self._started = False
-        self._writer: threading.Thread | None = None
+        self._writer: BackgroundTask[Path] | None = None
         self._pending = False
-        self._written.connect(self._on_written, Qt.ConnectionType.QueuedConnection)
 
     # ------------------------------------------------------------------ session
     def start(self, minutes: int = 3) -> None:
@@ -166,10 +166,7 @@ class Autosaver(QObject):
         """Block until the write in progress (if any) has finished; its result signal is
         still delivered by the event loop. Returns False if ``timeout_s`` ran out first."""
         writer = self._writer
-        if writer is not None:
-            writer.join(timeout_s)
-            return not writer.is_alive()
-        return True
+        return writer.wait(timeout_s) if writer is not None else True
 
     # ------------------------------------------------------------------ saving
     @Slot()
@@ -198,28 +195,25 @@ class Autosaver(QObject):
         except (ProjectError, MemoryError) as e:
             self.failed.emit(f"Autosave failed: {e}")
             return False
-        self._writer = threading.Thread(
-            target=self._write, args=(snapshot, state), name="texpaint-autosave", daemon=True
+        self._writer = run_in_background(
+            partial(self._write, snapshot),
+            name="texpaint-autosave",
+            on_finished=partial(self._on_written, state),
         )
-        self._writer.start()
         return True
 
-    def _write(self, snapshot: ProjectSnapshot, state: tuple) -> None:
-        """Writer thread: compress and write ``snapshot``; report through ``_written``."""
-        try:
-            path = write_project(snapshot, self.autosave_path)
-        except (ProjectError, MemoryError) as e:
-            self._written.emit(None, f"Autosave failed: {e}", state)
-        else:
-            self._written.emit(path, "", state)
+    def _write(self, snapshot: ProjectSnapshot) -> Path:
+        """Writer thread: compress and write ``snapshot``; returns the file written."""
+        return write_project(snapshot, self.autosave_path)
 
-    @Slot(object, str, object)
-    def _on_written(self, path: Path | None, error: str, state: tuple) -> None:
-        if self._writer is not None:
-            self._writer.join()
+    def _on_written(self, state: tuple, task: BackgroundTask[Path]) -> None:
         self._writer = None
-        if path is None:
-            self.failed.emit(error)
+        try:
+            path = task.result()
+        except (ProjectError, MemoryError) as e:
+            self.failed.emit(f"Autosave failed: {e}")
+        except Exception as e:  # noqa: BLE001 - any write failure goes to the status bar
+            self.failed.emit(f"Autosave failed: {type(e).__name__}: {e}")
         else:
             self._last_state = state
             if self._started:

@@ -11,12 +11,13 @@ the live document: pass it a snapshot.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from texpaint.ui.background import run_in_background
 
 T = TypeVar("T")
 
@@ -24,12 +25,9 @@ SHOW_AFTER_MS = 400
 """The busy dialog appears only for work that takes longer than this (milliseconds)."""
 
 
-class _Finished(QObject):
-    done = Signal()
-
-
 def run_off_gui_thread(parent: QWidget | None, label: str, work: Callable[[], T]) -> T:
-    """Run ``work()`` on a new thread; process GUI events until it returns.
+    """Run ``work()`` on a background thread (:func:`~texpaint.ui.background.run_in_background`,
+    thread ``texpaint-save``); process GUI events until it returns.
 
     Args:
         parent: the window the busy dialog blocks (window-modal) once it shows.
@@ -42,19 +40,7 @@ def run_off_gui_thread(parent: QWidget | None, label: str, work: Callable[[], T]
     Raises:
         Whatever ``work()`` raised, re-raised on the calling (GUI) thread.
     """
-    outcome: dict[str, object] = {}
-    finished = _Finished()
     loop = QEventLoop()
-    finished.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
-
-    def target() -> None:
-        try:
-            outcome["value"] = work()
-        except BaseException as exc:  # noqa: BLE001 - handed to the GUI thread
-            outcome["error"] = exc
-        finally:
-            finished.done.emit()
-
     dialog = QProgressDialog(label, "", 0, 0, parent)
     dialog.setWindowTitle("texpaint")
     dialog.setCancelButton(None)
@@ -65,13 +51,11 @@ def run_off_gui_thread(parent: QWidget | None, label: str, work: Callable[[], T]
     show.setSingleShot(True)
     show.timeout.connect(dialog.show)
     show.start(SHOW_AFTER_MS)
-    worker = threading.Thread(target=target, name="texpaint-save", daemon=True)
-    worker.start()
-    loop.exec()  # the queued quit arrives even if the work ended before exec started
-    worker.join()
+    # on_finished comes through the event loop, so it cannot arrive before exec() runs;
+    # the outcome (value or error) is read from the task below
+    task = run_in_background(work, name="texpaint-save", on_finished=lambda _t: loop.quit())
+    loop.exec()
     show.stop()
     dialog.close()
     dialog.deleteLater()
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]
+    return task.result()

@@ -1,52 +1,40 @@
 """Reads image files into documents on a background thread, so the GUI never waits on a disk.
 
 This is not the inference worker: decoding a file needs no model or device, and an open must
-not queue behind a long AI job. Each request gets a short-lived :class:`QThread`; only the
-newest request's result is delivered, older ones are dropped when they finish.
+not queue behind a long AI job. Each request runs on its own short-lived thread
+(:func:`~texpaint.ui.background.run_in_background`, thread ``texpaint-open``); only the newest
+request's result is delivered: a newer request cancels the older ones, whose results are
+dropped when they finish (a read cannot be interrupted mid-file).
 """
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
 from texpaint.document.document import TextureDocument
 from texpaint.document.project import PROJECT_SUFFIX, ProjectError, load_project
 from texpaint.imaging.io import ImageIOError
+from texpaint.ui.background import BackgroundTask, run_in_background
 
 
-class _LoadThread(QThread):
-    """Runs :meth:`TextureDocument.open` (or :func:`~texpaint.document.project.load_project` for a
-    ``.texpaint`` file) for one path; ``done`` carries itself when it ends.
+def _read(path: Path, memory_cap_bytes: int | None) -> TextureDocument:
+    """Runs on the load thread: :meth:`TextureDocument.open`, or
+    :func:`~texpaint.document.project.load_project` for a ``.texpaint`` file."""
+    if path.suffix.lower() == PROJECT_SUFFIX:
+        return load_project(path, memory_cap_bytes=memory_cap_bytes)
+    return TextureDocument.open(path)
 
-    After ``done`` exactly one of ``document`` / ``error`` is set.
-    """
 
-    done = Signal(object)
-
-    def __init__(
-        self, path: Path, parent: QObject | None = None, memory_cap_bytes: int | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.path = path
-        self.memory_cap_bytes = memory_cap_bytes
-        self.document: TextureDocument | None = None
-        self.error: str | None = None
-
-    def run(self) -> None:  # noqa: D102 (runs in the load thread)
-        try:
-            if self.path.suffix.lower() == PROJECT_SUFFIX:
-                self.document = load_project(self.path, memory_cap_bytes=self.memory_cap_bytes)
-            else:
-                self.document = TextureDocument.open(self.path)
-        except (ImageIOError, ProjectError) as exc:
-            self.error = str(exc)
-        except MemoryError:
-            self.error = f"Not enough memory to open {self.path.name}."
-        except Exception as exc:  # noqa: BLE001 - any reader failure becomes a message
-            self.error = f"Cannot read {self.path.name}: {type(exc).__name__}: {exc}"
-        self.done.emit(self)
+def _message(path: Path, exc: BaseException) -> str:
+    """The user's message for a failed read of ``path``."""
+    if isinstance(exc, ImageIOError | ProjectError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return f"Not enough memory to open {path.name}."
+    return f"Cannot read {path.name}: {type(exc).__name__}: {exc}"
 
 
 class ImageLoader(QObject):
@@ -68,48 +56,54 @@ class ImageLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._threads: list[_LoadThread] = []
-        self._latest: _LoadThread | None = None
+        self._tasks: list[BackgroundTask[TextureDocument]] = []
+        self._latest: BackgroundTask[TextureDocument] | None = None
         self.memory_cap_bytes: int | None = None  # undo cap for opened projects (None: default)
 
     @property
     def busy(self) -> bool:
-        """True while any load thread is running."""
-        return bool(self._threads)
+        """True while any read is running (or its outcome is not delivered yet)."""
+        return bool(self._tasks)
 
     def load(self, path: str | Path) -> None:
         """Start reading ``path``; the answer comes as ``loaded`` or ``failed``.
 
         A later :meth:`load` supersedes this one: its result is then dropped.
         """
-        thread = _LoadThread(Path(path), self, self.memory_cap_bytes)
-        thread.done.connect(self._on_done)  # queued: self lives on the GUI thread
+        path = Path(path)
+        cap = self.memory_cap_bytes
         was_busy = self.busy
-        self._threads.append(thread)
-        self._latest = thread
-        thread.start()
-        self.started.emit(thread.path)
+        for older in self._tasks:
+            older.cancel()  # superseded: its result or error is dropped
+        task = run_in_background(
+            partial(_read, path, cap),
+            name="texpaint-open",
+            on_finished=partial(self._on_finished, path),
+        )
+        self._tasks.append(task)
+        self._latest = task
+        self.started.emit(path)
         if not was_busy:
             self.busyChanged.emit(True)
 
-    @Slot(object)
-    def _on_done(self, thread: _LoadThread) -> None:
-        thread.wait()  # run() has returned; this only joins the thread
-        if thread in self._threads:
-            self._threads.remove(thread)
-        thread.deleteLater()
-        if thread is self._latest:
+    def _on_finished(self, path: Path, task: BackgroundTask[TextureDocument]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
+        if task is self._latest:
             self._latest = None
-            if thread.document is not None:
-                self.loaded.emit(thread.path, thread.document)
+            try:
+                document = task.result()
+            except BaseException as exc:  # noqa: BLE001 - any reader failure becomes a message
+                self.failed.emit(path, _message(path, exc))
             else:
-                self.failed.emit(thread.path, thread.error or "Unknown error.")
-        if not self._threads:
+                self.loaded.emit(path, document)
+        if not self._tasks:
             self.busyChanged.emit(False)
 
     def shutdown(self) -> None:
         """Drop every pending result and wait for running reads to end (they cannot be
         interrupted mid-file; a read takes at most the time to decode one image)."""
         self._latest = None
-        for thread in list(self._threads):
-            thread.wait()
+        for task in list(self._tasks):
+            task.cancel()
+            task.wait()

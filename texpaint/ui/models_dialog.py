@@ -9,7 +9,9 @@ an imported model's tooltip carries its licence note when its architecture comes
 spandrel_extra_arches. Everything here reads local files only.
 
 Import checks the file with spandrel (:func:`texpaint.models.community.import_model`), which
-runs torch, so it runs on a short-lived QThread, never on the GUI thread.
+runs torch, so it runs on a short-lived background thread
+(:func:`~texpaint.ui.background.run_in_background`, thread ``texpaint-model-import``), never on
+the GUI thread.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -42,6 +44,7 @@ from texpaint.models.catalog import (
     remove_model,
     set_default_model,
 )
+from texpaint.ui.background import BackgroundTask, run_in_background
 
 COLUMNS = (
     "Name",
@@ -64,26 +67,11 @@ def _human(n: float, units: tuple[str, ...], base: float) -> str:
     return f"{n:.1f} {units[-1]}".strip()
 
 
-class _ImportWorker(QObject):
-    """Runs ``import_model`` in its own thread; emits ``done(ModelInfo)`` or ``failed(str)``."""
+def _import(path: Path) -> ModelInfo:
+    """Runs on the import thread: check and install ``path`` (imports torch and spandrel)."""
+    from texpaint.models.community import import_model
 
-    done = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self._path = path
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            from texpaint.models.community import import_model
-
-            self.done.emit(import_model(self._path))
-        except ModelLoadError as exc:
-            self.failed.emit(str(exc))
-        except Exception as exc:  # noqa: BLE001 - reported to the user
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
+    return import_model(path)
 
 
 def _source(info: ModelInfo) -> str:
@@ -141,8 +129,7 @@ class ModelsDialog(QDialog):
         self.remove_button.clicked.connect(self.remove_selected)
         self.default_button.clicked.connect(self.set_selected_as_default)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self._thread: QThread | None = None
-        self._worker: _ImportWorker | None = None
+        self._import: BackgroundTask[ModelInfo] | None = None
         self._models: list[ModelInfo] = []
         self._defaults: set[str] = set()
         self.reload()
@@ -197,7 +184,7 @@ class ModelsDialog(QDialog):
             and chosen.operation in DEFAULT_OPERATIONS
             and chosen.id not in self._defaults
         )
-        self.import_button.setEnabled(self._thread is None)
+        self.import_button.setEnabled(self._import is None)
 
     def _choose_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -208,37 +195,28 @@ class ModelsDialog(QDialog):
 
     def import_file(self, path: Path) -> None:
         """Import ``path`` on a worker thread; the table reloads when it is done."""
-        if self._thread is not None:
+        if self._import is not None:
             return
         self.status.setText(f"Checking {path.name}…")
-        self._thread = QThread(self)
-        self._worker = _ImportWorker(path)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.done.connect(self._on_imported)
-        self._worker.failed.connect(self._on_failed)
-        self._thread.start()
+        self._import = run_in_background(
+            lambda: _import(path),
+            name="texpaint-model-import",
+            on_result=self._on_imported,
+            on_error=self._on_failed,
+        )
         self._update_buttons()
 
-    def _finish_thread(self) -> None:
-        if self._thread is not None:
-            self._thread.quit()
-            self._thread.wait()
-        self._thread = None
-        self._worker = None
-
-    @Slot(object)
-    def _on_imported(self, info) -> None:
-        self._finish_thread()
+    def _on_imported(self, info: ModelInfo) -> None:
+        self._import = None
         self.status.setText(
             f"Imported {info.name} ({info.card.get('architecture')}, {info.operation})"
         )
         self.reload()
         self.modelsChanged.emit()
 
-    @Slot(str)
-    def _on_failed(self, message: str) -> None:
-        self._finish_thread()
+    def _on_failed(self, exc: BaseException) -> None:
+        self._import = None
+        message = str(exc) if isinstance(exc, ModelLoadError) else f"{type(exc).__name__}: {exc}"
         self.status.setText("Import failed")
         self._update_buttons()
         QMessageBox.critical(self, "Cannot import model", message)
@@ -281,5 +259,6 @@ class ModelsDialog(QDialog):
         return True
 
     def done(self, result: int) -> None:  # noqa: D401 - Qt override
-        self._finish_thread()
+        if self._import is not None:  # closing waits for the check; its outcome still shows
+            self._import.wait()
         super().done(result)
