@@ -161,7 +161,7 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
             else:
                 result, fill = seamless_material_set(
                     mset,
-                    args.width,
+                    args.band_px,
                     abort=abort,
                     progress=progress,
                     normal_length=lengths,

@@ -67,7 +67,7 @@ from texpaint.export.plan import (
 from texpaint.export.runner import BatchReport, BatchSource, FileResult, op_problems, run_batch
 from texpaint.imaging.io import ImageData, file_dialog_filter
 from texpaint.ui.operations_panel import PASSES_LABELS
-from texpaint.ui.worker import InferenceEngine, Task
+from texpaint.ui.worker import InferenceEngine, Task, TaskWatch
 
 # format checkbox label -> plan format key (JPEG/WebP quality come from the spin box)
 FORMAT_BOXES = {
@@ -128,12 +128,8 @@ class BatchExportDialog(QDialog):
         self.report: BatchReport | None = None
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else InferenceEngine(parent=self, warm_up=False)
-        self._task_id: int | None = None
+        self._watch: TaskWatch | None = None
         self._rows: dict[int, int] = {}
-        self.engine.taskEvent.connect(self._on_task_event)
-        self.engine.taskFinished.connect(self._on_task_finished)
-        self.engine.jobFailed.connect(self._on_job_failed)
-        self.engine.jobCancelled.connect(self._on_job_cancelled)
         self._build()
         self._restore_settings()
         self._update_enabled()
@@ -391,7 +387,7 @@ class BatchExportDialog(QDialog):
     def is_running(self) -> bool:
         """True from ``start`` until the batch has finished, failed or been cancelled (also
         while it waits in the engine's queue behind a panel job)."""
-        return self._task_id is not None
+        return self._watch is not None
 
     # ------------------------------------------------------------------ list editing
     def _browse_files(self) -> None:
@@ -670,41 +666,32 @@ class BatchExportDialog(QDialog):
                 file_done=report,
             )
 
-        self._task_id = self.engine.submit_task(Task(run))
+        self._watch = watch = self.engine.watch(Task(run))
+        watch.event.connect(self._on_task_event)
+        watch.finished.connect(self._on_finished)
+        watch.failed.connect(self._on_failed)
+        watch.cancelled.connect(self._on_queued_cancel)
         self._update_enabled()
         return True
 
     @Slot()
     def cancel(self) -> None:
         """Stop the running batch; the file in progress is rolled back."""
-        if self._task_id is not None:
-            self.engine.cancel(self._task_id)
+        if self._watch is not None:
+            self._watch.cancel()
             self.status_label.setText("Cancelling…")
 
-    @Slot(int, object)
-    def _on_task_event(self, task_id: int, event: object) -> None:
-        if task_id != self._task_id:
-            return
+    @Slot(object)
+    def _on_task_event(self, event: object) -> None:
         if isinstance(event, FileResult):
             self._on_file_done(event)
         else:
             self._on_progress(event)
 
-    @Slot(int, object)
-    def _on_task_finished(self, task_id: int, report: object) -> None:
-        if task_id == self._task_id:
-            self._on_finished(report)
-
-    @Slot(int, str)
-    def _on_job_failed(self, task_id: int, message: str) -> None:
-        if task_id == self._task_id:
-            self._on_failed(message)
-
-    @Slot(int)
-    def _on_job_cancelled(self, task_id: int) -> None:
-        if task_id == self._task_id:  # cancelled while it waited in the queue
-            self.status_label.setText("Cancelled")
-            self._finish()
+    @Slot()
+    def _on_queued_cancel(self) -> None:  # cancelled while it waited in the queue
+        self.status_label.setText("Cancelled")
+        self._finish()
 
     def _set_row(self, row: int, name: str, status: str, seconds: str, error: str) -> None:
         for col, text in enumerate((name, status, seconds, error)):
@@ -755,15 +742,15 @@ class BatchExportDialog(QDialog):
         self._finish()
 
     def _finish(self) -> None:
-        self._task_id = None
+        self._watch = None
         self._update_enabled()
 
     @Slot()
     def shutdown(self) -> None:
         """Cancel a running batch (the file in progress is rolled back); a dialog that made
         its own engine also stops that engine's thread and waits for it."""
-        if self._task_id is not None:
-            self.engine.cancel(self._task_id)
+        if self._watch is not None:
+            self._watch.cancel()
             self._finish()
         if self._owns_engine:
             self.engine.shutdown()

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from texpaint.document.material import MaterialError
 from texpaint.export.material_batch import DEFAULT_SET_MASK, SetResult, run_material_batch
-from texpaint.ui.worker import InferenceEngine, Task
+from texpaint.ui.worker import InferenceEngine, Task, TaskWatch
 
 __all__ = ["MaterialBatchDialog", "parse_sizes"]
 
@@ -87,11 +87,7 @@ class MaterialBatchDialog(QDialog):
         self.setWindowTitle("Batch Export Materials")
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else InferenceEngine(parent=self, warm_up=False)
-        self.task_id: int | None = None
-        self.engine.taskEvent.connect(self._on_task_event)
-        self.engine.taskFinished.connect(self._on_task_finished)
-        self.engine.jobFailed.connect(self._on_task_failed)
-        self.engine.jobCancelled.connect(self._on_task_cancelled)
+        self._watch: TaskWatch | None = None
         layout = QVBoxLayout(self)
         self.folders = QListWidget()
         self.folders.setToolTip("One folder per material (albedo, normal, height, ... maps)")
@@ -180,44 +176,35 @@ class MaterialBatchDialog(QDialog):
             )
             return False
         task = _batch_task(folders, ops, Path(self.out_dir.text()), sizes)
-        self.task_id = self.engine.submit_task(task)
+        self._watch = watch = self.engine.watch(task)
+        watch.event.connect(self._on_task_event)
+        watch.finished.connect(self._finished)
+        watch.failed.connect(self._on_task_failed)
+        watch.cancelled.connect(self._finished)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         return True
 
     def is_running(self) -> bool:
         """True from ``start`` until the batch has finished, failed or been cancelled."""
-        return self.task_id is not None
+        return self._watch is not None
 
     def cancel(self) -> None:
         """Stop after the set being processed."""
-        if self.task_id is not None:
-            self.engine.cancel(self.task_id)
+        if self._watch is not None:
+            self._watch.cancel()
 
-    @Slot(int, object)
-    def _on_task_event(self, task_id: int, result: object) -> None:
-        if task_id != self.task_id:
-            return
+    @Slot(object)
+    def _on_task_event(self, result: object) -> None:
         if isinstance(result, SetResult):
             self._set_done(result)
         else:  # the batch could not start
             self.results.addItem(str(result))
 
-    @Slot(int, object)
-    def _on_task_finished(self, task_id: int, _value: object) -> None:
-        if task_id == self.task_id:
-            self._finished()
-
-    @Slot(int, str)
-    def _on_task_failed(self, task_id: int, message: str) -> None:
-        if task_id == self.task_id:
-            self.results.addItem(f"The batch stopped: {message}")
-            self._finished()
-
-    @Slot(int)
-    def _on_task_cancelled(self, task_id: int) -> None:
-        if task_id == self.task_id:
-            self._finished()
+    @Slot(str)
+    def _on_task_failed(self, message: str) -> None:
+        self.results.addItem(f"The batch stopped: {message}")
+        self._finished()
 
     def _set_done(self, result: SetResult) -> None:
         if result.error:
@@ -225,8 +212,8 @@ class MaterialBatchDialog(QDialog):
         else:
             self.results.addItem(f"{result.source.name}: wrote {len(result.written)} maps")
 
-    def _finished(self) -> None:
-        self.task_id = None
+    def _finished(self, _value: object = None) -> None:
+        self._watch = None
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         self.results.addItem("Done.")

@@ -21,7 +21,72 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from texpaint.engine.runner import JobRunner, Task
 from texpaint.jobs import Job
 
-__all__ = ["InferenceEngine", "Task"]
+__all__ = ["InferenceEngine", "Task", "TaskWatch"]
+
+
+class TaskWatch(QObject):
+    """Follows ONE submitted :class:`Task` (from :meth:`InferenceEngine.watch`): re-emits only
+    that task's events, so a dialog connects four signals instead of filtering the engine's
+    by id. Exactly one of ``finished``, ``failed``, ``cancelled`` follows a submission.
+
+    Signals:
+        event(object): what the task reported.
+        finished(object): its return value.
+        failed(str): a message for the user.
+        cancelled(): it was cancelled before it started (a task that stops early because it
+            was cancelled while running returns normally: ``finished``).
+    """
+
+    event = Signal(object)
+    finished = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, engine: InferenceEngine, task: Task) -> None:
+        super().__init__(engine)
+        self.task_id = task.task_id
+        self._engine = engine
+        engine.taskEvent.connect(self._on_event)
+        engine.taskFinished.connect(self._on_finished)
+        engine.jobFailed.connect(self._on_failed)
+        engine.jobCancelled.connect(self._on_cancelled)
+
+    def cancel(self) -> None:
+        """Cancel the task (its ``abort()`` turns True)."""
+        self._engine.cancel(self.task_id)
+
+    def _done(self) -> None:
+        for signal, slot in (
+            (self._engine.taskEvent, self._on_event),
+            (self._engine.taskFinished, self._on_finished),
+            (self._engine.jobFailed, self._on_failed),
+            (self._engine.jobCancelled, self._on_cancelled),
+        ):
+            signal.disconnect(slot)
+        self.deleteLater()
+
+    @Slot(int, object)
+    def _on_event(self, task_id: int, payload: object) -> None:
+        if task_id == self.task_id:
+            self.event.emit(payload)
+
+    @Slot(int, object)
+    def _on_finished(self, task_id: int, value: object) -> None:
+        if task_id == self.task_id:
+            self.finished.emit(value)
+            self._done()
+
+    @Slot(int, str)
+    def _on_failed(self, task_id: int, message: str) -> None:
+        if task_id == self.task_id:
+            self.failed.emit(message)
+            self._done()
+
+    @Slot(int)
+    def _on_cancelled(self, task_id: int) -> None:
+        if task_id == self.task_id:
+            self.cancelled.emit()
+            self._done()
 
 
 class _ServeThread(QThread):
@@ -97,6 +162,14 @@ class InferenceEngine(QObject):
         ``cancel(task_id)`` (or ``cancel(None)``) makes its ``abort()`` return True."""
         self._pending.add(task.task_id)
         return self.runner.submit(task)
+
+    def watch(self, task: Task) -> TaskWatch:
+        """Submit ``task`` (:meth:`submit_task`) and return a :class:`TaskWatch` that
+        re-emits only its events. Connect to the watch before control returns to the event
+        loop (events arrive through it)."""
+        watch = TaskWatch(self, task)
+        self.submit_task(task)
+        return watch
 
     def set_tile_size(self, tile_px: int | None) -> None:
         """Inference tile edge in pixels for jobs that start from now on (None: default)."""
