@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from texpaint.jobs import Job, JobError
 from texpaint.models.catalog import ModelInfo, ModelLoadError, get_model
+from texpaint.ops.base import RunOutput
 
-__all__ = ["find_model", "load_network"]
+__all__ = ["find_model", "load_network", "run_with_model"]
 
 
 def find_model(job: Job, kind: str, label: str, model_id: str | None = None) -> ModelInfo:
@@ -42,3 +44,31 @@ def load_network(info: ModelInfo, runtime: Any) -> Any:
         return runtime.network(info)
     except ModelLoadError as exc:
         raise JobError(str(exc)) from exc
+
+
+def run_with_model(
+    job: Job,
+    runtime: Any,
+    progress: Callable[[float, str], None],
+    kind: str,
+    label: str,
+    work: Callable[[Any], tuple[Any, tuple[int, int, int, int]]],
+    model_id: str | None = None,
+    doing: str | None = None,
+) -> RunOutput:
+    """The shape of a model operation's ``run``: find the model (:func:`find_model`), load
+    it on the runtime (:func:`load_network`), say ``"{doing} with {model name}"``, run
+    ``work(net) -> (image, region)``, say ``"Done"``.
+
+    Args:
+        doing: the progress word (default ``label``).
+
+    Raises:
+        JobError: as :func:`find_model` and :func:`load_network`; whatever ``work`` raises.
+    """
+    info = find_model(job, kind, label, model_id)
+    net = load_network(info, runtime)
+    progress(0.0, f"{doing or label} with {info.name}")
+    image, region = work(net)
+    progress(1.0, "Done")
+    return RunOutput(image, region, info.id)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from texpaint.jobs import DEFAULT_STRENGTH, ENSEMBLE_PASSES, Job
-from texpaint.ops._model import find_model, load_network
+from texpaint.ops._model import run_with_model
 from texpaint.ops.base import MaskUse, OperationSpec, Params, RunOutput, param
 
 PASSES_HELP = (
@@ -50,12 +50,14 @@ def run(job: Job, runtime: Any, abort, progress) -> RunOutput:
     """Run a Denoise job (see the module doc); see :data:`~texpaint.ops.base.RunFn`."""
     from texpaint.engine.pipeline import restore
 
-    info = find_model(job, "denoise", SPEC.label)
-    net = load_network(info, runtime)
-    progress(0.0, f"Denoise with {info.name}")
-    image, region = restore(job, net, runtime, abort, progress)
-    progress(1.0, "Done")
-    return RunOutput(image, region, info.id)
+    return run_with_model(
+        job,
+        runtime,
+        progress,
+        "denoise",
+        SPEC.label,
+        lambda net: restore(job, net, runtime, abort, progress),
+    )
 
 
 SPEC = OperationSpec(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from texpaint.jobs import Job
-from texpaint.ops._model import find_model, load_network
+from texpaint.ops._model import run_with_model
 from texpaint.ops.base import MaskUse, OperationSpec, Params, RunOutput, param
 
 
@@ -33,12 +33,15 @@ def run(job: Job, runtime: Any, abort, progress) -> RunOutput:
     """Run an Inpaint job (see the module doc); see :data:`~texpaint.ops.base.RunFn`."""
     from texpaint.engine.pipeline import inpaint
 
-    info = find_model(job, "inpaint", SPEC.label)
-    net = load_network(info, runtime)
-    progress(0.0, f"Inpainting with {info.name}")
-    image, region = inpaint(job, net, runtime, abort, progress)
-    progress(1.0, "Done")
-    return RunOutput(image, region, info.id)
+    return run_with_model(
+        job,
+        runtime,
+        progress,
+        "inpaint",
+        SPEC.label,
+        lambda net: inpaint(job, net, runtime, abort, progress),
+        doing="Inpainting",
+    )
 
 
 SPEC = OperationSpec(

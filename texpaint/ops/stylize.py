@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from texpaint.jobs import DEFAULT_STRENGTH, Job, JobError
-from texpaint.ops._model import find_model, load_network
+from texpaint.ops._model import run_with_model
 from texpaint.ops.base import MaskUse, OperationSpec, Params, RunOutput, param
 
 QUALITIES = ("fast", "best")
@@ -80,12 +80,15 @@ def run(job: Job, runtime: Any, abort, progress) -> RunOutput:
         return RunOutput(image, region, "", "CPU (guided patch synthesis)")
     from texpaint.engine.pipeline import restore
 
-    info = find_model(job, "stylize", SPEC.label, model_id)
-    net = load_network(info, runtime)
-    progress(0.0, f"Stylize with {info.name}")
-    image, region = styles.stylize(job, net, runtime, abort, progress, restore)
-    progress(1.0, "Done")
-    return RunOutput(image, region, info.id)
+    return run_with_model(
+        job,
+        runtime,
+        progress,
+        "stylize",
+        SPEC.label,
+        lambda net: styles.stylize(job, net, runtime, abort, progress, restore),
+        model_id,
+    )
 
 
 SPEC = OperationSpec(
