@@ -93,6 +93,8 @@ class CompletionSettings:
             averages overlapping patches; an ablation).
         base_sigma_px: when > 0, the composed fill's local mean (Gaussian of this sigma, px)
             is replaced by that of a last vote: detail copied, base averaged.
+        vote_percentile: the vote weights are ``exp(-cost / (2 sigma2))`` with ``sigma2`` this
+            percentile of the targets' patch costs (lower: sharper, fewer patches averaged).
         seam_correction: add the membrane of the colour differences at the hole's edge to
             the copied pixels (:func:`_membrane`).
     """
@@ -116,6 +118,7 @@ class CompletionSettings:
     seam_correction: bool = True
     compose: bool = True
     base_sigma_px: float = 2.0
+    vote_percentile: float = 75.0
 
 
 MEMBRANE_SIGMA_PX = 2.0
@@ -191,21 +194,20 @@ def _n_levels(hole: np.ndarray, s: CompletionSettings) -> int:
     return n
 
 
-def _penalty(h: int, w: int, cand: np.ndarray, cost: float, wrap: bool) -> np.ndarray:
-    """Offset cost map ``(2h - 1, 2w - 1)``: ``cost`` everywhere except within 1 px of a
-    dominant offset (and its wrapped copies)."""
-    pen = np.full((2 * h - 1, 2 * w - 1), cost, np.float32)
-    if cost <= 0 or cand.size == 0:
-        return np.zeros_like(pen) if cost <= 0 else pen
-    shifts = [(0, 0)]
-    if wrap:
-        shifts = [(a * h, b * w) for a in (-1, 0, 1) for b in (-1, 0, 1)]
-    for dy, dx in cand:
-        for sy, sx in shifts:
-            y, x = int(dy + sy) + h - 1, int(dx + sx) + w - 1
-            pen[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = 0.0
-    pen[h - 2 : h + 1, w - 2 : w + 1] = 0.0  # near-zero offsets only arise at a hole's edge
-    return pen
+def _penalty(
+    h: int, w: int, cand: np.ndarray, cost: float, wrap: bool
+) -> tuple[np.ndarray, np.float32, np.float32]:
+    """The offset cost of a level as :func:`nnf.offset_penalty`'s arguments ``(pcand, lam,
+    tau2)``: ``cost`` everywhere except within 1 px of a dominant offset of ``cand`` (and
+    its wrapped copies) and of the zero offset (near-zero offsets only arise at a hole's
+    edge)."""
+    cand = np.asarray(cand, np.int32).reshape(-1, 2)
+    if wrap and cand.size:
+        shifts = np.array([(a * h, b * w) for a in (-1, 0, 1) for b in (-1, 0, 1)], np.int32)
+        cand = (cand[:, None, :] + shifts[None, :, :]).reshape(-1, 2)
+        keep = (np.abs(cand[:, 0]) <= h) & (np.abs(cand[:, 1]) <= w)
+        cand = cand[keep]
+    return np.ascontiguousarray(cand, np.int32), np.float32(max(0.0, cost)), np.float32(0.0)
 
 
 @overload
@@ -402,11 +404,13 @@ def _complete_levels(
                 _offset_init(feat, nc, hole_l, field, all_cand, r, wrap)
         cost = np.full((lh, lw), np.inf, np.float32)
         nnf.init_field(
-            feat, src_ok, penalty, field, cost, ty, tx, sy, sx, r, wrap,
+            feat, src_ok, *penalty, field, cost, ty, tx, sy, sx, r, wrap,
             int(rng.integers(1 << 30)),
         )  # fmt: skip
         if prev_field is not None:  # the upsampled field's vote starts this level
-            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
+            _vote(
+                feat, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile
+            )
             _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
         search = s.search_fine_px if (finest and li > 0) else max(lh, lw)
         msg = f"Inpainting: searching patches, scale {li + 1}/{len(levels)}"
@@ -432,7 +436,9 @@ def _complete_levels(
             check()
             if finest and it == em - 1 and s.compose:
                 break
-            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
+            _vote(
+                feat, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile
+            )
             _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
             done += ty.size
             report(done / total, msg)
@@ -442,7 +448,20 @@ def _complete_levels(
             if s.base_sigma_px > 0:
                 # the copied detail over the vote's local mean (no detail is averaged away)
                 voted = feat.copy()
-                _vote(voted, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
+                _vote(
+                    voted,
+                    nc,
+                    hole_l,
+                    field,
+                    cost,
+                    ty,
+                    tx,
+                    r,
+                    wrap,
+                    pool,
+                    n_threads,
+                    s.vote_percentile,
+                )
                 diff = np.where(hole[..., None], voted[..., :nc] - out, 0.0).astype(np.float32)
                 low = _blur(diff, s.base_sigma_px, wrap)
                 out[hole] += low.reshape(out.shape)[hole]
@@ -476,8 +495,9 @@ def _offset_init(feat, nc, hole, field, cand, r, wrap) -> None:
 def _sweep_chunk(arrays: tuple, reverse: bool, search: int, ab: tuple[int, int, int]) -> None:
     """:func:`nnf.sweep` over targets ``ab[0]:ab[1]`` with seed ``ab[2]``."""
     feat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap = arrays
+    pc, lam, tau2 = penalty
     nnf.sweep(
-        feat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap, reverse, search,
+        feat, src_ok, is_target, pc, lam, tau2, field, cost, ty, tx, cand, r, wrap, reverse, search,
         ab[2], ab[0], ab[1],
     )  # fmt: skip
 
@@ -544,17 +564,18 @@ def _bands(n: int, k: int) -> list[tuple[int, int]]:
 def _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads) -> None:
     """:func:`nnf.patch_cost` of every target, the target list split over the threads."""
     bands = _bands(ty.size, n_threads)
-    args = (feat, penalty, field, cost, ty, tx, r, wrap)
+    pc, lam, tau2 = penalty
+    args = (feat, pc, lam, tau2, field, cost, ty, tx, r, wrap)
     list(pool.map(lambda ab: nnf.patch_cost(*args, ab[0], ab[1]), bands))
 
 
-def _vote(feat, nc, hole, field, cost, ty, tx, r, wrap, pool, n_threads) -> None:
+def _vote(feat, nc, hole, field, cost, ty, tx, r, wrap, pool, n_threads, pct=75.0) -> None:
     """Replace the hole's colour channels of ``feat`` by Wexler et al.'s weighted vote (one
     accumulator per thread, summed)."""
     h, w, _ = feat.shape
     finite = cost[ty, tx]
     finite = finite[np.isfinite(finite)]
-    sigma2 = float(np.percentile(finite, 75)) + 1e-6 if finite.size else 1.0
+    sigma2 = float(np.percentile(finite, pct)) + 1e-6 if finite.size else 1.0
     bands = _bands(ty.size, n_threads)
     accs = [np.zeros((h, w, nc), np.float64) for _ in bands]
     wsums = [np.zeros((h, w), np.float64) for _ in bands]
