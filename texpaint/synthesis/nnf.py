@@ -43,6 +43,7 @@ __all__ = [
     "vote",
     "compose",
     "dilate_mask",
+    "local_mean",
 ]
 
 _njit = numba.njit(cache=True, nogil=True, fastmath=True, boundscheck=False)
@@ -236,10 +237,12 @@ def sweep(
 
 
 @_njit
-def vote(feat, nchan, hole, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start, end):
+def vote(feat, nchan, index, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start, end):
     """Wexler et al.'s voting step, accumulated: every target patch ``[start, end)`` adds its
     source patch's first ``nchan`` channels, weighted ``exp(-cost / (2 sigma2))``, to the hole
-    pixels it covers (``acc`` float64 ``(H, W, nchan)``, ``wsum`` float64 ``(H, W)``)."""
+    pixels it covers. ``index`` int32 ``(H, W)``: each hole pixel's row in the compact
+    accumulators ``acc`` float64 ``(N, nchan)`` and ``wsum`` float64 ``(N,)`` (N hole pixels;
+    -1 outside the hole), so the accumulators cost memory per hole pixel only."""
     h, w, _ = feat.shape
     for n in range(start, end):
         y = ty[n]
@@ -265,14 +268,15 @@ def vote(feat, nchan, hole, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start
                     xx %= w
                 elif xx < 0 or xx >= w:
                     continue
-                if not hole[yy, xx]:
+                q = index[yy, xx]
+                if q < 0:
                     continue
                 sx = sx0 + j
                 if wrap:
                     sx %= w
                 for k in range(nchan):
-                    acc[yy, xx, k] += wt * feat[sy, sx, k]
-                wsum[yy, xx] += wt
+                    acc[q, k] += wt * feat[sy, sx, k]
+                wsum[q] += wt
 
 
 @_njit
@@ -304,6 +308,43 @@ def compose(hole, nnf, cost, ty, tx, r, wrap, best, label):
                     best[yy, xx] = c
                     label[yy, xx, 0] = y + nnf[y, x, 0] + i - yy
                     label[yy, xx, 1] = x + nnf[y, x, 1] + j - xx
+
+
+@_njit
+def local_mean(image, known, ys, xs, sigma, wrap):
+    """Gaussian-weighted mean (sigma px, window radius ``ceil(3 sigma)``) of the ``known``
+    pixels of ``image`` (float32 ``(H, W, C)``) around each point ``(ys[i], xs[i])``: float32
+    ``(N, C)`` (the point's own value when no known pixel is in the window)."""
+    h, w, c = image.shape
+    rad = int(np.ceil(3.0 * sigma))
+    out = np.zeros((ys.shape[0], c), np.float32)
+    acc = np.zeros(c, np.float64)
+    for n in range(ys.shape[0]):
+        y0 = ys[n]
+        x0 = xs[n]
+        acc[:] = 0.0
+        wsum = 0.0
+        for i in range(-rad, rad + 1):
+            yy = y0 + i
+            if wrap:
+                yy %= h
+            elif yy < 0 or yy >= h:
+                continue
+            for j in range(-rad, rad + 1):
+                xx = x0 + j
+                if wrap:
+                    xx %= w
+                elif xx < 0 or xx >= w:
+                    continue
+                if not known[yy, xx]:
+                    continue
+                wt = np.exp(-(i * i + j * j) / (2.0 * sigma * sigma))
+                for k in range(c):
+                    acc[k] += wt * image[yy, xx, k]
+                wsum += wt
+        for k in range(c):
+            out[n, k] = acc[k] / wsum if wsum > 0 else image[y0 % h, x0 % w, k]
+    return out
 
 
 def dilate_mask(mask: np.ndarray, r: int, wrap: bool) -> np.ndarray:
