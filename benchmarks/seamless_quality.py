@@ -277,6 +277,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--speed-images", type=int, default=3, help="images timed at 1 MP (0 = skip; default 3)"
     )
     p.add_argument(
+        "--speed-match",
+        default="",
+        help="comma-separated name parts: time these images at 1 MP (default: the first "
+        "--speed-images)",
+    )
+    p.add_argument(
         "--sheet",
         default=str(REPO / "benchmarks" / "out" / "seamless_contact_sheet.png"),
         help="contact sheet PNG ('' to skip)",
@@ -471,7 +477,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{'PASS' if n_full == len(tiles) else 'FAIL'}  unchanged at full size: {n_full} of "
         f"{len(tiles)}; block-averaged to ~{args.size} px: {n_small} of {len(tiles)}"
     )
-    speeds = speed_1mp(paths, args.speed_images) if args.speed_images else []
+    timed = paths
+    if args.speed_match:
+        parts = [m for m in args.speed_match.split(",") if m]
+        timed = [p for p in paths if any(m in p.name for m in parts)]
+    speeds = speed_1mp(timed, args.speed_images) if args.speed_images else []
     if speeds:
         print()
         print("speed: plan + Make Seamless of a 1024 x 1024 crop (1 MP), this CPU")

@@ -11,25 +11,37 @@ The method (:func:`plan_seamless`, then :func:`make_seamless`):
 2. **Lattice** (:func:`texpaint.synthesis.lattice.find_lattice`; when it finds only a fine
    grain such as a weave's threads, again on the image blurred by half that grain, for the
    pattern's coarser lattice): periodic textures (bricks, tiles, planks, checks) get their
-   period vectors; with ``fit_to_period`` the image is cropped to a
-   whole number of periods along each axis that has one (a sub-pixel crop, resampled to whole
-   pixels: the size changes by less than one period), placed where the two lines that will
-   meet across the wrap already agree best. The tile then closes with every course whole.
+   period vectors; with ``fit_to_period`` each axis that has a period is fitted to the
+   *nearest* whole number of periods, so the size changes by at most half a period: cropped
+   when that number is below the size (a sub-pixel crop resampled to whole pixels, placed where
+   the two lines that will meet across the wrap already agree best), extended when it is above
+   (the image resampled by under a pixel, and a gap of fewer than half a period added at the
+   wrap, first filled with the texture one period back and then re-synthesised by the band).
+   The tile then closes with every course whole.
 3. **Lighting** evened (:func:`even_out_lighting`) when the two sides of a seam differ at
    coarse scales (wrap-check scores at strip widths of 16 px and more above tolerance), or
    when asked.
-4. Roll by half the size, so the wrap seams become a cross through the middle, and re-synthesise
+4. Roll by half the size (and half a fit-to-period gap), so the wrap seams become a cross
+   through the middle, and re-synthesise
    a band over each seam by quilting (:func:`texpaint.imaging.seam_band.quilt_band`): with a
    lattice the copied blocks are offset by lattice vectors, so mortar courses, grout lines and
    plank gaps run on through the band, neither deleted nor doubled; without one, by the
-   best-matching of random offsets. Band width: from the texture's scale (8 x its
+   best-matching of random offsets. With a lattice the band is copied one line spacing at a
+   time (one course of a wall, for the band over the left/right seam), each copy's lattice
+   vector refined by a few pixels and chosen by a cost that weighs edges (joints, mortar) most,
+   so the copy's joints meet the neighbours' although real courses drift from the lattice.
+   Band width: from the texture's scale (8 x its
    :func:`~texpaint.synthesis.lattice.correlation_length`, or 0.4 x its longer period), 24 px
    to a sixth of the shorter side. Copies chosen by least squared difference lean towards
    smoother sources, so the bands' fine detail is then matched to the texture's
    (:func:`match_band_detail`). Roll back.
 
 ``method="network"`` keeps the earlier path for step 4 (texpaint's inpainting network over a
-soft cross band of a fixed width, wrap mode, then :func:`match_band_detail`).
+soft cross band of a fixed width, wrap mode, then :func:`match_band_detail`);
+``method="core"`` fills the bands with the structure-aware completion core
+(:mod:`texpaint.synthesis.completion`), not the default: on ``cc0-1k/val`` crops it took 4-5 s
+CPU per 0.25 MP against quilting's 0.3-0.4 s and its bands read as strips of finer texture
+(``benchmarks/RESULTS.md``).
 
 Content outside the bands is unchanged (bit-identical when lighting is not evened and the image
 is not fitted).
@@ -558,6 +570,22 @@ def seam_overlap_px(plan: SeamlessPlan, axis: int) -> int:
     return int(min(most, max(ov, math.ceil(0.6 * min(steps)))))
 
 
+def _segment_px(plan: SeamlessPlan, along: int, overlap: int) -> int | None:
+    """Segment length (pixels) along a band that runs along image axis ``along`` (0: the
+    left/right seam's band, 1: the top/bottom one's): with a lattice, one line spacing along
+    the band (a course, for the band over the left/right seam of a brick wall) plus the
+    overlap, so each course is copied on its own and its joints can meet the neighbours'
+    (real courses drift from the lattice), at most :func:`quilt_band`'s default (longer
+    segments find fewer sources); None (that default) without a lattice."""
+    if plan.lattice is None:
+        return None
+    steps = [abs(t[along]) for t in plan.lattice.basis if abs(t[along]) > 2.0]
+    if not steps:
+        return None
+    default = max(2 * axis_band_px(plan, 1 - along), 48)  # quilt_band's own default
+    return min(default, max(24, math.ceil(min(steps)) + overlap))
+
+
 def _band_offsets(
     lattice: Lattice | None, size: tuple[int, int]
 ) -> tuple[list[tuple[int, int]] | None, tuple[float, float] | None]:
@@ -668,6 +696,7 @@ def make_seamless(
         offsets=offsets,
         free_axis=free_axis,
         avoid=avoid,
+        segment_px=_segment_px(plan, 0, ov_x),
         overlap_px=ov_x,
         seed=seed,
         stop=abort,
@@ -682,6 +711,7 @@ def make_seamless(
         axis=0,
         offsets=offsets,
         free_axis=free_axis,
+        segment_px=_segment_px(plan, 1, ov_y),
         overlap_px=ov_y,
         seed=seed + 1,
         stop=abort,
