@@ -689,7 +689,7 @@ class MainWindow(QMainWindow):
         window, edited as one (``ui.material_window``)."""
         from texpaint.ui.material_window import open_material_window
 
-        open_material_window(self)
+        open_material_window(self, engine=self.engine)
 
     @Slot()
     def batch_export_materials(self) -> None:
