@@ -440,3 +440,31 @@ def test_make_seamless_set_asks_when_it_already_tiles(qtbot, qapp, errors, monke
     _wait(win, qtbot)
     assert asked and "already tiles" in asked[0]
     assert win.history.labels == [] and not win.modified
+
+
+def test_main_window_opens_a_material_project_or_folder(
+    window, set_folder, tmp_path: Path, qtbot, monkeypatch
+) -> None:
+    """The painter's open path (File → Open, Open Recent, drag and drop) hands a ``.texmat``
+    project, or a folder of maps, to a Material window; its document stays as it was."""
+    from texpaint.document.material_project import save_material_project
+    from texpaint.ui.material_open_dialog import MaterialOpenDialog
+    from texpaint.ui.material_window import MaterialWindow
+
+    save_material_project(tmp_path / "rock.texmat", open_material(set_folder))
+    assert window.open_path(tmp_path / "rock.texmat")
+    opened = [w for w in window.findChildren(MaterialWindow) if w.isVisible()]
+    assert len(opened) == 1 and opened[0].project_path == tmp_path / "rock.texmat"
+    assert opened[0].engine is window.engine and window.document is None
+    opened[0].close()
+
+    def exec_(dialog: MaterialOpenDialog) -> int:
+        assert dialog.folder == set_folder and len(dialog.choices()) == 4
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(MaterialOpenDialog, "exec", exec_)
+    assert window.open_path(set_folder)
+    opened = [w for w in window.findChildren(MaterialWindow) if w.isVisible()]
+    assert len(opened) == 1 and opened[0].mset.folder == set_folder
+    opened[0].close()
