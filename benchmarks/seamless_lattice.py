@@ -283,6 +283,7 @@ def lattice_criterion(out: np.ndarray, widths: tuple[int, int]) -> dict:
         ``period_interior`` (None: no dominant period, the test does not apply),
         ``lines_band`` (``(fewest, most)``, :func:`count_lines`; None when the lines test does
         not apply), ``lines_same_phase`` (the same-phase interior strips' counts),
+        ``line_spacings`` (``band`` spacings, the ``interior`` range and the ``tolerance``, px),
         ``period_across`` and ``across_peak`` (the across-profile's dominant period and its
         autocorrelation peak).
     """
@@ -326,6 +327,7 @@ def lattice_criterion(out: np.ndarray, widths: tuple[int, int]) -> dict:
             period_ok = not all(has_period(img[y : y + width], p_ref) for y in same)
         lines: tuple[int, int] | None = None
         counts: list[tuple[int, int]] = []
+        spacings: dict = {}
         lines_ok = True
         if p_across is not None and height >= LINE_PEAK:
             centres = line_centres(across, p_across)
@@ -342,6 +344,14 @@ def lattice_criterion(out: np.ndarray, widths: tuple[int, int]) -> dict:
                     and np.all(gaps_band <= gaps_inner.max() + tol)
                 )
                 lines_ok = lines_ok and spacing_ok
+                spacings = {
+                    "band": [round(float(g), 1) for g in gaps_band],
+                    "interior": [
+                        round(float(gaps_inner.min()), 1),
+                        round(float(gaps_inner.max()), 1),
+                    ],
+                    "tolerance": round(tol, 1),
+                }
         res["period_ok"] &= bool(period_ok)
         res["lines_ok"] &= bool(lines_ok)
         res["details"].append(
@@ -354,6 +364,7 @@ def lattice_criterion(out: np.ndarray, widths: tuple[int, int]) -> dict:
                 "across_peak": height,
                 "lines_band": lines,
                 "lines_same_phase": counts,
+                "line_spacings": spacings,
             }
         )
     res["ok"] = bool(res["period_ok"] and res["lines_ok"])

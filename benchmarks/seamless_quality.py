@@ -20,8 +20,11 @@ What it does
     periods; bands quilted along the lattice over the seams of the image rolled by half, with
     their fine detail matched; band width from the texture's scale unless ``--band``;
     lighting evened when the seam sides differ, always with ``--even-lighting``);
-    ``--method network`` uses the inpainting network for the bands instead (default or
-    ``--model`` catalog model on ``Runtime("cpu")``). A fitted output is smaller than the crop.
+    ``--method core`` fills the bands with the structure-aware completion core
+    (:mod:`texpaint.synthesis.completion`) instead; ``--method network`` uses the inpainting
+    network for the bands (default or ``--model`` catalog model on ``Runtime("cpu")``). A
+    fitted output differs from the crop's size by under half a period per axis (cropped or
+    extended to the nearest whole number of periods).
   - ``crossfade``: :func:`offset_crossfade`, the classic "offset + blend" of image editors
     (GIMP's Filters > Map > Tile Seamless blends the image with a copy offset by half its
     size; by hand: Offset filter, then feather the seams): out = ``image * (1 - a) +
@@ -106,6 +109,7 @@ from benchmarks.bench_common import (  # noqa: E402
 from benchmarks.seamless_lattice import lattice_criterion  # noqa: E402
 from texpaint.engine.device import Runtime  # noqa: E402
 from texpaint.engine.seamless import (  # noqa: E402
+    axis_band_px,
     make_seamless,
     plan_seamless,
     seam_overlap_px,
@@ -267,9 +271,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--even-lighting", action="store_true", help="texpaint: always even lighting first"
     )
-    p.add_argument("--method", choices=("quilt", "network"), default="quilt", help="band synthesis")
+    p.add_argument(
+        "--method", choices=("quilt", "core", "network"), default="quilt", help="band synthesis"
+    )
     p.add_argument(
         "--speed-images", type=int, default=3, help="images timed at 1 MP (0 = skip; default 3)"
+    )
+    p.add_argument(
+        "--speed-match",
+        default="",
+        help="comma-separated name parts: time these images at 1 MP (default: the first "
+        "--speed-images)",
     )
     p.add_argument(
         "--sheet",
@@ -335,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         lines = interior_line_ratios(crop)
         own = interior_line_ratios(ours)
         periodic = periodic_source(tile)
-        widths = (band + 2 * seam_overlap_px(plan, 0), band + 2 * seam_overlap_px(plan, 1))
+        widths = tuple(axis_band_px(plan, a) + 2 * seam_overlap_px(plan, a) for a in (0, 1))
         lat = lattice_criterion(ours, widths) if periodic else None
         control = lattice_criterion(tile, widths) if periodic else None
         lat_before = lattice_criterion(crop, widths) if periodic else None
@@ -466,7 +478,11 @@ def main(argv: list[str] | None = None) -> int:
         f"{'PASS' if n_full == len(tiles) else 'FAIL'}  unchanged at full size: {n_full} of "
         f"{len(tiles)}; block-averaged to ~{args.size} px: {n_small} of {len(tiles)}"
     )
-    speeds = speed_1mp(paths, args.speed_images) if args.speed_images else []
+    timed = paths
+    if args.speed_match:
+        parts = [m for m in args.speed_match.split(",") if m]
+        timed = [p for p in paths if any(m in p.name for m in parts)]
+    speeds = speed_1mp(timed, args.speed_images) if args.speed_images else []
     if speeds:
         print()
         print("speed: plan + Make Seamless of a 1024 x 1024 crop (1 MP), this CPU")

@@ -31,7 +31,21 @@ def set_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def material_window(qtbot, qapp, set_folder, errors):
+def warnings(monkeypatch) -> list[str]:
+    """Records QMessageBox.warning texts instead of showing them (a failed edit)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    seen: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "warning",
+        lambda parent, title, text, *a, **k: seen.append(text) or QMessageBox.StandardButton.Ok,
+    )
+    return seen
+
+
+@pytest.fixture
+def material_window(qtbot, qapp, set_folder, errors, warnings):
     from texpaint.ui.material_window import open_material_path
 
     win = open_material_path(set_folder / "normal.png")
@@ -40,6 +54,13 @@ def material_window(qtbot, qapp, set_folder, errors):
     qtbot.waitExposed(win)
     yield win
     win.modified = False
+
+
+def _wait(win, qtbot, timeout_ms: int = 180000) -> None:
+    """Wait until the window's edit on the inference worker has finished; it must not have
+    failed."""
+    qtbot.waitUntil(lambda: not win.busy, timeout=timeout_ms)
+    assert win.last_error is None, win.last_error
 
 
 def test_map_switcher_keys_and_lit_preview(material_window, qtbot) -> None:
@@ -66,6 +87,8 @@ def test_paint_inpaint_undo_redo_save(material_window, qtbot, tmp_path: Path) ->
         win.canvas.dab(x, 90)
     assert (win.mask > 0).sum() > 1000
     assert win.inpaint()
+    assert win.busy and not win.inpaint_action.isEnabled() and win.cancel_action.isEnabled()
+    _wait(win, qtbot)
     hole = win.mask > 0
     for before, m in zip(original, win.mset.maps, strict=True):
         np.testing.assert_array_equal(m.image.rgb[~hole], before[~hole])
@@ -107,24 +130,167 @@ def test_empty_mask_and_flip(material_window, monkeypatch) -> None:
 
 
 def test_file_menu_opens_material(window, set_folder, monkeypatch, qtbot) -> None:
+    """File → Open Material… shows the Open Material dialog (here: the user picks one map;
+    its siblings are gathered) and opens the set in a window on the painter's engine."""
     from PySide6.QtWidgets import QFileDialog
 
-    from texpaint.ui import material_window as mw
+    from texpaint.ui.material_open_dialog import MaterialOpenDialog
+    from texpaint.ui.material_window import MaterialWindow
 
     monkeypatch.setattr(
         QFileDialog, "getOpenFileName", lambda *a, **k: (str(set_folder / "diffuse.png"), "")
     )
+
+    def exec_(dialog: MaterialOpenDialog) -> int:
+        dialog.pick_map()
+        assert [f.name for f, _r, _c in dialog.choices()] == [
+            "diffuse.png", "height.png", "normal.png", "specular.png",
+        ]  # fmt: skip
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(MaterialOpenDialog, "exec", exec_)
     file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
     action = next(a for a in file_menu.actions() if a.text().replace("&", "") == "Open Material…")
     texts = [a.text().replace("&", "") for a in file_menu.actions()]
     assert "Batch Export Materials…" in texts
-    opened = []
-    real = mw.open_material_window
-    monkeypatch.setattr(mw, "open_material_window", lambda parent=None: opened.append(real(parent)))
     action.trigger()
-    assert opened and opened[0] is not None
-    assert [m.name for m in opened[0].mset.maps][0] == "diffuse.png"
-    opened[0].close()
+    opened = [w for w in window.findChildren(MaterialWindow) if w.isVisible()]
+    assert len(opened) == 1
+    win = opened[0]
+    assert win.engine is window.engine  # the painter's worker: its device and preferences
+    assert [m.name for m in win.mset.maps][0] == "diffuse.png"
+    assert win.mset.get(MapRole.HEIGHT) is not None
+    win.close()
+
+
+def test_open_dialog_picks_a_folder_corrects_roles_and_refuses_odd_sizes(
+    qtbot, qapp, set_folder, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox, QFileDialog
+
+    from texpaint.ui.material_open_dialog import MaterialOpenDialog
+
+    # a scan with no role in its name, and a map of another size
+    with Image.open(set_folder / "specular.png") as im:
+        im.save(set_folder / "scan_0042.png")
+    with Image.open(set_folder / "height.png") as im:
+        im.resize((96, 96)).save(set_folder / "rock_ao.png")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(set_folder))
+    dialog = MaterialOpenDialog()
+    qtbot.addWidget(dialog)
+    open_button = dialog.buttons.button(QDialogButtonBox.StandardButton.Open)
+    assert not open_button.isEnabled()
+    dialog.pick_folder()
+    # several materials in the folder ("rock" and plain names): pick one map instead
+    assert "materials" in dialog.message.text() and not open_button.isEnabled()
+    dialog.set_path(set_folder / "normal.png")
+    chosen = {f.name: r for f, r, _c in dialog.choices()}
+    assert chosen == {
+        "diffuse.png": MapRole.ALBEDO,
+        "height.png": MapRole.HEIGHT,
+        "normal.png": MapRole.NORMAL,
+        "specular.png": MapRole.SPECULAR,
+    }
+    assert open_button.isEnabled()
+    # the user takes in the odd-sized AO map: refused, naming it
+    dialog.set_used("rock_ao.png", True)
+    assert "rock_ao.png is 96 x 96" in dialog.message.text()
+    assert not open_button.isEnabled()
+    dialog.accept()
+    assert dialog.material is None and dialog.result() == 0  # refused: stays open
+    dialog.set_used("rock_ao.png", False)
+    # ... and gives the unnamed scan a role, and says the normal map is DirectX
+    dialog.set_used("scan_0042.png", True, MapRole.ROUGHNESS)
+    dialog.convention_box(dialog.row_of("normal.png")).setCurrentIndex(1)
+    assert open_button.isEnabled()
+    dialog.accept()
+    assert dialog.result() == 1 and dialog.material is not None
+    mset = dialog.material
+    assert mset.get(MapRole.ROUGHNESS) is not None
+    assert mset.get(MapRole.ROUGHNESS).name == "scan_0042.png"  # type: ignore[union-attr]
+    assert mset.get(MapRole.NORMAL).normal_convention == "directx"  # type: ignore[union-attr]
+    assert mset.maps[0].role is MapRole.ALBEDO and len(mset.maps) == 5
+
+
+def test_open_dialog_opens_a_project(qtbot, qapp, set_folder, tmp_path: Path, errors) -> None:
+    from texpaint.document.material_project import save_material_project
+    from texpaint.ui.material_window import open_material_window
+
+    mset = open_material(set_folder)
+    mask = np.zeros((192, 192), np.float32)
+    mask[10:40, 20:60] = 1
+    save_material_project(tmp_path / "rock.texmat", mset, mask)
+    win = open_material_window(None, path=tmp_path / "rock.texmat")
+    assert win is not None
+    qtbot.addWidget(win)
+    assert win.project_path == tmp_path / "rock.texmat"
+    np.testing.assert_array_equal(win.mask, mask)
+    win.close()
+
+
+def test_mask_strokes_are_undo_steps(material_window, qtbot) -> None:
+    win = material_window
+    canvas = win.canvas
+    win.brush.setValue(20)
+    start = canvas.rect().center()
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=start)
+    painted = win.mask.copy()
+    assert (painted > 0).sum() > 50
+    assert win.history.labels == ["Mask stroke"]
+    assert win.undo_action.isEnabled() and "Mask stroke" in win.undo_action.text()
+    win.undo()
+    assert not (win.mask > 0).any() and canvas.mask is win.mask
+    win.redo()
+    np.testing.assert_array_equal(win.mask, painted)
+    win.clear_mask()
+    assert not (win.mask > 0).any()
+    win.undo()
+    np.testing.assert_array_equal(win.mask, painted)
+    assert not win.modified  # the maps did not change
+
+
+def test_cancel_leaves_the_set_as_it_was(material_window, qtbot) -> None:
+    win = material_window
+    before = [m.image.rgb.copy() for m in win.mset.maps]
+    win.mask[40:150, 30:160] = 1.0
+    assert win.inpaint()
+    win.cancel_action.trigger()
+    _wait(win, qtbot)
+    for b, m in zip(before, win.mset.maps, strict=True):
+        np.testing.assert_array_equal(m.image.rgb, b)
+    assert win.history.labels == [] and not win.modified
+    assert "cancelled" in win.statusBar().currentMessage()
+
+
+def test_closing_the_main_window_asks_the_material_window(
+    window, set_folder, qtbot, monkeypatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from texpaint.ui.material_window import open_material_path
+
+    win = open_material_path(set_folder, window, window.engine)
+    win.show()
+    win.flip_normal()  # an unsaved edit
+    assert win.modified
+    answers = [QMessageBox.StandardButton.Cancel]
+    asked = []
+
+    def question(*a, **k):
+        asked.append(a[2])
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    assert not window.close()  # the user kept the material: nothing closes
+    assert asked and "unsaved changes" in asked[0]
+    assert win.isVisible() and window.isVisible()
+    answers.append(QMessageBox.StandardButton.Save)
+    saved = []
+    monkeypatch.setattr(type(win), "save", lambda self: saved.append(True) or True)
+    assert win.close()
+    assert saved
 
 
 def test_batch_export_materials_dialog(qtbot, qapp, tmp_path: Path, errors) -> None:
@@ -169,17 +335,89 @@ def test_batch_export_materials_dialog(qtbot, qapp, tmp_path: Path, errors) -> N
     dialog.close()
 
 
-def test_denoise_albedo_only(material_window) -> None:
-    win = material_window
+def _noisy(win) -> list[np.ndarray]:
+    """Add noise to every map of the window's set; returns the clean maps."""
     before = [m.image.rgb.copy() for m in win.mset.maps]
     rng = np.random.default_rng(1)
-    noisy = np.clip(before[0] + rng.normal(0, 0.08, before[0].shape), 0, 1).astype(np.float32)
-    win.mset = win.mset.with_pixels(
-        [(noisy if i == 0 else m.image.rgb, m.image.alpha) for i, m in enumerate(win.mset.maps)]
-    )
-    assert win.denoise_albedo()
+    pixels = []
+    for m in win.mset.maps:
+        noise = rng.normal(0, 0.08, m.image.rgb.shape[:2] + (1 if m.grey else 3,))
+        pixels.append((np.clip(m.image.rgb + noise, 0, 1).astype(np.float32), m.image.alpha))
+    win.mset = win.mset.with_pixels(pixels)
+    return before
+
+
+def test_denoise_albedo_only(material_window, qtbot) -> None:
+    from texpaint.ui.material_ops import MaterialOpDialog
+
+    win = material_window
+    clean = _noisy(win)
+    noisy = [m.image.rgb.copy() for m in win.mset.maps]
+    dialog = MaterialOpDialog("denoise", win.mset, win)
+    qtbot.addWidget(dialog)
+    assert dialog.chosen() == ["diffuse.png"]  # the data maps are not ticked
+    request = dialog.request()
+    assert request["label"] == "Denoise albedo"
+    assert win.run_map_operation(request)
+    _wait(win, qtbot)
     assert win.history.labels == ["Denoise albedo"]
-    assert np.abs(win.mset.maps[0].image.rgb - before[0]).mean() < np.abs(noisy - before[0]).mean()
+    albedo = win.mset.maps[0].image.rgb
+    assert np.abs(albedo - clean[0]).mean() < 0.7 * np.abs(noisy[0] - clean[0]).mean()
+    for b, m in zip(noisy[1:], win.mset.maps[1:], strict=True):
+        np.testing.assert_array_equal(m.image.rgb, b)
+    win.undo()
+    np.testing.assert_array_equal(win.mset.maps[0].image.rgb, noisy[0])
+
+
+def test_denoise_data_maps_when_picked_keeps_them_valid(material_window, qtbot) -> None:
+    """Ticking the height (grey) and normal maps: they are denoised too, the height map
+    stays grey, the normals stay unit length, and outside the mask nothing changes."""
+    from texpaint.imaging.normal_map import normal_lengths
+    from texpaint.ui.material_ops import MaterialOpDialog
+
+    win = material_window
+    _noisy(win)
+    noisy = [m.image.rgb.copy() for m in win.mset.maps]
+    win.mask[30:160, 20:170] = 1.0
+    dialog = MaterialOpDialog("denoise", win.mset, win)
+    qtbot.addWidget(dialog)
+    dialog.set_checked("height.png", True)
+    dialog.set_checked("normal.png", True)
+    request = dialog.request()
+    assert request["maps"] == ["diffuse.png", "height.png", "normal.png"]
+    assert win.run_map_operation(request)
+    _wait(win, qtbot)
+    assert win.history.labels == ["Denoise 3 maps"]
+    inside = win.mask > 0
+    by_name = {m.name: m for m in win.mset.maps}
+    for i, m in enumerate(win.mset.maps):
+        np.testing.assert_array_equal(m.image.rgb[~inside], noisy[i][~inside], err_msg=m.name)
+        changed = not np.array_equal(m.image.rgb[inside], noisy[i][inside])
+        assert changed == (m.name != "specular.png"), m.name
+    height = by_name["height.png"].image.rgb
+    np.testing.assert_array_equal(height[..., 0], height[..., 1])
+    np.testing.assert_array_equal(height[..., 0], height[..., 2])
+    lengths = normal_lengths(by_name["normal.png"].image.rgb)[inside]
+    assert np.abs(lengths - 1).max() < 1e-3
+
+
+def test_stylize_albedo_only(material_window, qtbot) -> None:
+    from texpaint.ui.material_ops import MaterialOpDialog
+
+    win = material_window
+    before = [m.image.rgb.copy() for m in win.mset.maps]
+    dialog = MaterialOpDialog("stylize", win.mset, win)
+    qtbot.addWidget(dialog)
+    assert dialog.style_box is not None and dialog.style_box.count() > 0
+    assert dialog.quality_box is not None
+    dialog.quality_box.setCurrentIndex(dialog.quality_box.findData("best"))  # no network
+    assert dialog.chosen() == ["diffuse.png"]
+    request = dialog.request()
+    assert request["label"] == "Stylize albedo" and request["params"]["quality"] == "best"
+    assert win.run_map_operation(request)
+    _wait(win, qtbot)
+    assert win.history.labels == ["Stylize albedo"]
+    assert np.abs(win.mset.maps[0].image.rgb - before[0]).mean() > 0.02
     for b, m in zip(before[1:], win.mset.maps[1:], strict=True):
         np.testing.assert_array_equal(m.image.rgb, b)
 
@@ -198,6 +436,35 @@ def test_make_seamless_set_asks_when_it_already_tiles(qtbot, qapp, errors, monke
     monkeypatch.setattr(
         QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No
     )
-    assert not win.make_seamless()
+    assert win.make_seamless()
+    _wait(win, qtbot)
     assert asked and "already tiles" in asked[0]
     assert win.history.labels == [] and not win.modified
+
+
+def test_main_window_opens_a_material_project_or_folder(
+    window, set_folder, tmp_path: Path, qtbot, monkeypatch
+) -> None:
+    """The painter's open path (File → Open, Open Recent, drag and drop) hands a ``.texmat``
+    project, or a folder of maps, to a Material window; its document stays as it was."""
+    from texpaint.document.material_project import save_material_project
+    from texpaint.ui.material_open_dialog import MaterialOpenDialog
+    from texpaint.ui.material_window import MaterialWindow
+
+    save_material_project(tmp_path / "rock.texmat", open_material(set_folder))
+    assert window.open_path(tmp_path / "rock.texmat")
+    opened = [w for w in window.findChildren(MaterialWindow) if w.isVisible()]
+    assert len(opened) == 1 and opened[0].project_path == tmp_path / "rock.texmat"
+    assert opened[0].engine is window.engine and window.document is None
+    opened[0].close()
+
+    def exec_(dialog: MaterialOpenDialog) -> int:
+        assert dialog.folder == set_folder and len(dialog.choices()) == 4
+        dialog.accept()
+        return dialog.result()
+
+    monkeypatch.setattr(MaterialOpenDialog, "exec", exec_)
+    assert window.open_path(set_folder)
+    opened = [w for w in window.findChildren(MaterialWindow) if w.isVisible()]
+    assert len(opened) == 1 and opened[0].mset.folder == set_folder
+    opened[0].close()

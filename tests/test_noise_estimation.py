@@ -280,6 +280,26 @@ def test_finetune_without_gan_and_with_estimated_maps(tmp_path, textures):
     assert any(not torch.equal(before[k], after[k]) for k in before)
 
 
+def test_psnr_loss_is_minus_the_mean_per_image_psnr(textures):
+    """``psnr_loss`` = -mean PSNR (dB, as ``imaging.metrics.psnr``) over the batch, and its
+    gradient weighs the lightly noisy image far more than the heavily noisy one."""
+    from texpaint.training.losses import psnr_loss
+
+    clean = np.stack([t[:64, :64] for t in textures[:2]])
+    noisy = np.stack(
+        [add_gaussian_noise(c, s, np.random.default_rng(i)) for i, (c, s) in enumerate(
+            zip(clean, (5.0, 50.0), strict=True))]
+    )  # fmt: skip
+    want = -np.mean([psnr(n, c) for n, c in zip(noisy, clean, strict=True)])
+    pred = torch.from_numpy(noisy.transpose(0, 3, 1, 2).copy()).requires_grad_(True)
+    target = torch.from_numpy(clean.transpose(0, 3, 1, 2).copy())
+    got = psnr_loss(pred, target, floor=0.0)
+    assert float(got) == pytest.approx(want, abs=1e-3)
+    got.backward()
+    g = pred.grad.flatten(1).abs().mean(dim=1)
+    assert g[0] > 5 * g[1]
+
+
 def test_noise_level_function_is_a_value():
     nlf = NoiseLevelFunction(a=0.0, b=(10 / 255) ** 2, global_sigma=10.0)
     assert not nlf.signal_dependent and nlf.describe() == "sigma 10.0"

@@ -214,3 +214,46 @@ def test_soft_mask_edge_has_no_halo(runtime) -> None:
     ring = (soft > 0.05) & (soft < 0.95)
     assert np.abs(res.image[ring].mean(axis=0) - img[ring].mean(axis=0)).max() < 0.02
     assert res.image[ring].std() > 0.8 * img[ring].std()
+
+
+def big_tiles(size: int = 256, period: int = 64, seed: int = 0) -> np.ndarray:
+    """Square tiles ``period`` px wide with 4 px dark grout lines; every tile has its own
+    strong, smooth random veining (no two tiles alike), float32 RGB in about [0, 1]."""
+    rng = np.random.default_rng(seed)
+    veins = cv2.GaussianBlur(rng.normal(0, 1, (size, size)).astype(np.float32), (0, 0), 3.0)
+    veins = veins / veins.std() * 0.12
+    yy, xx = np.mgrid[0:size, 0:size]
+    grout = ((yy % period) < 4) | ((xx % period) < 4)
+    base = np.where(grout, 0.15, 0.7 + veins)
+    tint = np.array([1.0, 0.95, 0.9], np.float32)
+    return (base[..., None] * tint).astype(np.float32)
+
+
+def test_lattice_vectors_lead_the_offsets_of_large_tiles() -> None:
+    """Large tiles with busy interiors: the grout grid's periods (autocorrelation lattice)
+    are the first dominant offsets (the patch-offset histogram alone peaks at shorter
+    repeats of the veining)."""
+    img = big_tiles()
+    known = np.ones(img.shape[:2], bool)
+    known[100:140, 100:140] = False
+    stats = dominant_offsets(img, known)
+    first = {tuple(np.round(v).astype(int)) for v in stats.offsets[:4]}
+    assert first == {(64, 0), (-64, 0), (0, 64), (0, -64)}, stats.offsets[:6]
+    assert stats.concentration > 0.08
+
+
+def test_grout_crossing_of_large_tiles_continues_through_the_hole() -> None:
+    """A square over a grout crossing of large tiles: in every row and every column of the
+    hole the grout is where the truth has it (the lines run straight through), and the
+    tile interiors keep their contrast."""
+    img = big_tiles()
+    hole = np.zeros(img.shape[:2], bool)
+    hole[108:148, 108:148] = True  # the crossing at rows / columns 128..131
+    out = complete(img, hole, seed=0)
+    lum = out.mean(axis=2)
+    dark = lum < 0.3
+    for i in range(108, 148):
+        assert dark[i, 128:132].all() and dark[128:132, i].all(), i
+    interior = hole & ~((np.mgrid[0:256, 0:256] % 64) < 4).any(axis=0)
+    assert not dark[interior].any()
+    assert out[interior].std() > 0.7 * img[interior].std()

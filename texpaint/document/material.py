@@ -59,7 +59,9 @@ __all__ = [
     "MaterialSet",
     "gather_material",
     "inpaint_material",
+    "map_size",
     "open_material",
+    "read_material",
     "role_from_name",
     "save_material",
     "seamless_material_set",
@@ -428,18 +430,58 @@ def open_material(
             by_name[fname] = (f, r, conv)
         maps_found = sorted(by_name.values(), key=lambda t: t[0].name)
         skipped = [s for s in skipped if s.name not in by_name]
+    return read_material(maps_found, folder=folder, skipped=skipped)
+
+
+def read_material(
+    files: list[tuple[Path, MapRole, str | None]],
+    *,
+    name: str | None = None,
+    folder: Path | None = None,
+    skipped: list[Path] | None = None,
+) -> MaterialSet:
+    """Read the maps ``files`` as one set (what :func:`open_material` does once the maps are
+    chosen; the Open Material dialog calls it with the user's choices).
+
+    Args:
+        files: ``(file, role, convention)`` per map; ``convention`` ``"opengl"``/
+            ``"directx"`` for normal maps (None: OpenGL), ignored for other roles.
+        name: the material's name; None = the name tokens before the first map's role
+            token, else the folder's name.
+        folder: the set's folder; None = the first map's folder.
+        skipped: the folder's image files not taken (kept for the user).
+
+    Raises:
+        MaterialError: no maps, a map cannot be read (the message names the file), the
+            maps' sizes differ (the message names the map).
+    """
+    if not files:
+        raise MaterialError("a material set needs at least one map")
+    folder = folder if folder is not None else files[0][0].parent
     maps = []
-    for f, role, conv in maps_found:
+    for f, role, conv in files:
         try:
             data = read_image(f)
         except ImageIOError as e:
             raise MaterialError(str(e)) from e
-        if role is MapRole.NORMAL:
-            conv = conv or "opengl"
+        conv = (conv or "opengl") if role is MapRole.NORMAL else None
         maps.append(MaterialMap(role, data, f, conv, _file_is_grey(f)))
-    named = role_from_name(maps_found[0][0]) if maps_found else None
-    name = (named[2] if named is not None and named[2] else None) or folder.name
-    return MaterialSet(maps, name, folder, skipped)
+    if name is None:
+        named = role_from_name(files[0][0])
+        name = (named[2] if named is not None and named[2] else None) or folder.name
+    return MaterialSet(maps, name, folder, list(skipped or []))
+
+
+def map_size(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """``(width, height)`` of an image file from its header (no pixels decoded), or None
+    when Pillow cannot read the header (EXR, some TIFFs) or the file is not an image."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return int(im.width), int(im.height)
+    except Exception:  # not a Pillow format or not an image: the full read will tell
+        return None
 
 
 def save_material(

@@ -7,8 +7,11 @@ changed in any map, each map's pixels (and alpha) before and after; :class:`Mate
 is a linear undo stack of such steps with a memory cap (oldest steps dropped first), as the
 single-image :class:`~texpaint.document.history.UndoHistory` does for tiles.
 
+Mask strokes are steps of the same stack (:meth:`MaterialHistory.record_mask`), so Undo
+takes back the last edit, whether it painted the mask or filled the set.
+
 Arrays: float32 ``(h, w, 3)`` rgb crops and ``(h, w)`` alpha crops (None for maps without
-alpha); boxes ``(y0, y1, x0, x1)`` half-open, in pixels.
+alpha); mask crops float32 ``(h, w)``; boxes ``(y0, y1, x0, x1)`` half-open, in pixels.
 """
 
 from __future__ import annotations
@@ -67,20 +70,33 @@ class MaterialStep:
     """One edit of a set: every map's pixels in ``box`` before and after.
 
     Attributes:
-        label: what the user did ("Inpaint set", "Make Seamless (set)").
+        label: what the user did ("Inpaint set", "Make Seamless (set)", "Paint mask").
         box: ``(y0, y1, x0, x1)`` of the changed pixels.
-        before, after: one ``(rgb crop, alpha crop or None)`` per map, in the set's order.
+        before, after: one ``(rgb crop, alpha crop or None)`` per map, in the set's order
+            (empty for a mask step).
+        mask_before, mask_after: the mask's crops for a mask step, else None.
+        conventions: ``(before, after)`` normal-map conventions per map when the step
+            changed one (Flip Normal Y), else None.
     """
 
     label: str
     box: tuple[int, int, int, int]
     before: tuple[Crop, ...]
     after: tuple[Crop, ...]
+    mask_before: np.ndarray | None = None
+    mask_after: np.ndarray | None = None
+    conventions: tuple[tuple[str | None, ...], tuple[str | None, ...]] | None = None
+
+    @property
+    def is_mask(self) -> bool:
+        """True for a mask step (no map changed)."""
+        return self.mask_before is not None
 
     @property
     def nbytes(self) -> int:
         """Memory held by the step's crops, in bytes."""
-        return sum(
+        masks = sum(0 if m is None else m.nbytes for m in (self.mask_before, self.mask_after))
+        return masks + sum(
             rgb.nbytes + (0 if alpha is None else alpha.nbytes)
             for rgb, alpha in self.before + self.after
         )
@@ -142,7 +158,8 @@ class MaterialHistory:
 
     def record(self, label: str, old: MaterialSet, new: MaterialSet) -> MaterialStep | None:
         """Record the edit that turned ``old`` into ``new`` as one step (redoable steps are
-        dropped). Returns the step, or None when no pixel changed (nothing is recorded).
+        dropped; a changed normal-map convention is recorded with the pixels). Returns the
+        step, or None when no pixel changed (nothing is recorded).
 
         Raises:
             MaterialError: the sets do not hold the same maps.
@@ -150,7 +167,44 @@ class MaterialHistory:
         box = changed_box(old, new)
         if box is None:
             return None
-        step = MaterialStep(label, box, _crops(old, box), _crops(new, box))
+        conv = (
+            tuple(m.normal_convention for m in old.maps),
+            tuple(m.normal_convention for m in new.maps),
+        )
+        step = MaterialStep(
+            label, box, _crops(old, box), _crops(new, box),
+            conventions=conv if conv[0] != conv[1] else None,
+        )  # fmt: skip
+        return self._push(step)
+
+    def record_mask(self, label: str, old: np.ndarray, new: np.ndarray) -> MaterialStep | None:
+        """Record a mask edit (a brush stroke, Clear Mask) as one step.
+
+        Args:
+            label: what the user did.
+            old, new: float32 ``(H, W)`` masks before and after.
+
+        Returns:
+            The step, or None when no mask pixel changed.
+
+        Raises:
+            MaterialError: the masks' shapes differ.
+        """
+        if old.shape != new.shape:
+            raise MaterialError("the two masks do not have the same size")
+        diff = old != new
+        rows = np.flatnonzero(diff.any(axis=1))
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(diff.any(axis=0))
+        y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+        step = MaterialStep(
+            label, (y0, y1, x0, x1), (), (),
+            old[y0:y1, x0:x1].copy(), new[y0:y1, x0:x1].copy(),
+        )  # fmt: skip
+        return self._push(step)
+
+    def _push(self, step: MaterialStep) -> MaterialStep:
         del self._steps[self._pos :]
         self._steps.append(step)
         self._pos = len(self._steps)
@@ -159,22 +213,55 @@ class MaterialHistory:
             self._pos -= 1
         return step
 
-    def undo(self, mset: MaterialSet) -> str | None:
-        """Restore every map of ``mset`` to before the last applied step; returns its label,
-        or None when there is nothing to undo."""
+    @property
+    def next_undo(self) -> MaterialStep | None:
+        """The step Undo would take back, or None."""
+        return self._steps[self._pos - 1] if self.can_undo else None
+
+    @property
+    def next_redo(self) -> MaterialStep | None:
+        """The step Redo would apply, or None."""
+        return self._steps[self._pos] if self.can_redo else None
+
+    def undo(self, mset: MaterialSet, mask: np.ndarray | None = None) -> str | None:
+        """Restore every map of ``mset`` (or, for a mask step, ``mask``, in place) to before
+        the last applied step; returns its label, or None when there is nothing to undo.
+
+        Raises:
+            MaterialError: the step is a mask step and no ``mask`` was given.
+        """
         if not self.can_undo:
             return None
+        step = self._steps[self._pos - 1]
+        self._restore(step, mset, mask, after=False)
         self._pos -= 1
-        step = self._steps[self._pos]
-        _apply(mset, step.box, step.before)
         return step.label
 
-    def redo(self, mset: MaterialSet) -> str | None:
-        """Apply the next undone step to every map of ``mset`` again; returns its label, or
-        None when there is nothing to redo."""
+    def redo(self, mset: MaterialSet, mask: np.ndarray | None = None) -> str | None:
+        """Apply the next undone step to every map of ``mset`` (or to ``mask``) again;
+        returns its label, or None when there is nothing to redo.
+
+        Raises:
+            MaterialError: the step is a mask step and no ``mask`` was given.
+        """
         if not self.can_redo:
             return None
         step = self._steps[self._pos]
+        self._restore(step, mset, mask, after=True)
         self._pos += 1
-        _apply(mset, step.box, step.after)
         return step.label
+
+    @staticmethod
+    def _restore(
+        step: MaterialStep, mset: MaterialSet, mask: np.ndarray | None, after: bool
+    ) -> None:
+        if step.is_mask:
+            if mask is None:
+                raise MaterialError("this undo step changes the mask, but no mask was given")
+            y0, y1, x0, x1 = step.box
+            mask[y0:y1, x0:x1] = step.mask_after if after else step.mask_before
+        else:
+            _apply(mset, step.box, step.after if after else step.before)
+            if step.conventions is not None:
+                for m, conv in zip(mset.maps, step.conventions[int(after)], strict=True):
+                    m.normal_convention = conv

@@ -41,11 +41,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from texpaint.jobs import JobCancelled, JobError
+
+if TYPE_CHECKING:
+    from texpaint.synthesis.completion import CompletionSettings
 
 __all__ = [
     "DEFAULT_GUIDE_WEIGHTS",
@@ -286,6 +290,7 @@ def plan_source_core(
     *,
     wrap: bool = False,
     seed: int = 0,
+    settings: CompletionSettings | None = None,
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -303,6 +308,7 @@ def plan_source_core(
         hole: bool ``(H, W)``, True = fill.
         wrap: the maps tile (patches, sources and offsets wrap round).
         seed: seeds every random choice.
+        settings: the core's settings (None: its defaults, those of single-image Inpaint).
         abort: polled < 0.1 s apart.
         progress: ``(fraction, message)``.
 
@@ -332,8 +338,8 @@ def plan_source_core(
         if abort():
             raise JobCancelled()
         filled, src = complete(
-            g, hb, wrap=wrap, seed=seed, offsets=offsets, abort=abort, progress=progress,
-            return_source=True,
+            g, hb, wrap=wrap, seed=seed, offsets=offsets, settings=settings, abort=abort,
+            progress=progress, return_source=True,
         )  # fmt: skip
     except SynthesisCancelled:
         raise JobCancelled() from None
@@ -422,6 +428,7 @@ def fill_material(
     harmonise_colour: bool = True,
     normal_length: str = "unit",
     method: str = "core",
+    core_settings: CompletionSettings | None = None,
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
 ) -> SetFill:
@@ -441,6 +448,8 @@ def fill_material(
         harmonise_colour: colour maps get smooth corrections (module doc, step 2); False:
             every map is an exact copy through the source map.
         method: one of :data:`FILL_METHODS` (default ``"core"``).
+        core_settings: settings of the synthesis core (``method="core"``; None: the
+            defaults).
         normal_length: ``"unit"`` (default): every normal where the mask is not 0 is
             renormalised to unit length; ``"keep"``: copied normals keep their own length
             (bit-identical to their source pixel) and blended ones (soft mask edge) get the
@@ -486,7 +495,7 @@ def fill_material(
     core_guide: np.ndarray | None = None
     if method == "core":
         source, core_guide = plan_source_core(
-            guide, hole, wrap=wrap, seed=seed, abort=abort,
+            guide, hole, wrap=wrap, seed=seed, settings=core_settings, abort=abort,
             progress=lambda f, msg: progress(0.9 * f, msg),
         )  # fmt: skip
         block_px = CORE_COLOUR_SIGMA_PX

@@ -11,25 +11,37 @@ The method (:func:`plan_seamless`, then :func:`make_seamless`):
 2. **Lattice** (:func:`texpaint.synthesis.lattice.find_lattice`; when it finds only a fine
    grain such as a weave's threads, again on the image blurred by half that grain, for the
    pattern's coarser lattice): periodic textures (bricks, tiles, planks, checks) get their
-   period vectors; with ``fit_to_period`` the image is cropped to a
-   whole number of periods along each axis that has one (a sub-pixel crop, resampled to whole
-   pixels: the size changes by less than one period), placed where the two lines that will
-   meet across the wrap already agree best. The tile then closes with every course whole.
+   period vectors; with ``fit_to_period`` each axis that has a period is fitted to the
+   *nearest* whole number of periods, so the size changes by at most half a period: cropped
+   when that number is below the size (a sub-pixel crop resampled to whole pixels, placed where
+   the two lines that will meet across the wrap already agree best), extended when it is above
+   (the image resampled by under a pixel, and a gap of fewer than half a period added at the
+   wrap, first filled with the texture one period back and then re-synthesised by the band).
+   The tile then closes with every course whole.
 3. **Lighting** evened (:func:`even_out_lighting`) when the two sides of a seam differ at
    coarse scales (wrap-check scores at strip widths of 16 px and more above tolerance), or
    when asked.
-4. Roll by half the size, so the wrap seams become a cross through the middle, and re-synthesise
+4. Roll by half the size (and half a fit-to-period gap), so the wrap seams become a cross
+   through the middle, and re-synthesise
    a band over each seam by quilting (:func:`texpaint.imaging.seam_band.quilt_band`): with a
    lattice the copied blocks are offset by lattice vectors, so mortar courses, grout lines and
    plank gaps run on through the band, neither deleted nor doubled; without one, by the
-   best-matching of random offsets. Band width: from the texture's scale (8 x its
+   best-matching of random offsets. With a lattice the band is copied one line spacing at a
+   time (one course of a wall, for the band over the left/right seam), each copy's lattice
+   vector refined by a few pixels and chosen by a cost that weighs edges (joints, mortar) most,
+   so the copy's joints meet the neighbours' although real courses drift from the lattice.
+   Band width: from the texture's scale (8 x its
    :func:`~texpaint.synthesis.lattice.correlation_length`, or 0.4 x its longer period), 24 px
    to a sixth of the shorter side. Copies chosen by least squared difference lean towards
    smoother sources, so the bands' fine detail is then matched to the texture's
    (:func:`match_band_detail`). Roll back.
 
 ``method="network"`` keeps the earlier path for step 4 (texpaint's inpainting network over a
-soft cross band of a fixed width, wrap mode, then :func:`match_band_detail`).
+soft cross band of a fixed width, wrap mode, then :func:`match_band_detail`);
+``method="core"`` fills the bands with the structure-aware completion core
+(:mod:`texpaint.synthesis.completion`), not the default: on ``cc0-1k/val`` crops it took 4-5 s
+CPU per 0.25 MP against quilting's 0.3-0.4 s and its bands read as strips of finer texture
+(``benchmarks/RESULTS.md``).
 
 Content outside the bands is unchanged (bit-identical when lighting is not evened and the image
 is not fitted).
@@ -39,7 +51,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -249,11 +261,18 @@ class SeamlessPlan:
         check: the wrap check of the input (``check.tiles``: it already tiles).
         force: re-synthesise even when it tiles.
         lattice: the texture's lattice, or None (not periodic).
-        crop: ``(y0, x0, height, width)`` in input pixels (floats) of the whole-period region
-            that fit to period keeps, or None (no fit).
+        crop: ``(y0, x0, height, width)`` in input pixels (floats) of the region that fit to
+            period keeps (the whole input along an axis that is extended), resampled to
+            ``size - gap`` pixels; None (no fit).
         size: output ``(H, W)`` in pixels.
         band_px: band width in pixels over each seam.
         even_lighting: lighting is evened before the bands are synthesised.
+        gap: ``(rows, columns)`` added at the wrap by fit to period when the nearest whole
+            number of periods is above the input's size (the band over that seam synthesises
+            them); ``(0, 0)`` when cropped or not fitted.
+        period_px: ``(vertical, horizontal)`` period in output pixels along each fitted axis
+            (0.0: none), the distance :func:`fit_image_to_period` copies a gap's first fill
+            from.
     """
 
     check: WrapCheck
@@ -263,6 +282,8 @@ class SeamlessPlan:
     size: tuple[int, int]
     band_px: int
     even_lighting: bool
+    gap: tuple[int, int] = (0, 0)
+    period_px: tuple[float, float] = (0.0, 0.0)
 
     @property
     def unchanged(self) -> bool:
@@ -297,24 +318,40 @@ def _period(lattice: Lattice, axis: int, size: int) -> float | None:
     return p if p is not None and p >= 8.0 else None
 
 
-def _fit_axis(image: np.ndarray, axis: int, period: float) -> tuple[float, float]:
-    """``(start, length)`` (pixels, floats) of a whole number of ``period`` along ``axis``,
-    placed where the line at ``start`` best matches the line one whole span later (the two
-    lines that meet across the wrap then continue each other)."""
+def _fit_axis(
+    image: np.ndarray, axis: int, period: float, allow_gap: bool = True
+) -> tuple[float, float, int, int]:
+    """Fit one axis to whole periods with the smallest change of size: ``(start, length,
+    out_px, gap_px)``.
+
+    The nearest whole number of periods to the axis's ``n`` px: when it is below ``n`` the
+    axis is cropped to it (``length`` = that many periods, ``gap_px = 0``), placed where the
+    line at ``start`` best matches the line one whole span later (the two lines that meet
+    across the wrap then continue each other); when above, the whole axis is kept
+    (``start = 0``, ``length = n``) and ``gap_px`` pixels are added at the wrap for the band to
+    synthesise. ``out_px`` = round(whole periods x ``period``); the kept region is resampled to
+    ``out_px - gap_px`` (a scale change under half a pixel over the image). Either way the size
+    changes by at most half a period (``allow_gap=False``: always cropped, by up to one
+    period)."""
     n = image.shape[axis]
-    count = math.floor(n / period + 1e-6)
-    length = count * period
-    slack = int(math.floor(n - length))
-    if slack <= 0:
-        return 0.0, float(n)
-    lum = image.mean(axis=2)
-    lines = lum if axis == 0 else lum.T  # lines[i] = the i-th line across the axis
-    span = int(round(length))
-    costs = [
-        float(np.mean((lines[o] - lines[o + span]) ** 2)) if o + span < n else np.inf
-        for o in range(slack + 1)
-    ]
-    return float(int(np.argmin(costs))), length
+    below = math.floor(n / period + 1e-6)
+    if below >= 2 and (not allow_gap or (n - below * period) <= 0.5 * period):
+        length = below * period
+        slack = int(math.floor(n - length))
+        if slack <= 0:
+            return 0.0, float(n), n, 0
+        lum = image.mean(axis=2)
+        lines = lum if axis == 0 else lum.T  # lines[i] = the i-th line across the axis
+        span = int(round(length))
+        costs = [
+            float(np.mean((lines[o] - lines[o + span]) ** 2)) if o + span < n else np.inf
+            for o in range(slack + 1)
+        ]
+        return float(int(np.argmin(costs))), length, max(16, round(length)), 0
+    whole = below + 1
+    out = round(whole * period)
+    kept = round(n * out / (whole * period))
+    return 0.0, float(n), out, max(0, out - kept)
 
 
 PHASE_TOLERANCE = 1.75
@@ -373,6 +410,30 @@ def _coarse_lattice(rgb: np.ndarray) -> Lattice | None:
     return lattice
 
 
+def _fit(
+    rgb: np.ndarray, lattice: Lattice | None, allow_gap: bool
+) -> tuple[
+    tuple[float, float, float, float] | None, tuple[int, int], tuple[int, int], tuple[float, float]
+]:
+    """Fit to period over both axes (:func:`_fit_axis`): ``(crop, size, gap, period_px)`` as
+    in :class:`SeamlessPlan`; no fit (``None``, the input size) without a lattice."""
+    h, w = rgb.shape[:2]
+    if lattice is None:
+        return None, (h, w), (0, 0), (0.0, 0.0)
+    fits: list[tuple[float, float, int, int, float]] = []
+    for axis, n in ((0, h), (1, w)):
+        p = _period(lattice, axis, n)
+        if p:
+            start, length, out, gap = _fit_axis(rgb, axis, p, allow_gap)
+            fits.append((start, length, out, gap, p * (out - gap) / length))
+        else:
+            fits.append((0.0, float(n), n, 0, 0.0))
+    (y0, hh, oh, gy, py), (x0, ww, ow, gx, px) = fits
+    if (oh, ow) == (h, w) and (hh, ww) == (float(h), float(w)):
+        return None, (h, w), (0, 0), (0.0, 0.0)
+    return (y0, x0, hh, ww), (oh, ow), (gy, gx), (py, px)
+
+
 def plan_seamless(
     image: np.ndarray,
     band_px: int | None = None,
@@ -415,15 +476,7 @@ def plan_seamless(
         return SeamlessPlan(check, force, lattice, None, (h, w), int(band_px or 0), False)
     if lattice is None:
         lattice = _coarse_lattice(rgb)
-    crop = None
-    size = (h, w)
-    if lattice is not None and fit_to_period:
-        py, px = _period(lattice, 0, h), _period(lattice, 1, w)
-        y0, hh = _fit_axis(rgb, 0, py) if py else (0.0, float(h))
-        x0, ww = _fit_axis(rgb, 1, px) if px else (0.0, float(w))
-        if (hh, ww) != (float(h), float(w)):
-            crop = (y0, x0, hh, ww)
-            size = (max(16, round(hh)), max(16, round(ww)))
+    crop, size, gap, period_px = _fit(rgb, lattice if fit_to_period else None, True)
     short = min(size)
     if band_px is None:
         periods = [] if lattice is None else [_period(lattice, a, size[a]) for a in (0, 1)]
@@ -435,28 +488,69 @@ def plan_seamless(
         band_px = max(4, short // 3 - 2 * band_overlap_px(short // 6))
     if even_lighting is None:
         even_lighting = any(v > 1.5 for (_, scale_px), v in check.scores.items() if scale_px >= 16)
-    return SeamlessPlan(check, force, lattice, crop, size, band_px, bool(even_lighting))
+    plan = SeamlessPlan(
+        check, force, lattice, crop, size, band_px, bool(even_lighting), gap, period_px
+    )
+    if max(gap) and any(
+        3 * (axis_band_px(plan, a) + 2 * seam_overlap_px(plan, a)) > size[a] for a in (0, 1)
+    ):  # the gap does not fit in a band this image can hold: crop to whole periods instead
+        crop, size, gap, period_px = _fit(rgb, lattice, False)
+        plan = replace(plan, crop=crop, size=size, gap=gap, period_px=period_px)
+    return plan
 
 
 def fit_image_to_period(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
-    """The plan's whole-period crop of ``image``: float32 ``plan.size + (3,)``; plain slicing
-    when the crop is whole pixels, else bilinear resampling of the sub-pixel region (the
-    texture's scale changes by under half a pixel over the image)."""
+    """The plan's whole-period image: float32 ``plan.size + (C,)`` (any channel count).
+
+    The plan's crop region is resampled (bilinear; plain slicing when it is whole pixels) to
+    ``plan.size - plan.gap``; a gap (rows, then columns, at the end of the axis: the wrap) is
+    first filled with the image one period back (``plan.period_px``, rounded), a lattice
+    translation, so its content already continues the pattern; Make Seamless's band then
+    re-synthesises it and its two seams."""
+    img = np.asarray(image, dtype=np.float32)
     if plan.crop is None:
-        return np.asarray(image, dtype=np.float32).copy()
+        return img.copy()
     y0, x0, hh, ww = plan.crop
     oh, ow = plan.size
-    if (hh, ww) == (float(oh), float(ow)) and y0.is_integer() and x0.is_integer():
-        return np.ascontiguousarray(image[int(y0) : int(y0) + oh, int(x0) : int(x0) + ow])
-    sy, sx = oh / hh, ow / ww
-    m = np.array([[sx, 0.0, -x0 * sx + 0.5 * (sx - 1)], [0.0, sy, -y0 * sy + 0.5 * (sy - 1)]])
-    return cv2.warpAffine(
-        np.asarray(image, dtype=np.float32),
-        m,
-        (ow, oh),
-        flags=cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_REFLECT,
-    )
+    gy, gx = plan.gap
+    kh, kw = oh - gy, ow - gx  # pixels of image content
+    body: np.ndarray
+    if (hh, ww) == (float(kh), float(kw)) and y0.is_integer() and x0.is_integer():
+        body = np.ascontiguousarray(img[int(y0) : int(y0) + kh, int(x0) : int(x0) + kw])
+    else:
+        sy, sx = kh / hh, kw / ww
+        m = np.array([[sx, 0.0, -x0 * sx + 0.5 * (sx - 1)], [0.0, sy, -y0 * sy + 0.5 * (sy - 1)]])
+        body = cv2.warpAffine(
+            img, m, (kw, kh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        ).reshape(kh, kw, *img.shape[2:])
+    if not gy and not gx:
+        return body
+    out = np.zeros((oh, ow) + img.shape[2:], np.float32)
+    out[:kh, :kw] = body
+    for axis, g, k in ((0, gy, kh), (1, gx, kw)):
+        if g <= 0:
+            continue
+        step = max(1, min(k, round(plan.period_px[axis])))
+        for i in range(k, k + g):  # one line at a time: a gap wider than a period repeats
+            if axis == 0:
+                out[i, :kw] = out[i - step, :kw]
+            else:
+                out[:, i] = out[:, i - step]
+    return out
+
+
+GAP_MARGIN_PX = 6
+"""Pixels of band kept on each side of a fit-to-period gap (the seams where the gap's first
+fill meets the image)."""
+
+
+def axis_band_px(plan: SeamlessPlan, axis: int) -> int:
+    """Band width (pixels) over the ``axis`` seam (1 = left/right): ``plan.band_px``, widened
+    to cover a fit-to-period gap on that axis plus :data:`GAP_MARGIN_PX` each side (even)."""
+    g = plan.gap[axis]
+    if g <= 0:
+        return plan.band_px
+    return max(plan.band_px, 2 * math.ceil((g + 2 * GAP_MARGIN_PX) / 2))
 
 
 def seam_overlap_px(plan: SeamlessPlan, axis: int) -> int:
@@ -465,14 +559,31 @@ def seam_overlap_px(plan: SeamlessPlan, axis: int) -> int:
     lattice to 0.6 of its line spacing across the band (the shortest non-zero component of a
     basis vector along ``axis``) so each strip holds a mortar course, grout line or plank gap
     for the cut to follow; at most what leaves the strip a third of the image."""
-    ov = band_overlap_px(plan.band_px)
+    band = axis_band_px(plan, axis)
+    ov = band_overlap_px(band)
     if plan.lattice is None:
         return ov
     steps = [abs(t[axis]) for t in plan.lattice.basis if abs(t[axis]) > 2.0]
     if not steps:
         return ov
-    most = max(ov, (plan.size[axis] // 3 - plan.band_px) // 2)
+    most = max(ov, (plan.size[axis] // 3 - band) // 2)
     return int(min(most, max(ov, math.ceil(0.6 * min(steps)))))
+
+
+def _segment_px(plan: SeamlessPlan, along: int, overlap: int) -> int | None:
+    """Segment length (pixels) along a band that runs along image axis ``along`` (0: the
+    left/right seam's band, 1: the top/bottom one's): with a lattice, one line spacing along
+    the band (a course, for the band over the left/right seam of a brick wall) plus the
+    overlap, so each course is copied on its own and its joints can meet the neighbours'
+    (real courses drift from the lattice), at most :func:`quilt_band`'s default (longer
+    segments find fewer sources); None (that default) without a lattice."""
+    if plan.lattice is None:
+        return None
+    steps = [abs(t[along]) for t in plan.lattice.basis if abs(t[along]) > 2.0]
+    if not steps:
+        return None
+    default = max(2 * axis_band_px(plan, 1 - along), 48)  # quilt_band's own default
+    return min(default, max(24, math.ceil(min(steps)) + overlap))
 
 
 def _band_offsets(
@@ -516,8 +627,10 @@ def make_seamless(
         fit_to_period: crop a periodic texture to whole periods (the size may shrink by up
             to one period per axis).
         force: re-synthesise even when the image already tiles.
-        method: ``"quilt"`` (lattice-aware quilting, the default) or ``"network"`` (the
-            inpainting network over a fixed soft band, the earlier method).
+        method: ``"quilt"`` (lattice-aware quilting, the default), ``"core"`` (the bands
+            filled by the structure-aware completion core, :func:`_core_bands`; slower, and on
+            ``cc0-1k/val`` its bands show as strips, see ``benchmarks/RESULTS.md``) or
+            ``"network"`` (the inpainting network over a fixed soft band, the earlier method).
         plan: a :func:`plan_seamless` result for this image (then the other planning
             arguments are ignored); None plans here.
         abort: polled between steps; True cancels.
@@ -555,27 +668,35 @@ def make_seamless(
     if method == "network":
         if inpaint is None:
             raise JobError("Make Seamless 'network' needs an inpainting runner (inpaint=...)")
-        return _network_bands(work, plan.band_px, abort, progress, inpaint, model_id, seed)
-    if method != "quilt":
-        raise JobError(f"unknown Make Seamless method {method!r} (quilt or network)")
+        band = max(axis_band_px(plan, 0), axis_band_px(plan, 1))
+        shift = (work.shape[0] // 2 + plan.gap[0] // 2, work.shape[1] // 2 + plan.gap[1] // 2)
+        return _network_bands(work, band, shift, abort, progress, inpaint, model_id, seed)
+    if method not in ("quilt", "core"):
+        raise JobError(f"unknown Make Seamless method {method!r} (quilt, core or network)")
     h, w = work.shape[:2]
-    shift = (h // 2, w // 2)
+    # the seam (or a fit-to-period gap's middle) to the centre of the rolled image
+    shift = (h // 2 + plan.gap[0] // 2, w // 2 + plan.gap[1] // 2)
     rolled = np.roll(work, shift, axis=(0, 1))
-    band = plan.band_px
+    band_y, band_x = axis_band_px(plan, 0), axis_band_px(plan, 1)
+    if method == "core":
+        out = _core_bands(rolled, (band_y, band_x), seed, abort, progress)
+        progress(1.0, "Make Seamless: done")
+        return np.ascontiguousarray(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)))
     ov_x, ov_y = (seam_overlap_px(plan, a) for a in (1, 0))
     offsets, free_axis = _band_offsets(plan.lattice, (h, w))
-    rows = np.arange(h // 2 - band // 2 - ov_y, h // 2 + band // 2 + ov_y) % h
+    rows = np.arange(h // 2 - band_y // 2 - ov_y, h // 2 + band_y // 2 + ov_y) % h
     avoid = np.zeros((h, w), bool)
     avoid[rows] = True
     progress(0.2, "Make Seamless: left/right seam")
     out = quilt_band(
         rolled,
         w // 2,
-        band,
+        band_x,
         axis=1,
         offsets=offsets,
         free_axis=free_axis,
         avoid=avoid,
+        segment_px=_segment_px(plan, 0, ov_x),
         overlap_px=ov_x,
         seed=seed,
         stop=abort,
@@ -586,10 +707,11 @@ def make_seamless(
     out = quilt_band(
         out,
         h // 2,
-        band,
+        band_y,
         axis=0,
         offsets=offsets,
         free_axis=free_axis,
+        segment_px=_segment_px(plan, 1, ov_y),
         overlap_px=ov_y,
         seed=seed + 1,
         stop=abort,
@@ -598,27 +720,63 @@ def make_seamless(
         raise JobCancelled()
     # copied blocks were chosen by the least squared difference, which favours smoother
     # sources: give the bands the texture's own fine detail (gradient energy)
-    reach = band // 2 + max(ov_x, ov_y)
+    reach = max(band_x // 2 + ov_x, band_y // 2 + ov_y)
     cross = seam_band_mask(h, w, min(2 * reach, min(h, w) // 2))
     out, _gain = match_band_detail(out, cross)
     progress(1.0, "Make Seamless: done")
     return np.ascontiguousarray(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)))
 
 
+def _core_bands(
+    rolled: np.ndarray,
+    bands: tuple[int, int],
+    seed: int,
+    abort: Callable[[], bool],
+    progress: Callable[[float, str], None],
+) -> np.ndarray:
+    """``method="core"``: each band of the rolled image (seams through its middle) filled by
+    the structure-aware completion core (:func:`texpaint.synthesis.completion.complete`,
+    wrap mode) on a strip of the band plus ``max(48, 2 x band)`` px of context each side (the
+    strip wraps along its length; its two long edges never reach the hole). Left/right seam
+    first, then top/bottom. ``bands`` = ``(top/bottom, left/right)`` widths in px."""
+    from texpaint.synthesis.completion import SynthesisCancelled, complete
+
+    out = rolled.copy()
+    for k, axis in enumerate((1, 0)):
+        band = bands[axis]
+        img = out if axis == 1 else out.transpose(1, 0, 2)  # a view: writes land in out
+        n = img.shape[1]
+        margin = min(max(48, 2 * band), (n - band) // 2)
+        x0 = n // 2 - band // 2 - margin
+        strip = np.ascontiguousarray(img[:, x0 : x0 + band + 2 * margin])
+        hole = np.zeros(strip.shape[:2], bool)
+        hole[:, margin : margin + band] = True
+
+        def report(f: float, m: str, k: int = k) -> None:
+            progress(0.1 + 0.45 * (k + f), f"Make Seamless: {m}")
+
+        try:
+            filled = complete(strip, hole, wrap=True, seed=seed + k, abort=abort, progress=report)
+        except SynthesisCancelled:
+            raise JobCancelled() from None
+        img[:, x0 : x0 + band + 2 * margin] = filled
+    return out
+
+
 def _network_bands(
     rgb: np.ndarray,
     band_px: int,
+    shift: tuple[int, int],
     abort: Callable[[], bool],
     progress: Callable[[float, str], None],
     inpaint: InpaintFn,
     model_id: str | None,
     seed: int,
 ) -> np.ndarray:
-    """The earlier step 4: inpaint a soft cross band with the network in wrap mode, match its
-    detail, roll back."""
+    """The earlier step 4: roll by ``shift`` (seams to the centre), inpaint a soft cross band
+    with the network in wrap mode, match its detail, roll back."""
     h, w = rgb.shape[:2]
     mask = seam_band_mask(h, w, band_px)
-    shift = (h // 2, w // 2)
     rolled = np.roll(rgb, shift, axis=(0, 1))
 
     def inner_progress(fraction: float, message: str) -> None:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from texpaint.export.plan import BatchPlan, OpSpec, OutputFormat, batch_arg, model_kind
+from texpaint.export.plan import BatchPlan, OpSpec, OutputFormat, batch_arg
 from texpaint.imaging.io import ImageData, ImageIOError, read_image, read_mask, write_image
 from texpaint.imaging.resample import resize_plane, with_rgb
 
@@ -232,23 +232,29 @@ def op_problems(plan: BatchPlan) -> list[str]:
     'x'"`` or ``"... model 'x' is for denoise, not upscale"``. Cheap: reads model cards only;
     no torch.
     """
+    from texpaint.jobs import Job, JobError
     from texpaint.models.catalog import ModelLoadError, get_model
+    from texpaint.ops import get
 
     problems = []
+    tiny = np.zeros((1, 1, 3), np.float32)
     for op in plan.ops:
         if not op.is_model_op:
             continue
+        spec = get(op.name)
         model_id = plan.model_id(op)
-        kind = model_kind(op.name)
-        if kind is None:
+        if spec.model_kind is None:
             continue
-        if batch_arg(op.name) == "style" and model_id is None:
-            if not op.arg:
+        if spec.model_id_for is not None:  # e.g. Stylize: the style's generator
+            style_id = op.arg if spec.batch_arg == "style" else None
+            job = Job(spec.name, tiny, tiny[..., 0], model_id=model_id, style_id=style_id)
+            try:
+                model_id = spec.model_id_for(job)
+            except JobError:
                 problems.append(f"{op.label} cannot run: name a style, e.g. stylize:starry_night")
                 continue
-            model_id = f"texpaint-style-{op.arg}"
         try:
-            get_model(model_id, kind)
+            get_model(model_id, spec.model_kind)
         except ModelLoadError as e:
             problems.append(f"{op.label} cannot run: {e}")
     return problems

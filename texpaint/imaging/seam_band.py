@@ -10,7 +10,10 @@ block of the image at an offset ``(dy, dx)``:
   vectors, so a copied block carries mortar courses, grout lines and plank gaps exactly where
   the texture around the band has them: a course can be neither deleted nor doubled;
 * without one, among random offsets (and ``+-2`` px around the best), the one whose block best
-  matches the known pixels it overlaps (sum of squared differences).
+  matches the known pixels it overlaps (sum of squared differences);
+* with a lattice, the best few vectors are also tried ``+-``:data:`LATTICE_JITTER_PX` px off
+  (real courses and joints drift from the lattice) and the overlap's edges (Sobel magnitude)
+  weigh :data:`EDGE_WEIGHT` times more in the cost, so joints meet joints.
 
 Each segment is pasted behind minimum-error boundary cuts through its overlap with the band's
 original edges and with the previous segment (:func:`~texpaint.imaging.quilting.
@@ -36,6 +39,17 @@ __all__ = ["quilt_band", "band_overlap_px"]
 
 RANDOM_CANDIDATES = 192
 """Random offsets tried per segment when no lattice constrains them."""
+
+EDGE_WEIGHT = 4.0
+"""With a lattice, overlap pixels weigh ``1 + EDGE_WEIGHT * edge / mean edge`` in the offset
+cost (Sobel magnitude of the target's luminance), so a copy whose joints and mortar edges
+meet the neighbours' wins over one that only matches their colour."""
+
+LATTICE_JITTER_PX = 3
+"""Lattice offsets are refined by up to this many pixels on each axis (real courses drift)."""
+
+LATTICE_REFINE_TOP = 3
+"""How many of the best lattice offsets are refined by :data:`LATTICE_JITTER_PX`."""
 
 NEAR_BEST = 0.15
 """Offsets whose cost is within this fraction of the best are chosen among at random."""
@@ -153,6 +167,14 @@ def quilt_band(
         target = _gather(out, rows, cols)  # (seg, bw, c)
         known = filled[np.mod(rows, h)]
         weight = known.astype(np.float32)
+        if offsets is not None and EDGE_WEIGHT > 0 and known.any():
+            # with a lattice, joints and mortar edges must line up: weigh the target's edges
+            lum = target.mean(axis=2)
+            gx, gy = cv2.Sobel(lum, cv2.CV_32F, 1, 0), cv2.Sobel(lum, cv2.CV_32F, 0, 1)
+            edges = np.abs(gx) + np.abs(gy)
+            mean_edge = float(edges[known].mean())
+            if mean_edge > 0:
+                weight = weight * (1.0 + EDGE_WEIGHT * edges / mean_edge)
         if offsets is not None:
             base = np.array(offsets, np.float64).reshape(-1, 2)
             if len(base) > RANDOM_CANDIDATES:  # a fine lattice: a random subset per segment
@@ -169,13 +191,23 @@ def quilt_band(
             )
         if cand.size:
             cand = cand[allowed(cand[:, 0], cand[:, 1], y)]
+        if cand.size == 0 and offsets is not None:  # no lattice vector fits: any offset
+            cand = np.stack(
+                [rng.integers(0, h, RANDOM_CANDIDATES), rng.integers(0, w, RANDOM_CANDIDATES)],
+                axis=1,
+            )
+            cand = cand[allowed(cand[:, 0], cand[:, 1], y)]
         if cand.size == 0:
             continue
         costs = _costs(out, rows, cols, cand, target, weight)
-        if offsets is None:  # refine the best random offset by +-2 px
-            best = cand[int(np.argmin(costs))]
-            jitter = np.mgrid[-2:3, -2:3].reshape(2, -1).T
-            near = best[None, :] + jitter
+        # refine the best offsets by a few px: random ones (+-2 px around the best) find their
+        # match; lattice vectors (+-LATTICE_JITTER_PX around the best few) absorb the drift of
+        # real courses and joints, so the copy's joints meet the neighbours' in the overlaps
+        r = 2 if offsets is None else LATTICE_JITTER_PX
+        top = cand[np.argsort(costs)[: 1 if offsets is None else LATTICE_REFINE_TOP]]
+        if r > 0:
+            jitter = np.mgrid[-r : r + 1, -r : r + 1].reshape(2, -1).T
+            near = np.unique((top[:, None, :] + jitter[None]).reshape(-1, 2), axis=0)
             near = near[allowed(near[:, 0], near[:, 1], y)]
             if near.size:
                 cand = np.concatenate([cand, near])

@@ -64,8 +64,14 @@ class StyleInfo:
 
     @property
     def model_id(self) -> str:
-        """Catalog id of this style's generator: ``"texpaint-style-<id>"``."""
-        return f"texpaint-style-{self.id}"
+        """Catalog id of this style's generator: :func:`style_model_id` of its id."""
+        return style_model_id(self.id)
+
+
+def style_model_id(style_id: str) -> str:
+    """Catalog id of the generator of style ``style_id``: ``"texpaint-style-<style_id>"``
+    (the one place that spells it)."""
+    return f"texpaint-style-{style_id}"
 
 
 def user_styles_dir() -> Path:

@@ -283,8 +283,11 @@ class OperationSpec:
             ``"style"`` (a style id), ``"mask_pattern"`` (the mask file beside each image) or
             None (takes no argument).
         panel: True when the AI panel offers it as a tab (Make Seamless has its own dialog).
-        model_id_for: maps a job to the model it runs when the job names none (Stylize: its
-            style's generator); None: the catalog default of ``model_kind``.
+        model_id_for: ``model_id_for(job) -> model id or None``: the model a job runs when
+            it is not simply ``job.model_id`` or the catalog default of ``model_kind`` (Stylize:
+            its style's generator; None at Best quality, where no model runs); raises
+            :class:`~texpaint.jobs.JobError` when the job cannot name one (no style).
+            Batch export checks models with it before a batch starts.
     """
 
     name: str

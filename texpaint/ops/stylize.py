@@ -66,7 +66,9 @@ def model_for(job: Job) -> str | None:
         return job.model_id
     if not job.style_id:
         raise JobError("Pick a style first.")
-    return f"texpaint-style-{job.style_id}"
+    from texpaint.models.styles import style_model_id
+
+    return style_model_id(job.style_id)
 
 
 def run(job: Job, runtime: Any, abort, progress) -> RunOutput:
@@ -103,4 +105,5 @@ SPEC = OperationSpec(
     model_kind="stylize",
     mask=MaskUse.WHOLE_IF_EMPTY,
     batch_arg="style",
+    model_id_for=model_for,
 )

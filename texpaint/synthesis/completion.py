@@ -93,6 +93,8 @@ class CompletionSettings:
             averages overlapping patches; an ablation).
         base_sigma_px: when > 0, the composed fill's local mean (Gaussian of this sigma, px)
             is replaced by that of a last vote: detail copied, base averaged.
+        vote_percentile: the vote weights are ``exp(-cost / (2 sigma2))`` with ``sigma2`` this
+            percentile of the targets' patch costs (lower: sharper, fewer patches averaged).
         seam_correction: add the membrane of the colour differences at the hole's edge to
             the copied pixels (:func:`_membrane`).
     """
@@ -116,6 +118,7 @@ class CompletionSettings:
     seam_correction: bool = True
     compose: bool = True
     base_sigma_px: float = 2.0
+    vote_percentile: float = 75.0
 
 
 MEMBRANE_SIGMA_PX = 2.0
@@ -137,7 +140,17 @@ def smooth_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
         float32 ``(H, W, C)``: ``image`` outside the hole, the fill inside.
     """
     known = (~hole).astype(np.float32)
-    levels: list[tuple[np.ndarray, np.ndarray]] = [(image * known[..., None], known)]
+    filled = _push_pull(image * known[..., None], known)
+    filled[~hole] = image[~hole]
+    return filled
+
+
+def _push_pull(weighted: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Push-pull of :func:`smooth_fill`: ``weighted`` float32 ``(H, W, C)`` is the image times
+    ``known`` (float32 ``(H, W)`` in [0, 1]); returns the fill float32 ``(H, W, C)`` (a new
+    array; ``weighted`` is not changed). Works in place where it can (one full-size array
+    beside the inputs)."""
+    levels: list[tuple[np.ndarray, np.ndarray]] = [(weighted, known)]
     while min(levels[-1][1].shape) > 1 and levels[-1][1].min() == 0:
         c, k = levels[-1]
         h, w = k.shape
@@ -150,10 +163,11 @@ def smooth_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     for c, k in reversed(levels[:-1]):
         h, w = k.shape
         up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
-        filled = c + up * (1.0 - np.minimum(k, 1.0))[..., None]
-    out = image.copy()
-    out[hole] = filled[hole]
-    return out
+        del filled
+        up *= (1.0 - np.minimum(k, 1.0))[..., None]
+        up += c
+        filled = up
+    return filled.reshape(weighted.shape).astype(np.float32, copy=False)
 
 
 @dataclass
@@ -191,21 +205,20 @@ def _n_levels(hole: np.ndarray, s: CompletionSettings) -> int:
     return n
 
 
-def _penalty(h: int, w: int, cand: np.ndarray, cost: float, wrap: bool) -> np.ndarray:
-    """Offset cost map ``(2h - 1, 2w - 1)``: ``cost`` everywhere except within 1 px of a
-    dominant offset (and its wrapped copies)."""
-    pen = np.full((2 * h - 1, 2 * w - 1), cost, np.float32)
-    if cost <= 0 or cand.size == 0:
-        return np.zeros_like(pen) if cost <= 0 else pen
-    shifts = [(0, 0)]
-    if wrap:
-        shifts = [(a * h, b * w) for a in (-1, 0, 1) for b in (-1, 0, 1)]
-    for dy, dx in cand:
-        for sy, sx in shifts:
-            y, x = int(dy + sy) + h - 1, int(dx + sx) + w - 1
-            pen[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2] = 0.0
-    pen[h - 2 : h + 1, w - 2 : w + 1] = 0.0  # near-zero offsets only arise at a hole's edge
-    return pen
+def _penalty(
+    h: int, w: int, cand: np.ndarray, cost: float, wrap: bool
+) -> tuple[np.ndarray, np.float32, np.float32]:
+    """The offset cost of a level as :func:`nnf.offset_penalty`'s arguments ``(pcand, lam,
+    tau2)``: ``cost`` everywhere except within 1 px of a dominant offset of ``cand`` (and
+    its wrapped copies) and of the zero offset (near-zero offsets only arise at a hole's
+    edge)."""
+    cand = np.asarray(cand, np.int32).reshape(-1, 2)
+    if wrap and cand.size:
+        shifts = np.array([(a * h, b * w) for a in (-1, 0, 1) for b in (-1, 0, 1)], np.int32)
+        cand = (cand[:, None, :] + shifts[None, :, :]).reshape(-1, 2)
+        keep = (np.abs(cand[:, 0]) <= h) & (np.abs(cand[:, 1]) <= w)
+        cand = cand[keep]
+    return np.ascontiguousarray(cand, np.int32), np.float32(max(0.0, cost)), np.float32(0.0)
 
 
 @overload
@@ -317,6 +330,7 @@ def complete(
     colour = np.where(hole[..., None], 0.0, image).astype(np.float32)
     if offsets is None:
         offsets = dominant_offsets(colour, ~hole, wrap, seed)
+    del colour
     check()
     known_vals = image[~hole]
     var = float(known_vals.var(axis=0).mean()) if known_vals.size else 0.0
@@ -326,9 +340,12 @@ def complete(
     with ThreadPoolExecutor(max_workers=n_threads) as pool:
         out, source = _complete_levels(
             image, hole, wrap, guide, guide_weight, s, offsets, rng, lam, n_threads, pool,
-            check, report,
+            check, report, return_source,
         )  # fmt: skip
-    return (out, source) if return_source else out
+    if not return_source:
+        return out
+    assert source is not None
+    return out, source
 
 
 def identity_source(shape: tuple[int, int]) -> np.ndarray:
@@ -338,10 +355,24 @@ def identity_source(shape: tuple[int, int]) -> np.ndarray:
 
 
 def _complete_levels(
-    image, hole, wrap, guide, guide_weight, s, offsets, rng, lam, n_threads, pool, check, report
-) -> tuple[np.ndarray, np.ndarray]:
+    image,
+    hole,
+    wrap,
+    guide,
+    guide_weight,
+    s,
+    offsets,
+    rng,
+    lam,
+    n_threads,
+    pool,
+    check,
+    report,
+    want_source,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The pyramid loop of :func:`complete` (arguments as there, already checked); returns
-    the filled image and its source map (:func:`complete`'s ``return_source``)."""
+    the filled image and, when ``want_source``, its source map (:func:`complete`'s
+    ``return_source``; None otherwise)."""
     h, w, nc = image.shape
 
     def radius(shape: tuple[int, ...]) -> int:
@@ -351,9 +382,10 @@ def _complete_levels(
     guide_w = None if guide is None else np.asarray(guide, np.float32) * guide_weight
     n_levels = _n_levels(hole, s)
     levels = _pyramid(smooth_fill(colour, hole), hole, guide_w, n_levels)
+    del colour
     # a level must have some fully known patch; drop coarse levels that have none
     while (
-        len(levels) > 1 and not _sources(levels[0].hole, radius(levels[0].hole.shape), wrap)[0].size
+        len(levels) > 1 and not _sources(levels[0].hole, radius(levels[0].hole.shape), wrap)[1].size
     ):
         levels.pop(0)
     # work estimate for progress: targets x passes per level
@@ -374,11 +406,9 @@ def _complete_levels(
         finest = li == len(levels) - 1
         lh, lw = lv.hole.shape
         r = radius(lv.hole.shape)
-        sy, sx = _sources(lv.hole, r, wrap)
+        src_ok, sy, sx = _sources(lv.hole, r, wrap)
         if sy.size == 0:
             raise ValueError("no fully known patch to copy from: the hole covers too much")
-        src_ok = np.zeros((lh, lw), bool)
-        src_ok[sy, sx] = True
         is_target = nnf.dilate_mask(lv.hole, r, wrap)
         ty, tx = (a.astype(np.int32) for a in np.nonzero(is_target))
         f = lw / w
@@ -386,9 +416,13 @@ def _complete_levels(
         fine = max(lh, lw) >= s.fine_from_px and li > 0
         cand = offsets.scaled(f)[: s.n_candidates_fine if fine else s.n_candidates]
         penalty = _penalty(lh, lw, cand, lam, wrap)
-        parts = [lv.colour] if lv.guide is None else [lv.colour, lv.guide]
-        feat = np.ascontiguousarray(np.concatenate(parts, axis=2), np.float32)
+        if lv.guide is None:  # the level's own array (not used after this level)
+            feat = np.ascontiguousarray(lv.colour, np.float32)
+        else:
+            feat = np.ascontiguousarray(np.concatenate([lv.colour, lv.guide], axis=2), np.float32)
+        lv.colour = lv.guide = None  # type: ignore[assignment]
         hole_l = lv.hole
+        hidx = _hole_index(hole_l)
         field = np.zeros((lh, lw, 2), np.int32)
         if prev_field is not None:
             ph, pw = prev_shape
@@ -402,11 +436,11 @@ def _complete_levels(
                 _offset_init(feat, nc, hole_l, field, all_cand, r, wrap)
         cost = np.full((lh, lw), np.inf, np.float32)
         nnf.init_field(
-            feat, src_ok, penalty, field, cost, ty, tx, sy, sx, r, wrap,
+            feat, src_ok, *penalty, field, cost, ty, tx, sy, sx, r, wrap,
             int(rng.integers(1 << 30)),
         )  # fmt: skip
         if prev_field is not None:  # the upsampled field's vote starts this level
-            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
+            _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile)
             _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
         search = s.search_fine_px if (finest and li > 0) else max(lh, lw)
         msg = f"Inpainting: searching patches, scale {li + 1}/{len(levels)}"
@@ -432,25 +466,36 @@ def _complete_levels(
             check()
             if finest and it == em - 1 and s.compose:
                 break
-            _vote(feat, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
+            _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile)
             _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
             done += ty.size
             report(done / total, msg)
         prev_field, prev_shape = field, (lh, lw)
-        if finest and s.compose:
-            out, source = _compose(image, hole, field, cost, ty, tx, r, wrap, s.seam_correction)
+        if not finest:
+            continue
+        del src_ok, is_target
+        if s.compose:
+            out, source = _compose(
+                image, hole, field, cost, ty, tx, r, wrap, s.seam_correction, want_source
+            )
             if s.base_sigma_px > 0:
                 # the copied detail over the vote's local mean (no detail is averaged away)
-                voted = feat.copy()
-                _vote(voted, nc, hole_l, field, cost, ty, tx, r, wrap, pool, n_threads)
-                diff = np.where(hole[..., None], voted[..., :nc] - out, 0.0).astype(np.float32)
-                low = _blur(diff, s.base_sigma_px, wrap)
-                out[hole] += low.reshape(out.shape)[hole]
-        elif finest:
+                voted = _vote_values(
+                    feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile
+                )
+                hy, hx = hidx[1], hidx[2]
+                diff = np.zeros((h, w, nc), np.float32)
+                diff[hy, hx] = voted - out[hy, hx]
+                del voted
+                low = _blur(diff, s.base_sigma_px, wrap).reshape(out.shape)
+                del diff
+                out[hy, hx] += low[hy, hx]
+        else:
             out = image.copy()
             out[hole] = feat[..., :nc][hole]
-            _, source = _compose(image, hole, field, cost, ty, tx, r, wrap, False)
-    assert out is not None and source is not None
+            if want_source:
+                _, source = _compose(image, hole, field, cost, ty, tx, r, wrap, False, True)
+    assert out is not None
     report(1.0, "Inpainting: done")
     return out, source
 
@@ -476,8 +521,9 @@ def _offset_init(feat, nc, hole, field, cand, r, wrap) -> None:
 def _sweep_chunk(arrays: tuple, reverse: bool, search: int, ab: tuple[int, int, int]) -> None:
     """:func:`nnf.sweep` over targets ``ab[0]:ab[1]`` with seed ``ab[2]``."""
     feat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap = arrays
+    pc, lam, tau2 = penalty
     nnf.sweep(
-        feat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap, reverse, search,
+        feat, src_ok, is_target, pc, lam, tau2, field, cost, ty, tx, cand, r, wrap, reverse, search,
         ab[2], ab[0], ab[1],
     )  # fmt: skip
 
@@ -510,17 +556,26 @@ def default_threads() -> int:
     return max(1, min(4, n))
 
 
-def _sources(hole: np.ndarray, r: int, wrap: bool) -> tuple[np.ndarray, np.ndarray]:
-    """int32 coordinates of the centres of fully known patches (inside the image unless
-    ``wrap``)."""
+def _sources(hole: np.ndarray, r: int, wrap: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(src_ok, sy, sx)``: bool ``(H, W)``, True at the centres of fully known patches
+    (inside the image unless ``wrap``), and int32 coordinates of those centres: all of them
+    up to :data:`MAX_SOURCES`, else that many spread evenly over the scan order (they only
+    seed the field's random start)."""
     ok = ~nnf.dilate_mask(hole, r, wrap)
     if not wrap:
         ok[:r] = False
         ok[ok.shape[0] - r :] = False
         ok[:, :r] = False
         ok[:, ok.shape[1] - r :] = False
-    sy, sx = np.nonzero(ok)
-    return sy.astype(np.int32), sx.astype(np.int32)
+    flat = np.flatnonzero(ok)
+    if flat.size > MAX_SOURCES:
+        flat = flat[:: -(-flat.size // MAX_SOURCES)]
+    sy, sx = np.divmod(flat, ok.shape[1])
+    return ok, sy.astype(np.int32), sx.astype(np.int32)
+
+
+MAX_SOURCES = 1 << 20
+"""At most this many source centres are listed per level (:func:`_sources`)."""
 
 
 def _blur(a: np.ndarray, sigma: float, wrap: bool) -> np.ndarray:
@@ -544,25 +599,38 @@ def _bands(n: int, k: int) -> list[tuple[int, int]]:
 def _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads) -> None:
     """:func:`nnf.patch_cost` of every target, the target list split over the threads."""
     bands = _bands(ty.size, n_threads)
-    args = (feat, penalty, field, cost, ty, tx, r, wrap)
+    pc, lam, tau2 = penalty
+    args = (feat, pc, lam, tau2, field, cost, ty, tx, r, wrap)
     list(pool.map(lambda ab: nnf.patch_cost(*args, ab[0], ab[1]), bands))
 
 
-def _vote(feat, nc, hole, field, cost, ty, tx, r, wrap, pool, n_threads) -> None:
-    """Replace the hole's colour channels of ``feat`` by Wexler et al.'s weighted vote (one
-    accumulator per thread, summed)."""
-    h, w, _ = feat.shape
+def _hole_index(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(index, hy, hx)``: int32 ``(H, W)`` row of each hole pixel in compact per-hole arrays
+    (-1 outside), and the hole pixels' coordinates (int64 ``(N,)``, scan order)."""
+    hy, hx = np.nonzero(hole)
+    index = np.full(hole.shape, -1, np.int32)
+    index[hy, hx] = np.arange(hy.size, dtype=np.int32)
+    return index, hy, hx
+
+
+def _vote_values(
+    feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, pct=75.0
+) -> np.ndarray:
+    """Wexler et al.'s weighted vote of the hole pixels (``hidx`` from :func:`_hole_index`):
+    float32 ``(N, nc)`` in the order of ``hidx``'s coordinates; a pixel no patch covers keeps
+    ``feat``'s value. One compact accumulator per thread, summed."""
+    index, hy, hx = hidx
     finite = cost[ty, tx]
     finite = finite[np.isfinite(finite)]
-    sigma2 = float(np.percentile(finite, 75)) + 1e-6 if finite.size else 1.0
+    sigma2 = float(np.percentile(finite, pct)) + 1e-6 if finite.size else 1.0
     bands = _bands(ty.size, n_threads)
-    accs = [np.zeros((h, w, nc), np.float64) for _ in bands]
-    wsums = [np.zeros((h, w), np.float64) for _ in bands]
+    accs = [np.zeros((hy.size, nc), np.float64) for _ in bands]
+    wsums = [np.zeros(hy.size, np.float64) for _ in bands]
 
     def one(i: int) -> None:
         a, b = bands[i]
         nnf.vote(
-            feat, nc, hole, field, cost, ty, tx, r, wrap, sigma2, accs[i], wsums[i], a, b
+            feat, nc, index, field, cost, ty, tx, r, wrap, sigma2, accs[i], wsums[i], a, b
         )  # fmt: skip
 
     list(pool.map(one, range(len(bands))))
@@ -570,19 +638,30 @@ def _vote(feat, nc, hole, field, cost, ty, tx, r, wrap, pool, n_threads) -> None
     for a2, w2 in zip(accs[1:], wsums[1:], strict=True):
         acc += a2
         wsum += w2
-    ok = hole & (wsum > 0)
-    feat[..., :nc][ok] = (acc[ok] / wsum[ok][:, None]).astype(np.float32)
+    out = feat[hy, hx, :nc].copy()
+    ok = wsum > 0
+    out[ok] = (acc[ok] / wsum[ok][:, None]).astype(np.float32)
+    return out
 
 
-def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction):
+def _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, pct=75.0) -> None:
+    """Replace the hole's colour channels of ``feat`` by the vote (:func:`_vote_values`)."""
+    values = _vote_values(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, pct)
+    feat[hidx[1], hidx[2], :nc] = values
+
+
+def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction, want_source):
     """Copy each hole pixel from the offset of the best patch covering it (no averaging);
     with ``seam_correction``, add the edge membrane (:func:`_membrane`). Returns the image
-    and the source map (:func:`identity_source` outside the hole)."""
+    and, when ``want_source``, the source map (:func:`identity_source` outside the hole;
+    None otherwise)."""
     h, w = hole.shape
     best = np.full((h, w), np.inf, np.float32)
     label = np.zeros((h, w, 2), np.int32)
     nnf.compose(hole, field, cost, ty, tx, r, wrap, best, label)
     yy, xx = np.nonzero(hole)
+    unset = ~np.isfinite(best[yy, xx])
+    del best
     sy = yy + label[yy, xx, 0]
     sx = xx + label[yy, xx, 1]
     if wrap:
@@ -593,59 +672,62 @@ def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction):
         sx = np.clip(sx, 0, w - 1)
     out = image.copy()
     out[yy, xx] = image[sy, sx]
-    source = identity_source((h, w))
-    source[yy, xx, 0] = sy
-    source[yy, xx, 1] = sx
-    unset = ~np.isfinite(best[yy, xx])
     if unset.any():  # no patch covered it (cannot happen with a dilated target set)
         out[yy[unset], xx[unset]] = 0.0
     if seam_correction:
-        out[yy, xx] += _membrane(image, hole, label, wrap)[yy, xx]
+        out[yy, xx] += _membrane(image, hole, label, wrap, yy, xx)
+    source = None
+    if want_source:
+        source = identity_source((h, w))
+        source[yy, xx, 0] = sy
+        source[yy, xx, 1] = sx
     return out, source
 
 
-def _membrane(image, hole, label, wrap) -> np.ndarray:
+def _membrane(image, hole, label, wrap, yy, xx) -> np.ndarray:
     """Seam correction at the hole's edge: the differences, on the ring of known pixels around
-    the hole, between each pixel and what the copied texture of its hole neighbour would put
-    there, interpolated smoothly over the hole (push-pull, :func:`smooth_fill`; a membrane as
-    in Farbman et al., "Coordinates for Instant Image Cloning", SIGGRAPH 2009). Adding it to
-    the copied pixels removes colour and shading steps at the hole's edge; float32 (H, W, C)."""
+    the hole, between each pixel's local mean and that of the pixel the copied texture of its
+    hole neighbour would put there, interpolated smoothly over the hole (push-pull,
+    :func:`smooth_fill`; a membrane as in Farbman et al., "Coordinates for Instant Image
+    Cloning", SIGGRAPH 2009). Adding it to the copied pixels removes colour and shading steps
+    at the hole's edge. Returns float32 ``(N, C)`` at the hole pixels ``yy, xx``."""
     h, w = hole.shape
-    ring = nnf.dilate_mask(hole, 1, wrap) & ~hole
-    lab = np.zeros((h, w, 2), np.int32)
-    has = np.zeros((h, w), bool)
+    nc = image.shape[2]
+    ring = nnf.dilate_mask(hole, 1, wrap)
+    ring &= ~hole
+    qy, qx = np.nonzero(ring)
+    del ring
+    lab = np.zeros((qy.size, 2), np.int32)
+    has = np.zeros(qy.size, bool)
     for dy, dx in ((0, 1), (0, -1), (1, 0), (-1, 0)):
-        nb_hole = np.roll(hole, (-dy, -dx), axis=(0, 1))
-        nb_lab = np.roll(label, (-dy, -dx), axis=(0, 1))
-        sel = ring & nb_hole & ~has
-        if not wrap:  # np.roll wraps: drop what came round from the far edge
-            if dy == 1:
-                sel[-1] = False
-            elif dy == -1:
-                sel[0] = False
-            if dx == 1:
-                sel[:, -1] = False
-            elif dx == -1:
-                sel[:, 0] = False
-        lab[sel] = nb_lab[sel]
+        ny, nx = qy + dy, qx + dx
+        if wrap:
+            ny, nx = ny % h, nx % w
+            valid = np.ones(qy.size, bool)
+        else:
+            valid = (ny >= 0) & (ny < h) & (nx >= 0) & (nx < w)
+            ny, nx = np.clip(ny, 0, h - 1), np.clip(nx, 0, w - 1)
+        sel = valid & ~has & hole[ny, nx]
+        lab[sel] = label[ny[sel], nx[sel]]
         has |= sel
-    qy, qx = np.nonzero(has)
-    sy, sx = qy + lab[qy, qx, 0], qx + lab[qy, qx, 1]
+    qy, qx, lab = qy[has], qx[has], lab[has]
+    sy, sx = qy + lab[:, 0], qx + lab[:, 1]
     if wrap:
         sy, sx = sy % h, sx % w
     inside = (sy >= 0) & (sy < h) & (sx >= 0) & (sx < w)
     qy, qx, sy, sx = qy[inside], qx[inside], sy[inside], sx[inside]
     ok = ~hole[sy, sx]
     qy, qx, sy, sx = qy[ok], qx[ok], sy[ok], sx[ok]
-    diff = np.zeros(image.shape, np.float32)
     if qy.size == 0:
-        return diff
-    # compare local means, not single noisy pixels: a blur of the known pixels only
-    known = (~hole).astype(np.float32)
-    num = _blur(image * known[..., None], MEMBRANE_SIGMA_PX, wrap)
-    den = _blur(known, MEMBRANE_SIGMA_PX, wrap)
-    mean = num.reshape(image.shape) / np.maximum(den, 1e-6)[..., None]
-    diff[qy, qx] = mean[qy, qx] - mean[sy, sx]
-    unknown = np.ones((h, w), bool)
-    unknown[qy, qx] = False
-    return smooth_fill(diff, unknown)
+        return np.zeros((yy.size, nc), np.float32)
+    # compare local means of the known pixels, not single noisy pixels
+    known = ~hole
+    img = np.ascontiguousarray(image, np.float32)
+    q_mean = nnf.local_mean(img, known, qy, qx, MEMBRANE_SIGMA_PX, wrap)
+    s_mean = nnf.local_mean(img, known, sy, sx, MEMBRANE_SIGMA_PX, wrap)
+    del known
+    diff = np.zeros(image.shape, np.float32)
+    diff[qy, qx] = q_mean - s_mean
+    at_ring = np.zeros((h, w), np.float32)
+    at_ring[qy, qx] = 1.0
+    return _push_pull(diff, at_ring)[yy, xx]

@@ -12,8 +12,11 @@ current best in a halving window (random search).
 
 The patch distance is the mean squared difference over the ``(2r + 1)²`` pixels of the patch
 and all channels of ``feat`` (colour plus any guidance channels the caller appends, already
-weighted), plus ``penalty[dy + H - 1, dx + W - 1]``: a cost per offset that lets a caller
-prefer some translations (whole lattice periods) over others, or forbid some (``inf``).
+weighted), plus a cost per offset (:func:`offset_penalty`) that lets a caller prefer some
+translations (whole lattice periods) over others, or forbid short ones: ``inf`` when
+``dy² + dx² < tau2``; else 0 within 1 px of the zero offset or of one of the *preferred*
+offsets ``pcand`` (int32 ``(M, 2)``); else ``lam``. It is computed on the fly (no per-offset
+map: that would take 4 (2H - 1)(2W - 1) bytes, 268 MB at 4K).
 
 Arrays: ``feat`` float32 ``(H, W, C)`` (any range; C-contiguous); ``src_ok`` bool ``(H, W)``
 (True where the patch centred there is entirely known, and inside the image unless ``wrap``);
@@ -33,12 +36,14 @@ import numba
 import numpy as np
 
 __all__ = [
+    "offset_penalty",
     "patch_cost",
     "init_field",
     "sweep",
     "vote",
     "compose",
     "dilate_mask",
+    "local_mean",
 ]
 
 _njit = numba.njit(cache=True, nogil=True, fastmath=True, boundscheck=False)
@@ -82,6 +87,22 @@ def _dist(feat, y, x, sy, sx, r, wrap, limit):
 
 
 @_njit
+def offset_penalty(ody, odx, pcand, lam, tau2):
+    """The cost of offset ``(ody, odx)`` (module doc): ``inf`` when shorter than
+    ``sqrt(tau2)``, 0 within 1 px of the zero offset or of a row of ``pcand``, else ``lam``."""
+    if ody * ody + odx * odx < tau2:
+        return np.inf
+    if lam <= 0.0:
+        return 0.0
+    if -1 <= ody <= 1 and -1 <= odx <= 1:
+        return 0.0
+    for k in range(pcand.shape[0]):
+        if -1 <= ody - pcand[k, 0] <= 1 and -1 <= odx - pcand[k, 1] <= 1:
+            return 0.0
+    return lam
+
+
+@_njit
 def _source(y, x, dy, dx, h, w, wrap):
     sy = y + dy
     sx = x + dx
@@ -93,7 +114,7 @@ def _source(y, x, dy, dx, h, w, wrap):
 
 
 @_njit
-def _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap):
+def _try(feat, src_ok, pcand, lam, tau2, nnf, cost, y, x, dy, dx, r, wrap):
     """Evaluate offset (dy, dx) for target (y, x); keep it when better. Returns True if kept."""
     h, w, _ = feat.shape
     sy, sx, inside = _source(y, x, dy, dx, h, w, wrap)
@@ -101,7 +122,7 @@ def _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap):
         return False
     ody = sy - y
     odx = sx - x
-    pen = penalty[ody + h - 1, odx + w - 1]
+    pen = offset_penalty(ody, odx, pcand, lam, tau2)
     best = cost[y, x]
     if pen >= best:
         return False
@@ -115,7 +136,7 @@ def _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap):
 
 
 @_njit
-def patch_cost(feat, penalty, nnf, cost, ty, tx, r, wrap, start, end):
+def patch_cost(feat, pcand, lam, tau2, nnf, cost, ty, tx, r, wrap, start, end):
     """Recompute ``cost`` of targets ``[start, end)`` for their current offsets (after the
     image changed). Offsets whose source is outside the image get ``inf``."""
     h, w, _ = feat.shape
@@ -128,11 +149,12 @@ def patch_cost(feat, penalty, nnf, cost, ty, tx, r, wrap, start, end):
             continue
         ody = sy - y
         odx = sx - x
-        cost[y, x] = _dist(feat, y, x, sy, sx, r, wrap, np.inf) + penalty[ody + h - 1, odx + w - 1]
+        pen = offset_penalty(ody, odx, pcand, lam, tau2)
+        cost[y, x] = _dist(feat, y, x, sy, sx, r, wrap, np.inf) + pen
 
 
 @_njit
-def init_field(feat, src_ok, penalty, nnf, cost, ty, tx, sy_list, sx_list, r, wrap, seed):
+def init_field(feat, src_ok, pcand, lam, tau2, nnf, cost, ty, tx, sy_list, sx_list, r, wrap, seed):
     """Give every target whose offset is invalid (source not ``src_ok``) a random valid
     source from ``sy_list, sx_list`` (int32 ``(M,)``, ``M > 0``); then recompute all costs."""
     np.random.seed(seed)
@@ -146,7 +168,7 @@ def init_field(feat, src_ok, penalty, nnf, cost, ty, tx, sy_list, sx_list, r, wr
             k = np.random.randint(0, m)
             nnf[y, x, 0] = sy_list[k] - y
             nnf[y, x, 1] = sx_list[k] - x
-    patch_cost(feat, penalty, nnf, cost, ty, tx, r, wrap, 0, ty.shape[0])
+    patch_cost(feat, pcand, lam, tau2, nnf, cost, ty, tx, r, wrap, 0, ty.shape[0])
 
 
 @_njit
@@ -154,7 +176,9 @@ def sweep(
     feat,
     src_ok,
     is_target,
-    penalty,
+    pcand,
+    lam,
+    tau2,
     nnf,
     cost,
     ty,
@@ -196,16 +220,16 @@ def sweep(
             if is_target[py, px]:
                 dy = nnf[py, px, 0]
                 dx = nnf[py, px, 1]
-                _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap)
+                _try(feat, src_ok, pcand, lam, tau2, nnf, cost, y, x, dy, dx, r, wrap)
         # dominant offsets of the texture
         for k in range(cand.shape[0]):
-            _try(feat, src_ok, penalty, nnf, cost, y, x, cand[k, 0], cand[k, 1], r, wrap)
+            _try(feat, src_ok, pcand, lam, tau2, nnf, cost, y, x, cand[k, 0], cand[k, 1], r, wrap)
         # random search
         rad = search_px
         while rad >= 1:
             dy = nnf[y, x, 0] + np.random.randint(-rad, rad + 1)
             dx = nnf[y, x, 1] + np.random.randint(-rad, rad + 1)
-            _try(feat, src_ok, penalty, nnf, cost, y, x, dy, dx, r, wrap)
+            _try(feat, src_ok, pcand, lam, tau2, nnf, cost, y, x, dy, dx, r, wrap)
             rad //= 2
         if cost[y, x] < before:
             improved += 1
@@ -213,10 +237,12 @@ def sweep(
 
 
 @_njit
-def vote(feat, nchan, hole, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start, end):
+def vote(feat, nchan, index, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start, end):
     """Wexler et al.'s voting step, accumulated: every target patch ``[start, end)`` adds its
     source patch's first ``nchan`` channels, weighted ``exp(-cost / (2 sigma2))``, to the hole
-    pixels it covers (``acc`` float64 ``(H, W, nchan)``, ``wsum`` float64 ``(H, W)``)."""
+    pixels it covers. ``index`` int32 ``(H, W)``: each hole pixel's row in the compact
+    accumulators ``acc`` float64 ``(N, nchan)`` and ``wsum`` float64 ``(N,)`` (N hole pixels;
+    -1 outside the hole), so the accumulators cost memory per hole pixel only."""
     h, w, _ = feat.shape
     for n in range(start, end):
         y = ty[n]
@@ -242,14 +268,15 @@ def vote(feat, nchan, hole, nnf, cost, ty, tx, r, wrap, sigma2, acc, wsum, start
                     xx %= w
                 elif xx < 0 or xx >= w:
                     continue
-                if not hole[yy, xx]:
+                q = index[yy, xx]
+                if q < 0:
                     continue
                 sx = sx0 + j
                 if wrap:
                     sx %= w
                 for k in range(nchan):
-                    acc[yy, xx, k] += wt * feat[sy, sx, k]
-                wsum[yy, xx] += wt
+                    acc[q, k] += wt * feat[sy, sx, k]
+                wsum[q] += wt
 
 
 @_njit
@@ -281,6 +308,43 @@ def compose(hole, nnf, cost, ty, tx, r, wrap, best, label):
                     best[yy, xx] = c
                     label[yy, xx, 0] = y + nnf[y, x, 0] + i - yy
                     label[yy, xx, 1] = x + nnf[y, x, 1] + j - xx
+
+
+@_njit
+def local_mean(image, known, ys, xs, sigma, wrap):
+    """Gaussian-weighted mean (sigma px, window radius ``ceil(3 sigma)``) of the ``known``
+    pixels of ``image`` (float32 ``(H, W, C)``) around each point ``(ys[i], xs[i])``: float32
+    ``(N, C)`` (the point's own value when no known pixel is in the window)."""
+    h, w, c = image.shape
+    rad = int(np.ceil(3.0 * sigma))
+    out = np.zeros((ys.shape[0], c), np.float32)
+    acc = np.zeros(c, np.float64)
+    for n in range(ys.shape[0]):
+        y0 = ys[n]
+        x0 = xs[n]
+        acc[:] = 0.0
+        wsum = 0.0
+        for i in range(-rad, rad + 1):
+            yy = y0 + i
+            if wrap:
+                yy %= h
+            elif yy < 0 or yy >= h:
+                continue
+            for j in range(-rad, rad + 1):
+                xx = x0 + j
+                if wrap:
+                    xx %= w
+                elif xx < 0 or xx >= w:
+                    continue
+                if not known[yy, xx]:
+                    continue
+                wt = np.exp(-(i * i + j * j) / (2.0 * sigma * sigma))
+                for k in range(c):
+                    acc[k] += wt * image[yy, xx, k]
+                wsum += wt
+        for k in range(c):
+            out[n, k] = acc[k] / wsum if wsum > 0 else image[y0 % h, x0 % w, k]
+    return out
 
 
 def dilate_mask(mask: np.ndarray, r: int, wrap: bool) -> np.ndarray:

@@ -80,20 +80,75 @@ class OffsetStats:
 
 
 def dominant_offsets(
-    image: np.ndarray, known: np.ndarray, wrap: bool = False, seed: int = 0
+    image: np.ndarray,
+    known: np.ndarray,
+    wrap: bool = False,
+    seed: int = 0,
+    lattice: bool = True,
 ) -> OffsetStats:
-    """He & Sun's dominant patch offsets of the known part of ``image``.
+    """He & Sun's dominant patch offsets of the known part of ``image``, led by the
+    texture's lattice vectors when it has a lattice.
+
+    The patch-offset histogram of a texture with large cells (floor tiles a quarter of the
+    image wide) peaks at the repeats *inside* a cell (veins, scratches) more than at the
+    cell period; the autocorrelation lattice (:func:`texpaint.synthesis.lattice.find_lattice`,
+    taken on the working image with the unknown pixels set to the known mean) finds the grout
+    grid's period. With ``lattice`` and a lattice found, the offsets are its shortest
+    :data:`LATTICE_VECTORS` vectors up to half the longer side, followed by the histogram
+    peaks that are not within :data:`PEAK_RADIUS_PX` working pixels of one of them, and the
+    concentration is at least :data:`LATTICE_CONCENTRATION` times the lattice's confidence.
 
     Args:
         image: float32 ``(H, W, C)`` (colour, any range).
         known: bool ``(H, W)``, True where the pixels may be used.
         wrap: the image is a torus (a seamless texture): patches and offsets wrap round.
         seed: seeds the random initialisation and search (same seed, same result).
+        lattice: put the autocorrelation lattice's vectors first (above).
 
     Returns:
         :class:`OffsetStats` in pixels of ``image``; no offsets when fewer than 64 known
         patches fit.
     """
+    stats, small, kn = _histogram_offsets(image, known, wrap, seed)
+    if not lattice or stats.offsets.size == 0 or min(kn.shape) < 16:
+        return stats
+    from texpaint.synthesis.lattice import find_lattice
+
+    work = np.where(kn[..., None], small, small[kn].mean(axis=0)).astype(np.float32)
+    lat = find_lattice(work)
+    if lat is None:
+        return stats
+    h, w = known.shape
+    sh, sw = kn.shape
+    fy, fx = h / sh, w / sw
+    vecs = np.array(lat.vectors(max(sh, sw) / 2), np.float32).reshape(-1, 2)
+    vecs = vecs[:LATTICE_VECTORS] * np.array([fy, fx], np.float32)
+    if vecs.size == 0:
+        return stats
+    tol = PEAK_RADIUS_PX * max(fy, fx)
+    d = np.hypot(*(stats.offsets[:, None, :] - vecs[None, :, :]).transpose(2, 0, 1))
+    rest = d.min(axis=1) > tol
+    offs = np.concatenate([vecs, stats.offsets[rest]])[:N_OFFSETS]
+    top = float(stats.counts.max()) if stats.counts.size else 1.0
+    counts = np.concatenate([np.full(len(vecs), top, np.float32), stats.counts[rest]])
+    conc = max(stats.concentration, LATTICE_CONCENTRATION * lat.confidence)
+    return OffsetStats(offs.astype(np.float32), counts[:N_OFFSETS], conc)
+
+
+LATTICE_VECTORS = 12
+"""At most this many lattice vectors (the shortest) lead the offsets: room is left for the
+histogram's peaks (a one-dimensional lattice found in a two-dimensional weave)."""
+
+LATTICE_CONCENTRATION = 0.16
+"""A lattice of confidence ``c`` counts as a patch-offset concentration of at least this
+times ``c`` (the structure cost of :mod:`texpaint.synthesis.completion` scales with it)."""
+
+
+def _histogram_offsets(
+    image: np.ndarray, known: np.ndarray, wrap: bool, seed: int
+) -> tuple[OffsetStats, np.ndarray, np.ndarray]:
+    """He & Sun's statistics (:func:`dominant_offsets` without the lattice), with the working
+    image and its known mask."""
     h, w = known.shape
     f = min(1.0, WORK_PX / max(h, w))
     if f < 1.0:
@@ -115,34 +170,33 @@ def dominant_offsets(
     sy, sx = np.nonzero(src_ok)
     empty = OffsetStats(np.zeros((0, 2), np.float32), np.zeros(0, np.float32), 0.0)
     if sy.size < 64:
-        return empty
+        return empty, small, kn
     # targets: every other known patch (the statistics need no more)
     sel = ((sy % 2) == 0) & ((sx % 2) == 0)
     ty, tx = sy[sel].astype(np.int32), sx[sel].astype(np.int32)
     tau = max(3.0, TAU_FRACTION * max(sh, sw))
-    oy = np.arange(-(sh - 1), sh)[:, None]
-    ox = np.arange(-(sw - 1), sw)[None, :]
-    penalty = np.where(oy**2 + ox**2 < tau**2, np.inf, 0.0).astype(np.float32)
+    # offsets shorter than tau are forbidden (nnf.offset_penalty), no others preferred
+    penalty = (np.zeros((0, 2), np.int32), np.float32(0.0), np.float32(tau**2))
     field = np.zeros((sh, sw, 2), np.int32)
     cost = np.full((sh, sw), np.inf, np.float32)
     is_target = np.zeros((sh, sw), bool)
     is_target[ty, tx] = True
     rng = np.random.default_rng(seed)
     nnf.init_field(
-        small, src_ok, penalty, field, cost, ty, tx, sy.astype(np.int32), sx.astype(np.int32),
+        small, src_ok, *penalty, field, cost, ty, tx, sy.astype(np.int32), sx.astype(np.int32),
         r, wrap, int(rng.integers(1 << 30)),
     )  # fmt: skip
     no_cand = np.zeros((0, 2), np.int32)
     for it in range(SWEEPS):
         nnf.sweep(
-            small, src_ok, is_target, penalty, field, cost, ty, tx, no_cand, r, wrap,
+            small, src_ok, is_target, *penalty, field, cost, ty, tx, no_cand, r, wrap,
             it % 2 == 1, max(sh, sw), int(rng.integers(1 << 30)), 0, ty.size,
         )  # fmt: skip
     ok = np.isfinite(cost[ty, tx])
     dy = field[ty, tx, 0][ok]
     dx = field[ty, tx, 1][ok]
     if dy.size < 64:
-        return empty
+        return empty, small, kn
     if wrap:  # one representative per torus translation
         dy = (dy + sh // 2) % sh - sh // 2
         dx = (dx + sw // 2) % sw - sw // 2
@@ -161,4 +215,4 @@ def dominant_offsets(
     near = np.zeros(dy.shape, bool)
     for y0, x0 in zip(py - (sh - 1), px - (sw - 1), strict=True):
         near |= (dy - y0) ** 2 + (dx - x0) ** 2 <= PEAK_RADIUS_PX**2
-    return OffsetStats(offs, vals.astype(np.float32), float(near.mean()))
+    return OffsetStats(offs, vals.astype(np.float32), float(near.mean())), small, kn

@@ -52,7 +52,7 @@ from texpaint.training.gan_loop import (
     run_steps,
     set_cpu_threads,
 )
-from texpaint.training.losses import charbonnier_loss, hinge_d_loss, hinge_g_loss
+from texpaint.training.losses import charbonnier_loss, hinge_d_loss, hinge_g_loss, psnr_loss
 
 MODEL_ID = "texpaint-denoise"
 
@@ -89,6 +89,9 @@ class DenoiseTrainConfig:
         init: ``.safetensors`` weights the generator starts from (None: random init); a
             checkpoint being resumed takes precedence.
         map_jitter: log-std of the random factor on FFDNet's training noise maps.
+        loss: reconstruction loss, ``"charbonnier"`` or ``"psnr"`` (negative mean per-image
+            PSNR, :func:`~texpaint.training.losses.psnr_loss`: every noise level counts
+            equally in dB, so low-noise and clean crops are not swamped by heavy noise).
         estimated_map_prob: probability that a crop's noise map is the blind estimate of the
             degraded crop (:func:`~texpaint.imaging.noise_estimation.
             estimate_noise_level_function`, as the app computes it) instead of the true map of
@@ -124,6 +127,7 @@ class DenoiseTrainConfig:
     init: Path | None = None
     map_jitter: float = 0.1
     estimated_map_prob: float = 0.0
+    loss: str = "charbonnier"
 
 
 ARCHES = ("nafnet_denoise", "ffdnet")
@@ -283,6 +287,8 @@ def run_training(
     if cfg.init is not None:
         load_init_weights(G, Path(cfg.init))
     takes_map = bool(getattr(G, "noise_map_input", False))
+    if cfg.loss not in ("charbonnier", "psnr"):
+        raise ValueError(f"loss must be 'charbonnier' or 'psnr', got {cfg.loss!r}")
     if not 0 < cfg.min_scale <= cfg.max_scale:
         raise ValueError(
             f"crop scales must satisfy 0 < min <= max, got {cfg.min_scale}, {cfg.max_scale}"
@@ -309,7 +315,7 @@ def run_training(
         common = card_common(cfg, state, device, "texpaint/training/denoise_trainer.py")
         common["training"].update(
             degradations=cfg.degradation.to_dict(),
-            losses={"charbonnier": cfg.w_rec, "hinge_adv": cfg.w_adv},
+            losses={cfg.loss: cfg.w_rec, "hinge_adv": cfg.w_adv},
             lr_g=cfg.lr_g,
             lr_final_ratio=cfg.lr_final_ratio,
             crop_scale=[cfg.min_scale, cfg.max_scale],
@@ -368,7 +374,7 @@ def run_training(
         clean = torch.from_numpy(clean_np).to(device, memory_format=fmt)
         noisy = torch.from_numpy(noisy_np).to(device, memory_format=fmt)
         fake = G(noisy)
-        loss_rec = charbonnier_loss(fake, clean)
+        loss_rec = psnr_loss(fake, clean) if cfg.loss == "psnr" else charbonnier_loss(fake, clean)
         opt_g.zero_grad(set_to_none=True)
         if cfg.w_adv > 0:
             opt_d.zero_grad(set_to_none=True)

@@ -74,3 +74,15 @@ def charbonnier_loss(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3
     (scalar; Charbonnier et al. 1994, as used for restoration by Lai et al. 2017 / NAFNet).
     ``eps`` is in the images' [0, 1] units."""
     return torch.sqrt((pred - target).pow(2) + eps * eps).mean()
+
+
+def psnr_loss(pred: torch.Tensor, target: torch.Tensor, floor: float = 4e-6) -> torch.Tensor:
+    """Negative mean per-image PSNR in dB: ``mean_i 10 * log10(mse_i + floor)`` over the batch
+    (scalar; images in [0, 1]). Its gradient weights each image by ``1 / (mse_i + floor)``, so
+    nearly clean and lightly noisy images count as much in dB as heavily noisy ones, as in a
+    benchmark that averages PSNR over images (the log-MSE objective of e.g. Zhao, Gallo,
+    Frosio & Kautz, "Loss Functions for Image Restoration with Neural Networks", IEEE TCI
+    2017, discuss per-image weighting). ``floor`` (default ``(0.5 / 255)^2``) caps the weight of
+    a near-perfect image at about 54 dB."""
+    mse = (pred - target).pow(2).flatten(1).mean(dim=1)
+    return 10.0 * torch.log10(mse + floor).mean()

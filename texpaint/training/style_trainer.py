@@ -53,6 +53,7 @@ from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer
 from texpaint.models.arch.patch_discriminator import PatchDiscriminator
 from texpaint.models.arch.random_features import RandomFeatureNet
 from texpaint.models.arch.style_net import StyleNetConfig, StyleTransferNet
+from texpaint.models.styles import style_model_id
 from texpaint.training.data import CropConfig, TextureCropSampler, load_rgb8
 from texpaint.training.export import export_model, sha256_file, write_card
 from texpaint.training.gan_loop import (
@@ -73,11 +74,6 @@ from texpaint.training.style_stats import (
 )
 
 PreviewFn = Callable[[int, np.ndarray], None]
-
-
-def style_model_id(style_id: str) -> str:
-    """Catalog id of the generator of style ``style_id``: ``"texpaint-style-<style_id>"``."""
-    return f"texpaint-style-{style_id}"
 
 
 def default_content_dirs() -> list[Path]:

@@ -127,7 +127,7 @@ class BackgroundTask(Generic[T]):
     def cancel(self) -> None:
         """Set the cancel flag: the work may stop early, and neither ``on_result`` nor
         ``on_error`` is called after this (``on_finished`` still is). Call on the GUI
-        thread; a no-op once the outcome was delivered."""
+        thread; once the outcome was delivered it changes nothing but :attr:`cancelled`."""
         self.cancel_flag.set()
 
     @property

@@ -426,7 +426,12 @@ class MainWindow(QMainWindow):
 
         Returns:
             True when the load started, False when the user chose to keep the current document.
+            A folder or a ``.texmat`` material project opens in a Material window instead.
         """
+        if Path(path).is_dir() or Path(path).suffix.lower() == ".texmat":
+            from texpaint.ui.material_window import open_material_window
+
+            return open_material_window(self, engine=self.engine, path=Path(path)) is not None
         if not self._confirm_discard():
             return False
         doc = self.document
@@ -689,7 +694,7 @@ class MainWindow(QMainWindow):
         window, edited as one (``ui.material_window``)."""
         from texpaint.ui.material_window import open_material_window
 
-        open_material_window(self)
+        open_material_window(self, engine=self.engine)
 
     @Slot()
     def batch_export_materials(self) -> None:
@@ -725,7 +730,9 @@ class MainWindow(QMainWindow):
         for url in event.mimeData().urls():
             if url.isLocalFile():
                 p = Path(url.toLocalFile())
-                if p.suffix.lower() in (*SUPPORTED_READ_EXTENSIONS, PROJECT_SUFFIX):
+                if p.suffix.lower() in (*SUPPORTED_READ_EXTENSIONS, PROJECT_SUFFIX, ".texmat"):
+                    return p
+                if p.is_dir():  # a material set's folder
                     return p
         return None
 

@@ -1,31 +1,42 @@
 """The Material window: edit a whole material set (albedo, normal, height, ...) at once.
 
-File → Open Material… picks one map of a set (its siblings are gathered by their names,
-:mod:`texpaint.document.material`) or a ``.texmat`` material project, and opens this window:
+File → Open Material… (in the painter's main window, or in this window's Material menu)
+shows :class:`~texpaint.ui.material_open_dialog.MaterialOpenDialog`: a folder or one map of
+a set (its siblings gathered by their names, :mod:`texpaint.document.material`) with each
+map's role to check, or a ``.texmat`` material project. The set opens in this window:
 
 - the canvas shows one map of the set (map switcher in the toolbar, keys 1–6) with the mask
   over it; left button paints the mask, right button erases, the brush size is in the
-  toolbar;
+  toolbar; each stroke is one undo step;
 - the lit preview beside it shades the set as a flat tile under a movable light (drag in it
   to move the light; :func:`texpaint.imaging.shading.lit_preview`), so edits can be judged as
   an engine shows them;
-- Denoise Albedo runs the default denoiser on the albedo only (the other maps are data);
-- Inpaint Set and Make Seamless Set run once over the set, the fill decided on the albedo and
-  copied into every map (:func:`~texpaint.document.material.inpaint_material`), off the GUI
-  thread (:func:`texpaint.ui.busy.run_off_gui_thread`); each is one undo step for every map
+- Inpaint Set and Make Seamless Set run once over the set, the fill decided on the albedo by
+  the synthesis core and copied into every map
+  (:func:`~texpaint.document.material.inpaint_material`);
+- Denoise… and Stylize… run the painter's models on the albedo only (the other maps are
+  data) unless the user ticks other maps;
+- every edit runs on the painter's inference worker (:class:`~texpaint.engine.runner.Task`:
+  its device, tile size and queue, from Preferences), with progress in the status bar and
+  Esc to cancel; each is one undo step for every map
   (:class:`~texpaint.document.material_history.MaterialHistory`);
 - Map Roles… corrects each map's role, Flip Normal Y converts the normal map between OpenGL
-  and DirectX; Save Set As… writes every map in its own format and bit depth; Save Project
-  As… writes a ``.texmat`` project.
+  and DirectX; Save writes every map back to its own file (or the project the set came
+  from), Save Set As… into another folder, each map in its own format and bit depth; Save
+  Project As… writes a ``.texmat`` project (maps, roles and mask).
+
+Closing the window, or the painter's main window, asks before unsaved edits are lost.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -36,6 +47,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QSizePolicy,
     QSpinBox,
     QSplitter,
@@ -47,7 +59,6 @@ from texpaint.document.material import (
     MaterialError,
     MaterialSet,
     inpaint_material,
-    open_material,
     save_material,
     seamless_material_set,
 )
@@ -57,17 +68,27 @@ from texpaint.document.material_project import (
     load_material_project,
     save_material_project,
 )
-from texpaint.imaging.io import SUPPORTED_READ_EXTENSIONS
 from texpaint.imaging.shading import light_direction, lit_preview
 from texpaint.ui.busy import run_off_gui_thread
+from texpaint.ui.worker import InferenceEngine, Task
 
-__all__ = ["MaterialCanvas", "MaterialWindow", "LitPreview", "open_material_window"]
+__all__ = [
+    "LitPreview",
+    "MaterialCanvas",
+    "MaterialWindow",
+    "open_material_path",
+    "open_material_window",
+]
 
 PREVIEW_PX = 384
 """The lit preview shades the set downscaled to at most this many pixels per side."""
 
 MAX_SWITCH_KEYS = 6
 """Maps 1..6 get the number keys as shortcuts."""
+
+SetWork = Callable[[MaterialSet, Callable[[], bool], Callable[[float, str], None], Any], Any]
+"""``work(snapshot, abort, progress, runtime) -> (new set, SetFill or None)``: a set edit as
+it runs on the inference worker."""
 
 
 def _qimage(rgb: np.ndarray, mask: np.ndarray | None = None) -> QImage:
@@ -86,9 +107,13 @@ class MaterialCanvas(QWidget):
 
     Signals:
         maskChanged(): after each dab.
+        strokeStarted(): a mouse button went down (before the first dab).
+        strokeFinished(): the button was released (one stroke, one undo step).
     """
 
     maskChanged = Signal()
+    strokeStarted = Signal()
+    strokeFinished = Signal()
 
     def __init__(self, mask: np.ndarray, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,6 +166,8 @@ class MaterialCanvas(QWidget):
         self.maskChanged.emit()
 
     def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
+            self.strokeStarted.emit()
         self.mouseMoveEvent(event)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
@@ -148,6 +175,10 @@ class MaterialCanvas(QWidget):
         if buttons & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
             x, y = self.image_pos(event.position())
             self.dab(x, y, erase=bool(buttons & Qt.MouseButton.RightButton))
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if not event.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
+            self.strokeFinished.emit()
 
 
 class LitPreview(QLabel):
@@ -231,19 +262,50 @@ class MaterialWindow(QMainWindow):
     Args:
         mset: the set (the window owns it from now on).
         mask: float32 ``(H, W)`` in [0, 1], or None (empty).
+        parent: the painter's main window (its close asks this window first), or None.
+        engine: the inference engine edits run on (the main window passes its own, so the
+            device, tile size and queue are the painter's); None = the window makes its own
+            and shuts it down when it closes.
+        project_path: the ``.texmat`` project the set came from (Save writes it), or None.
+
+    Attributes:
+        busy: an edit is running on the worker (edits, undo and roles are disabled).
+        last_error: why the last edit failed (shown to the user), or None.
     """
 
     def __init__(
-        self, mset: MaterialSet, mask: np.ndarray | None = None, parent: QWidget | None = None
+        self,
+        mset: MaterialSet,
+        mask: np.ndarray | None = None,
+        parent: QWidget | None = None,
+        engine: InferenceEngine | None = None,
+        project_path: Path | None = None,
     ) -> None:
         super().__init__(parent)
+        if parent is not None:
+            self.setWindowFlag(Qt.WindowType.Window, True)
+            parent.installEventFilter(self)
         self.mset = mset
         w, h = mset.size
         self.mask = np.zeros((h, w), np.float32) if mask is None else mask.astype(np.float32)
         self.history = MaterialHistory()
         self.current = 0
         self.modified = False
+        self.project_path = project_path
+        self._owns_engine = engine is None
+        self.engine = engine if engine is not None else InferenceEngine(parent=self, warm_up=False)
+        self.engine.taskEvent.connect(self._on_task_event)
+        self.engine.taskFinished.connect(self._on_task_finished)
+        self.engine.jobFailed.connect(self._on_task_failed)
+        self.engine.jobCancelled.connect(self._on_task_cancelled)
+        self._task_id: int | None = None
+        self.last_error: str | None = None
+        self._task_label = ""
+        self._task_done: Callable[[Any], None] | None = None
+        self._stroke_before: np.ndarray | None = None
         self.canvas = MaterialCanvas(self.mask)
+        self.canvas.strokeStarted.connect(self._stroke_started)
+        self.canvas.strokeFinished.connect(self._stroke_finished)
         self.preview = LitPreview()
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         split = QSplitter()
@@ -253,11 +315,21 @@ class MaterialWindow(QMainWindow):
         split.setStretchFactor(1, 2)
         self.setCentralWidget(split)
         self.preview.lightChanged.connect(lambda *_: self.update_preview())
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setMaximumWidth(220)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
         self._build_actions()
         self.show_map(0)
         self.update_preview()
         self.resize(1100, 650)
         self._update_title()
+
+    @property
+    def busy(self) -> bool:
+        """True while an edit runs on the inference worker."""
+        return self._task_id is not None
 
     # ------------------------------------------------------------------ set-up
     def _action(self, text: str, slot, shortcut: str | None = None) -> QAction:
@@ -271,10 +343,17 @@ class MaterialWindow(QMainWindow):
     def _build_actions(self) -> None:
         bar = self.menuBar()
         m = bar.addMenu("&Material")
+        m.addAction(self._action("&Open Material…", self.open_another, "Ctrl+O"))
+        self.save_action = self._action("&Save", self.save, "Ctrl+S")
+        self.save_action.setToolTip(
+            "Write every map back to its own file (or the project the set came from)"
+        )
+        m.addAction(self.save_action)
         m.addAction(self._action("Save Set &As…", self.save_set_as, "Ctrl+Shift+S"))
         m.addAction(self._action("Save &Project As…", self.save_project_as, "Ctrl+Alt+S"))
         m.addSeparator()
-        m.addAction(self._action("Map &Roles…", self.edit_roles))
+        self.roles_action = self._action("Map &Roles…", self.edit_roles)
+        m.addAction(self.roles_action)
         self.flip_action = self._action("&Flip Normal Y (OpenGL ↔ DirectX)", self.flip_normal)
         m.addAction(self.flip_action)
         m.addSeparator()
@@ -284,7 +363,8 @@ class MaterialWindow(QMainWindow):
         self.redo_action = self._action("&Redo", self.redo, "Ctrl+Shift+Z")
         e.addAction(self.undo_action)
         e.addAction(self.redo_action)
-        e.addAction(self._action("Clear &Mask", self.clear_mask, "Ctrl+Shift+A"))
+        self.clear_mask_action = self._action("Clear &Mask", self.clear_mask, "Ctrl+Shift+A")
+        e.addAction(self.clear_mask_action)
         tools = self.addToolBar("Material")
         self.map_group = QActionGroup(self)
         self.map_actions: list[QAction] = []
@@ -310,13 +390,24 @@ class MaterialWindow(QMainWindow):
         self.inpaint_action = self._action("Inpaint Set", self.inpaint, "Ctrl+Return")
         self.inpaint_action.setToolTip("Fill the mask in every map with the same texture")
         self.seamless_action = self._action("Make Seamless Set", self.make_seamless)
-        self.denoise_action = self._action("Denoise Albedo", self.denoise_albedo)
+        self.denoise_action = self._action("Denoise…", self.denoise_dialog)
         self.denoise_action.setToolTip(
-            "Run the default denoiser on the albedo only (the other maps are data)"
+            "Denoise the albedo (the other maps are data; tick them to include them)"
         )
-        tools.addAction(self.inpaint_action)
-        tools.addAction(self.seamless_action)
-        tools.addAction(self.denoise_action)
+        self.stylize_action = self._action("Stylize…", self.stylize_dialog)
+        self.stylize_action.setToolTip(
+            "Stylize the albedo with a style of the library (the other maps are data)"
+        )
+        self.cancel_action = self._action("Cancel", self.cancel, "Esc")
+        self.cancel_action.setToolTip("Stop the running edit (the set stays as it was)")
+        for act in (
+            self.inpaint_action,
+            self.seamless_action,
+            self.denoise_action,
+            self.stylize_action,
+            self.cancel_action,
+        ):
+            tools.addAction(act)
         self._update_actions()
 
     # ------------------------------------------------------------------ views
@@ -357,9 +448,24 @@ class MaterialWindow(QMainWindow):
         self._update_title()
 
     def _update_actions(self) -> None:
-        self.undo_action.setEnabled(self.history.can_undo)
-        self.redo_action.setEnabled(self.history.can_redo)
-        self.flip_action.setEnabled(self.mset.get(MapRole.NORMAL) is not None)
+        idle = not self.busy
+        step = self.history.next_undo
+        self.undo_action.setEnabled(idle and step is not None)
+        self.undo_action.setText(f"&Undo {step.label}" if step is not None else "&Undo")
+        step = self.history.next_redo
+        self.redo_action.setEnabled(idle and step is not None)
+        self.redo_action.setText(f"&Redo {step.label}" if step is not None else "&Redo")
+        self.flip_action.setEnabled(idle and self.mset.get(MapRole.NORMAL) is not None)
+        for act in (
+            self.inpaint_action,
+            self.seamless_action,
+            self.denoise_action,
+            self.stylize_action,
+            self.roles_action,
+            self.save_action,
+        ):
+            act.setEnabled(idle)
+        self.cancel_action.setEnabled(not idle)
 
     def _update_title(self) -> None:
         w, h = self.mset.size
@@ -368,108 +474,278 @@ class MaterialWindow(QMainWindow):
             f"{star}{self.mset.name} — {len(self.mset.maps)} maps, {w} x {h} — texpaint material"
         )
 
-    # ------------------------------------------------------------------ edits
-    def _run_set_edit(self, label: str, work) -> bool | None:
-        """Run ``work(snapshot)`` (returning ``(new set, fill)``) off the GUI thread and
-        apply its result as one undo step. Returns True when applied, False when it failed
-        (the reason is shown), None when the work left the set unchanged."""
-        snapshot = self.mset.with_pixels([(m.image.rgb, m.image.alpha) for m in self.mset.maps])
-        try:
-            new, fill = run_off_gui_thread(
-                self, f"{label}: {len(snapshot.maps)} maps…", lambda: work(snapshot)
-            )
-        except Exception as e:  # JobError, MaterialError: shown, the set is untouched
-            QMessageBox.warning(self, "texpaint", f"{label} failed: {e}")
+    # ------------------------------------------------------------------ mask
+    def _stroke_started(self) -> None:
+        self._stroke_before = self.mask.copy()
+
+    def _stroke_finished(self) -> None:
+        before, self._stroke_before = self._stroke_before, None
+        if before is not None and self.history.record_mask("Mask stroke", before, self.mask):
+            self._update_actions()
+
+    def clear_mask(self) -> None:
+        """Clear the mask (one undo step)."""
+        before = self.mask.copy()
+        self.mask[:] = 0.0
+        self.history.record_mask("Clear mask", before, self.mask)
+        self.canvas.refresh()
+        self._update_actions()
+
+    # ------------------------------------------------------------------ running edits
+    def _submit(self, label: str, work: SetWork, done: Callable[[Any], None] | None = None) -> bool:
+        """Run ``work`` on a snapshot of the set on the inference worker; when it finishes,
+        its ``(new set, fill)`` is applied as one undo step (or handed to ``done``). Returns
+        False when another edit is still running."""
+        if self.busy:
+            self.statusBar().showMessage("Wait for the running edit, or press Esc", 4000)
             return False
+        snapshot = self.mset.with_pixels([(m.image.rgb, m.image.alpha) for m in self.mset.maps])
+
+        def run(abort, report, runtime):
+            from texpaint.jobs import JobCancelled, JobError
+
+            try:
+                return (
+                    "ok",
+                    work(snapshot, abort, lambda f, msg: report((float(f), str(msg))), runtime),
+                )
+            except JobCancelled:
+                return ("cancelled", None)
+            except (JobError, MaterialError, ValueError, MemoryError) as exc:
+                return ("error", str(exc) or "out of memory")
+
+        task = Task(run)
+        self.last_error = None
+        self._task_id = task.task_id
+        self._task_label = label
+        self._task_done = done
+        self.progress.setValue(0)
+        self.progress.show()
+        self.statusBar().showMessage(f"{label}: {len(snapshot.maps)} maps…")
+        self._update_actions()
+        self.engine.submit_task(task)
+        return True
+
+    def cancel(self) -> None:
+        """Stop the running edit; the set stays as it was."""
+        if self._task_id is not None:
+            self.engine.cancel(self._task_id)
+
+    def _finish_task(self) -> None:
+        self._task_id = None
+        self._task_done = None
+        self.progress.hide()
+        self._update_actions()
+
+    def _on_task_event(self, task_id: int, obj: object) -> None:
+        if task_id != self._task_id or not isinstance(obj, tuple):
+            return
+        fraction, message = obj
+        self.progress.setValue(round(100 * fraction))
+        self.statusBar().showMessage(f"{self._task_label}: {message}")
+
+    def _on_task_finished(self, task_id: int, value: object) -> None:
+        if task_id != self._task_id:
+            return
+        label, done = self._task_label, self._task_done
+        self._finish_task()
+        status, result = value if isinstance(value, tuple) else ("error", "no result")
+        if status == "cancelled":
+            self.statusBar().showMessage(f"{label}: cancelled, nothing changed", 5000)
+        elif status == "error":
+            self.last_error = str(result)
+            self.statusBar().showMessage(f"{label} failed", 5000)
+            QMessageBox.warning(self, "texpaint", f"{label} failed: {result}")
+        elif done is not None:
+            done(result)
+        else:
+            self._apply(label, result)
+
+    def _on_task_failed(self, task_id: int, message: str) -> None:
+        if task_id != self._task_id:
+            return
+        label = self._task_label
+        self._finish_task()
+        self.last_error = message
+        QMessageBox.warning(self, "texpaint", f"{label} failed: {message}")
+
+    def _on_task_cancelled(self, task_id: int) -> None:
+        if task_id != self._task_id:
+            return
+        label = self._task_label
+        self._finish_task()
+        self.statusBar().showMessage(f"{label}: cancelled, nothing changed", 5000)
+
+    def _apply(self, label: str, result: Any) -> bool:
+        """Make ``result`` = ``(new set, fill or None)`` the set, as one undo step."""
+        new, fill = result
         if fill is not None and fill.unchanged:
-            return None
-        self.history.record(label, self.mset, new)
+            self.statusBar().showMessage(f"{label}: nothing to change", 5000)
+            return False
+        if self.history.record(label, self.mset, new) is None:
+            self.statusBar().showMessage(f"{label}: no pixel changed", 5000)
+            return False
         self.mset = new
         self.modified = True
         self._refresh()
+        seconds = getattr(fill, "seconds", None)
+        took = f" in {seconds:.1f} s" if seconds else ""
+        self.statusBar().showMessage(f"{label}: done{took}", 5000)
         return True
 
+    # ------------------------------------------------------------------ edits
     def inpaint(self) -> bool:
-        """Inpaint every map where the mask is painted (one undo step)."""
+        """Inpaint every map where the mask is painted (one undo step, on the worker).
+        Returns True when the edit started."""
         if not (self.mask > 0).any():
             QMessageBox.information(self, "texpaint", "Paint the area to fill first.")
             return False
         mask = self.mask.copy()
-        return bool(self._run_set_edit("Inpaint set", lambda s: inpaint_material(s, mask)))
-
-    def make_seamless(self) -> bool:
-        """Make every map tile with one shared fill of the wrap seams (one undo step). When
-        every map already tiles, asks before re-synthesising."""
-        label = "Make Seamless (set)"
-        done = self._run_set_edit(label, lambda s: seamless_material_set(s))
-        if done is not None:
-            return done
-        answer = QMessageBox.question(
-            self,
-            "texpaint",
-            "Every map of this material already tiles (its wrap seams look like its own "
-            "interior lines). Re-synthesise the seams anyway?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        return self._submit(
+            "Inpaint set",
+            lambda s, abort, progress, _rt: inpaint_material(
+                s, mask, abort=abort, progress=progress
+            ),
         )
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        return bool(self._run_set_edit(label, lambda s: seamless_material_set(s, force=True)))
 
-    def denoise_albedo(self) -> bool:
-        """Denoise the albedo with the default denoise model (the masked part, or all of it
-        when the mask is empty); the data maps are left as they are. One undo step."""
+    def make_seamless(self, force: bool = False) -> bool:
+        """Make every map tile with one shared fill of the wrap seams (one undo step). When
+        every map already tiles, asks before re-synthesising. Returns True when the edit
+        started."""
+        label = "Make Seamless (set)"
+
+        def done(result: Any) -> None:
+            _new, fill = result
+            if not fill.unchanged:
+                self._apply(label, result)
+                return
+            answer = QMessageBox.question(
+                self,
+                "texpaint",
+                "Every map of this material already tiles (its wrap seams look like its own "
+                "interior lines). Re-synthesise the seams anyway?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.make_seamless(force=True)
+            else:
+                self.statusBar().showMessage(f"{label}: the set already tiles", 5000)
+
+        return self._submit(
+            label,
+            lambda s, abort, progress, _rt: seamless_material_set(
+                s, force=force, abort=abort, progress=progress
+            ),
+            done,
+        )
+
+    def run_map_operation(self, request: dict[str, Any]) -> bool:
+        """Run Denoise or Stylize on the maps ``request["maps"]`` (names), each through the
+        painter's pipeline with the worker's runtime, as one undo step
+        (:func:`texpaint.ui.material_ops.run_on_maps`).
+
+        Args:
+            request: from :meth:`MaterialOpDialog.request
+                <texpaint.ui.material_ops.MaterialOpDialog.request>`.
+
+        Returns:
+            True when the edit started.
+        """
+        from texpaint.ui.material_ops import run_on_maps
+
         mask = self.mask.copy()
+        label = request["label"]
+        return self._submit(
+            label,
+            lambda s, abort, progress, runtime: (
+                run_on_maps(s, mask, request, abort, progress, runtime),
+                None,
+            ),
+        )
 
-        def work(s: MaterialSet):
-            from texpaint.engine.device import Runtime
-            from texpaint.jobs import Job, Operation
-            from texpaint.ops.runner import run_job
+    def denoise_dialog(self) -> bool:
+        """Denoise…: pick the maps (albedo by default) and strength, then run."""
+        return self._op_dialog("denoise")
 
-            albedo = s.albedo
-            job = Job(op=Operation.DENOISE, image=albedo.image.rgb, mask=mask)
-            result = run_job(job, runtime=Runtime("auto"))
-            pixels = [(result.image if m is albedo else m.image.rgb, m.image.alpha) for m in s.maps]
-            return s.with_pixels(pixels), None
+    def stylize_dialog(self) -> bool:
+        """Stylize…: pick a style, quality, strength and the maps (albedo by default)."""
+        return self._op_dialog("stylize")
 
-        return bool(self._run_set_edit("Denoise albedo", work))
+    def _op_dialog(self, op: str) -> bool:
+        from texpaint.ui.material_ops import MaterialOpDialog
+
+        dialog = MaterialOpDialog(op, self.mset, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return False
+        return self.run_map_operation(dialog.request())
 
     def undo(self) -> None:
-        if self.history.undo(self.mset) is not None:
-            self.modified = True
-            self._refresh()
+        """Take back the last edit (a fill of every map, or a mask stroke)."""
+        if self.busy:
+            return
+        step = self.history.next_undo
+        if self.history.undo(self.mset, self.mask) is not None:
+            self._after_history(step is not None and step.is_mask)
 
     def redo(self) -> None:
-        if self.history.redo(self.mset) is not None:
+        """Apply the last undone edit again."""
+        if self.busy:
+            return
+        step = self.history.next_redo
+        if self.history.redo(self.mset, self.mask) is not None:
+            self._after_history(step is not None and step.is_mask)
+
+    def _after_history(self, mask_only: bool) -> None:
+        if mask_only:
+            self.canvas.refresh()
+            self._update_actions()
+        else:
             self.modified = True
             self._refresh()
 
-    def clear_mask(self) -> None:
-        self.mask[:] = 0.0
-        self.canvas.refresh()
-
     def flip_normal(self) -> None:
+        """Convert the normal map between OpenGL (+Y) and DirectX (−Y)."""
         normal = self.mset.get(MapRole.NORMAL)
-        if normal is None:
+        if normal is None or self.busy:
             return
+        old = self.mset.with_pixels([(m.image.rgb, m.image.alpha) for m in self.mset.maps])
         self.mset.flip_normal_convention(normal.name)
+        self.history.record("Flip normal Y", old, self.mset)
         self.modified = True
         self._refresh()
 
     def edit_roles(self) -> bool:
+        """Map Roles…: correct each map's role."""
         dialog = RolesDialog(self.mset, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
         for name, box in dialog.pickers.items():
-            role = box.currentData()
+            role = MapRole(box.currentData())
             if self.mset.maps[self.mset.index_of(name)].role is not role:
                 self.mset.set_role(name, role)
-        for act, mp in zip(self.map_actions, self.mset.maps, strict=False):
-            act.setText(f"{self.map_actions.index(act) + 1} {mp.role.value}")
+                self.modified = True
+        for i, (act, mp) in enumerate(zip(self.map_actions, self.mset.maps, strict=False)):
+            act.setText(f"{i + 1} {mp.role.value}")
         self._refresh()
         return True
 
     # ------------------------------------------------------------------ files
+    def open_another(self) -> MaterialWindow | None:
+        """Open Material…: another set in a new window (same engine and parent)."""
+        return open_material_window(self.parentWidget(), engine=self.engine)
+
+    def save(self) -> bool:
+        """Save: the project the set came from, else every map back into its own file in
+        the set's folder; with neither, Save Set As…."""
+        if self.project_path is not None:
+            return self.save_project_to(self.project_path)
+        if self.mset.folder is not None:
+            return self.save_set_to(self.mset.folder) is not None
+        return self.save_set_as()
+
     def save_set_to(self, folder: Path) -> list[Path] | None:
+        """Write every map into ``folder`` (its own name, format and bit depth); None when
+        it failed (the reason is shown, no file is touched)."""
         snapshot = self.mset.with_pixels([(m.image.rgb, m.image.alpha) for m in self.mset.maps])
         try:
             written = run_off_gui_thread(
@@ -480,14 +756,17 @@ class MaterialWindow(QMainWindow):
             return None
         self.modified = False
         self._update_title()
+        self.statusBar().showMessage(f"Saved {len(written)} maps into {folder}", 5000)
         return written
 
-    def save_set_as(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Save Material Set Into Folder")
-        if folder:
-            self.save_set_to(Path(folder))
+    def save_set_as(self) -> bool:
+        """Save Set As…: pick a folder; every map is written into it."""
+        start = str(self.mset.folder) if self.mset.folder is not None else ""
+        folder = QFileDialog.getExistingDirectory(self, "Save Material Set Into Folder", start)
+        return bool(folder) and self.save_set_to(Path(folder)) is not None
 
     def save_project_to(self, path: Path) -> bool:
+        """Write the set, its roles and the mask to a ``.texmat`` project."""
         snapshot = self.mset.with_pixels([(m.image.rgb, m.image.alpha) for m in self.mset.maps])
         mask = self.mask.copy()
         try:
@@ -497,65 +776,119 @@ class MaterialWindow(QMainWindow):
         except MaterialError as e:
             QMessageBox.warning(self, "texpaint", str(e))
             return False
+        self.project_path = path
         self.modified = False
         self._update_title()
+        self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
-    def save_project_as(self) -> None:
+    def save_project_as(self) -> bool:
+        """Save Project As…: pick a ``.texmat`` file."""
         path, _ = QFileDialog.getSaveFileName(
             self, "Save Material Project", f"{self.mset.name}{PROJECT_EXTENSION}",
             f"texpaint material projects (*{PROJECT_EXTENSION})",
         )  # fmt: skip
-        if path:
-            p = Path(path)
-            self.save_project_to(p if p.suffix else p.with_suffix(PROJECT_EXTENSION))
+        if not path:
+            return False
+        p = Path(path)
+        return self.save_project_to(p if p.suffix else p.with_suffix(PROJECT_EXTENSION))
 
-    def closeEvent(self, event) -> None:  # noqa: N802
+    # ------------------------------------------------------------------ closing
+    def confirm_close(self) -> bool:
+        """True when the window may close: nothing unsaved, or the user saved or discarded
+        it (a running edit is cancelled)."""
         if self.modified:
             answer = QMessageBox.question(
                 self,
                 "texpaint",
-                f"{self.mset.name} has unsaved changes. Close anyway?",
-                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                f"{self.mset.name} has unsaved changes. Save them before closing?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
             )
-            if answer != QMessageBox.StandardButton.Discard:
+            if answer == QMessageBox.StandardButton.Save:
+                if not self.save():
+                    return False
+            elif answer != QMessageBox.StandardButton.Discard:
+                return False
+        self.cancel()
+        return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """The main window is closing: ask this window first; a refusal stops the close."""
+        if watched is self.parentWidget() and event.type() == QEvent.Type.Close:
+            if self.isVisible() and not self.close():
                 event.ignore()
-                return
+                return True
+        return super().eventFilter(watched, event)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.confirm_close():
+            event.ignore()
+            return
+        parent = self.parentWidget()
+        if parent is not None:
+            parent.removeEventFilter(self)
+        if self._owns_engine:
+            self.engine.shutdown()
         event.accept()
 
 
-def open_material_path(path: Path, parent: QWidget | None = None) -> MaterialWindow:
+def open_material_path(
+    path: Path, parent: QWidget | None = None, engine: InferenceEngine | None = None
+) -> MaterialWindow:
     """Open a material set (a folder, one of its maps, or a ``.texmat`` project) in a new
-    :class:`MaterialWindow`.
+    :class:`MaterialWindow`, with the roles its file names give.
 
     Raises:
         MaterialError: the set or project cannot be opened (message for the user).
     """
+    from texpaint.document.material import open_material
+
+    project = None
     if path.suffix.lower() == PROJECT_EXTENSION:
         mset, mask = load_material_project(path)
+        project = path
     else:
         mset, mask = open_material(path), None
-    window = MaterialWindow(mset, mask, parent)
+    window = MaterialWindow(mset, mask, parent, engine=engine, project_path=project)
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     return window
 
 
-def open_material_window(parent: QWidget | None = None) -> MaterialWindow | None:
-    """File → Open Material…: ask for one map of a set (its siblings are gathered) or a
-    material project, and show it in a :class:`MaterialWindow`."""
-    patterns = " ".join(f"*{e}" for e in SUPPORTED_READ_EXTENSIONS)
-    path, _ = QFileDialog.getOpenFileName(
-        parent,
-        "Open Material (pick any map of the set)",
-        "",
-        f"Material maps and projects ({patterns} *{PROJECT_EXTENSION});;All files (*)",
-    )
-    if not path:
+def open_material_window(
+    parent: QWidget | None = None,
+    engine: InferenceEngine | None = None,
+    path: Path | None = None,
+) -> MaterialWindow | None:
+    """File → Open Material…: the Open Material dialog (a folder or one map, each map's role
+    checked, or a ``.texmat`` project), then the set in a new :class:`MaterialWindow`.
+
+    Args:
+        parent: the painter's main window (or None).
+        engine: the inference engine the window's edits run on (None: its own).
+        path: a folder or map to show in the dialog at once.
+
+    Returns:
+        The window shown, or None when the user cancelled or the project could not be read
+        (the reason is shown).
+    """
+    from texpaint.ui.material_open_dialog import MaterialOpenDialog
+
+    dialog = MaterialOpenDialog(parent, path)
+    accepted = QDialog.DialogCode.Accepted
+    if dialog.result() != accepted and dialog.exec() != accepted:
         return None
-    try:
-        window = open_material_path(Path(path), parent)
-    except MaterialError as e:
-        QMessageBox.warning(parent, "texpaint", str(e))
-        return None
+    project = dialog.project_path
+    if project is not None:
+        try:
+            window = open_material_path(project, parent, engine)
+        except MaterialError as e:
+            QMessageBox.warning(parent, "texpaint", str(e))
+            return None
+    else:
+        assert dialog.material is not None
+        window = MaterialWindow(dialog.material, None, parent, engine=engine)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.show()
     return window
