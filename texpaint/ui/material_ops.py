@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from texpaint.document.material import MapRole, MaterialError, MaterialSet
-from texpaint.engine.stylize import DEFAULT_QUALITY
 from texpaint.jobs import DEFAULT_STRENGTH, ENSEMBLE_PASSES, Operation, default_passes
 from texpaint.models.styles import StyleLibraryError, list_styles
+from texpaint.ops.stylize import DEFAULT_QUALITY
 
 __all__ = ["MaterialOpDialog", "run_on_maps"]
 
