@@ -155,6 +155,7 @@ def _cmd_material_set(args: argparse.Namespace, op: str) -> int:
     with _job_progress(desc) as (abort, progress):
         try:
             if op == "inpaint":
+                assert mask is not None  # read above for inpaint
                 result, fill = inpaint_material(
                     mset, mask, abort=abort, progress=progress, normal_length=lengths
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from texpaint.cli.common import (
     DEVICES,
@@ -146,12 +147,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     try:
         from texpaint.training.gan_loop import json_lines_logger
 
+        Config: Any
+        run_training: Any
         if args.train_command == "inpaint":
-            from texpaint.training.inpaint_trainer import InpaintTrainConfig as Config
-            from texpaint.training.inpaint_trainer import run_training
+            from texpaint.training import inpaint_trainer as trainer
+
+            Config, run_training = trainer.InpaintTrainConfig, trainer.run_training
         else:
-            from texpaint.training.denoise_trainer import DenoiseTrainConfig as Config
-            from texpaint.training.denoise_trainer import run_training
+            from texpaint.training import denoise_trainer as trainer_d
+
+            Config, run_training = trainer_d.DenoiseTrainConfig, trainer_d.run_training
     except ImportError as e:
         raise CommandError(f"training is not available ({e})") from e
 

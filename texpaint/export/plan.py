@@ -199,12 +199,12 @@ def parse_op(text: str) -> OpSpec:
         PlanError: unknown op name, an argument the op does not take, or a bad mask pattern.
     """
     text = str(text).strip()
-    name, sep, arg = text.partition(":")
+    name, sep, raw_arg = text.partition(":")
     name = name.strip().lower()
     names = op_names()
     if name not in names:
         raise PlanError(f"unknown op {text!r} (choose from {', '.join(names)})")
-    arg = arg.strip() if sep else None
+    arg = raw_arg.strip() if sep else None
     if sep and not arg:
         raise PlanError(f"op {text!r}: empty argument after ':'")
     if batch_arg(name) is None and arg is not None:
@@ -645,8 +645,8 @@ class BatchPlan:
             folder=path(folder, "inputs.folder") if folder is not None else None,
             glob=typed(inputs.get("glob", "*"), str, "inputs.glob"),
             recursive=typed(inputs.get("recursive", False), bool, "inputs.recursive"),
-            ops=str_list(d.get("ops", []), "ops"),
-            formats=str_list(d.get("formats", ["png"]), "formats"),
+            ops=[parse_op(o) for o in str_list(d.get("ops", []), "ops")],
+            formats=[parse_format(f) for f in str_list(d.get("formats", ["png"]), "formats")],
             sizes=sizes,
             naming=typed(d.get("naming", DEFAULT_NAMING), str, "naming"),
             overwrite=typed(d.get("overwrite", "skip"), str, "overwrite"),

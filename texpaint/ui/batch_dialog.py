@@ -667,7 +667,7 @@ class BatchExportDialog(QDialog):
             )
 
         self._watch = watch = self.engine.watch(Task(run))
-        watch.event.connect(self._on_task_event)
+        watch.reported.connect(self._on_task_event)
         watch.finished.connect(self._on_finished)
         watch.failed.connect(self._on_failed)
         watch.cancelled.connect(self._on_queued_cancel)

@@ -177,7 +177,7 @@ class MaterialBatchDialog(QDialog):
             return False
         task = _batch_task(folders, ops, Path(self.out_dir.text()), sizes)
         self._watch = watch = self.engine.watch(task)
-        watch.event.connect(self._on_task_event)
+        watch.reported.connect(self._on_task_event)
         watch.finished.connect(self._finished)
         watch.failed.connect(self._on_task_failed)
         watch.cancelled.connect(self._finished)

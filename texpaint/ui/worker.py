@@ -30,14 +30,14 @@ class TaskWatch(QObject):
     by id. Exactly one of ``finished``, ``failed``, ``cancelled`` follows a submission.
 
     Signals:
-        event(object): what the task reported.
+        reported(object): what the task reported.
         finished(object): its return value.
         failed(str): a message for the user.
         cancelled(): it was cancelled before it started (a task that stops early because it
             was cancelled while running returns normally: ``finished``).
     """
 
-    event = Signal(object)
+    reported = Signal(object)
     finished = Signal(object)
     failed = Signal(str)
     cancelled = Signal()
@@ -68,7 +68,7 @@ class TaskWatch(QObject):
     @Slot(int, object)
     def _on_event(self, task_id: int, payload: object) -> None:
         if task_id == self.task_id:
-            self.event.emit(payload)
+            self.reported.emit(payload)
 
     @Slot(int, object)
     def _on_finished(self, task_id: int, value: object) -> None:
@@ -92,13 +92,15 @@ class TaskWatch(QObject):
 class _ServeThread(QThread):
     """Runs ``runner.serve()``; relays the runner's events as a signal (queued to the GUI)."""
 
-    event = Signal(str, int, object)
+    runnerEvent = Signal(str, int, object)
 
     def __init__(self, runner: JobRunner) -> None:
         super().__init__()
         self.setObjectName("texpaint-inference")
         self._runner = runner
-        runner.listener = lambda name, task_id, payload: self.event.emit(name, task_id, payload)
+        runner.listener = lambda name, task_id, payload: self.runnerEvent.emit(
+            name, task_id, payload
+        )
 
     def run(self) -> None:  # the thread's body
         self._runner.serve()
@@ -137,7 +139,7 @@ class InferenceEngine(QObject):
         self._jobs: set[int] = set()
         self._warm_ids: set[int] = set()
         self._thread = _ServeThread(self.runner)
-        self._thread.event.connect(self._on_event)
+        self._thread.runnerEvent.connect(self._on_event)
         self._thread.start()
         if warm_up:
             self.warm_up()
