@@ -43,8 +43,9 @@ class SeamlessParams(Params):
     method: str = param(
         "quilt",
         "Method",
-        "band synthesis: lattice-aware quilting (default) or the inpainting network",
-        choices=("quilt", "network"),
+        "band synthesis: lattice-aware quilting (default), the structure-aware completion "
+        "core, or the inpainting network",
+        choices=("quilt", "core", "network"),
     )
 
 
