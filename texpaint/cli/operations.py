@@ -106,12 +106,16 @@ def _add_param_options(parser: argparse.ArgumentParser, spec) -> None:
             parser.add_argument(flag, dest=f.name, action=action, default=f.default, help=info.help)
             continue
         metavar = "|".join([*info.special, "N"]) if info.special else "N"
-        if info.choices is not None:
+        kwargs: dict[str, Any] = {"type": _option_type(spec, f, info)}
+        if info.choices is not None:  # argparse says "invalid choice: X (choose from ...)"
             metavar = "|".join(map(str, info.choices))
+            kind = str(f.type)
+            number = int if "int" in kind else float if "float" in kind else str
+            kwargs = {"type": number, "choices": info.choices}
         parser.add_argument(
             flag,
             dest=f.name,
-            type=_option_type(spec, f, info),
+            **kwargs,
             default=f.default,
             metavar=metavar,
             help=info.help if "default" in info.help else f"{info.help} (default: %(default)s)",

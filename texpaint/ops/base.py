@@ -185,8 +185,27 @@ def check_value(f: dataclasses.Field, value: Any) -> Any:
     parsing and the panel's controls all use it).
 
     Raises:
-        ParamError: wrong type, out of bounds or not among the choices.
+        ParamError: wrong type, out of bounds or not among the choices (a field with choices
+            says only that, whatever else is wrong with the value).
     """
+    info: ParamInfo = f.metadata["texpaint"]
+    if info.choices is None:
+        return _check_value(f, value)
+    try:
+        checked = _check_value(f, value)
+    except ParamError:
+        checked = _NOT_A_CHOICE
+    if checked is _NOT_A_CHOICE or checked not in info.choices:
+        allowed = ", ".join(map(str, info.choices))
+        raise ParamError(f"{f.name} must be one of {allowed}, got {value!r}")
+    return checked
+
+
+_NOT_A_CHOICE = object()
+
+
+def _check_value(f: dataclasses.Field, value: Any) -> Any:
+    """:func:`check_value` before the choices: type, special words, bounds."""
     info: ParamInfo = f.metadata["texpaint"]
     kind = str(f.type).replace(" ", "")
     optional = "None" in kind.split("|")
