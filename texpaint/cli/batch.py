@@ -9,6 +9,7 @@ from pathlib import Path
 from texpaint.cli.common import (
     DEVICES,
     PROG,
+    CommandCancelled,
     CommandError,
     _ctrl_c_requests_stop,
     _positive_int,
@@ -135,13 +136,15 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         for problem in problems:
             print(f"{PROG} batch: error: {problem}", file=sys.stderr)
         return 2
-    runtime = None
-    if any(op.is_model_op for op in plan.ops):
-        try:
-            from texpaint.engine.device import Runtime
+    runner = None
+    if any(op.is_model_op for op in plan.ops):  # a batch of resizes needs no device (no torch)
+        from texpaint.engine.runner import JobRunner
+        from texpaint.jobs import JobError
 
-            runtime = Runtime(args.device)
-        except (ValueError, RuntimeError) as e:
+        runner = JobRunner(args.device)
+        try:
+            runner.warm_up()
+        except (JobError, ValueError, RuntimeError) as e:
             raise CommandError(f"device {args.device!r} is not usable ({e})") from e
 
     with (
@@ -158,16 +161,30 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             if r.status == "failed":
                 bar.write(f"{PROG}: error: {r.file}: {r.error}", file=sys.stderr)
 
-        report = run_batch(
-            plan,
-            abort=abort,
-            progress=progress,
-            runtime=runtime,
-            sources=sources,
-            jobs=args.jobs,
-            device=args.device,
-            file_done=file_done,
-        )
+        def work(task_abort, _report, runtime):
+            return run_batch(
+                plan,
+                abort=task_abort,
+                progress=progress,
+                runtime=runtime,
+                sources=sources,
+                jobs=args.jobs,
+                device=args.device,
+                file_done=file_done,
+            )
+
+        if runner is None:
+            report = work(abort, None, None)
+        else:  # the whole batch is one task on the one runner, as from the painter
+            from texpaint.engine.runner import Task
+            from texpaint.jobs import JobCancelled, JobError
+
+            try:
+                report = runner.run(Task(work), abort=abort)
+            except JobCancelled as e:  # cancelled before it started
+                raise CommandCancelled from e
+            except JobError as e:
+                raise CommandError(f"batch failed: {e}") from e
     n_out = sum(len(r.outputs) for r in report.results)
     print(
         f"{report.summary()}: {n_out} files written to {plan.output_dir} ({report.seconds:.1f} s)"

@@ -224,13 +224,13 @@ def _cmd_batch_sets(args: argparse.Namespace) -> int:
         raise CommandError("give at least one --op (inpaint, seamless, denoise, stylize, resize)")
     run = None
     if any(n in ("denoise", "stylize") for n in names):
-        from texpaint.engine.device import Runtime
-        from texpaint.ops.runner import run_job
+        from texpaint.engine.runner import JobRunner
+        from texpaint.ops.runner import job_task
 
-        runtime = Runtime(device=args.device)
+        runner = JobRunner(args.device)  # the one owner of the device for every set's jobs
 
         def run(job):
-            return run_job(job, runtime=runtime)
+            return runner.run(job_task(job))
 
     failed = 0
 
