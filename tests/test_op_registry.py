@@ -130,3 +130,16 @@ def test_toy_operation_gets_a_generated_panel_tab(toy_op, qtbot):
     assert request["op"] == "invert"
     assert request["params"] == {"amount": 0.25, "keep_red": True}
     assert toy_op.make_params(request["params"]).amount == 0.25
+
+
+def test_model_defaults_come_from_the_registry():
+    from texpaint.cli import build_parser
+    from texpaint.models.catalog import DEFAULT_OPERATIONS
+    from texpaint.ops.registry import default_model_kinds
+
+    assert default_model_kinds() == ("inpaint", "denoise", "upscale")
+    assert set(default_model_kinds()) == set(DEFAULT_OPERATIONS)
+    parser = build_parser()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["models", "default", "stylize"])  # a style is its own model
+    assert parser.parse_args(["models", "default", "upscale"]).operation == "upscale"

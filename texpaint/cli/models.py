@@ -15,7 +15,7 @@ from texpaint.cli.common import (
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Add ``texpaint models`` and its actions to the sub-command set ``sub``."""
-    from texpaint.models.catalog import DEFAULT_OPERATIONS  # model cards only: no torch
+    from texpaint.ops.registry import default_model_kinds  # declarations only: no torch
 
     p_models = sub.add_parser("models", help="list, import and remove models; set defaults")
     models_sub = p_models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "painter, the command line and batch export; when the chosen model is removed, the "
         "built-in (or first) model is used again.",
     )
-    p_def.add_argument("operation", choices=DEFAULT_OPERATIONS, metavar="OP", help="operation")
+    p_def.add_argument("operation", choices=default_model_kinds(), metavar="OP", help="operation")
     p_def.add_argument("model_id", nargs="?", metavar="ID", help="model id to make the default")
     p_def.add_argument(
         "--reset", action="store_true", help="forget the choice (use the built-in/first model)"

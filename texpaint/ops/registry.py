@@ -13,7 +13,15 @@ import threading
 
 from texpaint.ops.base import OperationSpec
 
-__all__ = ["BUILTIN_MODULES", "get", "names", "operations", "register", "unregister"]
+__all__ = [
+    "BUILTIN_MODULES",
+    "default_model_kinds",
+    "get",
+    "names",
+    "operations",
+    "register",
+    "unregister",
+]
 
 BUILTIN_MODULES = (
     "texpaint.ops.inpaint",
@@ -85,3 +93,18 @@ def operations() -> tuple[OperationSpec, ...]:
 def names() -> tuple[str, ...]:
     """The names of :func:`operations`."""
     return tuple(s.name for s in operations())
+
+
+def default_model_kinds() -> tuple[str, ...]:
+    """The model kinds (catalog operations) whose default model the user chooses
+    (``texpaint models default OP``, Edit → Models…): those of every operation that runs a
+    model of its kind's default, in registry order, without repeats. Stylize's model follows
+    from the style (``OperationSpec.model_id_for``), so it has none.
+    :data:`texpaint.models.catalog.DEFAULT_OPERATIONS` (where the choices are stored) must
+    hold the same kinds; ``tests/test_op_registry.py`` checks it."""
+    kinds: list[str] = []
+    for spec in operations():
+        kind = spec.model_kind
+        if kind is not None and spec.model_id_for is None and kind not in kinds:
+            kinds.append(kind)
+    return tuple(kinds)
