@@ -45,6 +45,10 @@ EDGE_WEIGHT = 4.0
 cost (Sobel magnitude of the target's luminance), so a copy whose joints and mortar edges
 meet the neighbours' wins over one that only matches their colour."""
 
+COST_SAMPLES = 3000
+"""Most overlap pixels an offset's cost is computed over (wide lattice overlaps at 1 MP hold
+tens of thousands)."""
+
 LATTICE_JITTER_PX = 3
 """Lattice offsets are refined by up to this many pixels on each axis (real courses drift)."""
 
@@ -256,16 +260,19 @@ def _costs(
     weight: np.ndarray,
 ) -> np.ndarray:
     """Weighted SSD between ``target`` and the block at each candidate offset, in chunks,
-    over every other known pixel in each direction (a quarter of them: ranking the candidates
-    needs no more)."""
+    over every other known pixel in each direction (a quarter of them), at most
+    :data:`COST_SAMPLES` of those (evenly strided): ranking the candidates needs no more."""
     out = np.empty(len(cand), np.float64)
     mask = weight > 0
     sub = np.zeros_like(mask)
     sub[::2, ::2] = True
     mask &= sub
-    t = target[mask]  # (k, c)
-    wt = weight[mask][:, None]
     ry, rx = np.nonzero(mask)
+    if ry.size > COST_SAMPLES:
+        keep = np.linspace(0, ry.size - 1, COST_SAMPLES).astype(np.int64)
+        ry, rx = ry[keep], rx[keep]
+    t = target[ry, rx]  # (k, c)
+    wt = weight[ry, rx][:, None]
     for i0 in range(0, len(cand), 64):
         chunk = cand[i0 : i0 + 64]
         sy = np.mod(rows[ry][None, :] + chunk[:, :1], image.shape[0])
