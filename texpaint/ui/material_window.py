@@ -731,8 +731,10 @@ class MaterialWindow(QMainWindow):
 
     # ------------------------------------------------------------------ files
     def open_another(self) -> MaterialWindow | None:
-        """Open Material…: another set in a new window (same engine and parent)."""
-        return open_material_window(self.parentWidget(), engine=self.engine)
+        """Open Material…: another set in a new window (same parent; the painter's engine,
+        or its own when this window runs its own, which ends with this window)."""
+        engine = None if self._owns_engine else self.engine
+        return open_material_window(self.parentWidget(), engine=engine)
 
     def save(self) -> bool:
         """Save: the project the set came from, else every map back into its own file in
