@@ -257,3 +257,28 @@ def test_grout_crossing_of_large_tiles_continues_through_the_hole() -> None:
     interior = hole & ~((np.mgrid[0:256, 0:256] % 64) < 4).any(axis=0)
     assert not dark[interior].any()
     assert out[interior].std() > 0.7 * img[interior].std()
+
+
+def test_offset_cost_prefers_the_dominant_offsets_and_their_wrapped_copies() -> None:
+    """The structure cost is computed per offset on the fly: 0 within 1 px of a preferred
+    offset (and, on a torus, of its copies a whole image away) or of the zero offset, the
+    full cost elsewhere, infinite below ``tau``."""
+    from texpaint.synthesis import nnf
+    from texpaint.synthesis.completion import _penalty
+
+    h, w = 40, 50
+    cand = np.array([[0, 16], [8, -8]], np.int32)
+    pc, lam, tau2 = _penalty(h, w, cand, 0.5, wrap=False)
+    assert nnf.offset_penalty(0, 16, pc, lam, tau2) == 0.0
+    assert nnf.offset_penalty(1, 17, pc, lam, tau2) == 0.0
+    assert nnf.offset_penalty(1, 1, pc, lam, tau2) == 0.0
+    assert nnf.offset_penalty(0, 18, pc, lam, tau2) == pytest.approx(0.5)
+    assert nnf.offset_penalty(-20, 30, pc, lam, tau2) == pytest.approx(0.5)
+    assert nnf.offset_penalty(0, 16 - w, pc, lam, tau2) == pytest.approx(0.5)
+    pcw, lamw, tau2w = _penalty(h, w, cand, 0.5, wrap=True)
+    assert nnf.offset_penalty(0, 16 - w, pcw, lamw, tau2w) == 0.0  # the same torus shift
+    assert nnf.offset_penalty(8 - h, -8 + w, pcw, lamw, tau2w) == 0.0
+    assert nnf.offset_penalty(-20, 30, pcw, lamw, tau2w) == pytest.approx(0.5)
+    none = np.zeros((0, 2), np.int32)
+    assert nnf.offset_penalty(3, 4, none, np.float32(0), np.float32(36)) == np.inf
+    assert nnf.offset_penalty(0, 6, none, np.float32(0), np.float32(36)) == 0.0

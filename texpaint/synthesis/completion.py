@@ -74,14 +74,15 @@ class CompletionSettings:
             at most this many pixels.
         min_side_px: no level is smaller than this on its shorter side.
         em_coarse, em_fine: EM iterations (search + vote) at the coarsest level and at each
-            finer level; the finest level runs ``em_finest``.
+            finer level; the finest level runs ``em_finest``, the levels between it and
+            ``fine_from_px`` (images of 800 px and more) ``em_fine_large``.
         sweeps: PatchMatch sweeps per EM iteration.
         sweeps_fine, n_candidates_fine: the same for the *fine* levels, those whose longer
             side is at least ``fine_from_px`` (there the field comes from the level below and
             needs only local refinement; this bounds the time at 1-4K).
         fine_from_px: see ``sweeps_fine``.
-        search_fine_px: random-search window (px) at the finest level (coarser levels search
-            the whole image).
+        search_fine_px: random-search window (px) at the finest level and the fine levels
+            (their field comes from the level below; coarser levels search the whole image).
         n_candidates: dominant offsets tried at every target pixel.
         structure_weight: the cost of a non-dominant offset is ``structure_weight *
             min(1, concentration / concentration_ref) * 2 * variance`` of the known colours
@@ -95,6 +96,8 @@ class CompletionSettings:
             is replaced by that of a last vote: detail copied, base averaged.
         vote_percentile: the vote weights are ``exp(-cost / (2 sigma2))`` with ``sigma2`` this
             percentile of the targets' patch costs (lower: sharper, fewer patches averaged).
+        seam_sweeps: passes of :func:`texpaint.synthesis.nnf.seam_relabel` over the composed
+            hole (seams between copied regions moved to where the copies agree; 0: off).
         seam_correction: add the membrane of the colour differences at the hole's edge to
             the copied pixels (:func:`_membrane`).
     """
@@ -106,6 +109,7 @@ class CompletionSettings:
     em_coarse: int = 6
     em_fine: int = 3
     em_finest: int = 1
+    em_fine_large: int = 2
     sweeps: int = 2
     sweeps_fine: int = 1
     fine_from_px: int = 400
@@ -119,6 +123,7 @@ class CompletionSettings:
     compose: bool = True
     base_sigma_px: float = 2.0
     vote_percentile: float = 75.0
+    seam_sweeps: int = 0
 
 
 MEMBRANE_SIGMA_PX = 2.0
@@ -393,6 +398,8 @@ def _complete_levels(
     for li, lv in enumerate(levels):
         finest = li == len(levels) - 1
         em = s.em_finest if finest else (s.em_coarse if li == 0 else s.em_fine)
+        if not finest and li > 0 and max(lv.hole.shape) >= s.fine_from_px:
+            em = s.em_fine_large
         n_t = int(nnf.dilate_mask(lv.hole, radius(lv.hole.shape), wrap).sum())
         sweeps = s.sweeps_fine if max(lv.hole.shape) >= s.fine_from_px and li else s.sweeps
         plan.append((em, n_t * em * (sweeps + 1), sweeps))
@@ -442,7 +449,7 @@ def _complete_levels(
         if prev_field is not None:  # the upsampled field's vote starts this level
             _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile)
             _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
-        search = s.search_fine_px if (finest and li > 0) else max(lh, lw)
+        search = s.search_fine_px if ((finest or fine) and li > 0) else max(lh, lw)
         msg = f"Inpainting: searching patches, scale {li + 1}/{len(levels)}"
         for it in range(em):
             for sw in range(sweeps):
@@ -476,8 +483,9 @@ def _complete_levels(
         del src_ok, is_target
         if s.compose:
             out, source = _compose(
-                image, hole, field, cost, ty, tx, r, wrap, s.seam_correction, want_source
-            )
+                image, hole, field, cost, ty, tx, r, wrap, s.seam_correction, want_source,
+                s.seam_sweeps,
+            )  # fmt: skip
             if s.base_sigma_px > 0:
                 # the copied detail over the vote's local mean (no detail is averaged away)
                 voted = _vote_values(
@@ -650,7 +658,9 @@ def _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, pct=75.
     feat[hidx[1], hidx[2], :nc] = values
 
 
-def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction, want_source):
+def _compose(
+    image, hole, field, cost, ty, tx, r, wrap, seam_correction, want_source, seam_sweeps=0
+):
     """Copy each hole pixel from the offset of the best patch covering it (no averaging);
     with ``seam_correction``, add the edge membrane (:func:`_membrane`). Returns the image
     and, when ``want_source``, the source map (:func:`identity_source` outside the hole;
@@ -660,6 +670,9 @@ def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction, want_so
     label = np.zeros((h, w, 2), np.int32)
     nnf.compose(hole, field, cost, ty, tx, r, wrap, best, label)
     yy, xx = np.nonzero(hole)
+    if seam_sweeps > 0:
+        img = np.ascontiguousarray(image, np.float32)
+        nnf.seam_relabel(img, hole, label, yy, xx, seam_sweeps, wrap)
     unset = ~np.isfinite(best[yy, xx])
     del best
     sy = yy + label[yy, xx, 0]

@@ -94,7 +94,7 @@ def dominant_offsets(
     cell period; the autocorrelation lattice (:func:`texpaint.synthesis.lattice.find_lattice`,
     taken on the working image with the unknown pixels set to the known mean) finds the grout
     grid's period. With ``lattice`` and a lattice found, the offsets are its shortest
-    :data:`LATTICE_VECTORS` vectors up to half the longer side, followed by the histogram
+    :data:`LATTICE_VECTORS` vectors up to 3/4 of the longer side, followed by the histogram
     peaks that are not within :data:`PEAK_RADIUS_PX` working pixels of one of them, and the
     concentration is at least :data:`LATTICE_CONCENTRATION` times the lattice's confidence.
 
@@ -121,7 +121,7 @@ def dominant_offsets(
     h, w = known.shape
     sh, sw = kn.shape
     fy, fx = h / sh, w / sw
-    vecs = np.array(lat.vectors(max(sh, sw) / 2), np.float32).reshape(-1, 2)
+    vecs = np.array(lat.vectors(0.75 * max(sh, sw)), np.float32).reshape(-1, 2)
     vecs = vecs[:LATTICE_VECTORS] * np.array([fy, fx], np.float32)
     if vecs.size == 0:
         return stats
