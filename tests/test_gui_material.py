@@ -45,7 +45,7 @@ def warnings(monkeypatch) -> list[str]:
 
 
 @pytest.fixture
-def material_window(qtbot, qapp, set_folder, errors, warnings):
+def material_window(qtbot, qapp, set_folder, errors, warnings, settings_dir):
     from texpaint.ui.material_window import open_material_path
 
     win = open_material_path(set_folder / "normal.png")
@@ -213,7 +213,9 @@ def test_open_dialog_picks_a_folder_corrects_roles_and_refuses_odd_sizes(
     assert mset.maps[0].role is MapRole.ALBEDO and len(mset.maps) == 5
 
 
-def test_open_dialog_opens_a_project(qtbot, qapp, set_folder, tmp_path: Path, errors) -> None:
+def test_open_dialog_opens_a_project(
+    qtbot, qapp, set_folder, tmp_path: Path, errors, settings_dir
+) -> None:
     from texpaint.document.material_project import save_material_project
     from texpaint.ui.material_window import open_material_window
 
@@ -468,3 +470,6 @@ def test_main_window_opens_a_material_project_or_folder(
     opened = [w for w in window.findChildren(MaterialWindow) if w.isVisible()]
     assert len(opened) == 1 and opened[0].mset.folder == set_folder
     opened[0].close()
+    # both are in the painter's Open Recent list, which reopens them the same way
+    recent = window.recent.paths()
+    assert recent[:2] == [set_folder.resolve(), (tmp_path / "rock.texmat").resolve()]

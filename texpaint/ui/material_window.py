@@ -71,6 +71,7 @@ from texpaint.document.material_project import (
 from texpaint.engine.worker import InferenceEngine, Task
 from texpaint.imaging.shading import light_direction, lit_preview
 from texpaint.ui.busy import run_off_gui_thread
+from texpaint.ui.recent_files import RecentFiles
 
 __all__ = [
     "LitPreview",
@@ -781,6 +782,7 @@ class MaterialWindow(QMainWindow):
         self.project_path = path
         self.modified = False
         self._update_title()
+        RecentFiles().add(path)  # the painter's Open Recent reopens it in a Material window
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
@@ -892,5 +894,9 @@ def open_material_window(
         assert dialog.material is not None
         window = MaterialWindow(dialog.material, None, parent, engine=engine)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    # the painter's Open Recent lists it (a folder reopens through this dialog)
+    remembered = project if project is not None else window.mset.folder
+    if remembered is not None:
+        RecentFiles().add(remembered)
     window.show()
     return window
