@@ -12,8 +12,9 @@ block of the image at an offset ``(dy, dx)``:
 * without one, among random offsets (and ``+-2`` px around the best), the one whose block best
   matches the known pixels it overlaps (sum of squared differences);
 * with a lattice, the best few vectors are also tried ``+-``:data:`LATTICE_JITTER_PX` px off
-  (real courses and joints drift from the lattice) and the overlap's edges (Sobel magnitude)
-  weigh :data:`EDGE_WEIGHT` times more in the cost, so joints meet joints.
+  (real courses and joints drift from the lattice), and each overlap pixel weighs
+  ``1 + EDGE_WEIGHT * edge / mean edge`` in the cost (Sobel magnitude of the target's
+  luminance), so joints meet joints.
 
 Each segment is pasted behind minimum-error boundary cuts through its overlap with the band's
 original edges and with the previous segment (:func:`~texpaint.imaging.quilting.
