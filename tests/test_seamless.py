@@ -259,6 +259,24 @@ def test_fit_to_period_extends_to_the_nearest_whole_period_and_keeps_the_courses
     assert len(starts) == 24 and np.all(np.abs(np.diff(starts) - 20 * 232 / 240) <= 1), starts
 
 
+def test_resample_wrap_keeps_a_tile_tiling_and_its_mean():
+    from test_lattice import running_bond
+
+    from texpaint.engine.seamless import resample_wrap
+
+    wall = running_bond(240, 288, brick=48, course=20, seed=5)
+    small = resample_wrap(wall, (232, 270))
+    assert small.shape == (232, 270, 3) and small.dtype == np.float32
+    assert wrap_check(wall).tiles and wrap_check(small).tiles
+    assert abs(float(small.mean()) - float(wall.mean())) < 1e-3
+    assert small.min() >= wall.min() and small.max() <= wall.max()
+    # courses 20 px -> 20 * 232 / 240 px: the mortar rows of the resampled wall
+    rows = small.mean(axis=(1, 2))
+    bright = np.flatnonzero(rows > rows.mean() + 1.5 * rows.std())
+    starts = bright[np.insert(np.diff(bright) > 1, 0, True)]
+    assert len(starts) == 12 and np.allclose(np.diff(starts), 20 * 232 / 240, atol=1.0)
+
+
 def test_core_method_fills_only_the_bands_and_tiles():
     """``method="core"``: the bands come from the completion core; the result tiles and the
     pixels outside the band strips are the input's."""

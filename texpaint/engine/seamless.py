@@ -535,18 +535,29 @@ def fit_image_to_period(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
 
 
 def resample_wrap(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bilinear resampling of a tiling image to ``size`` ``(H, W)`` with wrap-around borders
-    (``cv2.remap``, ``BORDER_WRAP``), so the result tiles as the input does. float32
-    ``size + (C,)``."""
+    """Resample a tiling image to ``size`` ``(H, W)`` by band-limited (Fourier) interpolation:
+    the spectrum's frequencies that the new size can hold are kept, the rest dropped (or zero
+    for an enlargement), so the result tiles as the input does and every line is filtered
+    alike (a bilinear or area resampling at a non-integer scale blurs lines by how the new
+    grid falls on the old, which the per-line seam statistics see), then clipped to the
+    input's value range. float32 ``size + (C,)``."""
     img = np.asarray(image, dtype=np.float32)
     h, w = img.shape[:2]
     oh, ow = size
-    xs = (np.arange(ow, dtype=np.float32) + 0.5) * (w / ow) - 0.5
-    ys = (np.arange(oh, dtype=np.float32) + 0.5) * (h / oh) - 0.5
-    map_x = np.broadcast_to(xs[None, :], (oh, ow)).astype(np.float32)
-    map_y = np.broadcast_to(ys[:, None], (oh, ow)).astype(np.float32)
-    out = cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    return out.reshape(oh, ow, *img.shape[2:])
+    if (oh, ow) == (h, w):
+        return img.copy()
+    spec = np.fft.fft2(img.astype(np.float64), axes=(0, 1))
+    fy = np.round(np.fft.fftfreq(oh) * oh).astype(np.int64)
+    fx = np.round(np.fft.fftfreq(ow) * ow).astype(np.int64)
+    keep = (np.abs(fy)[:, None] <= (h - 1) // 2) & (np.abs(fx)[None, :] <= (w - 1) // 2)
+    sub = spec[np.ix_(fy % h, fx % w)]
+    if img.ndim == 3:
+        sub = sub * keep[..., None]
+    else:
+        sub = sub * keep
+    out = np.fft.ifft2(sub, axes=(0, 1)).real * (oh * ow) / (h * w)
+    # the dropped frequencies ring faintly at sharp edges: keep the input's value range
+    return np.clip(out, float(img.min()), float(img.max())).astype(np.float32)
 
 
 def _fit_work(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
