@@ -135,9 +135,11 @@ def dominant_offsets(
     return OffsetStats(offs.astype(np.float32), counts[:N_OFFSETS], conc)
 
 
-LATTICE_VECTORS = 12
+LATTICE_VECTORS = 8
 """At most this many lattice vectors (the shortest) lead the offsets: room is left for the
-histogram's peaks (a one-dimensional lattice found in a two-dimensional weave)."""
+histogram's peaks (a one-dimensional lattice found in a two-dimensional weave; the repeats
+inside a tile's veining, without which large tiles' interiors were filled flat). 8 rather
+than 12 on ``cc0-1k/val`` and a synthetic test (``benchmarks/RESULTS.md``)."""
 
 LATTICE_CONCENTRATION = 0.16
 """A lattice of confidence ``c`` counts as a patch-offset concentration of at least this
