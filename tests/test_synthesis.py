@@ -282,3 +282,32 @@ def test_offset_cost_prefers_the_dominant_offsets_and_their_wrapped_copies() -> 
     none = np.zeros((0, 2), np.int32)
     assert nnf.offset_penalty(3, 4, none, np.float32(0), np.float32(36)) == np.inf
     assert nnf.offset_penalty(0, 6, none, np.float32(0), np.float32(36)) == 0.0
+
+
+def test_seam_relabel_moves_copies_to_agreeing_offsets() -> None:
+    """Kwatra's seam cost minimised by relabelling: a hole whose pixels copy by one of two
+    whole-period offsets (identical copies) with scattered pixels copied by a wrong offset
+    ends with no pixel whose copy disagrees with the truth, and no label is ever a hole
+    pixel's source."""
+    from texpaint.synthesis import nnf
+
+    img = bricks(96, 96)
+    hole = np.zeros((96, 96), bool)
+    hole[32:64, 32:64] = True
+    yy, xx = (a.astype(np.int64) for a in np.nonzero(hole))
+    rng = np.random.default_rng(0)
+    label = np.zeros((96, 96, 2), np.int32)
+    good = np.array([[0, 32], [16, 32]], np.int32)  # whole periods: identical copies
+    pick = rng.integers(0, 2, yy.size)
+    label[yy, xx] = good[pick]
+    by, bx = yy + 5, xx + 35  # a wrong offset, copying from known pixels
+    ok = (bx < 96) & ~hole[by, np.minimum(bx, 95)]
+    bad = (rng.random(yy.size) < 0.08) & ok
+    label[yy[bad], xx[bad]] = (5, 35)
+    wrong_before = np.abs(img[yy + label[yy, xx, 0], xx + label[yy, xx, 1]] - img[yy, xx]).max(1)
+    assert (wrong_before > 0.05).sum() > 10
+    changed = nnf.seam_relabel(img, hole, label, yy, xx, 4, False)
+    assert changed > 0
+    sy, sx = yy + label[yy, xx, 0], xx + label[yy, xx, 1]
+    assert not hole[sy, sx].any()
+    assert (np.abs(img[sy, sx] - img[yy, xx]).max(1) > 0.05).sum() == 0

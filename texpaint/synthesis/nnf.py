@@ -350,13 +350,13 @@ def local_mean(image, known, ys, xs, sigma, wrap):
 
 @_njit
 def _pixel_sd(image, y, x, dy1, dx1, dy2, dx2, hole, wrap):
-    """Squared colour difference at pixel (y, x) between the copies by offsets 1 and 2
-    (``inf`` when either source is outside the image or in the hole)."""
+    """Squared colour difference at pixel (y, x) between the copies by offsets 1 and 2; 0
+    when either has no known source there (nothing to compare)."""
     h, w, c = image.shape
     ay, ax, ok1 = _source(y, x, dy1, dx1, h, w, wrap)
     by, bx, ok2 = _source(y, x, dy2, dx2, h, w, wrap)
     if not ok1 or not ok2 or hole[ay, ax] or hole[by, bx]:
-        return np.inf
+        return 0.0
     total = 0.0
     for k in range(c):
         d = image[ay, ax, k] - image[by, bx, k]
