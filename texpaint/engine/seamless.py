@@ -68,6 +68,8 @@ __all__ = [
     "plan_seamless",
     "even_out_lighting",
     "fit_image_to_period",
+    "resample_wrap",
+    "axis_band_px",
     "seam_overlap_px",
     "make_seamless",
     "match_band_detail",
@@ -270,9 +272,13 @@ class SeamlessPlan:
         gap: ``(rows, columns)`` added at the wrap by fit to period when the nearest whole
             number of periods is above the input's size (the band over that seam synthesises
             them); ``(0, 0)`` when cropped or not fitted.
-        period_px: ``(vertical, horizontal)`` period in output pixels along each fitted axis
-            (0.0: none), the distance :func:`fit_image_to_period` copies a gap's first fill
-            from.
+        period_px: ``(vertical, horizontal)`` period in synthesis pixels along each fitted
+            axis (0.0: none), the distance :func:`fit_image_to_period` copies a gap's first
+            fill from.
+        work_size: ``(H, W)`` the bands are synthesised at, when it differs from ``size``: an
+            axis extended to whole periods (``gap``) whose result is resampled back to the
+            input's size (``grow`` off: the size is kept, the texture scaled by under
+            ``1 / (2 x periods)``); None = ``size``.
     """
 
     check: WrapCheck
@@ -284,6 +290,12 @@ class SeamlessPlan:
     even_lighting: bool
     gap: tuple[int, int] = (0, 0)
     period_px: tuple[float, float] = (0.0, 0.0)
+    work_size: tuple[int, int] | None = None
+
+    @property
+    def synth_size(self) -> tuple[int, int]:
+        """``(H, W)`` the bands are synthesised at (``work_size`` or ``size``)."""
+        return self.work_size or self.size
 
     @property
     def unchanged(self) -> bool:
@@ -305,6 +317,12 @@ class SeamlessPlan:
             parts.append("no lattice")
         if self.crop is not None:
             parts.append(f"fit to period: {self.size[1]} x {self.size[0]}")
+            if self.work_size is not None and self.work_size != self.size:
+                scales = [
+                    100.0 * (a / b - 1.0) for a, b in zip(self.size, self.work_size, strict=True)
+                ]
+                worst = max(scales, key=abs)
+                parts.append(f"texture scaled {worst:+.1f} % to keep the size")
         parts.append(f"band {self.band_px} px")
         if self.even_lighting:
             parts.append("lighting evened")
@@ -441,6 +459,7 @@ def plan_seamless(
     fit_to_period: bool = True,
     even_lighting: bool | None = None,
     force: bool = False,
+    grow: bool = False,
 ) -> SeamlessPlan:
     """Decide what Make Seamless does to ``image`` (module doc, steps 1-3), without changing it.
 
@@ -450,6 +469,9 @@ def plan_seamless(
         fit_to_period: crop a periodic texture to whole periods (the size changes).
         even_lighting: True/False forces; None = when the seam sides differ at coarse scales.
         force: synthesise even when the image already tiles.
+        grow: with ``fit_to_period``, an axis whose nearest whole number of periods is above
+            its size grows to it; off (the default: a document keeps its size or shrinks),
+            the result is resampled back to the input's size along that axis.
 
     Returns:
         :class:`SeamlessPlan`.
@@ -496,11 +518,51 @@ def plan_seamless(
     ):  # the gap does not fit in a band this image can hold: crop to whole periods instead
         crop, size, gap, period_px = _fit(rgb, lattice, False)
         plan = replace(plan, crop=crop, size=size, gap=gap, period_px=period_px)
+    if max(plan.gap) and not grow:  # keep the input's size along an extended axis
+        final = tuple(n if g else m for n, m, g in zip((h, w), plan.size, plan.gap, strict=True))
+        plan = replace(plan, size=(int(final[0]), int(final[1])), work_size=plan.size)
     return plan
 
 
 def fit_image_to_period(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
-    """The plan's whole-period image: float32 ``plan.size + (C,)`` (any channel count).
+    """``image`` (float ``(H, W, C)``, any channel count, e.g. an alpha plane as 3 channels)
+    fitted as Make Seamless fits it: float32 ``plan.size + (C,)`` (:func:`_fit_work`, then
+    :func:`resample_wrap` to ``plan.size`` when the plan keeps the size of an extended axis)."""
+    work = _fit_work(image, plan)
+    if work.shape[:2] != plan.size:
+        work = resample_wrap(work, plan.size)
+    return work
+
+
+def resample_wrap(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Resample a tiling image to ``size`` ``(H, W)`` by band-limited (Fourier) interpolation:
+    the spectrum's frequencies that the new size can hold are kept, the rest dropped (or zero
+    for an enlargement), so the result tiles as the input does and every line is filtered
+    alike (a bilinear or area resampling at a non-integer scale blurs lines by how the new
+    grid falls on the old, which the per-line seam statistics see), then clipped to the
+    input's value range. float32 ``size + (C,)``."""
+    img = np.asarray(image, dtype=np.float32)
+    h, w = img.shape[:2]
+    oh, ow = size
+    if (oh, ow) == (h, w):
+        return img.copy()
+    spec = np.fft.fft2(img.astype(np.float64), axes=(0, 1))
+    fy = np.round(np.fft.fftfreq(oh) * oh).astype(np.int64)
+    fx = np.round(np.fft.fftfreq(ow) * ow).astype(np.int64)
+    keep = (np.abs(fy)[:, None] <= (h - 1) // 2) & (np.abs(fx)[None, :] <= (w - 1) // 2)
+    sub = spec[np.ix_(fy % h, fx % w)]
+    if img.ndim == 3:
+        sub = sub * keep[..., None]
+    else:
+        sub = sub * keep
+    out = np.fft.ifft2(sub, axes=(0, 1)).real * (oh * ow) / (h * w)
+    # the dropped frequencies ring faintly at sharp edges: keep the input's value range
+    return np.clip(out, float(img.min()), float(img.max())).astype(np.float32)
+
+
+def _fit_work(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
+    """The plan's whole-period image at the synthesis size: float32 ``plan.synth_size +
+    (C,)``.
 
     The plan's crop region is resampled (bilinear; plain slicing when it is whole pixels) to
     ``plan.size - plan.gap``; a gap (rows, then columns, at the end of the axis: the wrap) is
@@ -511,7 +573,7 @@ def fit_image_to_period(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
     if plan.crop is None:
         return img.copy()
     y0, x0, hh, ww = plan.crop
-    oh, ow = plan.size
+    oh, ow = plan.synth_size
     gy, gx = plan.gap
     kh, kw = oh - gy, ow - gx  # pixels of image content
     body: np.ndarray
@@ -566,7 +628,7 @@ def seam_overlap_px(plan: SeamlessPlan, axis: int) -> int:
     steps = [abs(t[axis]) for t in plan.lattice.basis if abs(t[axis]) > 2.0]
     if not steps:
         return ov
-    most = max(ov, (plan.size[axis] // 3 - band) // 2)
+    most = max(ov, (plan.synth_size[axis] // 3 - band) // 2)
     return int(min(most, max(ov, math.ceil(0.6 * min(steps)))))
 
 
@@ -609,6 +671,7 @@ def make_seamless(
     even_lighting: bool | None = None,
     fit_to_period: bool = True,
     force: bool = False,
+    grow: bool = False,
     method: str = "quilt",
     plan: SeamlessPlan | None = None,
     abort: Callable[[], bool] = lambda: False,
@@ -624,9 +687,11 @@ def make_seamless(
         image: float32 ``(H, W, 3)`` RGB, [0, 1] (float sources may exceed 1), ``H, W >= 16``.
         band_px: band width in pixels over each seam; None = from the texture's scale.
         even_lighting: True/False forces; None = when the sides of a seam differ.
-        fit_to_period: crop a periodic texture to whole periods (the size may shrink by up
-            to one period per axis).
+        fit_to_period: fit a periodic texture to the nearest whole number of periods per axis
+            (cropped by under half a period, or extended and, unless ``grow``, resampled back
+            to the input's size).
         force: re-synthesise even when the image already tiles.
+        grow: with ``fit_to_period``, let an extended axis grow (see :func:`plan_seamless`).
         method: ``"quilt"`` (lattice-aware quilting, the default), ``"core"`` (the bands
             filled by the structure-aware completion core, :func:`_core_bands`; slower, and on
             ``cc0-1k/val`` its bands show as strips, see ``benchmarks/RESULTS.md``) or
@@ -652,14 +717,19 @@ def make_seamless(
     rgb = np.asarray(image, dtype=np.float32)
     if plan is None:
         plan = plan_seamless(
-            rgb, band_px, fit_to_period=fit_to_period, even_lighting=even_lighting, force=force
+            rgb,
+            band_px,
+            fit_to_period=fit_to_period,
+            even_lighting=even_lighting,
+            force=force,
+            grow=grow,
         )
     if plan.unchanged:
         progress(1.0, "Already tiles: left unchanged")
         return rgb.copy()
     if abort():
         raise JobCancelled()
-    work = fit_image_to_period(rgb, plan) if plan.crop is not None else rgb
+    work = _fit_work(rgb, plan) if plan.crop is not None else rgb
     if plan.even_lighting:
         progress(0.05, "Evening out lighting")
         work = even_out_lighting(work)
@@ -670,7 +740,8 @@ def make_seamless(
             raise JobError("Make Seamless 'network' needs an inpainting runner (inpaint=...)")
         band = max(axis_band_px(plan, 0), axis_band_px(plan, 1))
         shift = (work.shape[0] // 2 + plan.gap[0] // 2, work.shape[1] // 2 + plan.gap[1] // 2)
-        return _network_bands(work, band, shift, abort, progress, inpaint, model_id, seed)
+        net = _network_bands(work, band, shift, abort, progress, inpaint, model_id, seed)
+        return _to_plan_size(net, plan)
     if method not in ("quilt", "core"):
         raise JobError(f"unknown Make Seamless method {method!r} (quilt, core or network)")
     h, w = work.shape[:2]
@@ -681,7 +752,7 @@ def make_seamless(
     if method == "core":
         out = _core_bands(rolled, (band_y, band_x), seed, abort, progress)
         progress(1.0, "Make Seamless: done")
-        return np.ascontiguousarray(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)))
+        return _to_plan_size(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)), plan)
     ov_x, ov_y = (seam_overlap_px(plan, a) for a in (1, 0))
     offsets, free_axis = _band_offsets(plan.lattice, (h, w))
     rows = np.arange(h // 2 - band_y // 2 - ov_y, h // 2 + band_y // 2 + ov_y) % h
@@ -724,7 +795,15 @@ def make_seamless(
     cross = seam_band_mask(h, w, min(2 * reach, min(h, w) // 2))
     out, _gain = match_band_detail(out, cross)
     progress(1.0, "Make Seamless: done")
-    return np.ascontiguousarray(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)))
+    return _to_plan_size(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)), plan)
+
+
+def _to_plan_size(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
+    """The synthesised tile at the plan's output size (:func:`resample_wrap` when the plan
+    keeps the size of an extended axis), contiguous float32."""
+    if image.shape[:2] != plan.size:
+        image = resample_wrap(image, plan.size)
+    return np.ascontiguousarray(image, dtype=np.float32)
 
 
 def _core_bands(

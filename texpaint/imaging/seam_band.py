@@ -12,8 +12,9 @@ block of the image at an offset ``(dy, dx)``:
 * without one, among random offsets (and ``+-2`` px around the best), the one whose block best
   matches the known pixels it overlaps (sum of squared differences);
 * with a lattice, the best few vectors are also tried ``+-``:data:`LATTICE_JITTER_PX` px off
-  (real courses and joints drift from the lattice) and the overlap's edges (Sobel magnitude)
-  weigh :data:`EDGE_WEIGHT` times more in the cost, so joints meet joints.
+  (real courses and joints drift from the lattice), and each overlap pixel weighs
+  ``1 + EDGE_WEIGHT * edge / mean edge`` in the cost (Sobel magnitude of the target's
+  luminance), so joints meet joints.
 
 Each segment is pasted behind minimum-error boundary cuts through its overlap with the band's
 original edges and with the previous segment (:func:`~texpaint.imaging.quilting.
@@ -44,6 +45,10 @@ EDGE_WEIGHT = 4.0
 """With a lattice, overlap pixels weigh ``1 + EDGE_WEIGHT * edge / mean edge`` in the offset
 cost (Sobel magnitude of the target's luminance), so a copy whose joints and mortar edges
 meet the neighbours' wins over one that only matches their colour."""
+
+COST_SAMPLES = 3000
+"""Most overlap pixels an offset's cost is computed over (wide lattice overlaps at 1 MP hold
+tens of thousands)."""
 
 LATTICE_JITTER_PX = 3
 """Lattice offsets are refined by up to this many pixels on each axis (real courses drift)."""
@@ -256,16 +261,19 @@ def _costs(
     weight: np.ndarray,
 ) -> np.ndarray:
     """Weighted SSD between ``target`` and the block at each candidate offset, in chunks,
-    over every other known pixel in each direction (a quarter of them: ranking the candidates
-    needs no more)."""
+    over every other known pixel in each direction (a quarter of them), at most
+    :data:`COST_SAMPLES` of those (evenly strided): ranking the candidates needs no more."""
     out = np.empty(len(cand), np.float64)
     mask = weight > 0
     sub = np.zeros_like(mask)
     sub[::2, ::2] = True
     mask &= sub
-    t = target[mask]  # (k, c)
-    wt = weight[mask][:, None]
     ry, rx = np.nonzero(mask)
+    if ry.size > COST_SAMPLES:
+        keep = np.linspace(0, ry.size - 1, COST_SAMPLES).astype(np.int64)
+        ry, rx = ry[keep], rx[keep]
+    t = target[ry, rx]  # (k, c)
+    wt = weight[ry, rx][:, None]
     for i0 in range(0, len(cand), 64):
         chunk = cand[i0 : i0 + 64]
         sy = np.mod(rows[ry][None, :] + chunk[:, :1], image.shape[0])

@@ -74,14 +74,16 @@ class CompletionSettings:
             at most this many pixels.
         min_side_px: no level is smaller than this on its shorter side.
         em_coarse, em_fine: EM iterations (search + vote) at the coarsest level and at each
-            finer level; the finest level runs ``em_finest``.
+            finer level; the finest level runs ``em_finest``, the levels between it and
+            ``fine_from_px`` (images of 800 px and more) ``em_fine_large``; a hole small
+            enough for one level runs ``em_single``.
         sweeps: PatchMatch sweeps per EM iteration.
         sweeps_fine, n_candidates_fine: the same for the *fine* levels, those whose longer
             side is at least ``fine_from_px`` (there the field comes from the level below and
             needs only local refinement; this bounds the time at 1-4K).
         fine_from_px: see ``sweeps_fine``.
-        search_fine_px: random-search window (px) at the finest level (coarser levels search
-            the whole image).
+        search_fine_px: random-search window (px) at the finest level and the fine levels
+            (their field comes from the level below; coarser levels search the whole image).
         n_candidates: dominant offsets tried at every target pixel.
         structure_weight: the cost of a non-dominant offset is ``structure_weight *
             min(1, concentration / concentration_ref) * 2 * variance`` of the known colours
@@ -95,6 +97,8 @@ class CompletionSettings:
             is replaced by that of a last vote: detail copied, base averaged.
         vote_percentile: the vote weights are ``exp(-cost / (2 sigma2))`` with ``sigma2`` this
             percentile of the targets' patch costs (lower: sharper, fewer patches averaged).
+        seam_sweeps: passes of :func:`texpaint.synthesis.nnf.seam_relabel` over the composed
+            hole (seams between copied regions moved to where the copies agree; 0: off).
         seam_correction: add the membrane of the colour differences at the hole's edge to
             the copied pixels (:func:`_membrane`).
     """
@@ -106,6 +110,8 @@ class CompletionSettings:
     em_coarse: int = 6
     em_fine: int = 3
     em_finest: int = 1
+    em_fine_large: int = 2
+    em_single: int = 1
     sweeps: int = 2
     sweeps_fine: int = 1
     fine_from_px: int = 400
@@ -119,6 +125,7 @@ class CompletionSettings:
     compose: bool = True
     base_sigma_px: float = 2.0
     vote_percentile: float = 75.0
+    seam_sweeps: int = 0
 
 
 MEMBRANE_SIGMA_PX = 2.0
@@ -393,6 +400,10 @@ def _complete_levels(
     for li, lv in enumerate(levels):
         finest = li == len(levels) - 1
         em = s.em_finest if finest else (s.em_coarse if li == 0 else s.em_fine)
+        if not finest and li > 0 and max(lv.hole.shape) >= s.fine_from_px:
+            em = s.em_fine_large
+        if finest and li == 0:  # one level only (a small hole): no coarser field to start
+            em = s.em_single
         n_t = int(nnf.dilate_mask(lv.hole, radius(lv.hole.shape), wrap).sum())
         sweeps = s.sweeps_fine if max(lv.hole.shape) >= s.fine_from_px and li else s.sweeps
         plan.append((em, n_t * em * (sweeps + 1), sweeps))
@@ -442,7 +453,7 @@ def _complete_levels(
         if prev_field is not None:  # the upsampled field's vote starts this level
             _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile)
             _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
-        search = s.search_fine_px if (finest and li > 0) else max(lh, lw)
+        search = s.search_fine_px if ((finest or fine) and li > 0) else max(lh, lw)
         msg = f"Inpainting: searching patches, scale {li + 1}/{len(levels)}"
         for it in range(em):
             for sw in range(sweeps):
@@ -475,14 +486,20 @@ def _complete_levels(
             continue
         del src_ok, is_target
         if s.compose:
-            out, source = _compose(
-                image, hole, field, cost, ty, tx, r, wrap, s.seam_correction, want_source
-            )
-            if s.base_sigma_px > 0:
-                # the copied detail over the vote's local mean (no detail is averaged away)
+            voted = None
+            if s.base_sigma_px > 0:  # compact (hole pixels only); feat is not needed after
                 voted = _vote_values(
                     feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile
                 )
+            del feat
+            out, source = _compose(
+                image, hole, field, cost, ty, tx, r, wrap, s.seam_correction, want_source,
+                s.seam_sweeps,
+            )  # fmt: skip
+            del field, cost
+            prev_field = None
+            if voted is not None:
+                # the copied detail over the vote's local mean (no detail is averaged away)
                 hy, hx = hidx[1], hidx[2]
                 diff = np.zeros((h, w, nc), np.float32)
                 diff[hy, hx] = voted - out[hy, hx]
@@ -650,7 +667,9 @@ def _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, pct=75.
     feat[hidx[1], hidx[2], :nc] = values
 
 
-def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction, want_source):
+def _compose(
+    image, hole, field, cost, ty, tx, r, wrap, seam_correction, want_source, seam_sweeps=0
+):
     """Copy each hole pixel from the offset of the best patch covering it (no averaging);
     with ``seam_correction``, add the edge membrane (:func:`_membrane`). Returns the image
     and, when ``want_source``, the source map (:func:`identity_source` outside the hole;
@@ -660,6 +679,9 @@ def _compose(image, hole, field, cost, ty, tx, r, wrap, seam_correction, want_so
     label = np.zeros((h, w, 2), np.int32)
     nnf.compose(hole, field, cost, ty, tx, r, wrap, best, label)
     yy, xx = np.nonzero(hole)
+    if seam_sweeps > 0:
+        img = np.ascontiguousarray(image, np.float32)
+        nnf.seam_relabel(img, hole, label, yy, xx, seam_sweeps, wrap)
     unset = ~np.isfinite(best[yy, xx])
     del best
     sy = yy + label[yy, xx, 0]
@@ -726,8 +748,29 @@ def _membrane(image, hole, label, wrap, yy, xx) -> np.ndarray:
     q_mean = nnf.local_mean(img, known, qy, qx, MEMBRANE_SIGMA_PX, wrap)
     s_mean = nnf.local_mean(img, known, sy, sx, MEMBRANE_SIGMA_PX, wrap)
     del known
-    diff = np.zeros(image.shape, np.float32)
-    diff[qy, qx] = q_mean - s_mean
-    at_ring = np.zeros((h, w), np.float32)
-    at_ring[qy, qx] = 1.0
-    return _push_pull(diff, at_ring)[yy, xx]
+    return _ring_interpolate(q_mean - s_mean, qy, qx, (h, w), yy, xx)
+
+
+def _ring_interpolate(values, qy, qx, shape, yy, xx) -> np.ndarray:
+    """Push-pull interpolation (:func:`smooth_fill`) of ``values`` float32 ``(M, C)`` given
+    at the ring pixels ``qy, qx`` over an image of ``shape``, read at ``yy, xx``: float32
+    ``(N, C)``. The full-size level is never built: the ring values are area-averaged
+    straight into the half-size level, and the result is sampled bilinearly from there at
+    the hole pixels (where the full-size level has no data of its own), so the memory is
+    that of a half-size image."""
+    h, w = shape
+    h2, w2 = (h + 1) // 2, (w + 1) // 2
+    nc = values.shape[1]
+    c2 = np.zeros((h2, w2, nc), np.float32)
+    k2 = np.zeros((h2, w2), np.float32)
+    np.add.at(c2, (qy // 2, qx // 2), values * 0.25)
+    np.add.at(k2, (qy // 2, qx // 2), 0.25)
+    filled = _push_pull(c2, k2)
+    fy = np.clip((yy + 0.5) * (h2 / h) - 0.5, 0.0, h2 - 1.0)
+    fx = np.clip((xx + 0.5) * (w2 / w) - 0.5, 0.0, w2 - 1.0)
+    y0, x0 = np.floor(fy).astype(np.int64), np.floor(fx).astype(np.int64)
+    y1, x1 = np.minimum(y0 + 1, h2 - 1), np.minimum(x0 + 1, w2 - 1)
+    ay, ax = (fy - y0).astype(np.float32)[:, None], (fx - x0).astype(np.float32)[:, None]
+    top = filled[y0, x0] * (1 - ax) + filled[y0, x1] * ax
+    bottom = filled[y1, x0] * (1 - ax) + filled[y1, x1] * ax
+    return (top * (1 - ay) + bottom * ay).astype(np.float32)

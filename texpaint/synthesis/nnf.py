@@ -44,6 +44,7 @@ __all__ = [
     "compose",
     "dilate_mask",
     "local_mean",
+    "seam_relabel",
 ]
 
 _njit = numba.njit(cache=True, nogil=True, fastmath=True, boundscheck=False)
@@ -345,6 +346,95 @@ def local_mean(image, known, ys, xs, sigma, wrap):
         for k in range(c):
             out[n, k] = acc[k] / wsum if wsum > 0 else image[y0 % h, x0 % w, k]
     return out
+
+
+@_njit
+def _pixel_sd(image, y, x, dy1, dx1, dy2, dx2, hole, wrap):
+    """Squared colour difference at pixel (y, x) between the copies by offsets 1 and 2; 0
+    when either has no known source there (nothing to compare)."""
+    h, w, c = image.shape
+    ay, ax, ok1 = _source(y, x, dy1, dx1, h, w, wrap)
+    by, bx, ok2 = _source(y, x, dy2, dx2, h, w, wrap)
+    if not ok1 or not ok2 or hole[ay, ax] or hole[by, bx]:
+        return 0.0
+    total = 0.0
+    for k in range(c):
+        d = image[ay, ax, k] - image[by, bx, k]
+        total += d * d
+    return total
+
+
+@_njit
+def seam_relabel(image, hole, label, yy, xx, sweeps, wrap):
+    """Move the seams between copied regions to where the copies agree (the seam cost of
+    V. Kwatra, A. Schödl, I. Essa, G. Turk & A. Bobick, "Graphcut Textures", SIGGRAPH 2003:
+    ``|A(p) - B(p)|² + |A(q) - B(q)|²`` for neighbours p, q copied by offsets A and B),
+    minimised by iterated conditional modes instead of a min-cut: ``sweeps`` passes over the
+    hole pixels ``yy, xx`` (int64 ``(N,)``), each pixel taking whichever of its own offset
+    and its 4-neighbours' offsets (known neighbours: the zero offset) gives the lowest total
+    seam cost to its 4 neighbours, among offsets whose source is a known pixel. ``image``
+    float32 ``(H, W, C)``, ``hole`` bool ``(H, W)``, ``label`` int32 ``(H, W, 2)`` (offsets of
+    the hole pixels; updated in place). Returns the number of pixels changed."""
+    h, w, _ = image.shape
+    changed = 0
+    cy = np.zeros(5, np.int64)
+    cx = np.zeros(5, np.int64)
+    for it in range(sweeps):
+        for m in range(yy.shape[0]):
+            n = m if it % 2 == 0 else yy.shape[0] - 1 - m
+            y = yy[n]
+            x = xx[n]
+            nc = 0
+            cy[0] = label[y, x, 0]
+            cx[0] = label[y, x, 1]
+            nc = 1
+            for a in range(4):
+                ny = y + (a == 0) - (a == 1)
+                nx = x + (a == 2) - (a == 3)
+                if wrap:
+                    ny %= h
+                    nx %= w
+                elif ny < 0 or ny >= h or nx < 0 or nx >= w:
+                    continue
+                ly = label[ny, nx, 0] if hole[ny, nx] else 0
+                lx = label[ny, nx, 1] if hole[ny, nx] else 0
+                dup = False
+                for b in range(nc):
+                    if cy[b] == ly and cx[b] == lx:
+                        dup = True
+                if not dup:
+                    cy[nc] = ly
+                    cx[nc] = lx
+                    nc += 1
+            best = np.inf
+            bi = 0
+            for b in range(nc):
+                sy, sx, inside = _source(y, x, cy[b], cx[b], h, w, wrap)
+                if not inside or hole[sy, sx]:
+                    continue
+                e = 0.0
+                for a in range(4):
+                    ny = y + (a == 0) - (a == 1)
+                    nx = x + (a == 2) - (a == 3)
+                    if wrap:
+                        ny %= h
+                        nx %= w
+                    elif ny < 0 or ny >= h or nx < 0 or nx >= w:
+                        continue
+                    ly = label[ny, nx, 0] if hole[ny, nx] else 0
+                    lx = label[ny, nx, 1] if hole[ny, nx] else 0
+                    if ly == cy[b] and lx == cx[b]:
+                        continue
+                    e += _pixel_sd(image, y, x, cy[b], cx[b], ly, lx, hole, wrap)
+                    e += _pixel_sd(image, ny, nx, cy[b], cx[b], ly, lx, hole, wrap)
+                if e < best:
+                    best = e
+                    bi = b
+            if bi != 0 and np.isfinite(best):
+                label[y, x, 0] = cy[bi]
+                label[y, x, 1] = cx[bi]
+                changed += 1
+    return changed
 
 
 def dilate_mask(mask: np.ndarray, r: int, wrap: bool) -> np.ndarray:

@@ -94,7 +94,7 @@ def dominant_offsets(
     cell period; the autocorrelation lattice (:func:`texpaint.synthesis.lattice.find_lattice`,
     taken on the working image with the unknown pixels set to the known mean) finds the grout
     grid's period. With ``lattice`` and a lattice found, the offsets are its shortest
-    :data:`LATTICE_VECTORS` vectors up to half the longer side, followed by the histogram
+    :data:`LATTICE_VECTORS` vectors up to 3/4 of the longer side, followed by the histogram
     peaks that are not within :data:`PEAK_RADIUS_PX` working pixels of one of them, and the
     concentration is at least :data:`LATTICE_CONCENTRATION` times the lattice's confidence.
 
@@ -121,7 +121,7 @@ def dominant_offsets(
     h, w = known.shape
     sh, sw = kn.shape
     fy, fx = h / sh, w / sw
-    vecs = np.array(lat.vectors(max(sh, sw) / 2), np.float32).reshape(-1, 2)
+    vecs = np.array(lat.vectors(0.75 * max(sh, sw)), np.float32).reshape(-1, 2)
     vecs = vecs[:LATTICE_VECTORS] * np.array([fy, fx], np.float32)
     if vecs.size == 0:
         return stats
@@ -135,9 +135,11 @@ def dominant_offsets(
     return OffsetStats(offs.astype(np.float32), counts[:N_OFFSETS], conc)
 
 
-LATTICE_VECTORS = 12
+LATTICE_VECTORS = 8
 """At most this many lattice vectors (the shortest) lead the offsets: room is left for the
-histogram's peaks (a one-dimensional lattice found in a two-dimensional weave)."""
+histogram's peaks (a one-dimensional lattice found in a two-dimensional weave; the repeats
+inside a tile's veining, without which large tiles' interiors were filled flat). 8 rather
+than 12 on ``cc0-1k/val`` and a synthetic test (``benchmarks/RESULTS.md``)."""
 
 LATTICE_CONCENTRATION = 0.16
 """A lattice of confidence ``c`` counts as a patch-offset concentration of at least this

@@ -70,6 +70,7 @@ from texpaint.document.material_project import (
 )
 from texpaint.imaging.shading import light_direction, lit_preview
 from texpaint.ui.busy import run_off_gui_thread
+from texpaint.ui.recent_files import RecentFiles
 from texpaint.ui.worker import InferenceEngine, Task
 
 __all__ = [
@@ -103,7 +104,13 @@ def _qimage(rgb: np.ndarray, mask: np.ndarray | None = None) -> QImage:
 
 
 class MaterialCanvas(QWidget):
-    """Shows one map scaled to fit, with the mask; paints the mask with the mouse.
+    """Shows one map with the mask over it; paints the mask with the mouse.
+
+    Left button paints, right button erases (round dabs of :attr:`brush_px` image pixels; the
+    brush outline follows the cursor); the wheel zooms around the cursor (1/8x to 32x the
+    fit-to-window scale), the middle button drags the view; :meth:`fit` shows the whole map.
+    Only the dab's box of the display image is recomposed per dab, so painting stays quick
+    on 4K maps.
 
     Signals:
         maskChanged(): after each dab.
@@ -115,29 +122,54 @@ class MaterialCanvas(QWidget):
     strokeStarted = Signal()
     strokeFinished = Signal()
 
+    ZOOM_RANGE = (0.125, 32.0)
+    """Zoom limits, relative to the fit-to-window scale."""
+
     def __init__(self, mask: np.ndarray, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.mask = mask
         self.rgb = np.zeros((*mask.shape, 3), np.float32)
         self.brush_px = 24
+        self.zoom = 1.0
+        self.pan = QPointF(0.0, 0.0)
+        self._rgb8 = np.zeros((*mask.shape, 3), np.uint8)
+        self._buf = np.zeros((*mask.shape, 3), np.uint8)
         self._image = QImage()
+        self._cursor: QPointF | None = None
+        self._drag: QPointF | None = None
         self.setMinimumSize(256, 256)
-        self.setMouseTracking(False)
+        self.setMouseTracking(True)
 
     def show_map(self, rgb: np.ndarray) -> None:
         """Display float32 ``(H, W, 3)`` ``rgb`` (same size as the mask)."""
         self.rgb = rgb
+        self._rgb8 = np.ascontiguousarray(np.rint(np.clip(rgb, 0.0, 1.0) * 255).astype(np.uint8))
         self.refresh()
 
-    def refresh(self) -> None:
-        """Redraw map and mask."""
-        self._image = _qimage(self.rgb, self.mask)
+    def refresh(self, box: tuple[int, int, int, int] | None = None) -> None:
+        """Recompose map and mask (in ``box`` = ``(y0, y1, x0, x1)`` only, or everywhere)
+        and repaint."""
+        h, w = self.mask.shape
+        if self._buf.shape[:2] != (h, w):
+            self._buf = np.zeros((h, w, 3), np.uint8)
+        y0, y1, x0, x1 = box if box is not None else (0, h, 0, w)
+        m = (0.45 * np.clip(self.mask[y0:y1, x0:x1], 0.0, 1.0))[..., None]
+        base = self._rgb8[y0:y1, x0:x1].astype(np.float32)
+        tint = np.array([255.0, 38.0, 25.0], np.float32)
+        self._buf[y0:y1, x0:x1] = np.rint(base * (1 - m) + tint * m).astype(np.uint8)
+        if box is None or self._image.isNull():
+            self._image = QImage(self._buf.data, w, h, 3 * w, QImage.Format.Format_RGB888)
         self.update()
 
     def _target(self) -> QRectF:
         h, w = self.mask.shape
-        s = min(self.width() / w, self.height() / h)
-        return QRectF((self.width() - w * s) / 2, (self.height() - h * s) / 2, w * s, h * s)
+        s = min(self.width() / w, self.height() / h) * self.zoom
+        return QRectF(
+            (self.width() - w * s) / 2 + self.pan.x(),
+            (self.height() - h * s) / 2 + self.pan.y(),
+            w * s,
+            h * s,
+        )
 
     def image_pos(self, pos: QPointF) -> tuple[float, float]:
         """``(x, y)`` image pixels under widget position ``pos``."""
@@ -145,10 +177,34 @@ class MaterialCanvas(QWidget):
         h, w = self.mask.shape
         return (pos.x() - t.x()) * w / t.width(), (pos.y() - t.y()) * h / t.height()
 
+    def fit(self) -> None:
+        """Show the whole map, centred."""
+        self.zoom = 1.0
+        self.pan = QPointF(0.0, 0.0)
+        self.update()
+
+    def zoom_at(self, factor: float, pos: QPointF) -> None:
+        """Zoom by ``factor`` keeping the image point under widget position ``pos`` fixed."""
+        x, y = self.image_pos(pos)
+        lo, hi = self.ZOOM_RANGE
+        self.zoom = min(hi, max(lo, self.zoom * factor))
+        t = self._target()
+        h, w = self.mask.shape
+        # where (x, y) lands now, moved back under the cursor
+        nx = t.x() + x * t.width() / w
+        ny = t.y() + y * t.height() / h
+        self.pan = QPointF(self.pan.x() + pos.x() - nx, self.pan.y() + pos.y() - ny)
+        self.update()
+
     def paintEvent(self, event) -> None:  # noqa: N802
         p = QPainter(self)
         p.fillRect(self.rect(), Qt.GlobalColor.darkGray)
-        p.drawImage(self._target(), self._image)
+        t = self._target()
+        p.drawImage(t, self._image)
+        if self._cursor is not None:
+            r = self.brush_px / 2 * t.width() / self.mask.shape[1]
+            p.setPen(Qt.GlobalColor.white)
+            p.drawEllipse(self._cursor, r, r)
         p.end()
 
     def dab(self, x: float, y: float, erase: bool = False) -> None:
@@ -162,23 +218,47 @@ class MaterialCanvas(QWidget):
         yy, xx = np.mgrid[y0:y1, x0:x1]
         inside = (yy + 0.5 - y) ** 2 + (xx + 0.5 - x) ** 2 <= r * r
         self.mask[y0:y1, x0:x1][inside] = 0.0 if erase else 1.0
-        self.refresh()
+        self.refresh((y0, y1, x0, x1))
         self.maskChanged.emit()
 
+    def wheelEvent(self, event) -> None:  # noqa: N802
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self.zoom_at(1.25**steps, event.position())
+
     def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._drag = event.position()
+            return
         if event.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
             self.strokeStarted.emit()
         self.mouseMoveEvent(event)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        self._cursor = event.position()
         buttons = event.buttons()
+        if self._drag is not None and buttons & Qt.MouseButton.MiddleButton:
+            d = event.position() - self._drag
+            self._drag = event.position()
+            self.pan = QPointF(self.pan.x() + d.x(), self.pan.y() + d.y())
+            self.update()
+            return
         if buttons & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
             x, y = self.image_pos(event.position())
             self.dab(x, y, erase=bool(buttons & Qt.MouseButton.RightButton))
+        else:
+            self.update()  # the brush outline follows the cursor
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.MiddleButton:
+            self._drag = None
+            return
         if not event.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
             self.strokeFinished.emit()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802
+        self._cursor = None
+        self.update()
 
 
 class LitPreview(QLabel):
@@ -365,6 +445,10 @@ class MaterialWindow(QMainWindow):
         e.addAction(self.redo_action)
         self.clear_mask_action = self._action("Clear &Mask", self.clear_mask, "Ctrl+Shift+A")
         e.addAction(self.clear_mask_action)
+        v = bar.addMenu("&View")
+        self.fit_action = self._action("&Fit to Window", self.canvas.fit, "Ctrl+0")
+        self.fit_action.setToolTip("Show the whole map (wheel zooms, middle button pans)")
+        v.addAction(self.fit_action)
         tools = self.addToolBar("Material")
         self.map_group = QActionGroup(self)
         self.map_actions: list[QAction] = []
@@ -731,8 +815,10 @@ class MaterialWindow(QMainWindow):
 
     # ------------------------------------------------------------------ files
     def open_another(self) -> MaterialWindow | None:
-        """Open Material…: another set in a new window (same engine and parent)."""
-        return open_material_window(self.parentWidget(), engine=self.engine)
+        """Open Material…: another set in a new window (same parent; the painter's engine,
+        or its own when this window runs its own, which ends with this window)."""
+        engine = None if self._owns_engine else self.engine
+        return open_material_window(self.parentWidget(), engine=engine)
 
     def save(self) -> bool:
         """Save: the project the set came from, else every map back into its own file in
@@ -779,6 +865,7 @@ class MaterialWindow(QMainWindow):
         self.project_path = path
         self.modified = False
         self._update_title()
+        RecentFiles().add(path)  # the painter's Open Recent reopens it in a Material window
         self.statusBar().showMessage(f"Saved {path}", 5000)
         return True
 
@@ -890,5 +977,9 @@ def open_material_window(
         assert dialog.material is not None
         window = MaterialWindow(dialog.material, None, parent, engine=engine)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    # the painter's Open Recent lists it (a folder reopens through this dialog)
+    remembered = project if project is not None else window.mset.folder
+    if remembered is not None:
+        RecentFiles().add(remembered)
     window.show()
     return window
