@@ -9,7 +9,7 @@ delivers exactly one of ``on_result(value)`` / ``on_error(exception)``, then
 signal. :meth:`BackgroundTask.cancel` sets the task's cancel flag (a
 :class:`threading.Event` the work may poll to stop early) and drops its result or error;
 ``on_finished`` still follows, so owners can keep their "busy" state right. Inference jobs do
-not come here: they go to the one worker that owns the device (:mod:`texpaint.engine.worker`).
+not come here: they go to the one runner that owns the device (:mod:`texpaint.ui.worker`).
 
 Why not a library: the project prefers a well-kept library for thread helpers, and napari's
 ``superqt.utils.create_worker`` / ``thread_worker`` was tried first (superqt 0.9.0 with

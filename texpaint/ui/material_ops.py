@@ -4,7 +4,7 @@ The albedo is colour; the other maps of a material are data (height, roughness, 
 directions...): a denoiser or a painting style would change the surface they describe, not
 its look. So :class:`MaterialOpDialog` ticks the colour maps only and lets the user tick any
 other map on purpose; :func:`run_on_maps` then runs the painter's own operation (the same
-:func:`texpaint.engine.pipeline.run_job` as the main window, with the inference worker's
+:func:`texpaint.ops.runner.run_job` as the main window, with the inference worker's
 runtime) on each ticked map over the mask (or the whole map when the mask is empty), and
 keeps every map valid for its role: a grey map stays grey (the channels' mean where it
 changed) and a normal map is renormalised where it changed. Pixels where the mask is 0 stay
