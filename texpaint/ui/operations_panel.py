@@ -61,7 +61,7 @@ PASSES_LABELS = {1: "Fast (1 pass)", 2: "2 passes", 4: "4 passes", 8: "Best (8 p
 
 def _passes_combo(op: Operation) -> QComboBox:
     """A "Quality" picker over :data:`ENSEMBLE_PASSES`, preset to ``op``'s default."""
-    combo = QComboBox()
+    combo = _combo()
     for n in ENSEMBLE_PASSES:
         combo.addItem(PASSES_LABELS[n], n)
     combo.setCurrentIndex(combo.findData(default_passes(op)))
@@ -69,6 +69,20 @@ def _passes_combo(op: Operation) -> QComboBox:
         "Runs the model on rotated and mirrored copies of the image and averages them: "
         "cleaner results, each pass adds the time of one run"
     )
+    return combo
+
+
+COMBO_MIN_CHARS = 18
+"""Characters a picker shows at least; longer entries (model names) are elided, so a long
+model name does not widen the panel and shrink the canvas."""
+
+
+def _combo() -> QComboBox:
+    """A picker whose width does not grow with its longest entry (see
+    :data:`COMBO_MIN_CHARS`); the full text stays in the drop-down list."""
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(COMBO_MIN_CHARS)
     return combo
 
 
@@ -151,7 +165,7 @@ class OperationsPanel(QWidget):
         # Inpaint
         page = QWidget()
         form = QFormLayout(page)
-        self.model_combo = QComboBox()
+        self.model_combo = _combo()
         form.addRow("Model", self.model_combo)
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, MAX_SEED)
@@ -179,7 +193,7 @@ class OperationsPanel(QWidget):
         self._filling_styles = False
         self.style_list.currentItemChanged.connect(self._remember_style)
         form.addRow(self.style_list)
-        self.stylize_quality = QComboBox()
+        self.stylize_quality = _combo()
         self.stylize_quality.addItem("Fast: the style's network", "fast")
         self.stylize_quality.addItem("Best: copies the exemplar's strokes", "best")
         self.stylize_quality.setCurrentIndex(max(0, self.stylize_quality.findData(DEFAULT_QUALITY)))
@@ -205,7 +219,7 @@ class OperationsPanel(QWidget):
             "Train a new style from any image (minutes, in the background); it joins the library"
         )
         self.learn_button.clicked.connect(self.learnStyleRequested)
-        self.learn_look = QComboBox()
+        self.learn_look = _combo()
         labels = {
             "painting": "Painting: keep the image's forms",
             "material": "Material: replace the surface",
@@ -253,7 +267,7 @@ class OperationsPanel(QWidget):
         form = QFormLayout(page)
         widgets: dict[str, QWidget] = {}
         if spec.model_kind is not None:
-            combo = QComboBox()
+            combo = _combo()
             form.addRow("Model", combo)
             widgets["model"] = combo
         for f, info in spec.params.infos():
@@ -266,7 +280,7 @@ class OperationsPanel(QWidget):
                 w.setChecked(bool(f.default))
                 form.addRow(w)
             elif info.choices is not None:
-                w = QComboBox()
+                w = _combo()
                 for choice in info.choices:
                     w.addItem(str(choice), choice)
                 w.setCurrentIndex(max(0, w.findData(f.default)))
@@ -368,7 +382,7 @@ class OperationsPanel(QWidget):
         """Add a tab ``title`` whose form starts with a model picker; returns both."""
         page = QWidget()
         form = QFormLayout(page)
-        combo = QComboBox()
+        combo = _combo()
         combo.setToolTip(tooltip)
         form.addRow("Model", combo)
         self.tabs.addTab(page, title)
