@@ -682,6 +682,7 @@ def test_set_fill_is_decided_by_the_structure_aware_core() -> None:
     mask[60:120, 140:230] = 1.0  # two brick courses, several head joints
     maps = [MapPixels(albedo, None, "colour", "albedo"), MapPixels(height, None, "data", "height")]
     res = fill_material(maps, mask, seed=2)
+    assert res.method == "core" and res.note == ""
     hole = mask > 0
     filled_mortar = res.maps[1].rgb[..., 0] < 0.3
     assert (filled_mortar == mortar)[hole].mean() > 0.995
@@ -726,3 +727,38 @@ def test_history_mixes_mask_strokes_and_normal_flips() -> None:
     assert history.undo(mset) == "Flip normal Y"  # a map step needs no mask
     with pytest.raises(MaterialError):
         history.undo(mset)  # a mask step does
+
+
+def test_core_failure_falls_back_to_one_shared_quilted_fill(monkeypatch) -> None:
+    """When the synthesis core's OpenCV calls refuse the guide, the set is still filled with
+    one shared exact-copy source map (block quilting) and the result says so."""
+    import cv2
+
+    from texpaint.engine.material_fill import MapPixels, fill_material
+    from texpaint.synthesis import completion
+
+    def refuse(*args, **kwargs):
+        raise cv2.error("OpenCV(5.1.0) resize.cpp: error: (-215:Assertion failed) cn <= 4")
+
+    monkeypatch.setattr(completion, "complete", refuse)
+    mset = open_material(_set_dir("nobiax-82"))
+    crop = [
+        MapPixels(
+            m.image.rgb[:256, :256],
+            None,
+            "colour" if m.is_colour else ("normal" if m.role is MapRole.NORMAL else "data"),
+            m.role.value,
+        )
+        for m in mset.maps
+    ]
+    mask = np.zeros((256, 256), np.float32)
+    mask[90:150, 80:170] = 1.0
+    res = fill_material(crop, mask, seed=1)
+    assert res.method == "quilt" and "synthesis core" in res.note and "cn <= 4" in res.note
+    hole = mask > 0
+    sy, sx = res.source[hole][:, 0], res.source[hole][:, 1]
+    assert (mask[sy, sx] == 0).all()
+    for before, after in zip(crop, res.maps, strict=True):
+        np.testing.assert_array_equal(after.rgb[~hole], before.rgb[~hole])
+        if before.kind == "data":
+            np.testing.assert_array_equal(after.rgb[hole], before.rgb[sy, sx])

@@ -117,6 +117,9 @@ class SetFill:
         mask: float32 ``(H, W)``, the mask that was composited with.
         seconds: wall time of the fill.
         unchanged: Make Seamless left the set as it was (every map already tiles).
+        method: the :data:`FILL_METHODS` entry that decided the source map (``"quilt"``
+            when the core was asked for but failed, see :func:`fill_material`).
+        note: why the method differs from the one asked for (for the user), else ``""``.
     """
 
     maps: list[MapPixels]
@@ -124,6 +127,8 @@ class SetFill:
     mask: np.ndarray
     seconds: float
     unchanged: bool = False
+    method: str = "core"
+    note: str = ""
 
 
 def _no_progress(fraction: float, message: str) -> None:
@@ -463,7 +468,9 @@ def fill_material(
         progress: called with ``(fraction in [0, 1], message)``.
 
     Returns:
-        :class:`SetFill`; where ``mask == 0`` every map (and alpha) is bit-identical.
+        :class:`SetFill`; where ``mask == 0`` every map (and alpha) is bit-identical. When
+        the core raises an OpenCV error, the source map is decided by quilting instead and
+        ``SetFill.method`` / ``SetFill.note`` say so.
 
     Raises:
         JobError: no maps, sizes differ, empty mask, or nothing known to copy from.
@@ -496,13 +503,22 @@ def fill_material(
     weights = DEFAULT_GUIDE_WEIGHTS if guide_weights is None else guide_weights
     guide = _guide(maps, guide_index, weights)
     core_guide: np.ndarray | None = None
+    note = ""
     if method == "core":
-        source, core_guide = plan_source_core(
-            guide, hole, wrap=wrap, seed=seed, settings=core_settings, abort=abort,
-            progress=lambda f, msg: progress(0.9 * f, msg),
-        )  # fmt: skip
-        block_px = CORE_COLOUR_SIGMA_PX
-    else:
+        try:
+            source, core_guide = plan_source_core(
+                guide, hole, wrap=wrap, seed=seed, settings=core_settings, abort=abort,
+                progress=lambda f, msg: progress(0.9 * f, msg),
+            )  # fmt: skip
+            block_px = CORE_COLOUR_SIGMA_PX
+        except cv2.error as exc:
+            # the core's OpenCV calls refuse some inputs (e.g. > 4 channels at odd sizes);
+            # the set still gets one shared, exact-copy fill, and the user is told
+            method = "quilt"
+            why = str(exc).strip().splitlines()[-1] if str(exc).strip() else "OpenCV error"
+            why = why.split("error:", 1)[-1].strip()[:100]
+            note = f"the synthesis core could not fill this set ({why}); filled by block quilting"
+    if method == "quilt":
         source, block_px = plan_source_map(guide, hole, wrap=wrap, seed=seed, abort=abort)
     hard = hole.astype(np.float32)
     out: list[MapPixels] = []
@@ -526,7 +542,7 @@ def fill_material(
             alpha = _composite(mp.alpha, apply_source_map(mp.alpha, source, hard), m)
         out.append(MapPixels(np.ascontiguousarray(rgb), alpha, mp.kind, mp.role))
     progress(1.0, "Done")
-    return SetFill(out, source, m, time.perf_counter() - t0)
+    return SetFill(out, source, m, time.perf_counter() - t0, method=method, note=note)
 
 
 def seamless_material(
@@ -615,4 +631,4 @@ def seamless_material(
     src = np.stack([(src[..., 0] - shift[0]) % h, (src[..., 1] - shift[1]) % w], axis=-1)
     m = unroll(res.mask)
     assert m is not None
-    return SetFill(back, src.astype(np.int32), m, res.seconds)
+    return SetFill(back, src.astype(np.int32), m, res.seconds, method=res.method, note=res.note)

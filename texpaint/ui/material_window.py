@@ -674,7 +674,10 @@ class MaterialWindow(QMainWindow):
         self._refresh()
         seconds = getattr(fill, "seconds", None)
         took = f" in {seconds:.1f} s" if seconds else ""
-        self.statusBar().showMessage(f"{label}: done{took}", 5000)
+        note = getattr(fill, "note", "")
+        self.statusBar().showMessage(
+            f"{label}: done{took}" + (f" ({note})" if note else ""), 15000 if note else 5000
+        )
         return True
 
     # ------------------------------------------------------------------ edits
