@@ -229,6 +229,7 @@ def _seamless_prepare(args: argparse.Namespace, data, params) -> tuple[Any, dict
             data.rgb,
             params["band_px"],
             fit_to_period=params["fit_to_period"],
+            grow=params["grow"],
             even_lighting=params["even_lighting"],
             force=params["force"],
         )

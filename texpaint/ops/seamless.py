@@ -39,6 +39,14 @@ class SeamlessParams(Params):
         "--no-fit keeps the size (joints may then not line up)",
         flag="--no-fit",
     )
+    grow: bool = param(
+        False,
+        "Keep texture scale",
+        "when fitting to the period adds up to half a period, keep that larger tile instead of "
+        "resampling it back to the input's size (which scales the texture by a few percent); "
+        "command line only: the painter's document takes fitted results no larger than itself",
+        panel=False,
+    )
     force: bool = param(False, "Force", "re-synthesise the seams even if IN already tiles")
     method: str = param(
         "quilt",
@@ -62,6 +70,7 @@ def run(job: Job, runtime: Any, abort, progress) -> RunOutput:
         int(p["band_px"]) if p.get("band_px") else None,
         even_lighting=p.get("even_lighting"),
         fit_to_period=bool(p.get("fit_to_period", True)),
+        grow=bool(p.get("grow", False)),
         force=bool(p.get("force", False)),
         method=str(p.get("method", "quilt")),
         abort=abort,
@@ -80,10 +89,12 @@ SPEC = OperationSpec(
     summary="make a texture tile seamlessly",
     description="Make IN tile and write OUT. An IN that already tiles (its wrap seams look "
     "like its own interior lines) is written unchanged (copied when OUT has IN's format) "
-    "unless --force. A periodic texture (bricks, tiles, planks) is cropped to whole periods "
-    "(unless --no-fit) and the bands re-synthesised over its wrap seams follow its lattice, "
-    "so no mortar course or grout line is lost or doubled. Pixels outside the bands are "
-    "copied unchanged (unless lighting is evened); OUT keeps IN's sample format "
+    "unless --force. A periodic texture (bricks, tiles, planks) is fitted to the nearest "
+    "whole number of periods (cropped, or extended and resampled back to its size unless "
+    "--grow; --no-fit keeps it as it is) and the bands re-synthesised over its wrap seams "
+    "follow its lattice, so no mortar course or grout line is lost or doubled. Pixels "
+    "outside the bands are copied unchanged (unless lighting is evened); OUT keeps IN's "
+    "sample format "
     "(8/16-bit, float) and alpha where OUT's format can store them.",
     params=SeamlessParams,
     run=run,
