@@ -31,14 +31,16 @@ What it does
 
   - ``texpaint``: :func:`texpaint.ops.runner.run_job` with a ``denoise`` job (strength 1,
     whole image) on ``Runtime("cpu")`` (all usable cores) and the default (or ``--model``)
-    catalog model (the built-in texpaint-denoise: FFDNet with a noise-level map that texpaint
-    estimates from the image, ``texpaint.imaging.noise_estimation``). It is told nothing
-    about the noise (``sigma`` "auto"). It runs the app's default geometric self-ensemble (8
-    passes: every rotation and mirroring of the input, mapped back and averaged; Timofte et
-    al., CVPR 2016) unless ``--passes`` says otherwise.
+    catalog model (the built-in texpaint-denoise: FFDNet fine-tuned on textures, with a
+    noise-level map that texpaint estimates from the image,
+    ``texpaint.imaging.noise_estimation``). It is told nothing about the noise (``sigma``
+    "auto"). It runs the app's default number of passes (1; up to 8 with ``--passes``: the
+    geometric self-ensemble, every rotation and mirroring of the input, mapped back and
+    averaged; Timofte et al., CVPR 2016).
   - ``ffdnet``: the published FFDNet colour weights (Zhang, Zuo & Zhang, IEEE TIP 2018; KAIR,
-    MIT; converted by ``packaging/convert_ffdnet.py``, found in the catalog by the sha256 of
-    their source file, or ``--ffdnet-weights``), one plain pass, **given the true sigma** (for
+    MIT; converted by ``packaging/convert_ffdnet.py``, the bundled ``texpaint-denoise-ffdnet``,
+    found in the catalog by the sha256 of their source file and no training steps, or
+    ``--ffdnet-weights``), one plain pass, **given the true sigma** (for
     ``pg`` the true per-pixel map ``sqrt(a x + b)`` of the clean image, for ``jpeg30`` the RMS
     error): the peer texpaint must beat blind.
   - ``bm3d``: ``bm3d.bm3d_rgb(noisy, sigma_psd=sigma / 255)`` from the PyPI package ``bm3d``

@@ -297,7 +297,7 @@ def test_psnr_loss_is_minus_the_mean_per_image_psnr(textures):
     pred = torch.from_numpy(noisy.transpose(0, 3, 1, 2).copy()).requires_grad_(True)
     target = torch.from_numpy(clean.transpose(0, 3, 1, 2).copy())
     got = psnr_loss(pred, target, floor=0.0)
-    assert float(got) == pytest.approx(want, abs=1e-3)
+    assert got.item() == pytest.approx(want, abs=1e-3)
     got.backward()
     g = pred.grad.flatten(1).abs().mean(dim=1)
     assert g[0] > 5 * g[1]

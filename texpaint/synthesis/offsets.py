@@ -135,11 +135,12 @@ def dominant_offsets(
     return OffsetStats(offs.astype(np.float32), counts[:N_OFFSETS], conc)
 
 
-LATTICE_VECTORS = 8
+LATTICE_VECTORS = 12
 """At most this many lattice vectors (the shortest) lead the offsets: room is left for the
-histogram's peaks (a one-dimensional lattice found in a two-dimensional weave; the repeats
-inside a tile's veining, without which large tiles' interiors were filled flat). 8 rather
-than 12 on ``cc0-1k/val`` and a synthetic test (``benchmarks/RESULTS.md``)."""
+histogram's peaks (a one-dimensional lattice found in a two-dimensional weave). 12 rather
+than 8 on ``cc0-1k/val`` (higher PSNR and low-pass PSNR) and for seamless fills across the
+wrap seam; 8 kept more of the veining inside large tiles (``benchmarks/RESULTS.md``)."""
+
 
 LATTICE_CONCENTRATION = 0.16
 """A lattice of confidence ``c`` counts as a patch-offset concentration of at least this
