@@ -314,3 +314,26 @@ def test_seam_relabel_moves_copies_to_agreeing_offsets() -> None:
     sy, sx = yy + label[yy, xx, 0], xx + label[yy, xx, 1]
     assert not hole[sy, sx].any()
     assert (np.abs(img[sy, sx] - img[yy, xx]).max(1) > 0.05).sum() == 0
+
+
+def test_completion_takes_wide_guides_at_odd_sizes():
+    """A material set's guide has 6-7 channels; OpenCV resizes at most 4 at a time when an odd
+    side is halved. The core must still fill (and its resize must match a per-channel one)."""
+    import cv2
+
+    from texpaint.synthesis.completion import _resize, complete
+
+    rng = np.random.default_rng(5)
+    wide = rng.random((101, 77, 7), dtype=np.float32)
+    out = _resize(wide, (39, 51), cv2.INTER_AREA)
+    assert out.shape == (51, 39, 7)
+    one = cv2.resize(np.ascontiguousarray(wide[..., 5]), (39, 51), interpolation=cv2.INTER_AREA)
+    np.testing.assert_allclose(out[..., 5], one, atol=1e-6)
+    yy, xx = np.mgrid[0:101, 0:99]
+    image = (0.5 + 0.4 * np.sin(xx / 5.0)[..., None] * np.ones(3)).astype(np.float32)
+    guide = np.concatenate([image, image[..., :3] * 0.5], axis=2)  # 6 channels
+    hole = np.zeros((101, 99), bool)
+    hole[40:61, 30:51] = True
+    filled = complete(image, hole, guide=guide, seed=0)
+    assert filled.shape == image.shape and np.isfinite(filled).all()
+    assert np.array_equal(filled[~hole], image[~hole])

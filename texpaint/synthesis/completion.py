@@ -152,6 +152,22 @@ def smooth_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return filled
 
 
+def _resize(a: np.ndarray, size: tuple[int, int], interpolation: int) -> np.ndarray:
+    """``cv2.resize`` of float32 ``(H, W)`` or ``(H, W, C)`` to ``size`` = ``(width, height)``
+    pixels for any number of channels ``C``: OpenCV resizes at most 4 channels at a time at
+    non-integer scales (an odd side halved), so wider arrays (a material set's 6-7 channel
+    guide) go through in groups of 4. Returns ``(height, width, C)`` (``(height, width, 1)``
+    for a 2-D input)."""
+    w, h = size
+    if a.ndim == 3 and a.shape[2] > 4:
+        parts = [
+            cv2.resize(a[..., i : i + 4], size, interpolation=interpolation).reshape(h, w, -1)
+            for i in range(0, a.shape[2], 4)
+        ]
+        return np.concatenate(parts, axis=2)
+    return cv2.resize(a, size, interpolation=interpolation).reshape(h, w, -1)
+
+
 def _push_pull(weighted: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Push-pull of :func:`smooth_fill`: ``weighted`` float32 ``(H, W, C)`` is the image times
     ``known`` (float32 ``(H, W)`` in [0, 1]); returns the fill float32 ``(H, W, C)`` (a new
@@ -162,14 +178,14 @@ def _push_pull(weighted: np.ndarray, known: np.ndarray) -> np.ndarray:
         c, k = levels[-1]
         h, w = k.shape
         size = (max(1, (w + 1) // 2), max(1, (h + 1) // 2))
-        c2 = cv2.resize(c, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+        c2 = _resize(c, size, cv2.INTER_AREA)
         k2 = cv2.resize(k, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0])
         levels.append((c2, k2))
     c, k = levels[-1]
     filled = c / np.maximum(k, 1e-6)[..., None]
     for c, k in reversed(levels[:-1]):
         h, w = k.shape
-        up = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR).reshape(h, w, -1)
+        up = _resize(filled, (w, h), cv2.INTER_LINEAR)
         del filled
         up *= (1.0 - np.minimum(k, 1.0))[..., None]
         up += c
@@ -193,7 +209,7 @@ def _pyramid(image, hole, guide, n_levels) -> list[_Level]:
         size = ((w + 1) // 2, (h + 1) // 2)
 
         def down(a: np.ndarray, size=size) -> np.ndarray:
-            return cv2.resize(a, size, interpolation=cv2.INTER_AREA).reshape(size[1], size[0], -1)
+            return _resize(a, size, cv2.INTER_AREA)
 
         hole_c = down(prev.hole.astype(np.float32))[..., 0] > 0
         g = None if prev.guide is None else down(prev.guide)
