@@ -247,6 +247,7 @@ def test_ctrl_c_is_a_clean_cancel(tmp_path, crop, command, monkeypatch, capsys):
         raise JobCancelled("cancelled")
 
     monkeypatch.setattr(runner, "run_job", interrupted_run_job)
+    handler_before = signal.getsignal(signal.SIGINT)  # SIG_IGN in a background job
     image_path, mask_path, _, _ = crop
     out = tmp_path / "out.png"
     argv = [command, str(image_path), "-o", str(out)]
@@ -257,4 +258,4 @@ def test_ctrl_c_is_a_clean_cancel(tmp_path, crop, command, monkeypatch, capsys):
     assert not out.exists()
     err = capsys.readouterr().err
     assert "cancelled" in err and "Traceback" not in err
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGINT) is handler_before  # the CLI put its handler back
