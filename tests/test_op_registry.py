@@ -143,3 +143,13 @@ def test_model_defaults_come_from_the_registry():
     with pytest.raises(SystemExit):
         parser.parse_args(["models", "default", "stylize"])  # a style is its own model
     assert parser.parse_args(["models", "default", "upscale"]).operation == "upscale"
+
+
+def test_operation_constants_name_exactly_the_built_in_operations():
+    """``jobs.Operation`` only gives the built-ins' names to code that refers to one; the
+    registry is the list, and the two cannot drift apart."""
+    from texpaint.jobs import Operation
+    from texpaint.ops.registry import BUILTIN_MODULES
+
+    builtins = {get(m.rsplit(".", 1)[1]).name for m in BUILTIN_MODULES}
+    assert {o.value for o in Operation} == builtins
