@@ -78,7 +78,7 @@ __all__ = [
 
 InpaintFn = Callable[[Job, Callable[[], bool], Callable[[float, str], None]], JobResult]
 """``inpaint(job, abort, progress) -> JobResult``: how the ``"network"`` method runs its
-inpainting job. Passed in by the pipeline (:func:`texpaint.ops.runner.inpaint_runner`),
+inpainting job. Passed in by `ops.seamless` (:func:`texpaint.ops.runner.inpaint_runner`),
 so this module does not import the pipeline that dispatches Make Seamless to it."""
 
 SOFT_EDGE_PX = 4
