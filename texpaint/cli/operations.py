@@ -66,7 +66,7 @@ class CommandExtras:
 # generated parsers
 
 
-def _option_type(spec, f: dataclasses.Field, info) -> Callable[[str], Any]:
+def _option_type(f: dataclasses.Field, info) -> Callable[[str], Any]:
     """argparse ``type`` for parameter field ``f``: its special words, else a number of its
     type, checked against its bounds and choices (one check: ``ops.base.check_value``)."""
     from texpaint.ops.base import ParamError, check_value
@@ -106,7 +106,7 @@ def _add_param_options(parser: argparse.ArgumentParser, spec) -> None:
             parser.add_argument(flag, dest=f.name, action=action, default=f.default, help=info.help)
             continue
         metavar = "|".join([*info.special, "N"]) if info.special else "N"
-        kwargs: dict[str, Any] = {"type": _option_type(spec, f, info)}
+        kwargs: dict[str, Any] = {"type": _option_type(f, info)}
         if info.choices is not None:  # argparse says "invalid choice: X (choose from ...)"
             metavar = "|".join(map(str, info.choices))
             kind = str(f.type)

@@ -20,7 +20,7 @@ import numbers
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -262,13 +262,6 @@ class RunOutput(NamedTuple):
     region: tuple[int, int, int, int]
     model_id: str
     device: str | None = None
-
-
-class RuntimeLike(Protocol):
-    """What an operation's ``run`` uses of :class:`texpaint.engine.device.Runtime`."""
-
-    tile_size: int
-    description: str
 
 
 RunFn = Callable[[Job, Any, Callable[[], bool], Callable[[float, str], None]], RunOutput]

@@ -11,13 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from texpaint.engine.device import Runtime, is_out_of_memory
 from texpaint.engine.runner import Task
 from texpaint.jobs import Job, JobError, JobResult
 from texpaint.ops import registry
-from texpaint.ops.base import OperationSpec, ParamError, check_mask
+from texpaint.ops.base import OperationSpec, check_mask
 
 __all__ = ["checked_job", "inpaint_runner", "job_task", "run_job"]
 
@@ -50,10 +48,7 @@ def checked_job(job: Job) -> tuple[OperationSpec, Job]:
             or an empty mask where the operation needs one.
     """
     spec = spec_of(job)
-    try:
-        params = spec.make_params(job.params)
-    except ParamError:
-        raise
+    params = spec.make_params(job.params)  # ParamError is a JobError
     check_mask(spec.mask, job.mask, spec.label)
     return spec, job.with_params(params)
 
@@ -128,9 +123,3 @@ def job_task(job: Job) -> Task:
         return run_job(job, abort, lambda f, m: report((float(f), str(m))), runtime)
 
     return Task(run, task_id=job.job_id, job=job)
-
-
-def whole_image_mask(image: np.ndarray) -> np.ndarray:
-    """The one encoding of "the whole image" for an operation's mask: all zeros, float32
-    ``(H, W)`` for ``image`` ``(H, W, C)``."""
-    return np.zeros(image.shape[:2], np.float32)
