@@ -450,9 +450,9 @@ def interpolate_weights(
     Raises:
         ValueError: ``alpha`` outside [0, 1], or the files hold different tensors.
     """
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import load_file
 
-    from texpaint.training.export import sha256_file, write_card
+    from texpaint.training.export import export_tensors
 
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be in [0, 1], got {alpha}")
@@ -461,11 +461,5 @@ def interpolate_weights(
         raise ValueError(f"{base} and {tuned} do not hold the same tensors")
     out = Path(out)
     mixed = {k: torch.lerp(a[k].float(), b[k].float(), float(alpha)).contiguous() for k in a}
-    save_file(mixed, str(out))
-    full = dict(card or {})
-    full["file"] = out.name
-    full["sha256"] = sha256_file(out)
-    full["file_bytes"] = out.stat().st_size
-    full["parameters"] = int(sum(t.numel() for t in mixed.values()))
-    write_card(out.with_suffix(".json"), full)
+    export_tensors(mixed, out, dict(card or {}), sum(t.numel() for t in mixed.values()))
     return out

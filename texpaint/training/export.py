@@ -54,18 +54,32 @@ def export_model(
     Returns:
         The completed card (also written to ``weights_path.with_suffix(".json")``).
     """
-    weights_path = Path(weights_path)
     tensors = {
         k: v.detach().to("cpu", torch.float32).contiguous()
         for k, v in model.state_dict().items()
         if v.dtype.is_floating_point
     }
+    parameters = int(sum(p.numel() for p in model.parameters()))
+    return export_tensors(tensors, weights_path, card, parameters)
+
+
+def export_tensors(
+    tensors: dict[str, torch.Tensor],
+    weights_path: Path,
+    card: dict[str, Any],
+    parameters: int,
+) -> dict[str, Any]:
+    """Write ``tensors`` (CPU, contiguous) as ``.safetensors`` and its card ``<stem>.json``,
+    both atomically; the card's ``file``, ``sha256``, ``file_bytes`` and ``parameters`` (the
+    given count) are filled in here. Returns the completed card. Raises OSError when a file
+    cannot be written."""
+    weights_path = Path(weights_path)
     _atomic_write_bytes(weights_path, lambda tmp: save_file(tensors, tmp))
     card = dict(card)
     card["file"] = weights_path.name
     card["sha256"] = sha256_file(weights_path)
     card["file_bytes"] = weights_path.stat().st_size
-    card["parameters"] = int(sum(p.numel() for p in model.parameters()))
+    card["parameters"] = int(parameters)
     write_card(weights_path.with_suffix(".json"), card)
     return card
 
