@@ -397,7 +397,7 @@ class OperationsPanel(QWidget):
         self._fill_model_combo(self.denoise_model_combo, Operation.DENOISE, models)
         self._fill_model_combo(self.upscale_model_combo, Operation.UPSCALE, models)
         for name, widgets in self._generic.items():
-            kind = self._specs[name].model_kind if name in self._specs else None
+            kind = self._specs[name].model_kind
             if "model" in widgets and kind is not None:
                 self._fill_model_combo(widgets["model"], kind, models)
         self._filling_styles = True
@@ -424,7 +424,7 @@ class OperationsPanel(QWidget):
                     self.style_list.setCurrentRow(row)
                     break
         for i, op in enumerate(self._ops):
-            kind = self._specs[op].model_kind if op in self._specs else op
+            kind = self._specs[op].model_kind
             available = kind is None or any(m.operation == kind for m in models)
             self.tabs.setTabEnabled(i, available)
             missing = NO_UPSCALE_MODEL_TOOLTIP if op == Operation.UPSCALE else NO_MODEL_TOOLTIP
