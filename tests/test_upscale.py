@@ -208,17 +208,24 @@ def test_document_refuses_bad_upscale_results_untouched():
     assert doc.history.steps == [] and np.array_equal(doc.image.rgb, image0)
 
 
-def test_make_job_refuses_upscale_over_the_pixel_cap(community_weights, monkeypatch):
+def test_upscale_refused_before_it_is_queued_over_the_pixel_cap(community_weights, monkeypatch):
+    """The Upscale spec's precheck (called by the painter's JobTracker before a job is made)
+    refuses an unknown model and a result over the pixel cap, naming the sizes."""
+    from texpaint.jobs import JobError
     from texpaint.models.community import import_model
+    from texpaint.ops import get
 
     doc = _doc(alpha=False)
-    with pytest.raises(ValueError, match="upscale model"):
-        doc.make_job(Operation.UPSCALE)  # none installed
+    spec = get("upscale")
+    with pytest.raises(JobError, match="upscale model"):
+        spec.check(doc.mask.data)  # none installed
     info = import_model(community_weights["compact4"])
-    assert doc.make_job(Operation.UPSCALE, model_id=info.id).op is Operation.UPSCALE
+    spec.check(doc.mask.data, info.id)  # 40 x 56 by 4x is allowed
     monkeypatch.setattr(resample, "MAX_PIXELS", 40 * 56 * 15)
-    with pytest.raises(ValueError, match=r"by 4x gives 224 x 160 pixels, over"):
-        doc.make_job(Operation.UPSCALE, model_id=info.id)
+    with pytest.raises(JobError, match=r"by 4x gives 224 x 160 pixels, over"):
+        spec.check(doc.mask.data, info.id)
+    with pytest.raises(JobError, match="is empty"):  # the mask check comes first
+        get("inpaint").check(doc.mask.data)
 
 
 # --- project files --------------------------------------------------------------------------

@@ -294,16 +294,14 @@ class TextureDocument:
         The job carries the mask as it is: an empty mask means "the whole image" to the
         operations that allow it (``MaskUse.WHOLE_IF_EMPTY`` in :mod:`texpaint.ops.base`);
         the runner refuses an empty one where the operation needs a mask (Inpaint), and the
-        panel says so before a job is made. Upscale is refused here, before anything runs,
-        when the model (``model_id``, or the default upscale model) is unknown or its result
-        would exceed :data:`~texpaint.imaging.io.MAX_PIXELS`.
+        panel says so before a job is made. An operation's own refusals before a job is
+        queued (an Upscale over the pixel cap) are :meth:`OperationSpec.check
+        <texpaint.ops.base.OperationSpec.check>`, which :class:`~texpaint.ui.job_tracker.JobTracker`
+        calls first.
 
         Raises:
-            ValueError: an Upscale that cannot run (see above; message for the user), or an
-                empty operation name.
+            ValueError: an empty operation name.
         """
-        if op == Operation.UPSCALE:
-            self._check_upscale(model_id)
         mask = self.mask.data
         return Job(
             op=op,
@@ -315,15 +313,6 @@ class TextureDocument:
             seed=int(seed),
             wrap=self.wrap,
         )
-
-    def _check_upscale(self, model_id: str | None) -> None:
-        from texpaint.models.catalog import ModelLoadError, get_model
-
-        try:
-            info = get_model(model_id, Operation.UPSCALE.value)
-        except ModelLoadError as exc:
-            raise ValueError(str(exc)) from exc
-        upscaled_size(*self.size, int(info.card.get("scale", 1)))
 
     def apply_result(self, result: JobResult, clear_mask: bool = False) -> Box:
         """Write a job's result into the image as ONE undo step holding only ``result.region``.

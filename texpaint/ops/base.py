@@ -300,6 +300,11 @@ class OperationSpec:
             its style's generator; None at Best quality, where no model runs); raises
             :class:`~texpaint.jobs.JobError` when the job cannot name one (no style).
             Batch export checks models with it before a batch starts.
+        precheck: ``precheck(size, model_id)``, with ``size`` the document's ``(H, W)`` in
+            pixels: refuses, before a job is frozen and queued, one that cannot run
+            (Upscale: an unknown model, or a result over the pixel cap), raising
+            :class:`~texpaint.jobs.JobError` with a message for the user; None when every
+            size can run. :meth:`check` calls it; ``run`` still checks for itself.
     """
 
     name: str
@@ -315,6 +320,7 @@ class OperationSpec:
     batch_arg: str | None = None
     panel: bool = True
     model_id_for: Callable[[Job], str | None] | None = None
+    precheck: Callable[[tuple[int, int], str | None], None] | None = None
 
     BATCH_ARGS: ClassVar[tuple[str | None, ...]] = ("model", "style", "mask_pattern", None)
 
@@ -333,3 +339,19 @@ class OperationSpec:
             ParamError: see :meth:`Params.from_mapping`.
         """
         return self.params.from_mapping(values or {})
+
+    def check(self, mask: np.ndarray, model_id: str | None = None) -> None:
+        """Refuse, before a job is made, one that cannot run: the empty-mask check
+        (:func:`check_mask`) and then :attr:`precheck`.
+
+        Args:
+            mask: float32 ``(H, W)`` in [0, 1], the document's mask (its shape is the size).
+            model_id: the model the job will name (None: the catalog default).
+
+        Raises:
+            JobError: the message is for the user.
+        """
+        check_mask(self.mask, mask, self.label)
+        if self.precheck is not None:
+            h, w = mask.shape[:2]
+            self.precheck((int(h), int(w)), model_id)

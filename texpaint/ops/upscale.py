@@ -2,7 +2,8 @@
 et al. 2018/2021). The result is the whole image ``scale`` times larger (padded circularly
 in wrap mode so it still tiles); the mask is not read. Refused before the first tile when the
 result would exceed :data:`texpaint.imaging.io.MAX_PIXELS`
-(:func:`texpaint.engine.pipeline.restore`).
+(:func:`texpaint.engine.pipeline.restore`); the painter refuses it earlier, before the job is
+queued (:func:`precheck`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from texpaint.jobs import ENSEMBLE_PASSES, Job
+from texpaint.jobs import ENSEMBLE_PASSES, Job, JobError
 from texpaint.ops._model import run_with_model
 from texpaint.ops.base import MaskUse, OperationSpec, Params, RunOutput, param
 from texpaint.ops.denoise import PASSES_HELP
@@ -37,6 +38,28 @@ def run(job: Job, runtime: Any, abort, progress) -> RunOutput:
     )
 
 
+def precheck(size: tuple[int, int], model_id: str | None) -> None:
+    """Refuse an Upscale before it is queued (see :attr:`OperationSpec.precheck`).
+
+    Args:
+        size: the image's ``(H, W)`` in pixels.
+        model_id: the upscale model (None: the catalog's default upscale model).
+
+    Raises:
+        JobError: no such (or no installed) upscale model, or ``size`` times the model's
+            scale is over :data:`texpaint.imaging.io.MAX_PIXELS` (the message names both
+            sizes and the cap).
+    """
+    from texpaint.imaging.resample import upscaled_size
+    from texpaint.models.catalog import ModelLoadError, get_model
+
+    try:
+        info = get_model(model_id, "upscale")
+        upscaled_size(*size, int(info.card.get("scale", 1)))
+    except (ModelLoadError, ValueError) as exc:
+        raise JobError(str(exc)) from exc
+
+
 SPEC = OperationSpec(
     name="upscale",
     label="Upscale",
@@ -50,4 +73,5 @@ SPEC = OperationSpec(
     mask=MaskUse.IGNORED,
     changes_size=True,
     batch_arg="model",
+    precheck=precheck,
 )

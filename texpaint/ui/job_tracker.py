@@ -66,19 +66,19 @@ class JobTracker(QObject):
 
         Raises:
             ValueError: no document, a bad parameter, an empty mask where the operation
-                needs one (Inpaint), or the document refuses the job (an Upscale over the
-                pixel cap); the message is for the user.
+                needs one (Inpaint), or the operation refuses the job before it is queued
+                (:attr:`OperationSpec.precheck`: an Upscale over the pixel cap); the message
+                is for the user.
         """
         if self.document is None:
             raise ValueError("Open an image first.")
         from texpaint.jobs import JobError
         from texpaint.ops import get
-        from texpaint.ops.base import check_mask
 
         spec = get(request["op"])
         params = spec.make_params(request.get("params"))  # ParamError is a ValueError
         try:
-            check_mask(spec.mask, self.document.mask.data, spec.label)
+            spec.check(self.document.mask.data, request.get("model_id"))
         except JobError as exc:
             raise ValueError(str(exc)) from None
         job = self.document.make_job(
