@@ -107,6 +107,18 @@ def test_real_brick_and_plank_textures():
     assert lat.axis_period(0) == pytest.approx(1024 / 6, rel=0.02)
 
 
+def test_sheared_running_bond_period_of_two_courses_with_a_shear_tolerance():
+    """Each course offset by half a brick plus 2 px (a sheared wall, as real walls are): two
+    courses up is (40, 4), off the axis; the strict vertical period is nine courses (180 px,
+    off by 6 px); with ``shear_px`` a tenth of the brick the two-course period is found."""
+    img = running_bond(400, 480, brick=48, course=20, shift=0.5 + 2 / 48, seed=5)
+    lat = find_lattice(img)
+    assert lat is not None and lat.t2 is not None
+    assert lat.axis_period(1, tol_rel=0.05) == pytest.approx(48.0, abs=0.3)
+    assert lat.axis_period(0, tol_rel=0.05) == pytest.approx(180.0, abs=1.0)
+    assert lat.axis_period(0, tol_rel=0.05, shear_px=4.8) == pytest.approx(40.0, abs=0.3)
+
+
 def test_lattice_vectors_and_bad_input():
     lat = Lattice(t1=(0.0, 10.0), t2=(20.0, 5.0), confidence=0.9)
     vs = lat.vectors(21.0)

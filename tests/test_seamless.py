@@ -224,6 +224,28 @@ def test_brick_crop_is_fitted_to_whole_periods_and_tiles():
     assert len(starts) == 24 and np.all(np.abs(gaps - 20) <= 1), starts
 
 
+def test_sheared_brick_crop_is_fitted_to_whole_pairs_of_courses():
+    """A sheared wall (each course half a brick plus 2 px further on: its exact vertical
+    period is nine courses, longer than half the crop): fitted to whole pairs of courses all
+    the same, so no sliver course meets the wrap; the mortar courses stay 20 px apart across
+    it. The real brick wall sample (joints step 8 px every two courses) reports two courses,
+    not 831 px."""
+    from test_lattice import running_bond
+
+    wall = running_bond(400, 480, brick=48, course=20, shift=0.5 + 2 / 48, seed=5)
+    crop = wall[7 : 7 + 251, 13 : 13 + 301].copy()
+    plan = plan_seamless(crop)
+    assert plan.size == (240, 288), "6 x 40 rows, 6 x 48 columns"
+    out = make_seamless(crop, plan=plan)
+    assert wrap_check(out).tiles
+    two = np.concatenate([out, out]).mean(axis=(1, 2))
+    rows = np.flatnonzero(two > two.mean() + 1.5 * two.std())
+    starts = rows[np.insert(np.diff(rows) > 1, 0, True)]
+    assert len(starts) == 24 and np.all(np.abs(np.diff(starts) - 20) <= 1), starts
+    real = plan_seamless(read_image(SAMPLE).rgb, force=True)
+    assert "lattice 161.3 x 127.9 px" in real.describe()
+
+
 def test_fit_to_period_extends_to_the_nearest_whole_period_and_keeps_the_courses():
     """A crop holding 5.8 x 5.6 periods of a running-bond wall (courses 20 px, two per period;
     bricks 48 px): the nearest whole numbers are above, so with ``grow`` the tile grows by a few

@@ -309,8 +309,12 @@ class SeamlessPlan:
             return "already tiles: left unchanged"
         parts = []
         if self.lattice is not None:
-            px = self.lattice.axis_period(1, tol_rel=0.05)
-            py = self.lattice.axis_period(0, tol_rel=0.05)
+            # the periods fit to period uses (:func:`_period`), else the lattice's own
+            px, py = (
+                _period(self.lattice, a, self.synth_size)
+                or self.lattice.axis_period(a, tol_rel=0.05)
+                for a in (1, 0)
+            )
             periods = " x ".join(f"{p:.1f}" if p else "-" for p in (px, py))
             parts.append(f"lattice {periods} px")
         else:
@@ -329,10 +333,25 @@ class SeamlessPlan:
         return ", ".join(parts)
 
 
-def _period(lattice: Lattice, axis: int, size: int) -> float | None:
-    """The lattice's period along an image axis (pixels) with at least two repeats in
-    ``size``, or None."""
-    p = lattice.axis_period(axis, tol_rel=0.05, max_px=size / 2.0)
+SHEAR_FRACTION = 0.1
+"""A period along one image axis may be a lattice vector up to this share of the other axis's
+period off the axis (:func:`_period`): a sheared wall's joints step sideways a few pixels
+every two courses, so its only exact vertical period is many courses long (831 px for
+``brick_wall_005`` at 1 k, where two courses are 128 px with an 8 px step); fitted to whole
+pairs of courses, every course stays whole and the band re-synthesises the joints' step at
+the wrap."""
+
+
+def _period(lattice: Lattice, axis: int, size: tuple[int, int]) -> float | None:
+    """The lattice's period along image ``axis`` (pixels) with at least two repeats in an
+    image of ``size`` ``(H, W)``, or None: the shortest lattice vector within 5 % of its
+    length off the axis or, when the other axis has such a period, within
+    :data:`SHEAR_FRACTION` of that period (a sheared lattice: the period of whole pairs of
+    courses; fitted to it, every course stays whole and the joints may step at the wrap,
+    which the band re-synthesises)."""
+    other = lattice.axis_period(1 - axis, tol_rel=0.05, max_px=size[1 - axis] / 2.0)
+    shear = SHEAR_FRACTION * other if other is not None else 0.0
+    p = lattice.axis_period(axis, tol_rel=0.05, max_px=size[axis] / 2.0, shear_px=shear)
     return p if p is not None and p >= 8.0 else None
 
 
@@ -440,7 +459,7 @@ def _fit(
         return None, (h, w), (0, 0), (0.0, 0.0)
     fits: list[tuple[float, float, int, int, float]] = []
     for axis, n in ((0, h), (1, w)):
-        p = _period(lattice, axis, n)
+        p = _period(lattice, axis, (h, w))
         if p:
             start, length, out, gap = _fit_axis(rgb, axis, p, allow_gap)
             fits.append((start, length, out, gap, p * (out - gap) / length))
@@ -488,7 +507,7 @@ def plan_seamless(
     check = wrap_check(rgb)
     lattice = _coarse_lattice(rgb) if check.tiles or not force else None
     if check.tiles and lattice is not None:
-        steps = {a: _phase_step(rgb, a, _period(lattice, a, (h, w)[a])) for a in (0, 1)}
+        steps = {a: _phase_step(rgb, a, _period(lattice, a, (h, w))) for a in (0, 1)}
         worst = max(steps.values())
         if worst > PHASE_TOLERANCE:  # the lines look fine but the pattern jumps at the wrap
             scores = dict(check.scores)
@@ -501,7 +520,7 @@ def plan_seamless(
     crop, size, gap, period_px = _fit(rgb, lattice if fit_to_period else None, True)
     short = min(size)
     if band_px is None:
-        periods = [] if lattice is None else [_period(lattice, a, size[a]) for a in (0, 1)]
+        periods = [] if lattice is None else [_period(lattice, a, size) for a in (0, 1)]
         known = [p for p in periods if p]
         scale = 0.4 * max(known) if known else 8.0 * correlation_length(rgb)
         band_px = int(np.clip(2 * round(scale / 2), 24, max(24, short // 6)))

@@ -131,14 +131,21 @@ class Lattice:
         tol_rel: float = 0.03,
         max_terms: int = 8,
         max_px: float = math.inf,
+        shear_px: float = 0.0,
     ) -> float | None:
         """Shortest lattice vector lying along an image axis, as a length in pixels.
 
         ``axis=1``: the shortest ``a * t1 + b * t2`` (``|a|, |b| <= max_terms``) whose ``dy`` is
-        within ``max(tol_px, tol_rel * dx)`` of 0 (measurement error of the period vectors),
-        i.e. the horizontal period an image's width must be a multiple
+        within ``max(tol_px, tol_rel * dx, shear_px)`` of 0 (measurement error of the period
+        vectors), i.e. the horizontal period an image's width must be a multiple
         of to tile with joints lining up (for running-bond bricks: one brick length); ``axis=0``:
         the same for ``dx`` (vertical period: two courses for running bond).
+
+        ``shear_px`` (default 0: off) also accepts a vector that far off the axis: real walls
+        are often sheared (the joints of every other course step a few pixels sideways, so two
+        courses up is ``(128, 8)``, not ``(128, 0)``), and without it the only vector along the
+        axis is a long combination (many courses) or none; the caller then accepts a joint
+        offset of up to ``shear_px`` at the wrap for a period of whole courses.
 
         Returns:
             The period in pixels (float, > 0, at most ``max_px``), or None when no such vector
@@ -152,7 +159,7 @@ class Lattice:
                     continue
                 dy, dx = self.point(a, b)
                 off, along = (dy, dx) if axis == 1 else (dx, dy)
-                tol = max(tol_px, tol_rel * abs(along))
+                tol = max(tol_px, tol_rel * abs(along), shear_px)
                 if abs(off) <= tol and 0.5 < along <= max_px and (best is None or along < best):
                     best = along
         return best
