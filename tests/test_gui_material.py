@@ -3,6 +3,7 @@ preview, saving the set and the project (a real Nobiax set, cropped for speed)."
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -521,3 +522,135 @@ def test_canvas_zooms_around_the_cursor_pans_and_paints_where_it_points(
     assert win.history.labels == ["Mask stroke"]  # panning painted nothing
     win.fit_action.trigger()
     assert canvas.zoom == 1.0 and canvas.pan == QPointF(0, 0)
+
+
+# ------------------------------------------------------------------------------------------
+# autosave and crash recovery, lit preview light, switcher keys up to 6
+
+
+def test_material_window_autosaves_edits_and_removes_the_autosave_on_close(
+    material_window, qtbot
+) -> None:
+    """A change (here Flip Normal Y and a mask stroke) is autosaved as a material project on a
+    background thread, atomically; nothing new, nothing written; closing removes it."""
+    from texpaint.document.material_project import load_material_project
+
+    win = material_window
+    saver = win.autosaver
+    assert saver.interval_ms == 3 * 60_000  # the painter's Preferences default
+    assert not saver.save_now()  # nothing changed yet
+    win.flip_normal()
+    win.canvas.strokeStarted.emit()
+    win.canvas.dab(50, 60)
+    win.canvas.strokeFinished.emit()
+    with qtbot.waitSignal(saver.saved, timeout=30000) as blocker:
+        assert saver.save_now()
+    path = blocker.args[0]
+    assert path == saver.path and path.is_file() and path.suffix == ".texmat"
+    assert not list(path.parent.glob(f".{path.name}*.tmp"))  # written through a temp file
+    back, mask = load_material_project(path)
+    np.testing.assert_array_equal(mask, win.mask)
+    normal = back.get(MapRole.NORMAL)
+    assert normal is not None and normal.normal_convention == "directx"
+    np.testing.assert_array_equal(normal.image.rgb, win.mset.get(MapRole.NORMAL).image.rgb)
+    assert not saver.save_now()  # unchanged since
+    win.modified = False
+    win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)  # qtbot closes it again
+    win.close()
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("choice", ["Recover", "Discard"])
+def test_crashed_material_autosave_is_offered_back(
+    qtbot, qapp, set_folder, isolated_data_dir, settings_dir, monkeypatch, choice
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from texpaint.document.material_project import save_material_project
+    from texpaint.ui.material_autosave import crashed_material_autosaves, offer_material_recovery
+
+    mset = open_material(set_folder)
+    mset.maps[0].image.rgb[:40, :40] = 0.5  # unsaved work
+    mask = np.zeros((192, 192), np.float32)
+    mask[10:30, 10:50] = 1.0
+    folder = isolated_data_dir / "autosave"
+    folder.mkdir(parents=True)
+    dead = 2**22 + 4321  # above the usual pid_max: never a live process
+    crashed = save_material_project(folder / f"material-{dead}-1.texmat", mset, mask)
+    live = save_material_project(folder / f"material-{os.getppid()}-1.texmat", mset, mask)
+    assert crashed_material_autosaves(folder) == [crashed]  # a live session is left alone
+    asked: list[str] = []
+
+    def fake_exec(box: QMessageBox) -> int:
+        asked.append(box.text())
+        for b in box.buttons():
+            if b.text() == choice:
+                monkeypatch.setattr(QMessageBox, "clickedButton", lambda self, b=b: b)
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", fake_exec)
+    windows = offer_material_recovery(None, folder=folder)
+    assert asked and "did not shut down cleanly" in asked[0]
+    assert not crashed.exists() and live.exists()
+    if choice == "Recover":
+        assert len(windows) == 1
+        win = windows[0]
+        qtbot.addWidget(win)
+        assert win.modified and win.project_path is None
+        assert win.autosaver.path.is_file()  # moved, not lost, until the window closes
+        np.testing.assert_array_equal(win.mask, mask)
+        for a, b in zip(mset.maps, win.mset.maps, strict=True):
+            np.testing.assert_array_equal(b.image.rgb, a.image.rgb)
+        path = win.autosaver.path
+        win.modified = False
+        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        win.close()
+        assert not path.exists()
+    else:
+        assert windows == []
+    asked.clear()
+    assert offer_material_recovery(None, folder=folder) == [] and not asked
+
+
+def test_lit_preview_light_follows_the_mouse(material_window, qtbot) -> None:
+    win = material_window
+    preview = win.preview
+    before = preview.pixmap().toImage()
+    az, el = preview.azimuth, preview.elevation
+    w, h = preview.width(), preview.height()
+    from PySide6.QtCore import QPoint
+
+    qtbot.mousePress(preview, Qt.MouseButton.LeftButton, pos=QPoint(w - 5, h // 2))
+    assert (preview.azimuth, preview.elevation) != (az, el)
+    assert abs(preview.azimuth) < 5 and preview.elevation < 20  # light from the right, low
+    assert preview.pixmap().toImage() != before
+
+
+def test_switcher_keys_1_to_6(qtbot, qapp, set_folder, settings_dir) -> None:
+    """A set of six maps: keys 1..6 show each map."""
+    from dataclasses import replace
+
+    from texpaint.document.material import MaterialSet
+    from texpaint.ui.material_window import MaterialWindow
+
+    base = open_material(set_folder)
+    extra = []
+    for role, k in ((MapRole.ROUGHNESS, 0.3), (MapRole.AMBIENT_OCCLUSION, 0.7)):
+        m = base.get(MapRole.SPECULAR)
+        assert m is not None
+        rgb = np.full_like(m.image.rgb, k)
+        extra.append(
+            replace(
+                m, role=role, path=set_folder / f"{role.value}.png", image=replace(m.image, rgb=rgb)
+            )
+        )
+    mset = MaterialSet(base.maps + extra, base.name, base.folder)
+    win = MaterialWindow(mset)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    keys = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_6)
+    for index in (5, 0, 4, 3, 1, 2):
+        qtbot.keyClick(win, keys[index])
+        assert win.current == index
+        np.testing.assert_array_equal(win.canvas.rgb, win.mset.maps[index].image.rgb)

@@ -440,6 +440,48 @@ def test_cli_denoise_set_changes_only_the_albedo(tmp_path: Path) -> None:
         np.testing.assert_array_equal(b, a, err_msg=name)
 
 
+def test_cli_denoise_set_maps_option_picks_data_maps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--maps albedo,height`` denoises the grey height map too (it stays grey and 16-bit
+    stays 16-bit when it was), inside ``--mask`` only; the normal and specular maps stay
+    bit-identical; an unknown map name is refused and nothing is written."""
+    from texpaint.cli import main
+    from texpaint.imaging.io import write_mask
+
+    src = _cropped_set("nobiax-82", tmp_path / "set", size=128)
+    rng = np.random.default_rng(5)
+    for name in ("diffuse.png", "height.png"):
+        with Image.open(src / name) as im:
+            arr = np.asarray(im).astype(np.float32)
+            mode = im.mode
+        noisy = np.clip(np.rint(arr + rng.normal(0, 20, arr.shape)), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy, mode if mode in ("L", "RGB") else None).save(src / name)
+    mask = np.zeros((128, 128), np.float32)
+    mask[16:96, 24:112] = 1.0
+    write_mask(tmp_path / "mask.png", mask)
+    out = tmp_path / "out"
+    rc = main(
+        ["denoise", "--set", str(src), "--maps", "albedo,height", "--mask",
+         str(tmp_path / "mask.png"), "--passes", "1", "--sigma", "20", "-o", str(out)]
+    )  # fmt: skip
+    assert rc == 0
+    inside = mask > 0
+    for name in ("diffuse.png", "height.png"):
+        a, b = _file_pixels(src / name), _file_pixels(out / name)
+        assert a.dtype == b.dtype and a.shape == b.shape, name
+        np.testing.assert_array_equal(b[~inside], a[~inside], err_msg=name)
+        assert np.abs(b[inside].astype(np.float32) - a[inside]).mean() > 3, name
+    with Image.open(out / "height.png") as im:
+        assert im.mode == "L"  # a grey map stays grey
+    for name in ("normal.png", "specular.png"):
+        np.testing.assert_array_equal(_file_pixels(out / name), _file_pixels(src / name))
+    capsys.readouterr()
+    out2 = tmp_path / "out2"
+    rc = main(["denoise", "--set", str(src), "--maps", "albedo,bump", "-o", str(out2)])
+    assert rc == 1 and "bump" in capsys.readouterr().err and not out2.exists()
+
+
 # ------------------------------------------------------------------------------------------
 # lit preview
 

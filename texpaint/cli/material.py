@@ -43,7 +43,15 @@ def _add_material_set_argument(parser: argparse.ArgumentParser, albedo_only: boo
         "(roles: albedo, normal, height, roughness, gloss, metallic, ao, specular, arm, "
         "opacity, emission); repeat for several maps",
     )
-    if not albedo_only:
+    if albedo_only:
+        parser.add_argument(
+            "--maps",
+            metavar="LIST",
+            help="with --set: the maps to change, comma-separated roles or file names, e.g. "
+            "albedo,roughness (default: the albedo only; the other maps are data). A grey map "
+            "stays grey and a normal map is renormalised where it changed",
+        )
+    else:
         parser.add_argument(
             "--keep-normal-length",
             action="store_true",
@@ -66,37 +74,61 @@ def _set_output_folder(out: Path) -> Path:
 def _cmd_set_albedo_only(
     args: argparse.Namespace, command: Callable[[argparse.Namespace], int]
 ) -> int:
-    """Denoise/Stylize with ``--set``: run ``command`` on the set's albedo alone (into a
-    temporary TIFF of the albedo's sample format) and write every map of the set into the
-    ``-o`` folder, the other maps unchanged."""
+    """Denoise/Stylize with ``--set``: run ``command`` on each map ``--maps`` picks (default
+    the albedo alone), each into a temporary TIFF of the map's sample format, keep every
+    changed map valid for its role (:func:`~texpaint.document.material.conform_map`: a grey
+    map stays grey, a normal map unit length) and write every map of the set into the ``-o``
+    folder, the others unchanged. Nothing is written when any map fails."""
     import tempfile
     from dataclasses import replace
 
-    from texpaint.document.material import MaterialError, open_material, save_material
-    from texpaint.imaging.io import ImageIOError, read_image
+    import numpy as np
+
+    from texpaint.document.material import (
+        MaterialError,
+        conform_map,
+        open_material,
+        save_material,
+    )
+    from texpaint.imaging.io import ImageIOError, read_image, read_mask, write_image
 
     out = _set_output_folder(args.output)
     try:
         mset = open_material(args.material_set, _role_corrections(args.roles))
-    except MaterialError as e:
+        names = mset.pick_maps(getattr(args, "maps", None))
+        w, h = mset.size
+        mask_path = getattr(args, "mask", None)
+        region = np.ones((h, w), bool)
+        if mask_path is not None:
+            m2 = read_mask(mask_path, shape=(h, w))
+            if np.any(m2 > 0):
+                region = m2 > 0
+    except (MaterialError, ImageIOError) as e:
         raise CommandError(str(e)) from e
-    albedo = mset.albedo
+    args.material_set = None
     with tempfile.TemporaryDirectory(prefix="texpaint-set-") as tmp:
-        args.input, args.material_set = albedo.path, None
-        args.output = Path(tmp) / "albedo.tif"
-        rc = command(args)
-        if rc != 0:
-            return rc
-        try:
-            edited = read_image(args.output)
-        except ImageIOError as e:
-            raise CommandError(str(e)) from e
-    albedo.image = replace(albedo.image, rgb=edited.rgb)
+        for k, name in enumerate(names):
+            m = mset.maps[mset.index_of(name)]
+            src = Path(tmp) / f"in{k}.tif"
+            try:
+                write_image(src, m.image_for(".tif"))
+            except ImageIOError as e:
+                raise CommandError(str(e)) from e
+            args.input, args.output = src, Path(tmp) / f"out{k}.tif"
+            print(f"{m.name} ({m.role.value}):")
+            rc = command(args)
+            if rc != 0:
+                return rc
+            try:
+                edited = read_image(args.output)
+            except ImageIOError as e:
+                raise CommandError(str(e)) from e
+            m.image = replace(m.image, rgb=conform_map(m, edited.rgb, region))
     try:
         written = save_material(mset, out)
     except MaterialError as e:
         raise CommandError(str(e)) from e
-    print(f"wrote {len(written)} maps to {out} (only {albedo.name} changed)")
+    print(f"wrote {len(written)} maps to {out} (changed: {', '.join(names)})")
     return 0
 
 

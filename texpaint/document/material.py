@@ -57,6 +57,7 @@ __all__ = [
     "MaterialError",
     "MaterialMap",
     "MaterialSet",
+    "conform_map",
     "gather_material",
     "inpaint_material",
     "map_size",
@@ -248,6 +249,37 @@ class MaterialSet:
                 return i
         raise MaterialError(f"the material has no map named {name!r}")
 
+    def pick_maps(self, picks: str | list[str] | None) -> list[str]:
+        """Names of the maps ``picks`` names, in the set's order.
+
+        Args:
+            picks: comma-separated text or a list; each item a role (``albedo``,
+                ``roughness``, ...: every map with that role) or a map's file name (with or
+                without its extension). None or empty: the albedo alone (:attr:`albedo`).
+
+        Raises:
+            MaterialError: an item matches no map (the message lists the set's maps).
+        """
+        items = picks.split(",") if isinstance(picks, str) else list(picks or [])
+        items = [i.strip() for i in items if i.strip()]
+        if not items:
+            return [self.albedo.name]
+        chosen: set[str] = set()
+        for item in items:
+            key = item.lower()
+            hits = [
+                m.name
+                for m in self.maps
+                if key in (m.role.value, m.name.lower(), Path(m.name).stem.lower())
+            ]
+            if key == MapRole.ALBEDO.value and not hits:
+                hits = [self.albedo.name]
+            if not hits:
+                names = ", ".join(f"{m.name} ({m.role.value})" for m in self.maps)
+                raise MaterialError(f"the material has no map {item!r} (its maps: {names})")
+            chosen.update(hits)
+        return [m.name for m in self.maps if m.name in chosen]
+
     def set_role(self, name: str, role: MapRole | str, convention: str | None = None) -> None:
         """Correct the role of the map named ``name`` (a normal map gets ``convention``,
         default OpenGL; other roles drop it).
@@ -302,6 +334,30 @@ class MaterialSet:
             for m, (rgb, alpha) in zip(self.maps, pixels, strict=True)
         ]
         return MaterialSet(maps, self.name, self.folder, list(self.skipped))
+
+
+def conform_map(m: MaterialMap, rgb: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """New pixels ``rgb`` for map ``m`` made valid for its role where ``region`` is True: a
+    grey map stays grey (the channels' mean) and a normal map is renormalised to unit
+    length; elsewhere ``rgb`` is returned bit-identical.
+
+    Args:
+        m: the map the pixels are for (its role and :attr:`MaterialMap.grey`).
+        rgb: float32 ``(H, W, 3)``.
+        region: bool ``(H, W)``: where the pixels changed.
+
+    Returns:
+        float32 ``(H, W, 3)``, C-contiguous.
+    """
+    from texpaint.imaging.normal_map import renormalise
+
+    out = np.asarray(rgb, dtype=np.float32)
+    if m.grey:
+        grey = np.repeat(out.mean(axis=2, keepdims=True), 3, axis=2)
+        out = np.where(region[..., None], grey, out).astype(np.float32)
+    if m.role is MapRole.NORMAL:
+        out = renormalise(out, where=region)
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def check_sizes(maps: list[MaterialMap]) -> None:

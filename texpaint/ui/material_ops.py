@@ -2,8 +2,9 @@
 
 The albedo is colour; the other maps of a material are data (height, roughness, normal
 directions...): a denoiser or a painting style would change the surface they describe, not
-its look. So :class:`MaterialOpDialog` ticks the colour maps only and lets the user tick any
-other map on purpose; :func:`run_on_maps` then runs the painter's own operation (the same
+its look. So :class:`MaterialOpDialog` ticks the albedo only (as ``texpaint denoise/stylize
+--set`` does without ``--maps``) and lets the user tick any other map on purpose;
+:func:`run_on_maps` then runs the painter's own operation (the same
 :func:`texpaint.ops.runner.run_job` as the main window, with the inference worker's
 runtime) on each ticked map over the mask (or the whole map when the mask is empty), and
 keeps every map valid for its role: a grey map stays grey (the channels' mean where it
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from texpaint.document.material import MapRole, MaterialError, MaterialSet
+from texpaint.document.material import MapRole, MaterialError, MaterialSet, conform_map
 from texpaint.jobs import DEFAULT_STRENGTH, ENSEMBLE_PASSES, Operation, default_passes
 from texpaint.models.styles import StyleLibraryError, list_styles
 from texpaint.ops.stylize import DEFAULT_QUALITY
@@ -41,7 +42,7 @@ OPS = ("denoise", "stylize")
 
 
 class MaterialOpDialog(QDialog):
-    """Choose the maps (colour maps ticked) and the settings of a Denoise or Stylize.
+    """Choose the maps (the albedo ticked) and the settings of a Denoise or Stylize.
 
     Args:
         op: ``"denoise"`` or ``"stylize"``.
@@ -93,12 +94,13 @@ class MaterialOpDialog(QDialog):
         self.strength.setValue(round(DEFAULT_STRENGTH * 100))
         form.addRow("Strength", self.strength)
         self.maps = QListWidget()
+        albedo = mset.albedo  # ticked; every other map only on purpose
         for m in mset.maps:
             kind = "colour" if m.is_colour else "data"
             item = QListWidgetItem(f"{m.name} ({m.role.value}, {kind})")
             item.setData(Qt.ItemDataRole.UserRole, m.name)
             item.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
-            item.setCheckState(Qt.CheckState.Checked if m.is_colour else Qt.CheckState.Unchecked)
+            item.setCheckState(Qt.CheckState.Checked if m is albedo else Qt.CheckState.Unchecked)
             self.maps.addItem(item)
         self.maps.itemChanged.connect(lambda *_: self._validate())
         form.addRow("Apply to", self.maps)
@@ -200,7 +202,6 @@ def run_on_maps(
         texpaint.jobs.JobError: the operation cannot run (no such style, no model...).
         texpaint.jobs.JobCancelled: ``abort()`` returned True.
     """
-    from texpaint.imaging.normal_map import renormalise
     from texpaint.jobs import Job
     from texpaint.ops.runner import run_job
 
@@ -233,12 +234,8 @@ def run_on_maps(
             style_id=request.get("style_id"),
         )
         rgb = run_job(job, abort=abort, progress=report, runtime=runtime).image
-        if m.grey:  # a grey file stays grey: the channels' mean where the map changed
-            grey = np.repeat(rgb.mean(axis=2, keepdims=True), 3, axis=2)
-            rgb = np.where(region[..., None], grey, rgb).astype(np.float32)
-        if m.role is MapRole.NORMAL:
-            rgb = renormalise(rgb, where=region)
-        pixels.append((np.ascontiguousarray(rgb, dtype=np.float32), m.image.alpha))
+        # a grey file stays grey, a normal map unit length, where the map changed
+        pixels.append((conform_map(m, rgb, region), m.image.alpha))
         done += 1
     progress(1.0, "done")
     return mset.with_pixels(pixels)

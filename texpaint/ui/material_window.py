@@ -25,7 +25,10 @@ map's role to check, or a ``.texmat`` material project. The set opens in this wi
   from), Save Set As… into another folder, each map in its own format and bit depth; Save
   Project As… writes a ``.texmat`` project (maps, roles and mask).
 
-Closing the window, or the painter's main window, asks before unsaved edits are lost.
+Closing the window, or the painter's main window, asks before unsaved edits are lost. The
+window autosaves its set and mask as the painter does its document (every N minutes from
+Preferences and after each applied edit of the maps; :mod:`texpaint.ui.material_autosave`),
+and a set a crash left unsaved is offered back at the next start.
 """
 
 from __future__ import annotations
@@ -347,8 +350,13 @@ class MaterialWindow(QMainWindow):
             device, tile size and queue are the painter's); None = the window makes its own
             and shuts it down when it closes.
         project_path: the ``.texmat`` project the set came from (Save writes it), or None.
+        autosave_folder: where the autosave goes (default ``<data dir>/autosave``,
+            :mod:`texpaint.ui.material_autosave`).
 
     Attributes:
+        revision: counts the changes to the set, its roles and the mask (autosave compares
+            it).
+        autosaver: the window's :class:`~texpaint.ui.material_autosave.MaterialAutosaver`.
         busy: an edit is running on the worker (edits, undo and roles are disabled).
         last_error: why the last edit failed (shown to the user), or None.
     """
@@ -360,6 +368,7 @@ class MaterialWindow(QMainWindow):
         parent: QWidget | None = None,
         engine: InferenceEngine | None = None,
         project_path: Path | None = None,
+        autosave_folder: Path | None = None,
     ) -> None:
         super().__init__(parent)
         if parent is not None:
@@ -371,6 +380,7 @@ class MaterialWindow(QMainWindow):
         self.history = MaterialHistory()
         self.current = 0
         self.modified = False
+        self.revision = 0
         self.project_path = project_path
         self._owns_engine = engine is None
         self.engine = engine if engine is not None else InferenceEngine(parent=self, warm_up=False)
@@ -405,6 +415,12 @@ class MaterialWindow(QMainWindow):
         self.update_preview()
         self.resize(1100, 650)
         self._update_title()
+        from texpaint.ui.material_autosave import MaterialAutosaver
+        from texpaint.ui.preferences import Preferences
+
+        self.autosaver = MaterialAutosaver(self, autosave_folder)
+        self.autosaver.failed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
+        self.autosaver.start(Preferences.load().autosave_minutes)
 
     @property
     def busy(self) -> bool:
@@ -525,6 +541,10 @@ class MaterialWindow(QMainWindow):
         )
         self.preview.set_shading(_qimage(out))
 
+    def _changed(self) -> None:
+        """The set, its roles or the mask changed (autosave follows :attr:`revision`)."""
+        self.revision += 1
+
     def _refresh(self) -> None:
         self.show_map(self.current)
         self.update_preview()
@@ -565,6 +585,7 @@ class MaterialWindow(QMainWindow):
     def _stroke_finished(self) -> None:
         before, self._stroke_before = self._stroke_before, None
         if before is not None and self.history.record_mask("Mask stroke", before, self.mask):
+            self._changed()
             self._update_actions()
 
     def clear_mask(self) -> None:
@@ -572,6 +593,7 @@ class MaterialWindow(QMainWindow):
         before = self.mask.copy()
         self.mask[:] = 0.0
         self.history.record_mask("Clear mask", before, self.mask)
+        self._changed()
         self.canvas.refresh()
         self._update_actions()
 
@@ -671,7 +693,9 @@ class MaterialWindow(QMainWindow):
             return False
         self.mset = new
         self.modified = True
+        self._changed()
         self._refresh()
+        self.autosaver.save_now()  # after every applied edit of the maps, as the painter
         seconds = getattr(fill, "seconds", None)
         took = f" in {seconds:.1f} s" if seconds else ""
         note = getattr(fill, "note", "")
@@ -783,6 +807,7 @@ class MaterialWindow(QMainWindow):
             self._after_history(step is not None and step.is_mask)
 
     def _after_history(self, mask_only: bool) -> None:
+        self._changed()
         if mask_only:
             self.canvas.refresh()
             self._update_actions()
@@ -799,6 +824,7 @@ class MaterialWindow(QMainWindow):
         self.mset.flip_normal_convention(normal.name)
         self.history.record("Flip normal Y", old, self.mset)
         self.modified = True
+        self._changed()
         self._refresh()
 
     def edit_roles(self) -> bool:
@@ -811,6 +837,7 @@ class MaterialWindow(QMainWindow):
             if self.mset.maps[self.mset.index_of(name)].role is not role:
                 self.mset.set_role(name, role)
                 self.modified = True
+                self._changed()
         for i, (act, mp) in enumerate(zip(self.map_actions, self.mset.maps, strict=False)):
             act.setText(f"{i + 1} {mp.role.value}")
         self._refresh()
@@ -919,6 +946,7 @@ class MaterialWindow(QMainWindow):
         parent = self.parentWidget()
         if parent is not None:
             parent.removeEventFilter(self)
+        self.autosaver.stop()  # saved or discarded by the user: the autosave goes
         if self._owns_engine:
             self.engine.shutdown()
         event.accept()
