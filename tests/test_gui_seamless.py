@@ -101,6 +101,7 @@ def test_dialog_says_already_tiles_and_applies_nothing(
 
     def accept(dialog):
         seen["text"] = dialog.status.text()
+        seen["force_shown"] = dialog.force.isVisibleTo(dialog)  # the --force check box
         seen["params"] = dialog.params()
         dialog.force.setChecked(True)
         seen["forced"] = dialog.params()
@@ -109,7 +110,7 @@ def test_dialog_says_already_tiles_and_applies_nothing(
 
     monkeypatch.setattr(SeamlessDialog, "exec", accept)
     _menu_action(window, "&Image", "Make Seamless…").trigger()
-    assert "already tiles" in seen["text"]
+    assert "already tiles" in seen["text"] and seen["force_shown"]
     assert seen["params"] is None and seen["forced"]["force"] is True
     assert not window.jobs.busy and len(doc.history.steps) == steps
     assert np.array_equal(doc.image.rgb, original)
@@ -152,3 +153,42 @@ def test_seamless_mode_shows_the_neighbour_tiles(window, sample, open_image):
     assert not canvas.tiled_preview and canvas.sceneRect() == QRectF(0, 0, w, h)
     shown = _render_scene(canvas, QRectF(-w, 0, w, h))
     assert (shown == [255, 0, 255]).all()
+
+
+def test_dialog_shows_the_fitted_size_and_previews_the_3x3_tiling(qtbot):
+    """A crop of a running-bond wall: the dialog names the size fit to period gives (whole
+    periods: 288 x 240), the preview is the reduced result tiled 3 x 3 (each third of the
+    preview the same tile, and that tile tiles), and unticking Fit to period keeps the size."""
+    from test_lattice import running_bond
+
+    from texpaint.ui.seamless_dialog import tiled_preview
+
+    wall = running_bond(400, 480, brick=48, course=20, seed=5)
+    crop = wall[7 : 7 + 251, 13 : 13 + 301].copy()
+    dialog = SeamlessDialog(crop)
+    qtbot.addWidget(dialog)
+    assert dialog.plan.size == (240, 288)
+    assert "new size 288 x 240" in dialog.fit.text()
+    assert "301 x 251 → 288 x 240" in dialog.status.text()
+    assert not dialog.force.isVisibleTo(dialog), "no force box: the crop does not tile"
+    out = dialog.preview_image()
+    assert wrap_check(out).tiles and not wrap_check(crop).tiles
+    tiles = tiled_preview(out)
+    th, tw = out.shape[:2]
+    assert tiles.shape == (3 * th, 3 * tw, 3)
+    for i in range(3):
+        for j in range(3):
+            assert np.array_equal(
+                tiles[i * th : (i + 1) * th, j * tw : (j + 1) * tw], tiles[:th, :tw]
+            )
+    dialog.update_preview()
+    pix = dialog.preview.pixmap()
+    assert not pix.isNull() and pix.width() >= 300 and pix.height() >= 240
+    dialog.fit.setChecked(False)
+    assert dialog.plan.size == (251, 301) and "new size" not in dialog.fit.text()
+    assert dialog.params() == {
+        "band_px": None,
+        "even_lighting": None,
+        "fit_to_period": False,
+        "force": False,
+    }
