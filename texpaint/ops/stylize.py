@@ -81,7 +81,16 @@ def run(job: Job, runtime: Any, abort, progress) -> RunOutput:
         progress(1.0, "Done")
         return RunOutput(image, region, "", "CPU (guided patch synthesis)")
     from texpaint.engine.pipeline import restore
+    from texpaint.models.catalog import ModelLoadError, get_model
 
+    if job.model_id is None:
+        try:
+            get_model(model_id, "stylize")
+        except ModelLoadError as exc:
+            raise JobError(
+                f"style {job.style_id!r} has no Fast network: use Best quality (it needs no "
+                "training), or Learn Style with 'Also train a Fast network'"
+            ) from exc
     return run_with_model(
         job,
         runtime,

@@ -1,9 +1,12 @@
 """Learn Style: train a style generator on one exemplar and install it in the user's style
 library, where the painter's Stylize finds it (:mod:`texpaint.models.styles`).
 
-The painter runs :func:`learn_style` as a task on the app's one runner (so it queues behind
-and blocks other jobs while it trains; :class:`texpaint.ui.style_learner.StyleLearner`); the
-command line's ``texpaint stylize --exemplar`` does the same synchronously, and
+The painter adds the exemplar to the library at once (Stylize at Best quality copies from it
+with no training) and, only when asked, trains its Fast generator with :func:`learn_style`
+as a task on the app's one runner (it queues behind and blocks other jobs while it trains;
+:class:`texpaint.ui.style_learner.StyleLearner`; ``params["style_id"]`` names the style
+already added). The command line's ``texpaint stylize --style IMAGE --quality fast`` does the
+same synchronously, and
 ``texpaint train style --install`` installs with :func:`install_style`. Training itself is
 :func:`texpaint.training.style_trainer.run_style_training` (Johnson et al. 2016 feed-forward
 generator with Gram-matrix style loss, Gatys et al. 2016).
@@ -34,11 +37,14 @@ material uses it: ``ice`` and ``lava`` use 0.3, ``organic`` and ``weathered_wood
 chosen on the benchmark; ``benchmarks/RESULTS.md``)."""
 
 
-def install_style(weights: Path, exemplar_rgb8: np.ndarray, name: str, style_id: str) -> str:
+def install_style(
+    weights: Path, exemplar_rgb8: np.ndarray, name: str, style_id: str, add_exemplar: bool = True
+) -> str:
     """Add a trained style to the user's library: the exemplar to the style library
-    (:func:`texpaint.models.styles.add_user_style`) and the generator's ``.safetensors`` and
-    model card to :func:`texpaint.models.catalog.user_models_dir` (card last, so the model is
-    listed only once both files are in place).
+    (:func:`texpaint.models.styles.add_user_style`; skipped when ``add_exemplar`` is False:
+    the style is already there) and the generator's ``.safetensors`` and model card to
+    :func:`texpaint.models.catalog.user_models_dir` (card last, so the model is listed only
+    once both files are in place).
 
     Args:
         weights: the exported ``texpaint-style-<style_id>.safetensors`` (its ``.json`` card
@@ -51,19 +57,21 @@ def install_style(weights: Path, exemplar_rgb8: np.ndarray, name: str, style_id:
         The model id (``weights``' stem).
 
     Raises:
-        OSError: a file could not be written (the style folder is removed again).
+        OSError: a file could not be written (a style folder added here is removed again).
     """
     from texpaint.models.catalog import user_models_dir
     from texpaint.models.styles import add_user_style, user_styles_dir
 
     models = user_models_dir()
     models.mkdir(parents=True, exist_ok=True)
-    add_user_style(exemplar_rgb8, name, style_id)
+    if add_exemplar:
+        add_user_style(exemplar_rgb8, name, style_id)
     try:
         shutil.copyfile(weights, models / weights.name)
         shutil.copyfile(weights.with_suffix(".json"), models / f"{weights.stem}.json")
     except OSError:
-        shutil.rmtree(user_styles_dir() / style_id, ignore_errors=True)
+        if add_exemplar:
+            shutil.rmtree(user_styles_dir() / style_id, ignore_errors=True)
         raise
     return weights.stem
 
@@ -81,7 +89,10 @@ def learn_style(
 
     Args:
         image: float32 ``(H, W, 3)`` RGB in [0, 1] (values outside are clipped).
-        params: ``name`` (str, default "My style"), ``steps``, ``batch``, ``size``,
+        params: ``name`` (str, default "My style"), ``style_id`` (str: a style already in
+            the user's library, e.g. added at once by the painter so Best can use it; its
+            generator is trained and installed, the exemplar is not added again; default: a
+            new style), ``steps``, ``batch``, ``size``,
             ``style_px`` (ints, defaults of
             :class:`~texpaint.training.style_trainer.StyleTrainConfig`), ``threads`` (int,
             torch CPU threads; default: leave them), ``content_weight`` (float > 0, default
@@ -99,11 +110,14 @@ def learn_style(
         JobCancelled: ``abort()`` returned True (nothing is added to the library).
         JobError: a bad parameter, or training or installing failed.
     """
-    from texpaint.models.styles import new_style_id
+    from texpaint.models.styles import new_style_id, user_styles_dir
     from texpaint.training.style_trainer import StyleTrainConfig, run_style_training
 
     name = str(params.get("name") or "My style").strip() or "My style"
-    style_id = new_style_id(name)
+    existing = params.get("style_id")
+    if existing is not None and not (user_styles_dir() / str(existing) / "style.json").is_file():
+        raise JobError(f"no learnt style {existing!r} in the library")
+    style_id = str(existing) if existing is not None else new_style_id(name)
     defaults = StyleTrainConfig(exemplar=Path(), out_dir=Path(), style_id=style_id)
     try:
         steps = int(params.get("steps", defaults.steps))
@@ -156,7 +170,7 @@ def learn_style(
         if abort():
             raise JobCancelled()
         try:
-            model_id = install_style(weights, rgb8, name, style_id)
+            model_id = install_style(weights, rgb8, name, style_id, existing is None)
         except OSError as exc:
             raise JobError(f"cannot save the learnt style: {exc}") from exc
         progress(1.0, "Done")

@@ -291,6 +291,7 @@ class MainWindow(QMainWindow):
         learner.progress.connect(self.operations_panel.set_progress)
         learner.preview.connect(self.operations_panel.show_style_preview)
         learner.learnt.connect(self._style_learnt)
+        learner.added.connect(self._style_added)
         learner.failed.connect(self._job_failed)
         learner.cancelled.connect(lambda: self.operations_panel.set_progress(0.0, "Cancelled"))
         self.engine.deviceReady.connect(self._device_ready)
@@ -819,18 +820,28 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def learn_style(self) -> None:
-        """Stylize → Learn Style…: pick an exemplar image and train a style from it on the
-        worker (progress, preview snapshots and Cancel in the AI panel)."""
+        """Stylize → Learn Style…: pick an exemplar image; it joins the style library at once
+        (Best quality copies from it, no training) and, when the panel asks for it, its Fast
+        generator trains on the worker (progress, preview snapshots and Cancel in the AI
+        panel)."""
         path, _ = QFileDialog.getOpenFileName(
             self, "Learn style from image", "", file_dialog_filter()
         )
         if path:
             try:
                 self.style_learner.start(
-                    Path(path), content_weight=self.operations_panel.learn_content_weight()
+                    Path(path),
+                    train=self.operations_panel.learn_train.isChecked(),
+                    content_weight=self.operations_panel.learn_content_weight(),
                 )
             except ValueError as exc:
                 self._error("Cannot learn style", str(exc))
+
+    @Slot(str)
+    def _style_added(self, style_id: str) -> None:
+        self.operations_panel.reload()
+        self.operations_panel.select_style(style_id)
+        self.operations_panel.set_progress(0.0, f"Added style {style_id} (Best quality)")
 
     @Slot(str, str)
     def _style_learnt(self, style_id: str, model_id: str) -> None:

@@ -216,7 +216,8 @@ class OperationsPanel(QWidget):
         form.addRow(self.match_statistics)
         self.learn_button = QPushButton("Learn Style…")
         self.learn_button.setToolTip(
-            "Train a new style from any image (minutes, in the background); it joins the library"
+            "Make a style of any image: it joins the library at once for Best quality (no "
+            "training); tick the box below to also train its Fast network (minutes)"
         )
         self.learn_button.clicked.connect(self.learnStyleRequested)
         self.learn_look = _combo()
@@ -231,6 +232,12 @@ class OperationsPanel(QWidget):
             "and keep its shapes, or cover it with the exemplar's material (rust, moss, ...)"
         )
         form.addRow("Learn as", self.learn_look)
+        self.learn_train = QCheckBox("Also train a Fast network (minutes)")
+        self.learn_train.setToolTip(
+            "Best quality uses a new style at once; Fast needs a network trained on it, which "
+            "blocks other jobs while it trains"
+        )
+        form.addRow(self.learn_train)
         form.addRow(self.learn_button)
         self.style_preview = QLabel()
         self.style_preview.setVisible(False)

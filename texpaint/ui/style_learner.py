@@ -1,5 +1,7 @@
-"""Learn Style: trains a new style generator as a task on the app's one runner (GUI side;
-the training is :func:`texpaint.training.learn_style.learn_style`)."""
+"""Learn Style (GUI side): the exemplar joins the style library at once, so Stylize at Best
+quality (guided patch synthesis, no training) can use it straight away; training its Fast
+generator is optional and runs as a task on the app's one runner
+(:func:`texpaint.training.learn_style.learn_style`)."""
 
 from __future__ import annotations
 
@@ -17,20 +19,24 @@ EXEMPLAR_MAX_PX = 768
 
 
 class StyleLearner(QObject):
-    """Submits one Learn Style task at a time and relays what it reports.
+    """Adds a learnt style to the library at once; trains at most one Fast generator at a
+    time and relays what the training reports.
 
-    The task runs on the app's single runner like every AI job (so it queues behind, and
-    blocks, other jobs while it trains); the exemplar is read here, on the GUI thread, once.
+    The exemplar is read and added here, on the GUI thread (a few small files). Training runs
+    on the app's single runner like every AI job (so it queues behind, and blocks, other
+    jobs while it trains).
 
     Signals:
+        added(str): ``style_id`` of the style just added to the library (usable by Best).
         busyChanged(bool): learning started / ended (finished, failed or cancelled).
         progress(float, str): fraction 0..1 and message.
         preview(object): float32 ``(h, w, 3)`` snapshot of the generator's output.
-        learnt(str, str): ``(style_id, model_id)`` of the new style, now in the library.
+        learnt(str, str): ``(style_id, model_id)``: the style's Fast generator is installed.
         failed(str): message for the user.
-        cancelled(): the user cancelled; nothing was added.
+        cancelled(): the user cancelled the training (the style stays, for Best).
     """
 
+    added = Signal(str)
     busyChanged = Signal(bool)
     progress = Signal(float, str)
     preview = Signal(object)
@@ -52,24 +58,34 @@ class StyleLearner(QObject):
         """True while a Learn Style job is queued or running."""
         return self.job_id is not None
 
-    def start(self, exemplar: Path, name: str | None = None, **params: Any) -> int:
-        """Read ``exemplar`` and submit the training job. Returns its id.
+    def start(
+        self, exemplar: Path, name: str | None = None, train: bool = False, **params: Any
+    ) -> str:
+        """Read ``exemplar``, add it to the style library (signal ``added``) and, when
+        ``train``, submit the training of its Fast generator (``learnt`` when installed).
 
         Args:
             exemplar: any image texpaint reads.
             name: style name (default: the file's stem).
+            train: also train the Fast generator (minutes, on the runner).
             params: optional ``steps``, ``batch``, ``size``, ``style_px`` (ints) and
                 ``content_weight`` (float > 0; see
-                :data:`texpaint.training.learn_style.LEARN_LOOKS`).
+                :data:`texpaint.training.learn_style.LEARN_LOOKS`) for the training.
+
+        Returns:
+            The new style's id.
 
         Raises:
-            ValueError: already learning, or the file cannot be read (message for the user).
+            ValueError: training asked for while another style trains, the file cannot be
+                read, or the library cannot be written (message for the user); nothing is
+                added then.
         """
         import cv2
 
         from texpaint.imaging.io import ImageIOError, read_image
+        from texpaint.models.styles import StyleLibraryError, add_user_style, new_style_id
 
-        if self.busy:
+        if train and self.busy:
             raise ValueError("A style is already being learnt.")
         try:
             data = read_image(Path(exemplar))
@@ -80,8 +96,20 @@ class StyleLearner(QObject):
         if max(h, w) > EXEMPLAR_MAX_PX:
             s = EXEMPLAR_MAX_PX / max(h, w)
             rgb = cv2.resize(rgb, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        values = {"name": name or Path(exemplar).stem, **params}
+        label = name or Path(exemplar).stem
         image = np.ascontiguousarray(rgb, dtype=np.float32)
+        rgb8 = (image * 255.0 + 0.5).astype(np.uint8)
+        try:
+            style_id = add_user_style(rgb8, label, new_style_id(label)).id
+        except (OSError, StyleLibraryError) as exc:
+            raise ValueError(f"cannot add the style to the library: {exc}") from exc
+        self.added.emit(style_id)
+        if train:
+            self._train(image, {"name": label, "style_id": style_id, **params})
+        return style_id
+
+    def _train(self, image: np.ndarray, values: dict[str, Any]) -> None:
+        """Submit the training of the Fast generator of the style ``values["style_id"]``."""
 
         def run(abort, report, runtime) -> tuple[str, str]:
             from texpaint.training.learn_style import learn_style
@@ -99,7 +127,6 @@ class StyleLearner(QObject):
         self.job_id = task.task_id
         self.engine.submit_task(task)
         self.busyChanged.emit(True)
-        return task.task_id
 
     @Slot()
     def cancel(self) -> None:
