@@ -654,3 +654,39 @@ def test_switcher_keys_1_to_6(qtbot, qapp, set_folder, settings_dir) -> None:
         qtbot.keyClick(win, keys[index])
         assert win.current == index
         np.testing.assert_array_equal(win.canvas.rgb, win.mset.maps[index].image.rgb)
+
+
+def test_every_edit_of_the_maps_undoes_as_one_step(material_window, qtbot) -> None:
+    """Make Seamless (set) and a Stylize of two maps: each is one undo step that restores
+    every map at once, and redoes at once."""
+    from texpaint.ui.material_ops import MaterialOpDialog
+
+    win = material_window
+    states = [[m.image.rgb.copy() for m in win.mset.maps]]
+    assert win.make_seamless(force=True)
+    _wait(win, qtbot)
+    states.append([m.image.rgb.copy() for m in win.mset.maps])
+    for a, b in zip(states[0], states[1], strict=True):
+        assert not np.array_equal(a, b)  # the wrap band changed in every map
+    dialog = MaterialOpDialog("stylize", win.mset, win)
+    qtbot.addWidget(dialog)
+    assert dialog.quality_box is not None
+    dialog.quality_box.setCurrentIndex(dialog.quality_box.findData("best"))  # no network
+    dialog.set_checked("height.png", True)
+    request = dialog.request()
+    assert request["maps"] == ["diffuse.png", "height.png"]
+    assert win.run_map_operation(request)
+    _wait(win, qtbot)
+    states.append([m.image.rgb.copy() for m in win.mset.maps])
+    assert win.history.labels == ["Make Seamless (set)", "Stylize 2 maps"]
+    for i, name in enumerate(m.name for m in win.mset.maps):
+        changed = not np.array_equal(states[2][i], states[1][i])
+        assert changed == (name in ("diffuse.png", "height.png")), name
+    for k in (1, 0):
+        win.undo()
+        for m, a in zip(win.mset.maps, states[k], strict=True):
+            np.testing.assert_array_equal(m.image.rgb, a, err_msg=m.name)
+    for k in (1, 2):
+        win.redo()
+        for m, a in zip(win.mset.maps, states[k], strict=True):
+            np.testing.assert_array_equal(m.image.rgb, a, err_msg=m.name)

@@ -636,6 +636,50 @@ def test_batch_sets_writes_each_set_and_reports_failures(tmp_path: Path) -> None
         run_material_batch([good], ["resize", "seamless"], tmp_path / "o2", sizes=[64])
 
 
+def test_batch_sets_keep_each_maps_name_format_and_16_bit_depth(tmp_path: Path) -> None:
+    """An ambientCG-named set with a 16-bit displacement map: batch export (inpaint, and
+    inpaint + resize) writes one folder per material with the same file names, each map in
+    its own format and bit depth (16-bit stays 16-bit, grey stays grey)."""
+    import cv2
+
+    from texpaint.export.material_batch import run_material_batch
+    from texpaint.imaging.io import write_mask
+
+    src = _set_dir("nobiax-76")
+    folder = tmp_path / "Rock076"
+    folder.mkdir()
+    names = {
+        "diffus.png": "Rock076_1K_Color.png",
+        "normal.png": "Rock076_1K_NormalGL.png",
+        "specular.png": "Rock076_1K_Specular.jpg",
+    }
+    for old, new in names.items():
+        with Image.open(src / old) as im:
+            im.crop((0, 0, 256, 256)).convert("RGB").save(folder / new)
+    with Image.open(src / "height.png") as im:
+        h8 = np.asarray(im.convert("L").crop((0, 0, 256, 256))).astype(np.uint16)
+    h16 = (h8 * 257 + np.random.default_rng(1).integers(0, 200, h8.shape)).astype(np.uint16)
+    cv2.imwrite(str(folder / "Rock076_1K_Displacement.png"), h16)
+    mask = np.zeros((256, 256), np.float32)
+    mask[60:130, 80:170] = 1
+    write_mask(folder / "mask.png", mask)
+    out = tmp_path / "out"
+    res = run_material_batch([folder], ["inpaint"], out)
+    assert res[0].error is None
+    res2 = run_material_batch([folder], ["inpaint", "resize"], out, sizes=[128])
+    assert res2[0].error is None
+    expected = sorted([*names.values(), "Rock076_1K_Displacement.png"])
+    for sub, side in (("Rock076", 256), ("Rock076_128", 128)):
+        assert sorted(p.name for p in (out / sub).iterdir()) == expected
+        disp = cv2.imread(str(out / sub / "Rock076_1K_Displacement.png"), cv2.IMREAD_UNCHANGED)
+        assert disp.dtype == np.uint16 and disp.shape == (side, side)
+        with Image.open(out / sub / "Rock076_1K_Specular.jpg") as im:
+            assert im.format == "JPEG"
+    disp = cv2.imread(str(out / "Rock076" / "Rock076_1K_Displacement.png"), cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(disp[mask == 0], h16[mask == 0])
+    assert len(np.unique(disp[mask > 0] % 257)) > 1  # real 16-bit levels inside the fill too
+
+
 def test_keep_normal_lengths_option() -> None:
     mset = open_material(_set_dir("nobiax-76"))  # normal lengths up to about 1.5
     mask = _mask()
