@@ -144,7 +144,13 @@ def test_stylize_moves_the_generator_output_to_the_exemplar_statistics(
     empty = np.zeros(brick.shape[:2], np.float32)
 
     def run(mask, **params):
-        job = Job(Operation.STYLIZE, brick, mask, style_id="stats_test", params=params)
+        job = Job(
+            Operation.STYLIZE,
+            brick,
+            mask,
+            style_id="stats_test",
+            params={"quality": "fast", **params},
+        )
         return run_job(job, runtime=runtime).image
 
     raw = run(empty, match_statistics=False)
@@ -166,11 +172,18 @@ def test_stylize_moves_the_generator_output_to_the_exemplar_statistics(
     scale = float(hdr.max())
     hdr_raw = run_job(
         Job(
-            Operation.STYLIZE, hdr, empty, style_id="stats_test", params={"match_statistics": False}
+            Operation.STYLIZE,
+            hdr,
+            empty,
+            style_id="stats_test",
+            params={"match_statistics": False, "quality": "fast"},
         ),
         runtime=runtime,
     ).image
-    out = run_job(Job(Operation.STYLIZE, hdr, empty, style_id="stats_test"), runtime=runtime).image
+    out = run_job(
+        Job(Operation.STYLIZE, hdr, empty, {"quality": "fast"}, style_id="stats_test"),
+        runtime=runtime,
+    ).image
     assert out.max() > 1.5
     expected = statistics_transfer(hdr_raw / scale, stats) * scale
     np.testing.assert_allclose(out, expected, atol=0.01 * scale)
@@ -237,7 +250,8 @@ def test_cli_stylize_matches_the_exemplar_statistics_unless_told_not_to(tmp_path
     outs = {}
     for flag in ([], ["--no-match-statistics"]):
         out = tmp_path / f"out{len(flag)}.png"
-        assert main(["stylize", str(src), "--style", "starry_night", "-o", str(out), *flag]) == 0
+        args = ["stylize", str(src), "--style", "starry_night", "-o", str(out), "--quality", "fast"]
+        assert main([*args, *flag]) == 0
         outs[bool(flag)] = rgb_moments(read_image(out).rgb)[0]
     capsys.readouterr()
     target = np.array(stats.rgb_mean)

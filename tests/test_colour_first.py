@@ -92,7 +92,10 @@ def test_stylize_runs_a_colour_first_generator_on_the_transferred_image(
     assert load_network(get_model(model_id, "stylize")).colour_target == TARGET
 
     empty = np.zeros(brick.shape[:2], np.float32)
-    whole = run_job(Job(Operation.STYLIZE, brick, empty, style_id="warm_test"), runtime=runtime)
+    fast = {"quality": "fast"}
+    whole = run_job(
+        Job(Operation.STYLIZE, brick, empty, fast, style_id="warm_test"), runtime=runtime
+    )
     mean, _ = lab_stats(whole.image)
     np.testing.assert_allclose(mean, TARGET[0], atol=2.0)  # the palette moved to the target
     assert abs(lab_stats(brick)[0][1] - TARGET[0][1]) > 10  # ... from far away
@@ -100,7 +103,7 @@ def test_stylize_runs_a_colour_first_generator_on_the_transferred_image(
     mask = np.zeros_like(empty)
     mask[24:104, 24:104] = 1.0
     part = run_job(
-        Job(Operation.STYLIZE, brick, mask, {"feather_px": 0}, style_id="warm_test"),
+        Job(Operation.STYLIZE, brick, mask, {"feather_px": 0, **fast}, style_id="warm_test"),
         runtime=runtime,
     ).image
     assert np.array_equal(part[mask == 0], brick[mask == 0]), "outside: bit-identical"
@@ -108,7 +111,9 @@ def test_stylize_runs_a_colour_first_generator_on_the_transferred_image(
     np.testing.assert_allclose(lab_stats(inside)[0], TARGET[0], atol=2.0)
 
     kept = run_job(
-        Job(Operation.STYLIZE, brick, empty, {"preserve_colour": True}, style_id="warm_test"),
+        Job(
+            Operation.STYLIZE, brick, empty, {"preserve_colour": True, **fast}, style_id="warm_test"
+        ),
         runtime=runtime,
     ).image
     y = np.array([0.299, 0.587, 0.114], np.float32)
@@ -224,7 +229,7 @@ def test_cli_stylize_look_material_learns_with_the_material_weight(tmp_path, bri
         raise JobError("stopped by the test")
 
     monkeypatch.setattr(learning, "learn_style", fake_learn)
-    args = ["stylize", str(src), "--style", str(ex), "-o", str(out)]
+    args = ["stylize", str(src), "--style", str(ex), "-o", str(out), "--quality", "fast"]
     assert cli.main([*args, "--look", "material"]) == 1
     assert cli.main(args) == 1
     assert [p["content_weight"] for p in learnt] == [0.1, 1.0]

@@ -144,6 +144,7 @@ def test_match_detail_checkbox_switches_the_exemplar_statistics(
     panel.tabs.setCurrentIndex(panel._ops.index(Operation.STYLIZE))
     assert panel.select_style("starry_night")
     panel.stylize_strength.setValue(100)
+    panel.stylize_quality.setCurrentIndex(panel.stylize_quality.findData("fast"))
     assert panel.match_statistics.isChecked()
     assert panel.request()["params"]["match_statistics"] is True
     original = doc.image.rgb.copy()

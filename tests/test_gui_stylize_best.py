@@ -36,3 +36,17 @@ def test_stylize_tab_best_quality_masked_area_is_one_undo_step(
     assert len(doc.history.steps) == steps + 1
     window.undo()
     assert np.array_equal(doc.image.rgb, original)
+
+
+def test_best_is_the_default_quality_in_the_tab_and_the_cli_with_the_same_strength(window):
+    """The Stylize tab and ``texpaint stylize`` start from the same quality (Best) and the
+    same strength."""
+    from texpaint.cli import build_parser
+
+    panel = window.operations_panel
+    panel.tabs.setCurrentIndex(panel._ops.index(Operation.STYLIZE))
+    args = build_parser().parse_args(["stylize", "in.png", "--style", "x", "-o", "o.png"])
+    assert DEFAULT_QUALITY == "best"
+    assert panel.stylize_quality.currentData() == args.quality == "best"
+    assert panel.request()["params"]["quality"] == "best"
+    assert panel.stylize_strength.value() / 100.0 == args.strength

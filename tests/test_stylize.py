@@ -155,7 +155,13 @@ def test_shipped_style_moves_masked_area_toward_style_and_keeps_the_rest(runtime
     exemplar = load_exemplar(style.exemplar, 256)  # smaller than training's 512: a fast test
     mask = np.zeros(content.shape[:2], np.float32)
     mask[16:112, 16:112] = 1.0
-    job = Job(Operation.STYLIZE, content, mask, {"strength": 1.0}, style_id=SHIPPED_STYLE)
+    job = Job(
+        Operation.STYLIZE,
+        content,
+        mask,
+        {"strength": 1.0, "quality": "fast"},
+        style_id=SHIPPED_STYLE,
+    )
     result = run_job(job, runtime=runtime)
     out = result.image
     assert result.model_id == f"texpaint-style-{SHIPPED_STYLE}"
@@ -174,7 +180,7 @@ def test_shipped_style_moves_masked_area_toward_style_and_keeps_the_rest(runtime
             Operation.STYLIZE,
             content,
             np.zeros_like(mask),
-            {"preserve_colour": True},
+            {"preserve_colour": True, "quality": "fast"},
             style_id=SHIPPED_STYLE,
         ),
         runtime=runtime,
@@ -218,6 +224,8 @@ def test_cli_stylize_with_mask(tmp_path, content, capsys):
             str(mask_path),
             "--strength",
             "0.8",
+            "--quality",
+            "fast",
         ]
     )
     assert code == 0, capsys.readouterr().err
@@ -287,7 +295,13 @@ def test_learn_style_adds_a_usable_style_to_the_user_library(
     card = user_models_dir() / "texpaint-style-wave_test.json"
     assert card.is_file() and "texpaint-style-wave_test" in {m.id for m in list_models("stylize")}
     out = run_job(
-        Job(Operation.STYLIZE, content, np.zeros(content.shape[:2], np.float32), style_id=style.id),
+        Job(
+            Operation.STYLIZE,
+            content,
+            np.zeros(content.shape[:2], np.float32),
+            {"quality": "fast"},
+            style_id=style.id,
+        ),
         runtime=runtime,
     )
     assert out.model_id == "texpaint-style-wave_test" and out.image.shape == content.shape

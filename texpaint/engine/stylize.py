@@ -29,7 +29,8 @@ content's forms (strong guidance), materials replace the surface (weak guidance,
 :data:`BEST_SETTINGS`). Strength and ``preserve_colour`` apply as above; the inward
 feather is bent by the content's detail (:func:`structure_ramp`) so a lasso's polygon does
 not show.
-``quality="fast"`` (the default, :data:`DEFAULT_QUALITY`) is the generator path above.
+``quality="best"`` is the default (:data:`texpaint.ops.stylize.DEFAULT_QUALITY`);
+``quality="fast"`` is the generator path above.
 
 Job params: ``quality`` ``"fast"`` or ``"best"``, ``strength`` float in [0, 1] (default
 ``texpaint.jobs.DEFAULT_STRENGTH``), ``preserve_colour`` bool (default False), ``feather_px``
@@ -187,19 +188,42 @@ def stylize(
 
 BEST_SETTINGS: dict[str, dict] = {
     "painting": {
-        "luminance_weight": 2.0,
-        "block_px": 12,
-        "overlap_px": 4,
+        "luminance_weight": 2.5,
+        "block_px": 16,
+        "overlap_px": 5,
         "block_occupancy": 0.5,
         "occupancy": 0.1,
         "random_candidates": 64,
+        "continuation": 0.7,
+        "orientations": 8,
     },
     "material": {},
 }
 """Guided synthesis settings per kind of style (:attr:`StyleInfo.kind`; ``custom`` styles use
 ``painting``), as keyword arguments of :class:`texpaint.synthesis.guided.GuidedSettings`
 (its defaults where empty; chosen on ``cc0-1k/val`` with ``benchmarks/stylize_quality.py
---patch-only``)."""
+--patch-only``). Paintings copy from the exemplar and its seven turned / mirrored copies
+(strokes run the content's way) and prefer continuing a neighbour's piece (longer strokes)."""
+
+BEST_STYLE_SETTINGS: dict[str, dict] = {
+    "starry_night": {"block_px": 12, "overlap_px": 4, "luminance_weight": 2.3},
+    "the_scream": {"block_px": 20, "overlap_px": 6, "luminance_weight": 3.0},
+    "great_wave": {"block_px": 20, "overlap_px": 6, "luminance_weight": 3.0},
+}
+"""Per built-in style changes to :data:`BEST_SETTINGS` (the stroke size of its exemplar):
+Starry Night's small dense strokes need small blocks to keep the content's forms; The
+Scream's bands and The Great Wave's line work read only in larger pieces, with a stronger
+luminance guide to keep the forms. Chosen on ``cc0-1k/val`` (``benchmarks/RESULTS.md``)."""
+
+
+def best_settings(info) -> dict:
+    """Keyword arguments of :class:`~texpaint.synthesis.guided.GuidedSettings` for Best with
+    the style ``info`` (:class:`~texpaint.models.styles.StyleInfo`): :data:`BEST_SETTINGS`
+    of its kind, then, for a built-in style, :data:`BEST_STYLE_SETTINGS` of its id."""
+    kind = "material" if info.kind == "material" else "painting"
+    own = BEST_STYLE_SETTINGS.get(info.id, {}) if info.builtin else {}
+    return {**BEST_SETTINGS[kind], **own}
+
 
 BEST_CONTEXT_PX = 16
 """Pixels of context around the mask's box that Best synthesises too (patches at the box's
@@ -298,9 +322,7 @@ def stylize_best(
     if strength == 0.0:
         return image.copy(), (0, h, 0, w)
     exemplar, info = load_style_exemplar(job.style_id)
-    settings = GuidedSettings(
-        **BEST_SETTINGS["material" if info.kind == "material" else "painting"]
-    )
+    settings = GuidedSettings(**best_settings(info))
     if job.mask.any():
         ys, xs = np.nonzero(job.mask > 0)
         m = BEST_CONTEXT_PX

@@ -19,8 +19,10 @@ QUALITIES = ("fast", "best")
 """Stylize's quality choices: ``fast`` = the style's feed-forward generator, ``best`` = guided
 patch synthesis from the exemplar (:func:`texpaint.engine.stylize.stylize_best`)."""
 
-DEFAULT_QUALITY = "fast"
-"""The quality Stylize runs when a job does not say (see ``benchmarks/RESULTS.md`` for why)."""
+DEFAULT_QUALITY = "best"
+"""The quality Stylize runs when a job does not say, the Stylize tab's and ``texpaint stylize``'s
+default: Best, which needs no trained network and meets its speed target (under 10 s per
+megapixel on the development CPU; ``benchmarks/RESULTS.md``)."""
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,9 @@ class StylizeParams(Params):
     quality: str = param(
         DEFAULT_QUALITY,
         "Quality",
-        "fast: the style's trained generator (seconds); best: guided patch synthesis from "
-        "the style's exemplar (no generator needed, about 5 s per megapixel)",
+        "best (default): guided patch synthesis from the style's exemplar (no network "
+        "needed, several seconds per megapixel); fast: the style's trained network (about "
+        "2 s per megapixel)",
         choices=QUALITIES,
     )
     strength: float = param(

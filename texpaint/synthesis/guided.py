@@ -83,6 +83,19 @@ class GuidedSettings:
         overlap_weight: weight of the agreement with already placed blocks.
         colour_weight: weight of the colour (EM estimate vs exemplar) when choosing blocks.
         random_candidates: random exemplar blocks tried per block besides the proposals.
+        continuation: factor (<= 1) on the cost of continuing the left or upper block's
+            source (the exemplar's next block): below 1 copies longer coherent pieces of
+            the exemplar (whole strokes) instead of a patchwork of unrelated blocks.
+        orientations: how many copies of the exemplar, each turned or mirrored (the
+            dihedral group of the square: 1 = the exemplar only, 2 = plus its mirror image,
+            4 = plus the two quarter turns... 8 = all), the search may copy from; the
+            guides pick the copy whose strokes run the content's way (strokes oriented by
+            the content, as the rotated exemplars of StyLit-like painterly rendering).
+            Turns by quarter turns and mirroring are exact (no resampling).
+        luminance_sigma: Gaussian sigma (pixels) the luminance guides of content and
+            exemplar are blurred with (0: none): the guide then asks for the content's forms,
+            light and shade, and leaves the finer scale (the content's own grain) to the
+            exemplar's strokes.
         seed: random seed (the result is deterministic for a given seed).
     """
 
@@ -104,6 +117,9 @@ class GuidedSettings:
     overlap_weight: float = 1.0
     colour_weight: float = 1.0
     random_candidates: int = 8
+    continuation: float = 1.0
+    orientations: int = 1
+    luminance_sigma: float = 0.0
     seed: int = 0
 
 
@@ -149,31 +165,36 @@ def _costs(tf, sf, nnf, cost, r):
 
 
 @numba.njit(**_NJIT)
-def _try(tf, sf, nnf, cost, occ, lam, norm, y, x, sy, sx, r, scale):
+def _try(tf, sf, valid, om, nnf, cost, occ, lam, norm, y, x, sy, sx, r, scale):
     """Evaluate source (sy, sx) for target (y, x) with the occupancy penalty, its distance
-    multiplied by ``scale`` (< 1: a coherence bonus); keep it when better."""
+    multiplied by ``scale`` (< 1: a coherence bonus); keep it when better. Sources where
+    ``valid`` is 0 (patches that straddle two copies of an augmented exemplar) are skipped.
+    ``occ`` counts uses per pixel of the original exemplar, ``om`` maps a source position
+    to its index there (copies of one exemplar pixel share a count)."""
     hs, ws, _ = sf.shape
     if sy < r or sy >= hs - r or sx < r or sx >= ws - r:
+        return
+    if not valid[sy, sx]:
         return
     cy = nnf[y, x, 0]
     cx = nnf[y, x, 1]
     if sy == cy and sx == cx:
         return
-    cur = cost[y, x] + lam * (occ[cy, cx] - 1.0) * norm
-    pen = lam * occ[sy, sx] * norm
+    cur = cost[y, x] + lam * (occ[om[cy, cx]] - 1.0) * norm
+    pen = lam * occ[om[sy, sx]] * norm
     if pen >= cur:
         return
     d = _gdist(tf, y, x, sf, sy, sx, r, (cur - pen) / scale) * scale
     if d + pen < cur:
-        occ[cy, cx] -= 1.0
-        occ[sy, sx] += 1.0
+        occ[om[cy, cx]] -= 1.0
+        occ[om[sy, sx]] += 1.0
         nnf[y, x, 0] = sy
         nnf[y, x, 1] = sx
         cost[y, x] = d
 
 
 @numba.njit(**_NJIT)
-def _sweep(tf, sf, nnf, cost, occ, lam, norm, r, reverse, search_px, seed, y0, y1, coh):
+def _sweep(tf, sf, valid, om, nnf, cost, occ, lam, norm, r, reverse, search_px, seed, y0, y1, coh):
     """One PatchMatch sweep over target rows ``[y0, y1)`` (bottom-up, right to left when
     ``reverse``): propagation from the two already visited neighbours (their distance scaled
     by ``coh`` <= 1, Hertzmann et al.'s coherence preference), then random search around the
@@ -189,17 +210,17 @@ def _sweep(tf, sf, nnf, cost, occ, lam, norm, r, reverse, search_px, seed, y0, y
             if 0 <= px < w:
                 sy = nnf[y, px, 0]
                 sx = nnf[y, px, 1] + step
-                _try(tf, sf, nnf, cost, occ, lam, norm, y, x, sy, sx, r, coh)
+                _try(tf, sf, valid, om, nnf, cost, occ, lam, norm, y, x, sy, sx, r, coh)
             py = y - step
             if 0 <= py < h:
                 sy = nnf[py, x, 0] + step
                 sx = nnf[py, x, 1]
-                _try(tf, sf, nnf, cost, occ, lam, norm, y, x, sy, sx, r, coh)
+                _try(tf, sf, valid, om, nnf, cost, occ, lam, norm, y, x, sy, sx, r, coh)
             rad = search_px
             while rad >= 1:
                 sy = nnf[y, x, 0] + np.random.randint(-rad, rad + 1)
                 sx = nnf[y, x, 1] + np.random.randint(-rad, rad + 1)
-                _try(tf, sf, nnf, cost, occ, lam, norm, y, x, sy, sx, r, 1.0)
+                _try(tf, sf, valid, om, nnf, cost, occ, lam, norm, y, x, sy, sx, r, 1.0)
                 rad //= 2
 
 
@@ -234,12 +255,15 @@ def _vote(ex, nnf, r, out):
 
 
 @numba.njit(**_NJIT)
-def _block_pick(tf, sf, out, filled, usage, by, bx, bh, bw, cand, w_ov, lam, norm):
+def _block_pick(
+    tf, sf, bvalid, om, out, filled, usage, by, bx, bh, bw, cand, scale, w_ov, lam, norm
+):
     """Index of the best candidate block source ``cand[k] = (sy, sx)`` (top-left corner in
     the exemplar) for the target block at (by, bx) of size (bh, bw): mean squared difference
     of ``tf`` and ``sf`` over the block, plus ``w_ov`` x that of the colours already placed
     (``out`` where ``filled``) and the exemplar's, plus ``lam`` x the mean usage of the source
-    block (``usage`` counts, times ``norm``). The sums are taken on every second row and
+    block (``usage`` counts, times ``norm``), all times ``scale[k]``; corners where
+    ``bvalid`` is 0 are skipped. The sums are taken on every second row and
     column (4x fewer operations; blocks are >= 8 px)."""
     c = tf.shape[2]
     best = np.inf
@@ -247,6 +271,8 @@ def _block_pick(tf, sf, out, filled, usage, by, bx, bh, bw, cand, w_ov, lam, nor
     for k in range(cand.shape[0]):
         sy0 = cand[k, 0]
         sx0 = cand[k, 1]
+        if not bvalid[sy0, sx0]:
+            continue
         g = 0.0
         o = 0.0
         u = 0.0
@@ -262,13 +288,14 @@ def _block_pick(tf, sf, out, filled, usage, by, bx, bh, bw, cand, w_ov, lam, nor
                         d = out[by + i, bx + j, ch] - sf[sy0 + i, sx0 + j, ch]
                         o += d * d
                     no += 1
-                u += usage[sy0 + i, sx0 + j]
+                u += usage[om[sy0 + i, sx0 + j]]
                 n += 1
-            if g / (((bh + 1) // 2) * ((bw + 1) // 2) * c) > best:
+            if scale[k] * g / (((bh + 1) // 2) * ((bw + 1) // 2) * c) > best:
                 break
         cost = g / (n * c) + lam * norm * u / n
         if no > 0:
             cost += w_ov * o / (no * 3)
+        cost *= scale[k]
         if cost < best:
             best = cost
             bk = k
@@ -358,7 +385,27 @@ def _paste_block(out, filled, block, by, bx, ov):
 
 @numba.njit(**_NJIT)
 def _quilt_row(
-    tf, sf, nnf, out, filled, usage, src, bi, by, prev_y, xs0, probe, rand, b, ov, w_ov, lam, norm
+    tf,
+    sf,
+    bvalid,
+    om,
+    nnf,
+    out,
+    filled,
+    usage,
+    src,
+    bi,
+    by,
+    prev_y,
+    xs0,
+    probe,
+    rand,
+    b,
+    ov,
+    w_ov,
+    lam,
+    norm,
+    cont,
 ):
     """One row ``bi`` (top ``by``) of quilting blocks at columns ``xs0``: candidates are the
     field's sources at the ``probe`` x ``probe`` pixels shifted to the block corner, the
@@ -369,9 +416,11 @@ def _quilt_row(
     npb = probe.shape[0]
     nr = rand.shape[1]
     cand = np.empty((npb * npb + 2 + nr, 2), np.int32)
+    scale = np.ones(npb * npb + 2 + nr, np.float32)
     for bj in range(xs0.shape[0]):
         bx = xs0[bj]
         n = 0
+        scale[:] = 1.0
         for a in range(npb):
             for c in range(npb):
                 i = probe[a]
@@ -382,10 +431,12 @@ def _quilt_row(
         if bj > 0:
             cand[n, 0] = src[bi, bj - 1, 0]
             cand[n, 1] = src[bi, bj - 1, 1] + bx - xs0[bj - 1]
+            scale[n] = cont
             n += 1
         if prev_y >= 0:
             cand[n, 0] = src[bi - 1, bj, 0] + by - prev_y
             cand[n, 1] = src[bi - 1, bj, 1]
+            scale[n] = cont
             n += 1
         for k in range(nr):
             cand[n, 0] = rand[bj, k, 0]
@@ -394,7 +445,24 @@ def _quilt_row(
         for k in range(n):
             cand[k, 0] = min(max(cand[k, 0], 0), he - b)
             cand[k, 1] = min(max(cand[k, 1], 0), we - b)
-        k = _block_pick(tf, sf, out, filled, usage, by, bx, b, b, cand[:n], w_ov, lam, norm)
+        k = _block_pick(
+            tf,
+            sf,
+            bvalid,
+            om,
+            out,
+            filled,
+            usage,
+            by,
+            bx,
+            b,
+            b,
+            cand[:n],
+            scale[:n],
+            w_ov,
+            lam,
+            norm,
+        )
         sy = cand[k, 0]
         sx = cand[k, 1]
         src[bi, bj, 0] = sy
@@ -403,16 +471,17 @@ def _quilt_row(
         _paste_block(out, filled, block, by, bx, ov)
         for i in range(b):
             for j in range(b):
-                usage[sy + i, sx + j] += 1.0
+                usage[om[sy + i, sx + j]] += 1.0
 
 
 @numba.njit(**_NJIT)
-def _occupancy(nnf, hs, ws):
-    occ = np.zeros((hs, ws), np.float32)
+def _occupancy(nnf, om, n):
+    """float32 ``(n,)``: how many field entries use each original exemplar pixel."""
+    occ = np.zeros(n, np.float32)
     h, w, _ = nnf.shape
     for y in range(h):
         for x in range(w):
-            occ[nnf[y, x, 0], nnf[y, x, 1]] += 1.0
+            occ[om[nnf[y, x, 0], nnf[y, x, 1]]] += 1.0
     return occ
 
 
@@ -480,9 +549,10 @@ def guides(
     """Guidance channels of the content and of the exemplar, in the same units.
 
     Channels: luminance (the content's histogram-matched to the exemplar's, so both span the
-    same tones), edge strength (:func:`_edges`, weighted by ``settings.edge_weight``) and a
-    coarse colour version (Gaussian blur of ``coarse_sigma`` px; for the content, after
-    Reinhard colour transfer to the exemplar's palette). Returns ``(content_guides,
+    same tones; blurred by ``luminance_sigma`` when > 0), edge strength (:func:`_edges`,
+    weighted by ``settings.edge_weight``) and a coarse colour version (Gaussian blur of
+    ``coarse_sigma`` px; for the content, after Reinhard colour transfer to the exemplar's
+    palette). Returns ``(content_guides,
     exemplar_guides)`` float32 ``(H, W, 5)`` and ``(He, We, 5)``, values about [0, 1].
     """
     le = _lum(exemplar)
@@ -496,9 +566,90 @@ def guides(
     cc = cv2.GaussianBlur(np.clip(transferred, 0, 1).astype(np.float32), (0, 0), s)
     ce = cv2.GaussianBlur(exemplar, (0, 0), s)
     lw = settings.luminance_weight
-    gc = np.dstack([lw * lc, settings.edge_weight * _edges(lc), cc])
-    ge = np.dstack([lw * le, settings.edge_weight * _edges(le), ce])
+    ls = settings.luminance_sigma
+    bc = cv2.GaussianBlur(lc, (0, 0), ls) if ls > 0 else lc
+    be = cv2.GaussianBlur(le, (0, 0), ls) if ls > 0 else le
+    gc = np.dstack([lw * bc, settings.edge_weight * _edges(lc), cc])
+    ge = np.dstack([lw * be, settings.edge_weight * _edges(le), ce])
     return gc.astype(np.float32), ge.astype(np.float32)
+
+
+_DIHEDRAL: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
+    lambda a: a,
+    lambda a: a[:, ::-1],
+    lambda a: np.rot90(a, 1),
+    lambda a: np.rot90(a, -1),
+    lambda a: a[::-1, :],
+    lambda a: np.rot90(a, 2),
+    lambda a: np.rot90(a[:, ::-1], 1),
+    lambda a: np.rot90(a[:, ::-1], -1),
+)
+"""The eight exact turns/mirrors of an image ``(H, W, ...)``, in the order copies are added."""
+
+
+def augment_exemplar(
+    exemplar: np.ndarray, guide: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` (1-8) turned / mirrored copies of ``exemplar`` ``(He, We, 3)`` and of its guides
+    ``(He, We, C)`` (the same transform each; the guides used here are invariant to it up to
+    sampling), laid side by side on one canvas, with the copy index of every canvas pixel.
+
+    Returns:
+        ``(canvas, canvas_guides, label, origin)``: float32 ``(Hc, Wc, 3)``, float32
+        ``(Hc, Wc, C)``, int32 ``(Hc, Wc)`` (the copy, -1 where the canvas is padding because
+        a quarter turn swaps the sides) and float32 ``(Hc, Wc, 2)``: the ``(y, x)`` of the
+        exemplar pixel each canvas pixel is a copy of. With ``n == 1`` the inputs themselves,
+        an all-zero label and the identity.
+    """
+    n = int(min(max(n, 1), len(_DIHEDRAL)))
+    he, we = exemplar.shape[:2]
+    ys, xs = np.mgrid[0:he, 0:we].astype(np.float32)
+    if n == 1:
+        return exemplar, guide, np.zeros((he, we), np.int32), np.dstack([ys, xs])
+    both = np.dstack([exemplar, guide, ys, xs])
+    copies = [np.ascontiguousarray(_DIHEDRAL[k](both)) for k in range(n)]
+    hc = max(c.shape[0] for c in copies)
+    wc = sum(c.shape[1] for c in copies)
+    canvas = np.zeros((hc, wc, both.shape[2]), np.float32)
+    label = np.full((hc, wc), -1, np.int32)
+    x = 0
+    for k, c in enumerate(copies):
+        h, w = c.shape[:2]
+        canvas[:h, x : x + w] = c
+        label[:h, x : x + w] = k
+        x += w
+    return (
+        np.ascontiguousarray(canvas[..., :3]),
+        np.ascontiguousarray(canvas[..., 3:-2]),
+        label,
+        np.ascontiguousarray(canvas[..., -2:]),
+    )
+
+
+def _valid_windows(label: np.ndarray, bh: int, bw: int, anchor: tuple[int, int]) -> np.ndarray:
+    """uint8 ``(H, W)``: 1 where the ``bh`` x ``bw`` window at a pixel (``anchor`` = the
+    pixel's (x, y) place inside the window) lies inside one copy of ``label``."""
+    lab = label.astype(np.float32)
+    kernel = np.ones((bh, bw), np.uint8)
+    lo = cv2.erode(lab, kernel, anchor=anchor, borderType=cv2.BORDER_REPLICATE)
+    hi = cv2.dilate(lab, kernel, anchor=anchor, borderType=cv2.BORDER_REPLICATE)
+    return np.ascontiguousarray((lo == hi) & (lo >= 0), dtype=np.uint8)
+
+
+def _original_index(origin: np.ndarray, f: int) -> np.ndarray:
+    """int32 ``(H, W)``: for every canvas pixel of a level ``f`` times smaller than full
+    resolution (``origin`` resized to it, full-resolution coordinates), the flat index of its
+    exemplar pixel at that level, so every copy of one exemplar pixel shares an index."""
+    oy = np.floor(origin[..., 0] / f).astype(np.int32)
+    ox = np.floor(origin[..., 1] / f).astype(np.int32)
+    return np.ascontiguousarray(oy * (int(ox.max()) + 1) + ox, dtype=np.int32)
+
+
+def _random_valid(valid: np.ndarray, shape: tuple[int, ...], rng: np.random.Generator):
+    """int32 arrays ``(sy, sx)`` of ``shape``: positions drawn uniformly where ``valid``."""
+    idx = np.flatnonzero(valid)
+    pick = idx[rng.integers(0, idx.size, shape)]
+    return (pick // valid.shape[1]).astype(np.int32), (pick % valid.shape[1]).astype(np.int32)
 
 
 def _down(img: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -567,6 +718,8 @@ def guided_synthesis(
     content = np.ascontiguousarray(np.clip(content, 0, 1), dtype=np.float32)
     exemplar = np.ascontiguousarray(np.clip(exemplar, 0, 1), dtype=np.float32)
     gc_full, ge_full = guides(content, exemplar, st)
+    c0_full = np.clip(reinhard_transfer(content, lab_stats(exemplar)), 0, 1)
+    exemplar, ge_full, label, origin = augment_exemplar(exemplar, ge_full, st.orientations)
     hc, wc = content.shape[:2]
     he, we = exemplar.shape[:2]
     n_levels = _levels(hc, wc, he, we, st.min_side)
@@ -588,18 +741,26 @@ def guided_synthesis(
         gc = _down(gc_full, cshape) if f > 1 else gc_full
         ge = _down(ge_full, eshape) if f > 1 else ge_full
         sf = np.ascontiguousarray(np.dstack([ex, st.guide_weight * ge]), dtype=np.float32)
+        lab = cv2.resize(label, (eshape[1], eshape[0]), interpolation=cv2.INTER_NEAREST)
+        valid = _valid_windows(lab, 2 * r + 1, 2 * r + 1, (r, r))
+        valid[:r], valid[-r:], valid[:, :r], valid[:, -r:] = 0, 0, 0, 0
         if nnf is None:
-            sy = rng.integers(r, eshape[0] - r, cshape, dtype=np.int32)
-            sx = rng.integers(r, eshape[1] - r, cshape, dtype=np.int32)
+            sy, sx = _random_valid(valid, cshape, rng)
             nnf = np.ascontiguousarray(np.dstack([sy, sx]))
-            c0 = _down(np.clip(reinhard_transfer(content, lab_stats(exemplar)), 0, 1), cshape)
-            out = np.ascontiguousarray(c0, dtype=np.float32)
+            out = np.ascontiguousarray(_down(c0_full, cshape), dtype=np.float32)
         else:
             nnf = _upsample_field(nnf, cshape, eshape, r)
+            bad = valid[nnf[..., 0], nnf[..., 1]] == 0
+            if bad.any():
+                sy, sx = _random_valid(valid, (int(bad.sum()),), rng)
+                nnf[bad] = np.stack([sy, sx], axis=-1)
             out = np.empty(cshape + (3,), np.float32)
             _vote(ex, nnf, r, out)
-        occ = _occupancy(nnf, eshape[0], eshape[1])
-        norm = np.float32(eshape[0] * eshape[1] / (cshape[0] * cshape[1]))
+        om = _original_index(
+            cv2.resize(origin, (eshape[1], eshape[0]), interpolation=cv2.INTER_NEAREST), f
+        )
+        occ = _occupancy(nnf, om, int(om.max()) + 1)
+        norm = np.float32((int(om.max()) + 1) / (cshape[0] * cshape[1]))
         search = max(eshape) // 2 if lv == n_levels - 1 else max(4, min(eshape) // 8)
         cost = np.empty(cshape, np.float32)
         for _it in range(iters[lv]):
@@ -617,6 +778,8 @@ def guided_synthesis(
                     _sweep(
                         tf,
                         sf,
+                        valid,
+                        om,
                         nnf,
                         cost,
                         occ,
@@ -646,8 +809,9 @@ def guided_synthesis(
         sf = np.ascontiguousarray(
             np.dstack([st.colour_weight * exemplar, gw * ge_full]), np.float32
         )
-        q = _quilt(tf, sf, nnf, st, rng, abort)
-        return q / st.colour_weight if st.colour_weight > 0 else q
+        q = _quilt(tf, sf, label, origin, nnf, st, rng, abort)
+        q = q / st.colour_weight if st.colour_weight > 0 else q
+        return q
     if st.final == "compose":
         return _compose(exemplar, nnf, cost, r)
     return np.ascontiguousarray(exemplar[nnf[..., 0], nnf[..., 1]], dtype=np.float32)
@@ -656,6 +820,8 @@ def guided_synthesis(
 def _quilt(
     tf: np.ndarray,
     sf: np.ndarray,
+    label: np.ndarray,
+    origin: np.ndarray,
     nnf: np.ndarray,
     st: GuidedSettings,
     rng: np.random.Generator,
@@ -685,25 +851,24 @@ def _quilt(
         xs0.append(w - b)
     out = np.zeros((h, w, 3), np.float32)
     filled = np.zeros((h, w), np.bool_)
-    usage = np.zeros((he, we), np.float32)
-    norm = np.float32(he * we / (h * w))
+    om = _original_index(origin, 1)
+    usage = np.zeros(int(om.max()) + 1, np.float32)
+    norm = np.float32(usage.size / (h * w))
     src = np.zeros((len(ys0), len(xs0), 2), np.int64)
+    bvalid = _valid_windows(label, b, b, (0, 0))
+    bvalid[he - b + 1 :], bvalid[:, we - b + 1 :] = 0, 0
     probe = np.linspace(0, b - 1, 4).astype(np.int64)
     xs_arr = np.array(xs0, np.int64)
     for bi, by in enumerate(ys0):
         if abort is not None and abort():
             raise SynthesisCancelled()
         rand = np.stack(
-            [
-                rng.integers(0, he - b + 1, (len(xs0), st.random_candidates)),
-                rng.integers(0, we - b + 1, (len(xs0), st.random_candidates)),
-            ],
-            axis=-1,
+            _random_valid(bvalid, (len(xs0), max(1, st.random_candidates)), rng), axis=-1
         )
         prev_y = ys0[bi - 1] if bi else -1
         _quilt_row(
-            tf, sf, nnf, out, filled, usage, src, bi, by, prev_y, xs_arr, probe, rand, b, ov,
-            st.overlap_weight, st.block_occupancy, norm,
+            tf, sf, bvalid, om, nnf, out, filled, usage, src, bi, by, prev_y, xs_arr, probe, rand,
+            b, ov, st.overlap_weight, st.block_occupancy, norm, np.float32(st.continuation),
         )  # fmt: skip
     return out
 
