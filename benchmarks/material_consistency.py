@@ -30,9 +30,13 @@ roughness map made as 1 - specular) with a seeded 25 % mask: wall time of the se
 same fill of the albedo alone (one map, no guide channels), and vs the single-image Inpaint
 of the albedo (``ops.runner.run_job``). Target: set < 2x the albedo alone.
 
-``--method core`` (default) decides the shared source map with the synthesis core
-(:func:`texpaint.synthesis.completion.complete`); ``--method quilt`` with the earlier block
-quilting (both the set fill and the independent fills).
+``--method auto`` (default, what the app does) decides the shared source map by the
+texture (:func:`texpaint.engine.material_fill.choose_method`: the synthesis core for a
+structured albedo, block quilting for a stochastic one; every Nobiax set is stochastic);
+``--method core`` always with the synthesis core
+(:func:`texpaint.synthesis.completion.complete`), ``--method quilt`` always with block
+quilting (both the set fill and the independent fills). The figures are printed per set and
+over all sets.
 
 Run from the repository root::
 
@@ -106,7 +110,7 @@ def agreement(a: np.ndarray, b: np.ndarray, region: np.ndarray) -> float:
 
 
 def _independent(
-    mset: MaterialSet, mask: np.ndarray, seed: int, method: str = "core"
+    mset: MaterialSet, mask: np.ndarray, seed: int, method: str = "auto"
 ) -> list[np.ndarray]:
     """Each map inpainted on its own: its own source map decided on itself."""
     out = []
@@ -123,7 +127,7 @@ def _independent(
     return out
 
 
-def consistency(n_masks: int, seed: int, method: str = "core") -> dict:
+def consistency(n_masks: int, seed: int, method: str = "auto") -> dict:
     rows = []
     for name in SETS:
         mset = open_material(PBR / name)
@@ -135,7 +139,7 @@ def consistency(n_masks: int, seed: int, method: str = "core") -> dict:
             kind = ("thick_strokes", "blobs")[k % 2]
             mask = random_mask(rng, h, w, kind, min_cover=0.1, max_cover=0.3)
             t0 = time.perf_counter()
-            new, _fill = inpaint_material(mset, mask, seed=seed + k, method=method)
+            new, fill = inpaint_material(mset, mask, seed=seed + k, method=method)
             dt = time.perf_counter() - t0
             indep = _independent(mset, mask, seed + k, method)
             hole = mask > 0
@@ -157,12 +161,13 @@ def consistency(n_masks: int, seed: int, method: str = "core") -> dict:
                     "intact": agreement(e_new[albedo_i], e_new[i], intact),
                     "independent": agreement(e_ind[albedo_i], e_ind[i], hole),
                     "seconds": dt,
+                    "method": fill.method,
                 }
                 rows.append(row)
                 print(
                     f"{name} mask {k} ({kind}, {row['cover']:.0%}) {row['pair']:>15}: "
                     f"fill {row['fill']:.3f}  intact {row['intact']:.3f}  "
-                    f"independent {row['independent']:.3f}  ({dt:.1f} s)",
+                    f"independent {row['independent']:.3f}  ({fill.method}, {dt:.1f} s)",
                     file=sys.stderr,
                 )
     summary = {}
@@ -173,14 +178,25 @@ def consistency(n_masks: int, seed: int, method: str = "core") -> dict:
             for key in ("fill", "intact", "independent")
         }
         summary[pair]["n"] = len(sel)
-    return {"rows": rows, "summary": summary}
+    per_set = {}
+    for name in SETS:
+        for pair in sorted({r["pair"] for r in rows}):
+            sel = [r for r in rows if r["pair"] == pair and r["set"] == name]
+            if sel:
+                per_set[f"{name} {pair}"] = {
+                    key: float(np.nanmean([r[key] for r in sel]))
+                    for key in ("fill", "intact", "independent")
+                }
+                per_set[f"{name} {pair}"]["n"] = len(sel)
+                per_set[f"{name} {pair}"]["method"] = "/".join(sorted({r["method"] for r in sel}))
+    return {"rows": rows, "summary": summary, "per_set": per_set}
 
 
 def _tile2(a: np.ndarray | None) -> np.ndarray | None:
     return None if a is None else np.ascontiguousarray(np.tile(a, (2, 2) + (1,) * (a.ndim - 2)))
 
 
-def speed(seed: int, repeats: int, method: str = "core") -> dict:
+def speed(seed: int, repeats: int, method: str = "auto") -> dict:
     import torch
 
     from texpaint.engine.device import Runtime
@@ -243,9 +259,10 @@ def main() -> int:
     p.add_argument("--repeats", type=int, default=1, help="speed: best of N runs (default 1)")
     p.add_argument(
         "--method",
-        choices=("core", "quilt"),
-        default="core",
-        help="how the set fill decides its source map (default core: the synthesis core)",
+        choices=("auto", "core", "quilt"),
+        default="auto",
+        help="how the set fill decides its source map (default auto, as the app: the "
+        "synthesis core for a structured albedo, block quilting for a stochastic one)",
     )
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
@@ -256,10 +273,16 @@ def main() -> int:
     if not args.skip_consistency:
         report["consistency"] = consistency(args.masks, args.seed, args.method)
         print("edge agreement, albedo vs height/normal (1 = every edge matched within 2 px)")
-        print(f"{'pair':>16} {'n':>3} {'fill':>7} {'intact':>7} {'independent':>12}")
+        print(f"{'set, pair':>24} {'n':>3} {'fill':>7} {'intact':>7} {'independent':>12}  method")
+        for key, s in report["consistency"]["per_set"].items():
+            print(
+                f"{key:>24} {s['n']:>3} {s['fill']:>7.3f} {s['intact']:>7.3f} "
+                f"{s['independent']:>12.3f}  {s['method']}"
+            )
+        print(f"{'all sets, pair':>24} {'n':>3} {'fill':>7} {'intact':>7} {'independent':>12}")
         for pair, s in report["consistency"]["summary"].items():
             print(
-                f"{pair:>16} {s['n']:>3} {s['fill']:>7.3f} {s['intact']:>7.3f} "
+                f"{pair:>24} {s['n']:>3} {s['fill']:>7.3f} {s['intact']:>7.3f} "
                 f"{s['independent']:>12.3f}"
             )
     if not args.skip_speed:

@@ -626,29 +626,18 @@ def test_lit_preview_light_follows_the_mouse(material_window, qtbot) -> None:
     assert preview.pixmap().toImage() != before
 
 
-def test_switcher_keys_1_to_6(qtbot, qapp, set_folder, settings_dir) -> None:
-    """A set of six maps: keys 1..6 show each map."""
-    from dataclasses import replace
+def test_switcher_keys_1_to_6(qtbot, qapp, set_folder, errors, settings_dir) -> None:
+    """A set of six maps (roughness and AO added to the folder): keys 1..6 show each map."""
+    from texpaint.ui.material_window import open_material_path
 
-    from texpaint.document.material import MaterialSet
-    from texpaint.ui.material_window import MaterialWindow
-
-    base = open_material(set_folder)
-    extra = []
-    for role, k in ((MapRole.ROUGHNESS, 0.3), (MapRole.AMBIENT_OCCLUSION, 0.7)):
-        m = base.get(MapRole.SPECULAR)
-        assert m is not None
-        rgb = np.full_like(m.image.rgb, k)
-        extra.append(
-            replace(
-                m, role=role, path=set_folder / f"{role.value}.png", image=replace(m.image, rgb=rgb)
-            )
-        )
-    mset = MaterialSet(base.maps + extra, base.name, base.folder)
-    win = MaterialWindow(mset)
+    for name, level in (("roughness.png", 80), ("ao.png", 200)):
+        Image.fromarray(np.full((192, 192), level, np.uint8), "L").save(set_folder / name)
+    win = open_material_path(set_folder)
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
+    qtbot.wait(50)  # let the window become active: the keys are window shortcuts
+    assert len(win.mset.maps) == 6
     keys = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_6)
     for index in (5, 0, 4, 3, 1, 2):
         qtbot.keyClick(win, keys[index])

@@ -6,25 +6,29 @@ map's x/y as extra weighted channels), as a per-pixel source map
 (:mod:`texpaint.synthesis.source_map`), and the same source positions are copied into every
 map, so features stay aligned across maps:
 
-1. Decide: the structure-aware synthesis core that fills single images
-   (:func:`texpaint.synthesis.completion.complete`: PatchMatch with the texture's dominant
-   patch offsets, He & Sun 2012; multi-scale completion, Wexler et al. 2007; patch-copy
-   composition) runs on the guide over the hole's box plus context
-   (:func:`plan_source_core`) and returns, besides its fill, the known pixel every hole
-   pixel was copied from. (``method="quilt"`` decides by block quilting instead, Efros &
-   Freeman 2001, replayed at full resolution with hard cuts, :func:`plan_source_map`; the
-   benchmark's reference.)
+1. Decide, by the texture (``method="auto"``, :func:`choose_method`): a structured
+   albedo (its dominant patch offsets, He & Sun 2012, gather many patches: bricks, tiles,
+   planks) is filled by the structure-aware synthesis core that fills single images
+   (:func:`texpaint.synthesis.completion.complete`: PatchMatch with those offsets;
+   multi-scale completion, Wexler et al. 2007; patch-copy composition), run on the guide
+   over the hole's box plus context (:func:`plan_source_core`), which returns, besides its
+   fill, the known pixel every hole pixel was copied from. A stochastic one (rock, gravel,
+   noise) by block quilting (Efros & Freeman 2001), replayed at full resolution with hard
+   cuts (:func:`plan_source_map`): the core's multi-scale fill averages sparse features
+   away there, so the filled albedo and relief agree less than the untouched ones, while
+   quilted blocks keep the texture's features and their alignment
+   (:data:`AUTO_CONCENTRATION`).
 2. Apply the source map to every map (and its alpha) with the soft mask
    (:func:`~texpaint.synthesis.source_map.apply_source_map`). Data maps (height, roughness,
    metallic, AO, specular) are copied as they are: every filled pixel is bit-identical to
    its source pixel, no colour transfer. Normal maps are copied, then renormalised wherever
-   the mask is not 0 (soft edges blend normals). The albedo alone takes the core's own fill
-   of its channels: the same copy plus the core's smooth corrections (the seam membrane at
-   the hole's edge and the vote's local mean), which change shading, never move a feature;
-   other colour maps (emission) get a low-frequency correction (push-pull fill's low
-   frequencies). No learned stage runs: the shipped inpainting generator adds nothing
-   measurable over the patch fill (``docs/architecture.md``), and a learned refinement
-   could only ever touch colour maps.
+   the mask is not 0 (soft edges blend normals). After the core, the albedo takes the core's
+   own fill of its channels: the same copy plus the core's smooth corrections (the seam
+   membrane at the hole's edge and the vote's local mean), which change shading, never move
+   a feature; other colour maps (emission, and the albedo after quilting) get a
+   low-frequency correction (push-pull fill's low frequencies). No learned stage runs: the
+   shipped inpainting generator adds nothing measurable over the patch fill
+   (``docs/architecture.md``), and a learned refinement could only ever touch colour maps.
 
 Pixels where the mask is 0 are bit-identical in every map.
 
@@ -50,9 +54,12 @@ from texpaint.jobs import JobCancelled, JobError
 
 if TYPE_CHECKING:
     from texpaint.synthesis.completion import CompletionSettings
+    from texpaint.synthesis.offsets import OffsetStats
 
 __all__ = [
     "DEFAULT_GUIDE_WEIGHTS",
+    "QUILT_GUIDE_WEIGHTS",
+    "choose_method",
     "MAP_KINDS",
     "MapPixels",
     "SetFill",
@@ -78,7 +85,15 @@ seams fall where the colours agree but the relief does not (edge agreement with 
 in the filled normal map 0.56 on nobiax-100 against 0.80 in its untouched part); with normal
 weight 0.5 / 1 / 2 it is 0.64 / 0.68 / 0.69 there and 0.44 / 0.47 / 0.45 on nobiax-139
 (chosen on these ``pbr-sets``, the only sets there are, with the consistency benchmark's
-first mask)."""
+first mask). These are the weights of the core; quilting uses :data:`QUILT_GUIDE_WEIGHTS`."""
+
+QUILT_GUIDE_WEIGHTS: dict[str, float] = {"height": 1.0, "normal": 2.0}
+"""Extra guide channels by default when block quilting decides the fill (``"auto"`` on a
+stochastic albedo): the normal map's x/y weigh 2. Chosen on the five ``pbr-sets`` (the only
+sets there are) with the consistency benchmark's first two masks per set: edge agreement
+over all sets, normal weight 1 / 2, albedo-height 0.656 / 0.672 and albedo-normal 0.582 /
+0.589 in the fill (0.640 / 0.581 in the untouched parts); weight 2 helps nobiax-100
+(0.768 -> 0.782) and costs nobiax-139 (0.475 -> 0.460)."""
 
 ProgressFn = Callable[[float, str], None]
 AbortFn = Callable[[], bool]
@@ -257,11 +272,23 @@ def _complete(source: np.ndarray, hole: np.ndarray, filled: np.ndarray, wrap: bo
     return out
 
 
-FILL_METHODS: tuple[str, ...] = ("core", "quilt")
-"""How the shared source map is decided: ``"core"`` (default) the structure-aware synthesis
-core (:func:`texpaint.synthesis.completion.complete`, the single-image Inpaint's fill) run on
-the guide; ``"quilt"`` block quilting replayed with hard cuts (:func:`plan_source_map`; kept
-as the benchmark's reference)."""
+FILL_METHODS: tuple[str, ...] = ("auto", "core", "quilt")
+"""How the shared source map is decided: ``"auto"`` (default) picks one of the next two from
+the texture (:func:`choose_method`); ``"core"`` the structure-aware synthesis core
+(:func:`texpaint.synthesis.completion.complete`, the single-image Inpaint's fill) run on the
+guide; ``"quilt"`` block quilting replayed with hard cuts (:func:`plan_source_map`)."""
+
+AUTO_CONCENTRATION = 0.08
+"""``"auto"`` takes the core when the albedo's dominant patch offsets gather at least this
+fraction of its matched patches (:attr:`texpaint.synthesis.offsets.OffsetStats.concentration`:
+bricks, tiles, planks, any lattice), else block quilting (rock, gravel, noise: stochastic
+textures). The core's multi-scale fill averages a stochastic texture's sparse features away
+(the filled albedo of nobiax-100 holds half the edge pixels of its untouched part, and where
+it is flat albedo and relief agree less: albedo-normal edge agreement 0.69 in the fill
+against 0.80 intact), while quilting copies whole blocks and keeps the texture's density of
+features (0.75-0.78). The value is the core's own reference (``CompletionSettings.
+concentration_ref``: below it the core's structure term weakens); the five ``pbr-sets``, the
+only material sets there are, all lie at 0.04-0.07, the brick test lattice far above."""
 
 CORE_COLOUR_SIGMA_PX = 16
 """Gaussian sigma (px) of the low-frequency correction of colour maps other than the guide
@@ -292,12 +319,35 @@ def _context_box(hole: np.ndarray, wrap: bool) -> tuple[int, int, int, int]:
     )
 
 
+def choose_method(
+    guide: np.ndarray, hole: np.ndarray, *, wrap: bool = False, seed: int = 0
+) -> tuple[str, OffsetStats]:
+    """``"core"`` or ``"quilt"`` for ``method="auto"`` (:data:`AUTO_CONCENTRATION`).
+
+    Args:
+        guide: float32 ``(H, W, C)``; its first three channels (the albedo) are analysed.
+        hole: bool ``(H, W)``, True = fill (not read as texture).
+        wrap, seed: as :func:`fill_material`.
+
+    Returns:
+        ``(method, stats)``: the method and the albedo's dominant patch offsets
+        (:func:`texpaint.synthesis.offsets.dominant_offsets`, He & Sun 2012), which the
+        core reuses.
+    """
+    from texpaint.synthesis.offsets import dominant_offsets
+
+    colour = np.ascontiguousarray(guide[..., :3], dtype=np.float32)
+    stats = dominant_offsets(colour, ~hole, wrap, seed)
+    return ("core" if stats.concentration >= AUTO_CONCENTRATION else "quilt"), stats
+
+
 def plan_source_core(
     guide: np.ndarray,
     hole: np.ndarray,
     *,
     wrap: bool = False,
     seed: int = 0,
+    offsets: OffsetStats | None = None,
     settings: CompletionSettings | None = None,
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
@@ -316,6 +366,8 @@ def plan_source_core(
         hole: bool ``(H, W)``, True = fill.
         wrap: the maps tile (patches, sources and offsets wrap round).
         seed: seeds every random choice.
+        offsets: the guide's dominant offsets when already known (:func:`choose_method`);
+            None: computed here (when the context box is not the whole guide).
         settings: the core's settings (None: its defaults, those of single-image Inpaint).
         abort: polled < 0.1 s apart.
         progress: ``(fraction, message)``.
@@ -339,8 +391,7 @@ def plan_source_core(
     g = np.ascontiguousarray(guide[y0:y1, x0:x1], dtype=np.float32)
     hb = hole[y0:y1, x0:x1]
     try:
-        offsets = None
-        if (y1 - y0, x1 - x0) != (h, w):
+        if offsets is None and (y1 - y0, x1 - x0) != (h, w):
             colour = np.ascontiguousarray(guide[..., :3], dtype=np.float32)
             offsets = dominant_offsets(colour, ~hole, wrap, seed)
         if abort():
@@ -435,7 +486,7 @@ def fill_material(
     seed: int = 0,
     harmonise_colour: bool = True,
     normal_length: str = "unit",
-    method: str = "core",
+    method: str = "auto",
     core_settings: CompletionSettings | None = None,
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,
@@ -448,14 +499,15 @@ def fill_material(
         mask: float32 ``(H, W)`` in [0, 1], 1 = fill; soft edges allowed.
         guide_index: the map the fill is decided on (the albedo).
         guide_weights: extra guide channels, ``{"height": w, "normal": w}`` (0 or missing
-            = off; None = :data:`DEFAULT_GUIDE_WEIGHTS`): the grey level of the map whose
+            = off; None = :data:`DEFAULT_GUIDE_WEIGHTS` for the core,
+            :data:`QUILT_GUIDE_WEIGHTS` for quilting): the grey level of the map whose
             role is ``"height"`` and the first normal map's x/y, scaled by
             ``w`` against the albedo's [0, 1] colour.
         wrap: the maps tile (sources and the fill wrap around the edges).
         seed: seeds every random choice (same inputs and seed, same result).
         harmonise_colour: colour maps get smooth corrections (module doc, step 2); False:
             every map is an exact copy through the source map.
-        method: one of :data:`FILL_METHODS` (default ``"core"``).
+        method: one of :data:`FILL_METHODS` (default ``"auto"``: :func:`choose_method`).
         core_settings: settings of the synthesis core (``method="core"``; None: the
             defaults).
         normal_length: ``"unit"`` (default): every normal where the mask is not 0 is
@@ -500,14 +552,23 @@ def fill_material(
     if not hole.any():
         raise JobError("The mask is empty: paint over the area to fill first.")
     progress(0.0, "Material: choosing source texture on the albedo")
-    weights = DEFAULT_GUIDE_WEIGHTS if guide_weights is None else guide_weights
-    guide = _guide(maps, guide_index, weights)
     core_guide: np.ndarray | None = None
     note = ""
+    stats = None
+    if method == "auto":
+        method, stats = choose_method(maps[guide_index].rgb, hole, wrap=wrap, seed=seed)
+        if abort():
+            raise JobCancelled()
+    if guide_weights is not None:
+        weights = guide_weights
+    else:
+        weights = QUILT_GUIDE_WEIGHTS if method == "quilt" else DEFAULT_GUIDE_WEIGHTS
+    guide = _guide(maps, guide_index, weights)
     if method == "core":
         try:
             source, core_guide = plan_source_core(
-                guide, hole, wrap=wrap, seed=seed, settings=core_settings, abort=abort,
+                guide, hole, wrap=wrap, seed=seed, offsets=stats, settings=core_settings,
+                abort=abort,
                 progress=lambda f, msg: progress(0.9 * f, msg),
             )  # fmt: skip
             block_px = CORE_COLOUR_SIGMA_PX
@@ -553,7 +614,7 @@ def seamless_material(
     guide_weights: dict[str, float] | None = None,
     seed: int = 0,
     normal_length: str = "unit",
-    method: str = "core",
+    method: str = "auto",
     force: bool = False,
     abort: AbortFn = lambda: False,
     progress: ProgressFn = _no_progress,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
+import weakref
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -80,7 +81,7 @@ class MaterialAutosaver(QObject):
 
     def __init__(self, window: MaterialWindow, folder: Path | None = None) -> None:
         super().__init__(window)
-        self._window = window
+        self._window = weakref.ref(window)  # no reference cycle with the window's wrapper
         self.folder = Path(folder) if folder is not None else autosave_folder()
         self.path = (
             self.folder / f"{AUTOSAVE_PREFIX}{os.getpid()}-{next(_serial)}{PROJECT_EXTENSION}"
@@ -126,7 +127,8 @@ class MaterialAutosaver(QObject):
         """Make the (recovered) autosave ``old`` this window's autosave (moved, atomic)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         os.replace(old, self.path)
-        self._last_revision = self._window.revision
+        win = self._window()
+        self._last_revision = None if win is None else win.revision
 
     @Slot()
     def save_now(self) -> bool:
@@ -142,7 +144,9 @@ class MaterialAutosaver(QObject):
         if self._writer is not None:
             self._pending = True
             return False
-        win = self._window
+        win = self._window()
+        if win is None:
+            return False
         revision = win.revision
         if revision == self._last_revision:
             return False

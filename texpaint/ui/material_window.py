@@ -419,7 +419,7 @@ class MaterialWindow(QMainWindow):
         from texpaint.ui.preferences import Preferences
 
         self.autosaver = MaterialAutosaver(self, autosave_folder)
-        self.autosaver.failed.connect(lambda msg: self.statusBar().showMessage(msg, 10000))
+        self.autosaver.failed.connect(self._autosave_failed)
         self.autosaver.start(Preferences.load().autosave_minutes)
 
     @property
@@ -540,6 +540,9 @@ class MaterialWindow(QMainWindow):
             convention=(normal.normal_convention or "opengl") if normal is not None else "opengl",
         )
         self.preview.set_shading(_qimage(out))
+
+    def _autosave_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message, 10000)
 
     def _changed(self) -> None:
         """The set, its roles or the mask changed (autosave follows :attr:`revision`)."""
