@@ -680,6 +680,40 @@ def test_batch_sets_keep_each_maps_name_format_and_16_bit_depth(tmp_path: Path) 
     assert len(np.unique(disp[mask > 0] % 257)) > 1  # real 16-bit levels inside the fill too
 
 
+def test_batch_sets_denoise_maps_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``batch-sets --op denoise --maps albedo,height``: both maps of every set denoised (the
+    grey height map stays grey), the others bit-identical; a set without a picked map fails
+    alone."""
+    from texpaint.cli import main
+
+    src = _cropped_set("nobiax-82", tmp_path / "rock", size=128)
+    other = _cropped_set("nobiax-139", tmp_path / "flat", size=128)  # no height map
+    rng = np.random.default_rng(6)
+    for name in ("diffuse.png", "height.png"):
+        with Image.open(src / name) as im:
+            arr, mode = np.asarray(im).astype(np.float32), im.mode
+        noisy = np.clip(np.rint(arr + rng.normal(0, 20, arr.shape)), 0, 255).astype(np.uint8)
+        Image.fromarray(noisy, mode if mode in ("L", "RGB") else None).save(src / name)
+    out = tmp_path / "out"
+    rc = main(
+        ["batch-sets", str(src), str(other), "--op", "denoise", "--maps", "albedo,height",
+         "-o", str(out)]
+    )  # fmt: skip
+    assert rc == 1  # one set failed
+    err = capsys.readouterr().err
+    assert "flat" in err and "height" in err and not (out / "flat").exists()
+    a, b = _file_pixels(src / "diffuse.png"), _file_pixels(out / "rock" / "diffuse.png")
+    assert a.shape == b.shape and np.abs(b.astype(np.float32) - a).mean() > 3
+    # the height map ran through the denoiser too (its blind noise estimate of a grey map is
+    # low, so it changes little)
+    a, b = _file_pixels(src / "height.png"), _file_pixels(out / "rock" / "height.png")
+    assert a.shape == b.shape and not np.array_equal(a, b)
+    with Image.open(out / "rock" / "height.png") as im:
+        assert im.mode == "L"
+    for name in ("normal.png", "specular.png"):
+        np.testing.assert_array_equal(_file_pixels(out / "rock" / name), _file_pixels(src / name))
+
+
 def test_keep_normal_lengths_option() -> None:
     mset = open_material(_set_dir("nobiax-76"))  # normal lengths up to about 1.5
     mask = _mask()

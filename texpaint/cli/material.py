@@ -229,8 +229,8 @@ def add_batch_sets_parser(sub: argparse._SubParsersAction) -> None:
         "name, format and bit depth into OUTDIR/<folder name>/ (OUTDIR/<folder name>_<size>/ "
         "for each --size of a resize). Ops: inpaint[:MASKFILE] (the mask file in each set's "
         "folder, default mask.png; one fill for every map), seamless, denoise[:MODEL] and "
-        "stylize:STYLE (albedo only), resize (last; colour maps in linear light, normal maps "
-        "renormalised). A failing set is reported and the batch goes on.",
+        "stylize:STYLE (albedo only, unless --maps picks more), resize (last; colour maps in "
+        "linear light, normal maps renormalised). A failing set is reported and the batch goes on.",
     )
     p.add_argument("folders", nargs="+", type=Path, metavar="FOLDER", help="material sets")
     p.add_argument("-o", "--output", required=True, type=Path, metavar="OUTDIR")
@@ -239,6 +239,12 @@ def add_batch_sets_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--size", action="append", dest="sizes", type=_positive_int, default=[], metavar="PX"
+    )
+    p.add_argument(
+        "--maps",
+        metavar="LIST",
+        help="the maps denoise/stylize change, comma-separated roles or file names, e.g. "
+        "albedo,roughness (default: the albedo only)",
     )
     p.add_argument("--device", choices=DEVICES, default="auto", help="compute device")
     p.set_defaults(handler=_cmd_batch_sets)
@@ -278,7 +284,7 @@ def _cmd_batch_sets(args: argparse.Namespace) -> int:
         try:
             results = run_material_batch(
                 args.folders, args.ops, args.output, sizes=args.sizes, run_job=run,
-                abort=abort, on_set_done=done,
+                maps=args.maps, abort=abort, on_set_done=done,
             )  # fmt: skip
         except MaterialError as e:
             raise CommandError(str(e)) from e

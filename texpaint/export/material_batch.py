@@ -10,8 +10,9 @@ name, format and bit depth into ``OUT/<material folder name>/`` (or
                           inpaint_material`); the mask is the file ``PATTERN`` in the set's
                           folder (default ``mask.png``; it is never read as a map)
 ``seamless``              one shared fill of the wrap seams for every map
-``denoise[:MODEL]``       the albedo only (the other maps are data), through ``run_job``
-``stylize:STYLE``         the albedo only
+``denoise[:MODEL]``       the albedo only (the other maps are data; ``maps`` picks more),
+                          through ``run_job``
+``stylize:STYLE``         the albedo only (or the ``maps`` picked)
 ``resize``                one output per size (long side, px); must be last. Colour maps
                           are resampled in linear light, data maps as they are, normal maps
                           as vectors then renormalised (:func:`resize_material`)
@@ -35,6 +36,7 @@ from texpaint.document.material import (
     MapRole,
     MaterialError,
     MaterialSet,
+    conform_map,
     inpaint_material,
     open_material,
     save_material,
@@ -133,24 +135,34 @@ def resize_material(mset: MaterialSet, long_side: int) -> MaterialSet:
     return MaterialSet(maps, mset.name, mset.folder, list(mset.skipped))
 
 
-def _albedo_job(mset: MaterialSet, op: str, arg: str | None, run_job: Callable) -> MaterialSet:
-    """Denoise/Stylize the albedo through ``run_job`` (the other maps unchanged)."""
+def _maps_job(
+    mset: MaterialSet,
+    op: str,
+    arg: str | None,
+    run_job: Callable,
+    maps: str | Sequence[str] | None = None,
+) -> MaterialSet:
+    """Denoise/Stylize the maps ``maps`` picks (:meth:`MaterialSet.pick_maps`; None: the
+    albedo alone) through ``run_job``, each kept valid for its role
+    (:func:`~texpaint.document.material.conform_map`); the other maps unchanged."""
     from texpaint.jobs import Job, Operation
 
-    albedo = mset.albedo
-    h, w = albedo.image.rgb.shape[:2]
-    if op == "denoise":
-        job = Job(
-            op=Operation.DENOISE, image=albedo.image.rgb, mask=np.zeros((h, w), np.float32),
-            model_id=arg,
-        )  # fmt: skip
-    else:
-        job = Job(
-            op=Operation.STYLIZE, image=albedo.image.rgb, mask=np.zeros((h, w), np.float32),
-            style_id=arg,
-        )  # fmt: skip
-    result = run_job(job)
-    pixels = [(result.image if m is albedo else m.image.rgb, m.image.alpha) for m in mset.maps]
+    names = set(
+        mset.pick_maps(list(maps) if maps is not None and not isinstance(maps, str) else maps)
+    )
+    w, h = mset.size
+    whole = np.zeros((h, w), np.float32)
+    pixels = []
+    for m in mset.maps:
+        if m.name not in names:
+            pixels.append((m.image.rgb, m.image.alpha))
+            continue
+        if op == "denoise":
+            job = Job(op=Operation.DENOISE, image=m.image.rgb, mask=whole, model_id=arg)
+        else:
+            job = Job(op=Operation.STYLIZE, image=m.image.rgb, mask=whole, style_id=arg)
+        rgb = conform_map(m, run_job(job).image, np.ones((h, w), bool))
+        pixels.append((rgb, m.image.alpha))
     return mset.with_pixels(pixels)
 
 
@@ -162,6 +174,7 @@ def run_material_batch(
     sizes: Sequence[int] = (),
     seed: int = 0,
     run_job: Callable | None = None,
+    maps: str | Sequence[str] | None = None,
     abort: Callable[[], bool] = lambda: False,
     on_set_done: Callable[[SetResult], None] | None = None,
 ) -> list[SetResult]:
@@ -175,6 +188,9 @@ def run_material_batch(
         seed: seeds the fills.
         run_job: ``run_job(job) -> JobResult`` for denoise/stylize (the engine's
             ``run_job`` bound to a runtime); required when those ops are used.
+        maps: the maps denoise/stylize change in every set (roles or file names,
+            :meth:`~texpaint.document.material.MaterialSet.pick_maps`); None: the albedo.
+            A set without such a map fails (reported) and the batch goes on.
         abort: polled between sets; True stops the batch (sets already written stay).
         on_set_done: called with each :class:`SetResult` as it finishes.
 
@@ -214,7 +230,7 @@ def run_material_batch(
                 elif name == "seamless":
                     mset, _fill = seamless_material_set(mset, seed=seed)
                 else:
-                    mset = _albedo_job(mset, name, arg, run_job)  # type: ignore[arg-type]
+                    mset = _maps_job(mset, name, arg, run_job, maps)  # type: ignore[arg-type]
             label = folder.name
             if sizes:
                 for size in sizes:
