@@ -36,13 +36,14 @@ What it does
     ``texpaint.imaging.noise_estimation``). It is told nothing about the noise (``sigma``
     "auto"). It runs the app's default number of passes (1; up to 8 with ``--passes``: the
     geometric self-ensemble, every rotation and mirroring of the input, mapped back and
-    averaged; Timofte et al., CVPR 2016).
+    averaged; Timofte et al., CVPR 2016). On a CPU with native bfloat16 (AMX, AVX512-BF16)
+    its hidden layers run in bfloat16, as in the app (``texpaint.models.arch.ffdnet``).
   - ``ffdnet``: the published FFDNet colour weights (Zhang, Zuo & Zhang, IEEE TIP 2018; KAIR,
     MIT; converted by ``packaging/convert_ffdnet.py``, the bundled ``texpaint-denoise-ffdnet``,
     found in the catalog by the sha256 of their source file and no training steps, or
     ``--ffdnet-weights``), one plain pass, **given the true sigma** (for
     ``pg`` the true per-pixel map ``sqrt(a x + b)`` of the clean image, for ``jpeg30`` the RMS
-    error): the peer texpaint must beat blind.
+    error), in float32: the peer texpaint must beat blind.
   - ``bm3d``: ``bm3d.bm3d_rgb(noisy, sigma_psd=sigma / 255)`` from the PyPI package ``bm3d``
     (Dabov, Foi, Katkovnik & Egiazarian, "Image Denoising by Sparse 3-D Transform-Domain
     Collaborative Filtering", IEEE TIP 2007; Mäkinen, Azzari & Foi 2020 implementation),
@@ -169,7 +170,8 @@ def degrade(clean: np.ndarray, cond: str, rng: np.random.Generator) -> tuple[np.
 
 
 def published_ffdnet(path: Path | None = None):
-    """The published FFDNet weights as a texpaint :class:`FFDNet` in eval mode: ``path``
+    """The published FFDNet weights as a texpaint :class:`FFDNet` in eval mode, float32 only
+    (no bfloat16 hidden layers, unlike texpaint's own inference on CPUs with AMX): ``path``
     (``.safetensors``), else the catalog model whose card's ``source.file_sha256`` is that of
     ``ffdnet_color.pth`` with no training of ours (``training.steps == 0``). None if neither."""
     from safetensors.torch import load_file
@@ -189,6 +191,7 @@ def published_ffdnet(path: Path | None = None):
             return None
     net = FFDNet()
     net.load_state_dict(load_file(str(path)))
+    net.cpu_bf16 = False  # the peer is the published network as released: float32 throughout
     return net.eval()
 
 

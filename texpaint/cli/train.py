@@ -67,8 +67,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="WEIGHTS",
         help="fine-tune from these .safetensors weights (e.g. resources/models/"
         "texpaint-denoise.safetensors, the converted FFDNet): the architecture is read from "
-        "the card beside them, and the fine-tune recipe applies (learning rate 5e-5, "
-        "adversarial weight 5e-4, Gaussian/Poisson-Gaussian/JPEG/blur/demosaic degradations)",
+        "the card beside them, and the fine-tune recipe applies (PSNR loss, no adversarial "
+        "term, learning rate 1e-5, Gaussian/Poisson-Gaussian/noisy-JPEG/demosaic degradations, "
+        "half the crops with the blind-estimated noise map)",
+    )
+    p_td.add_argument(
+        "--bf16-hidden",
+        action="store_true",
+        help="FFDNet: round the hidden convolutions to bfloat16 values and freeze them, train "
+        "the first and last convolution and the biases (the exported weights then run in "
+        "bfloat16 on CPUs with AMX / AVX512-BF16 at float32 quality)",
     )
     p_td.add_argument(
         "--arch",
@@ -134,6 +142,10 @@ def _denoise_arch_options(args: argparse.Namespace) -> dict:
         arch = arch or card_architecture(args.init)
         out.update(FINETUNE_SETTINGS, init=args.init)
     out["arch"] = arch or "nafnet_denoise"
+    if getattr(args, "bf16_hidden", False):
+        if out["arch"] != "ffdnet":
+            raise CommandError("--bf16-hidden applies to the ffdnet architecture only")
+        out["bf16_hidden"] = True
     return out
 
 

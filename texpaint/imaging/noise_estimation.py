@@ -73,11 +73,17 @@ def _patches(
     return vecs, vecs.mean(axis=1, dtype=np.float64)
 
 
-def _sigma_from_patches(vecs: NDArray[np.float32]) -> float:
-    """Chen et al. (2015): sqrt of the mean of the largest tail of the covariance eigenvalues
-    whose mean equals its median; [0, 1] units."""
-    centred = vecs - vecs.mean(axis=0)
-    cov = (centred.T @ centred).astype(np.float64) / max(1, len(vecs) - 1)
+def _scatter(vecs: NDArray[np.float32]) -> tuple[int, NDArray[np.float64], NDArray[np.float64]]:
+    """Count, mean ``(d,)`` and scatter matrix ``(d, d)`` (sum of outer products of the
+    centred rows) of ``vecs`` ``(n, d)``; float64 results of a float32 product."""
+    mean = vecs.mean(axis=0, dtype=np.float64)
+    centred = vecs - mean.astype(np.float32)
+    return len(vecs), mean, (centred.T @ centred).astype(np.float64)
+
+
+def _sigma_from_covariance(cov: NDArray[np.float64]) -> float:
+    """Chen et al. (2015): sqrt of the mean of the largest tail of the eigenvalues of the
+    patch covariance ``cov`` whose mean equals its median; [0, 1] units."""
     eig = np.sort(np.clip(np.linalg.eigvalsh(cov), 0.0, None))[::-1]  # descending
     for i in range(len(eig)):
         tail = eig[i:]
@@ -85,6 +91,12 @@ def _sigma_from_patches(vecs: NDArray[np.float32]) -> float:
         if np.count_nonzero(tail > tau) >= np.count_nonzero(tail < tau):
             return float(np.sqrt(tau))
     return float(np.sqrt(eig[-1]))
+
+
+def _sigma_from_patches(vecs: NDArray[np.float32]) -> float:
+    """:func:`_sigma_from_covariance` of the patch vectors ``vecs`` ``(n, d)``."""
+    n, _, scatter = _scatter(vecs)
+    return _sigma_from_covariance(scatter / max(1, n - 1))
 
 
 def estimate_sigma(image: NDArray, max_patches: int = MAX_PATCHES, seed: int = 0) -> float:
@@ -107,10 +119,14 @@ def estimate_sigma(image: NDArray, max_patches: int = MAX_PATCHES, seed: int = 0
     return _unclipped_sigma(vecs, means) * 255.0
 
 
-def _unclipped_sigma(vecs: NDArray[np.float32], means: NDArray[np.float64]) -> float:
-    """:func:`_sigma_from_patches`, re-estimated without the patches whose mean lies within 2
-    sigma of 0 or 1 (clipping there shrinks the noise) when at least a quarter remain."""
-    sigma = _sigma_from_patches(vecs)
+def _unclipped_sigma(
+    vecs: NDArray[np.float32], means: NDArray[np.float64], sigma: float | None = None
+) -> float:
+    """:func:`_sigma_from_patches` (or the given ``sigma`` of all of ``vecs``), re-estimated
+    without the patches whose mean lies within 2 sigma of 0 or 1 (clipping there shrinks the
+    noise) when at least a quarter remain."""
+    if sigma is None:
+        sigma = _sigma_from_patches(vecs)
     keep = (means > 2 * sigma) & (means < 1 - 2 * sigma)
     if not keep.all() and np.count_nonzero(keep) >= max(len(vecs) // 4, 4 * vecs.shape[1]):
         sigma = _sigma_from_patches(vecs[keep])
@@ -207,19 +223,28 @@ def estimate_noise_level_function(
         ValueError: wrong shape, smaller than a patch, or non-finite values.
     """
     vecs, means = _patches(_as_float_image(image), max_patches, seed)
-    global_sigma = _unclipped_sigma(vecs, means)
-    flat = NoiseLevelFunction(a=0.0, b=global_sigma**2, global_sigma=global_sigma * 255.0)
     if len(vecs) < 2 * MIN_GROUP_PATCHES:
-        return flat
-    order = np.argsort(means)
+        global_sigma = _unclipped_sigma(vecs, means)
+        return NoiseLevelFunction(a=0.0, b=global_sigma**2, global_sigma=global_sigma * 255.0)
+    # one scatter matrix per intensity group; the whole set's is pooled from them (within-
+    # plus between-group scatter), so every patch enters one matrix product only
+    parts = [p for p in np.array_split(np.argsort(means), groups) if len(p)]
+    stats = [_scatter(vecs[part]) for part in parts]
+    mean_all = np.sum([n * m for n, m, _ in stats], axis=0) / len(vecs)
+    pooled = np.zeros((vecs.shape[1], vecs.shape[1]))
+    for n, m, scatter in stats:
+        pooled += scatter + n * np.outer(m - mean_all, m - mean_all)
+    global_sigma = _sigma_from_covariance(pooled / (len(vecs) - 1))
+    global_sigma = _unclipped_sigma(vecs, means, global_sigma)
+    flat = NoiseLevelFunction(a=0.0, b=global_sigma**2, global_sigma=global_sigma * 255.0)
     found = []
-    for part in np.array_split(order, groups):
-        if len(part) < MIN_GROUP_PATCHES:
+    for part, (n, _, scatter) in zip(parts, stats, strict=True):
+        if n < MIN_GROUP_PATCHES:
             continue
         mu = float(means[part].mean())
-        s = _sigma_from_patches(vecs[part])
+        s = _sigma_from_covariance(scatter / (n - 1))
         if 2 * s < mu < 1 - 2 * s:
-            found.append((mu, s, len(part)))
+            found.append((mu, s, n))
     if len(found) < 3:
         return flat
     x = np.array([f[0] for f in found])

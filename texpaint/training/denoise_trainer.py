@@ -27,6 +27,7 @@ callbacks, export cadence) is :mod:`texpaint.training.gan_loop`.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,11 @@ class DenoiseTrainConfig:
             degraded crop (:func:`~texpaint.imaging.noise_estimation.
             estimate_noise_level_function`, as the app computes it) instead of the true map of
             its degradation (FFDNet only), so training sees the estimate's errors.
+        bf16_hidden: FFDNet only: once the init weights are loaded, the hidden convolutions'
+            weights are rounded to bfloat16 values and frozen (CPU inference runs them in
+            bfloat16, :mod:`texpaint.models.arch.ffdnet`); the first and last convolution and
+            every bias train, and the export rounds the hidden layers again, so the exported
+            network runs the same in float32 and in bfloat16 up to activation rounding.
     """
 
     data_dirs: list[Path]
@@ -128,6 +134,7 @@ class DenoiseTrainConfig:
     map_jitter: float = 0.1
     estimated_map_prob: float = 0.0
     loss: str = "charbonnier"
+    bf16_hidden: bool = False
 
 
 ARCHES = ("nafnet_denoise", "ffdnet")
@@ -298,6 +305,12 @@ def run_training(
     if cfg.init is not None:
         load_init_weights(G, Path(cfg.init))
     takes_map = bool(getattr(G, "noise_map_input", False))
+    if cfg.bf16_hidden:
+        if not isinstance(G, FFDNet):
+            raise ValueError("bf16_hidden applies to the ffdnet architecture only")
+        G.round_hidden_to_bf16()
+        for conv in G.hidden_convs():
+            conv.weight.requires_grad_(False)
     if cfg.loss not in ("charbonnier", "psnr"):
         raise ValueError(f"loss must be 'charbonnier' or 'psnr', got {cfg.loss!r}")
     if not 0 < cfg.min_scale <= cfg.max_scale:
@@ -367,7 +380,13 @@ def run_training(
             "metrics": metrics,
         }
         path = out_dir / f"{MODEL_ID}.safetensors"
-        return out_dir / export_model(state.G_ema, path, card)["file"]
+        G_out = state.G_ema
+        if cfg.bf16_hidden:  # the EMA's lerp can leave the frozen weights an ulp off
+            G_out = copy.deepcopy(state.G_ema)
+            assert isinstance(G_out, FFDNet)
+            G_out.round_hidden_to_bf16()
+            card["training"]["bf16_hidden"] = True
+        return out_dir / export_model(G_out, path, card)["file"]
 
     def train_step() -> dict:
         for group in opt_g.param_groups:
