@@ -14,8 +14,9 @@ What it does
   Its exemplar is scaled to the ``style_px`` its model card was trained with.
 * Methods, each returning the whole stylised image:
 
-  - ``texpaint``: :func:`texpaint.ops.runner.run_job` with a Stylize job (strength 1,
-    empty mask = whole image) on ``Runtime("cpu")``, as the painter runs it: colour transfer
+  - ``texpaint`` (``fast`` with ``--patch-only``): :func:`texpaint.ops.runner.run_job` with a
+    Stylize job at Fast quality (``quality="fast"``; Best is the default since the ninth
+    session), strength 1, empty mask = whole image, on ``Runtime("cpu")``: colour transfer
     to the exemplar's palette, the feed-forward generator (Johnson et al. 2016) trained on
     random-feature Gram statistics (Ustyuzhaninov et al. 2017), then the exemplar statistics
     transfer of its output (pyramid band energies, Heeger & Bergen 1995; colour covariance,
