@@ -171,6 +171,8 @@ def test_dialog_shows_the_fitted_size_and_previews_the_3x3_tiling(qtbot):
     assert "new size 288 x 240" in dialog.fit.text()
     assert "301 x 251 → 288 x 240" in dialog.status.text()
     assert not dialog.force.isVisibleTo(dialog), "no force box: the crop does not tile"
+    shown = dialog.preview.pixmap()
+    assert not shown.isNull() and shown.width() >= 300, "the 3 x 3 preview shows on open"
     out = dialog.preview_image()
     assert wrap_check(out).tiles and not wrap_check(crop).tiles
     tiles = tiled_preview(out)

@@ -45,7 +45,8 @@ class SeamlessDialog(QDialog):
     """Parameters of a Make Seamless job for ``image`` (float32 ``(H, W, 3)``, [0, 1]).
 
     The dialog plans the job on open (:func:`texpaint.engine.seamless.plan_seamless`: wrap
-    check, lattice, fitted size, band width). When the texture already tiles it says so and
+    check, lattice, fitted size, band width) and shows the reduced result tiled 3 x 3 (again
+    with "Preview 3 x 3" after a box changes). When the texture already tiles it says so and
     OK applies nothing unless "Re-synthesise anyway" is ticked.
 
     Attributes:
@@ -114,6 +115,8 @@ class SeamlessDialog(QDialog):
         self.even_lighting.stateChanged.connect(self._replan)
         self.band.valueChanged.connect(self._replan)
         self._show_plan()
+        if not self.plan.unchanged:  # the result tiled 3 x 3 before anything is applied
+            self.update_preview()
 
     # ------------------------------------------------------------------ planning
     def _lighting(self) -> bool | None:
