@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             out = make_seamless(crop, plan=plan, seed=seed)
             lo, hi = np.percentile(interior_line_ratios(crop), [10, 90])
             ratio = seam_metric(out).ratio
-            widths = tuple(axis_band_px(plan, a) + 2 * seam_overlap_px(plan, a) for a in (0, 1))
+            wy, wx = (axis_band_px(plan, a) + 2 * seam_overlap_px(plan, a) for a in (0, 1))
+            widths = (wy, wx)
             lat = lattice_criterion(out, widths)
             row = {
                 "image": path.name,

@@ -184,7 +184,7 @@ class SeamlessDialog(QDialog):
             return self._image
         h, w = self._image.shape[:2]
         scale = min(1.0, PREVIEW_PX / max(h, w))
-        small = self._image
+        small: np.ndarray = self._image
         if scale < 1.0:
             size = (max(16, round(w * scale)), max(16, round(h * scale)))
             small = cv2.resize(self._image, size, interpolation=cv2.INTER_AREA)
