@@ -282,7 +282,8 @@ def test_shipped_model_uses_wrap_context_on_a_tiling_texture(runtime):
     wrapped = run_job(Job(op="inpaint", image=img, mask=mask, wrap=True), runtime=runtime).image
     for out in (plain, wrapped):
         assert np.array_equal(out[mask == 0], img[mask == 0])
-    assert seam_ratio(wrapped) < 1.5 < 3.0 < seam_ratio(plain), (
+    # ordinary mode fills the two halves independently: a clearly larger step at the edge
+    assert seam_ratio(wrapped) < 1.5 and seam_ratio(plain) > 2 * seam_ratio(wrapped), (
         seam_ratio(wrapped),
         seam_ratio(plain),
     )

@@ -12,8 +12,14 @@ coarsest up,
    cost that grows with how periodic the texture is, so periodic structure (mortar, grout,
    plank gaps) is copied from whole periods away while stochastic textures keep a free
    search;
-2. vote: each hole pixel becomes the similarity-weighted mean of the source pixels the
-   overlapping patches propose;
+2. vote: each hole pixel becomes a blend of the similarity-weighted mean of the source
+   pixels the overlapping patches propose (Wexler et al.'s vote) and the pixel copied from
+   the lowest-cost patch covering it (no averaging). The mean alone fills large holes in
+   stochastic textures (rock, plaster, rusty metal) with a flat, averaged texture that the
+   next level's search then matches with flat sources; the copy keeps the texture's
+   contrast. The copy's share is larger for stochastic textures (low offset
+   concentration) than for periodic ones, where the mean keeps lines where the
+   overlapping patches agree;
 
 the field of a level, doubled, starts the next finer level. The coarsest level starts from
 a greedy labelling of the hole with the dominant offsets in onion-peel order
@@ -23,9 +29,10 @@ the offset of the lowest-cost patch that covers it, so whole source patches are 
 the result keeps the source's sharpness (cf. the patch-copying composition of V. Kwatra,
 A. Schödl, I. Essa, G. Turk & A. Bobick, "Graphcut Textures", SIGGRAPH 2003, where patches
 are copied whole and joined at seams); then the colour steps at the hole's edge are removed
-by a membrane (:func:`_membrane`) and the copy's local mean (sigma
-:attr:`CompletionSettings.base_sigma_px`) is replaced by that of a last vote, which keeps the
-copied detail whole while structure lands where the overlapping patches agree.
+by a membrane (:func:`_membrane`) and, for periodic textures, the copy's local mean (sigma
+:attr:`CompletionSettings.base_sigma_px`) is moved towards that of a last vote (in
+proportion to the offset concentration), which keeps the copied detail whole while
+structure lands where the overlapping patches agree.
 
 Guidance channels (:func:`complete`'s ``guide``) are appended to the colour in the patch
 distance (weighted, never synthesised): a caller can steer the search with any per-pixel map
@@ -101,6 +108,18 @@ class CompletionSettings:
             hole (seams between copied regions moved to where the copies agree; 0: off).
         seam_correction: add the membrane of the colour differences at the hole's edge to
             the copied pixels (:func:`_membrane`).
+        em_vote: the vote of the EM iterations: ``"mean"`` (Wexler et al.'s weighted mean),
+            ``"best"`` (each hole pixel copied from the lowest-cost patch covering it, as the
+            finest level's composition) or ``"blend"`` (``b`` times the copy plus ``1 - b``
+            times the mean, ``b`` from ``vote_blend``).
+        vote_blend: the copy's share ``b`` of the ``"blend"`` vote; with
+            ``blend_by_concentration`` this is its share for a fully periodic texture and
+            ``b = 1 - (1 - vote_blend) * min(1, concentration / concentration_ref)``
+            (stochastic textures copy more).
+        blend_by_concentration: see ``vote_blend``.
+        base_by_concentration: the ``base_sigma_px`` correction is scaled by
+            ``min(1, concentration / concentration_ref)`` (stochastic textures keep more of
+            the copy's own local mean, which the last vote flattens).
     """
 
     patch_radius: int = 3
@@ -126,6 +145,10 @@ class CompletionSettings:
     base_sigma_px: float = 2.0
     vote_percentile: float = 75.0
     seam_sweeps: int = 0
+    em_vote: str = "blend"
+    vote_blend: float = 0.3
+    base_by_concentration: bool = True
+    blend_by_concentration: bool = True
 
 
 MEMBRANE_SIGMA_PX = 2.0
@@ -427,6 +450,10 @@ def _complete_levels(
     done = 0.0
     prev_field: np.ndarray | None = None
     prev_shape: tuple[int, int] = (0, 0)
+    periodic = min(1.0, offsets.concentration / s.concentration_ref)
+    blend = s.vote_blend
+    if s.blend_by_concentration:  # stochastic textures: copy; periodic ones: blend
+        blend = 1.0 - (1.0 - s.vote_blend) * periodic
     out = None
     source = None
     for li, lv in enumerate(levels):
@@ -493,7 +520,10 @@ def _complete_levels(
             check()
             if finest and it == em - 1 and s.compose:
                 break
-            _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile)
+            _vote(
+                feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile,
+                s.em_vote, blend,
+            )  # fmt: skip
             _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
             done += ty.size
             report(done / total, msg)
@@ -522,6 +552,8 @@ def _complete_levels(
                 del voted
                 low = _blur(diff, s.base_sigma_px, wrap).reshape(out.shape)
                 del diff
+                if s.base_by_concentration:
+                    low *= periodic
                 out[hy, hx] += low[hy, hx]
         else:
             out = image.copy()
@@ -677,10 +709,53 @@ def _vote_values(
     return out
 
 
-def _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, pct=75.0) -> None:
-    """Replace the hole's colour channels of ``feat`` by the vote (:func:`_vote_values`)."""
-    values = _vote_values(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, pct)
-    feat[hidx[1], hidx[2], :nc] = values
+def _vote(
+    feat,
+    nc,
+    hidx,
+    field,
+    cost,
+    ty,
+    tx,
+    r,
+    wrap,
+    pool,
+    n_threads,
+    pct=75.0,
+    mode="mean",
+    blend=0.5,
+) -> None:
+    """Replace the hole's colour channels of ``feat`` by the vote of the field: ``mode``
+    ``"mean"``, Wexler et al.'s weighted mean (:func:`_vote_values`); ``"best"``, each pixel
+    copied from the lowest-cost patch covering it (the finest level's composition,
+    :func:`texpaint.synthesis.nnf.compose`, so no detail is averaged away); ``"blend"``,
+    ``blend`` times the copy plus ``1 - blend`` times the mean."""
+    if mode not in ("mean", "best", "blend"):
+        raise ValueError(f"unknown vote mode {mode!r}")
+    mean = None
+    if mode != "best":
+        mean = _vote_values(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, pct)
+        if mode == "mean":
+            feat[hidx[1], hidx[2], :nc] = mean
+            return
+    index, hy, hx = hidx
+    h, w = feat.shape[:2]
+    best = np.full((h, w), np.inf, np.float32)
+    label = np.zeros((h, w, 2), np.int32)
+    nnf.compose(index >= 0, field, cost, ty, tx, r, wrap, best, label)
+    ok = np.isfinite(best[hy, hx])
+    del best
+    sy, sx = hy + label[hy, hx, 0], hx + label[hy, hx, 1]
+    del label
+    if wrap:
+        sy, sx = sy % h, sx % w
+    else:
+        sy, sx = np.clip(sy, 0, h - 1), np.clip(sx, 0, w - 1)
+    copy = feat[sy, sx, :nc]  # known pixels (sources are fully known patches)
+    if mean is None:
+        feat[hy[ok], hx[ok], :nc] = copy[ok]
+    else:
+        feat[hy, hx, :nc] = np.where(ok[:, None], blend * copy + (1.0 - blend) * mean, mean)
 
 
 def _compose(
