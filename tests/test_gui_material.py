@@ -567,7 +567,8 @@ def test_crashed_material_autosave_is_offered_back(
     from PySide6.QtWidgets import QMessageBox
 
     from texpaint.document.material_project import save_material_project
-    from texpaint.ui.material_autosave import crashed_material_autosaves, offer_material_recovery
+    from texpaint.ui.material_autosave import crashed_material_autosaves
+    from texpaint.ui.material_window import offer_material_recovery
 
     mset = open_material(set_folder)
     mset.maps[0].image.rgb[:40, :40] = 0.5  # unsaved work

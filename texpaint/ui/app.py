@@ -53,7 +53,7 @@ def run_gui(path: str | Path | None = None) -> int:
         window.autosave.save_now()
     elif path is not None:
         window.open_path(Path(path))
-    from texpaint.ui.material_autosave import offer_material_recovery
+    from texpaint.ui.material_window import offer_material_recovery
 
     offer_material_recovery(window, engine=window.engine, folder=window.autosave.folder)
     return int(app.exec())

@@ -10,8 +10,9 @@ background thread (:func:`~texpaint.ui.background.run_in_background`, thread
 ``texpaint-material-autosave``), one at a time (a request meanwhile is written after it).
 Closing the window (saved, or its changes discarded by the user) removes its autosave.
 
-A file whose process ``<pid>`` no longer runs was left by a crash (or a kill):
-:func:`offer_material_recovery`, called at start after the painter's own recovery, asks
+A file whose process ``<pid>`` no longer runs was left by a crash (or a kill)
+(:func:`crashed_material_autosaves`): :func:`texpaint.ui.material_window.
+offer_material_recovery`, called at start after the painter's own recovery, asks
 Recover / Discard and reopens the sets in Material windows (marked modified, their autosave
 moved, never copied, to the new window's autosave, so no moment exists where it is on disk
 nowhere). An autosave that cannot be read is kept and named.
@@ -21,35 +22,34 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
 import weakref
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from texpaint.document.material import MaterialError, MaterialSet
-from texpaint.document.material_project import (
-    PROJECT_EXTENSION,
-    load_material_project,
-    save_material_project,
-)
+from texpaint.document.material import MaterialSet
+from texpaint.document.material_project import PROJECT_EXTENSION, save_material_project
 from texpaint.models.catalog import user_data_dir
 from texpaint.ui.autosave import _pid_alive
 from texpaint.ui.background import BackgroundTask, run_in_background
 
-if TYPE_CHECKING:
-    from texpaint.ui.material_window import MaterialWindow
-    from texpaint.ui.worker import InferenceEngine
+
+class _SavedWindow(Protocol):
+    """What the autosaver reads of a Material window."""
+
+    mset: MaterialSet
+    mask: np.ndarray
+    revision: int
+
 
 __all__ = [
     "AUTOSAVE_PREFIX",
     "MaterialAutosaver",
+    "autosave_folder",
     "crashed_material_autosaves",
-    "offer_material_recovery",
 ]
 
 AUTOSAVE_PREFIX = "material-"
@@ -67,8 +67,8 @@ class MaterialAutosaver(QObject):
     """Timed and on-demand autosave of one Material window.
 
     Args:
-        window: the window whose ``mset``, ``mask`` and ``revision`` (a counter bumped on
-            every change) are saved.
+        window: the Material window (a QObject with ``mset``, ``mask`` and ``revision``, a
+            counter bumped on every change) whose set is saved.
         folder: where to write (default :func:`autosave_folder`).
 
     Signals:
@@ -79,14 +79,15 @@ class MaterialAutosaver(QObject):
     saved = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, window: MaterialWindow, folder: Path | None = None) -> None:
+    def __init__(self, window: QObject, folder: Path | None = None) -> None:
         super().__init__(window)
-        self._window = weakref.ref(window)  # no reference cycle with the window's wrapper
+        # a weak reference: no reference cycle with the window's Python wrapper
+        self._window: weakref.ref[_SavedWindow] = weakref.ref(window)  # type: ignore[arg-type]
         self.folder = Path(folder) if folder is not None else autosave_folder()
         self.path = (
             self.folder / f"{AUTOSAVE_PREFIX}{os.getpid()}-{next(_serial)}{PROJECT_EXTENSION}"
         )
-        self._last_revision: int | None = window.revision
+        self._last_revision: int | None = window.revision  # type: ignore[attr-defined]
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.save_now)
         self._started = False
@@ -202,54 +203,3 @@ def crashed_material_autosaves(folder: Path | None = None) -> list[Path]:
             found.append(f)
     found.sort(key=lambda p: p.stat().st_mtime, reverse=True)
     return found
-
-
-def offer_material_recovery(
-    parent: QWidget | None = None,
-    engine: InferenceEngine | None = None,
-    folder: Path | None = None,
-) -> list[MaterialWindow]:
-    """Ask whether to recover the material sets a crashed session left; reopen them.
-
-    Returns:
-        The Material windows opened (shown, marked modified, without a project path), empty
-        when there was nothing to recover or the user chose Discard (the autosaves are then
-        deleted). An autosave that cannot be read is kept, and named in a warning.
-    """
-    from texpaint.ui.material_window import MaterialWindow
-
-    files = crashed_material_autosaves(folder)
-    if not files:
-        return []
-    newest = time.strftime("%Y-%m-%d %H:%M", time.localtime(files[0].stat().st_mtime))
-    box = QMessageBox(
-        QMessageBox.Icon.Question,
-        "Recover unsaved materials",
-        f"texpaint did not shut down cleanly. {len(files)} material set"
-        f"{'s' if len(files) > 1 else ''} with unsaved work (newest autosave {newest}) "
-        "were found.\n\nRecover them?",
-        QMessageBox.StandardButton.NoButton,
-        parent,
-    )
-    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-    box.exec()
-    if box.clickedButton() is not recover:
-        for f in files:
-            f.unlink(missing_ok=True)
-        return []
-    windows = []
-    for f in files:
-        try:
-            mset, mask = load_material_project(f)
-        except MaterialError as e:
-            QMessageBox.warning(parent, "Cannot recover", f"{e}\nThe autosave is kept at {f}.")
-            continue
-        win = MaterialWindow(mset, mask, parent, engine=engine, autosave_folder=folder)
-        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        win.modified = True
-        win.autosaver.adopt(f)
-        win._update_title()
-        win.show()
-        windows.append(win)
-    return windows

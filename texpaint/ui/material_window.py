@@ -34,6 +34,7 @@ and a set a crash left unsaved is offered back at the next start.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ __all__ = [
     "LitPreview",
     "MaterialCanvas",
     "MaterialWindow",
+    "offer_material_recovery",
     "open_material_path",
     "open_material_window",
 ]
@@ -1017,3 +1019,56 @@ def open_material_window(
         RecentFiles().add(remembered)
     window.show()
     return window
+
+
+def offer_material_recovery(
+    parent: QWidget | None = None,
+    engine: InferenceEngine | None = None,
+    folder: Path | None = None,
+) -> list[MaterialWindow]:
+    """Ask whether to recover the material sets a crashed session left; reopen them.
+
+    Returns:
+        The Material windows opened (shown, marked modified, without a project path; each
+        takes over its autosave file, :meth:`MaterialAutosaver.adopt
+        <texpaint.ui.material_autosave.MaterialAutosaver.adopt>`), empty
+        when there was nothing to recover or the user chose Discard (the autosaves are then
+        deleted). An autosave that cannot be read is kept, and named in a warning.
+    """
+    from texpaint.ui.material_autosave import crashed_material_autosaves
+
+    files = crashed_material_autosaves(folder)
+    if not files:
+        return []
+    newest = time.strftime("%Y-%m-%d %H:%M", time.localtime(files[0].stat().st_mtime))
+    box = QMessageBox(
+        QMessageBox.Icon.Question,
+        "Recover unsaved materials",
+        f"texpaint did not shut down cleanly. {len(files)} material set"
+        f"{'s' if len(files) > 1 else ''} with unsaved work (newest autosave {newest}) "
+        "were found.\n\nRecover them?",
+        QMessageBox.StandardButton.NoButton,
+        parent,
+    )
+    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.exec()
+    if box.clickedButton() is not recover:
+        for f in files:
+            f.unlink(missing_ok=True)
+        return []
+    windows = []
+    for f in files:
+        try:
+            mset, mask = load_material_project(f)
+        except MaterialError as e:
+            QMessageBox.warning(parent, "Cannot recover", f"{e}\nThe autosave is kept at {f}.")
+            continue
+        win = MaterialWindow(mset, mask, parent, engine=engine, autosave_folder=folder)
+        win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        win.modified = True
+        win.autosaver.adopt(f)
+        win._update_title()
+        win.show()
+        windows.append(win)
+    return windows
