@@ -71,7 +71,8 @@ What it does
   by texpaint in 256 px tiles (``Runtime("cpu", tile_px=256)``) and in one pass; the largest
   absolute difference of the two outputs.
 * ``--time-1024``: seconds of one plain pass of texpaint (``passes`` 1, blind, noise estimate
-  included) on that 1024² image, median of 3 after a warm-up (target: under 1.5 s).
+  included) on that 1024² image, median of 3 after a warm-up (target: under 1.5 s); then the
+  same with FFDNet's bfloat16 inference off (every layer float32), for comparison.
 
 Targets (PASS/FAIL lines; the exit status is 0 either way, 2 for a missing folder/model):
 
@@ -546,9 +547,16 @@ def main(argv: list[str] | None = None) -> int:
             args.model,
             args.passes,
         )
-    time_1024 = None
+    time_1024 = time_1024_f32 = None
     if args.time_1024 and info is not None:
+        from texpaint.models.arch.ffdnet import FFDNet
+
         time_1024 = one_pass_1024(paths[0], runtime, args.model)
+        FFDNet.cpu_bf16 = False  # the same pass with every layer in float32, for comparison
+        try:
+            time_1024_f32 = one_pass_1024(paths[0], runtime, args.model)
+        finally:
+            FFDNet.cpu_bf16 = True
     speed = None
     if not args.skip_speed:
         speed = speed_check(paths[0], methods, args.size)
@@ -560,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if time_1024 is not None:
         print(f"One blind pass at 1024² (noise estimate included): {time_1024:.2f} s")
+        print(f"  the same with FFDNet's hidden layers kept in float32: {time_1024_f32:.2f} s")
         print()
     print("Targets:")
     targets = check_targets(agg, tile_diff, model_mb, speed)
@@ -584,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
             "aggregate": agg,
             "tiling_max_abs_diff": tile_diff,
             "one_pass_1024_s": time_1024,
+            "one_pass_1024_float32_s": time_1024_f32,
             "speed_s_per_mp": speed,
             "targets": [{"target": d, "pass": ok, "detail": s} for d, ok, s in targets],
             "rows": rows,

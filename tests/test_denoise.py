@@ -209,6 +209,19 @@ def test_shipped_model_is_small_and_loads_from_the_catalog(shipped):
     assert trained or published
 
 
+def test_shipped_model_is_bfloat16_exact_for_fast_cpu_inference(shipped):
+    """The default's hidden layers are exact bfloat16 values (``--bf16-hidden``), so CPUs with
+    AMX / AVX512-BF16 run them in bfloat16; the published weights are not (they stay float32)."""
+    for model_id, exact in ((SHIPPED, True), ("texpaint-denoise-ffdnet", False)):
+        net = load_network(get_model(model_id, "denoise"))
+        same = [
+            torch.equal(t, t.bfloat16().float())
+            for conv in net.hidden_convs()
+            for t in (conv.weight, conv.bias)
+        ]
+        assert all(same) if exact else not all(same), model_id
+
+
 def test_shipped_model_removes_noise(brick, runtime):
     """Gaussian sigma 25 on a real texture: the output is much closer to the clean image."""
     noisy = np.clip(brick + np.random.default_rng(5).normal(0, 25 / 255, brick.shape), 0, 1)

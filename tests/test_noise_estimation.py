@@ -382,7 +382,7 @@ def test_bf16_hidden_finetune_freezes_bfloat16_hidden_weights(tmp_path, textures
     data = tmp_path / "tex"
     data.mkdir()
     Image.fromarray(np.round(textures[1][:128, :128] * 255).astype(np.uint8)).save(data / "a.png")
-    init = get_model("texpaint-denoise", "denoise").path
+    init = get_model("texpaint-denoise-ffdnet", "denoise").path  # published: float32 values
     cfg = DenoiseTrainConfig(
         data_dirs=[data], out_dir=tmp_path / "run", steps=2, batch=2, size=32, device="cpu",
         arch="ffdnet", init=init, w_adv=0.0, lr_g=1e-3, warmup_steps=1, bf16_hidden=True,

@@ -27,14 +27,19 @@ Size requirements: any ``H, W >= 2``; odd sizes are padded by replication and cr
 overlapping tiles with enough context give the same pixels as one pass.
 
 Arithmetic (CPU inference): the 10 hidden 96-channel convolutions are ~0.43 TFLOP per
-megapixel. Where this CPU runs bfloat16 convolutions much faster than float32 (Intel AMX or
-AVX512-BF16, :func:`cpu_bf16_is_faster`), inference
-(``eval()`` and no autograd) runs those hidden layers in bfloat16 with float32 accumulation and
-channels-last layout; the first and last convolution, the noise map and the output stay
-float32. Measured on 8 images held out of ``cc0-1k/train`` (blind, one pass): -0.02 / -0.03 /
--0.05 dB at sigma 15 / 25 / 50 and a clean input 46.3 dB instead of 50.1 dB, for a 4.5x faster
-network on a Sapphire Rapids core (1.16 vs 5.25 CPU s per megapixel). ``cpu_bf16 = False`` on
-an instance (or training, or autograd) keeps everything float32.
+megapixel, near this project's 2-core CPU's float32 ceiling. Where the CPU has native bfloat16
+dot products (Intel AMX or AVX512-BF16, :func:`cpu_bf16_is_faster`) and the hidden layers'
+weights and biases are exact bfloat16 values (the shipped ``texpaint-denoise`` is made so by
+``texpaint train denoise --bf16-hidden``: rounded, frozen, the other layers fine-tuned around
+them), inference (``eval()`` and no autograd) runs those layers in bfloat16 with float32
+accumulation (oneDNN) and channels-last layout; the first and last convolution, the noise map
+and the output stay float32. Only activations are rounded then: on 8 images held out of
+``cc0-1k/train`` this cost -0.01 to -0.03 dB against float32 (a clean input 47 dB instead of
+50), for a network 4x faster on a Sapphire Rapids core (one 1024² pass: 1.33 vs 5.3 CPU s in
+the network, 2.1 vs 4.2 CPU s for the whole Denoise job, 1 thread). Weights that are not
+bfloat16 values (the published FFDNet weights) always run in float32: rounding them on the fly
+would cost -0.02 / -0.03 / -0.05 dB at sigma 15 / 25 / 50. ``cpu_bf16 = False`` on an instance
+keeps everything float32.
 """
 
 from __future__ import annotations
