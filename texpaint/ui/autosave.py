@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -88,7 +89,150 @@ def _document_state(doc: TextureDocument) -> tuple:
     )
 
 
-class Autosaver(QObject):
+class BackgroundSaver(QObject):
+    """Timed and on-demand saving of a snapshot on a background thread, one write at a time:
+    the machinery the painter's :class:`Autosaver` and the Material window's
+    :class:`~texpaint.ui.material_autosave.MaterialAutosaver` share.
+
+    A subclass gives the file (:attr:`file`), a cheap change token of what it saves
+    (:meth:`_state`; None when there is nothing to save now), the copy taken on the GUI thread
+    (:meth:`_snapshot`) and the write run on the background thread (:meth:`_write`). A save is
+    started only when the token differs from the last written one; a save asked for while one
+    is being written is written after it; a file written after :meth:`_end` is removed again.
+
+    Args:
+        parent: owner QObject.
+        thread_name: the writer thread's name.
+
+    Signals:
+        saved(object): the file ``Path`` just written.
+        failed(str): a save failed; message for the status bar.
+    """
+
+    saved = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None, thread_name: str) -> None:
+        super().__init__(parent)
+        self.file: Path = Path()
+        self._thread_name = thread_name
+        self._last_state: object = None
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.save_now)
+        self._started = False
+        self._writer: BackgroundTask[Path] | None = None
+        self._pending = False
+
+    # ---------------------------------------------------------------- for subclasses
+    def _state(self) -> object:
+        """A token that changes whenever what is saved changes; None: nothing to save now."""
+        raise NotImplementedError
+
+    def _snapshot(self) -> object:
+        """GUI thread: copy what is saved (raises MemoryError, OSError or ValueError)."""
+        raise NotImplementedError
+
+    def _write(self, snapshot: Any) -> Path:
+        """Writer thread: compress and write ``snapshot`` to :attr:`file`; returns it."""
+        raise NotImplementedError
+
+    def _begin(self, minutes: int) -> None:
+        self._started = True
+        self.set_interval_minutes(minutes)
+
+    def _end(self) -> None:
+        """Stop the timer, wait for a write in progress and remove :attr:`file`."""
+        self._timer.stop()
+        self._started = False
+        self._pending = False
+        self.wait()
+        self.file.unlink(missing_ok=True)
+
+    # ---------------------------------------------------------------- public
+    def set_interval_minutes(self, minutes: int) -> None:
+        """Save every ``minutes`` (0 stops the timer; edits still save)."""
+        self._timer.stop()
+        if minutes > 0 and self._started:
+            self._timer.start(int(minutes * 60_000))
+
+    @property
+    def interval_ms(self) -> int:
+        """The timer's interval, 0 when the timer is off."""
+        return self._timer.interval() if self._timer.isActive() else 0
+
+    @property
+    def busy(self) -> bool:
+        """True while a save is being written on the background thread."""
+        return self._writer is not None
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        """Block until the write in progress (if any) has finished; its result signal is
+        still delivered by the event loop. Returns False if ``timeout_s`` ran out first."""
+        writer = self._writer
+        return writer.wait(timeout_s) if writer is not None else True
+
+    @Slot()
+    def save_now(self) -> bool:
+        """Start writing :attr:`file` if what it holds changed since the last save. The write
+        runs on a background thread; :attr:`saved` or :attr:`failed` follows. A call while a
+        write is in progress queues one more save.
+
+        Returns:
+            True when a write was started; False when not started, there is nothing to save
+            (or a brush stroke is open), it is unchanged, or a write is already running
+            (then queued).
+        """
+        if not self._started:
+            return False
+        if self._writer is not None:
+            self._pending = True
+            return False
+        state = self._state()
+        if state is None or state == self._last_state:
+            return False
+        try:
+            snapshot = self._snapshot()
+        except (ProjectError, MemoryError, OSError, ValueError) as e:
+            self.failed.emit(f"Autosave failed: {e}")
+            return False
+        self._writer = run_in_background(
+            partial(self._write, snapshot),
+            name=self._thread_name,
+            on_finished=partial(self._on_written, state),
+        )
+        return True
+
+    def _on_written(self, state: object, task: BackgroundTask[Path]) -> None:
+        self._writer = None
+        try:
+            path = task.result()
+        except (ProjectError, MemoryError) as e:
+            self.failed.emit(f"Autosave failed: {e}")
+        except Exception as e:  # noqa: BLE001 - any write failure goes to the status bar
+            self.failed.emit(f"Autosave failed: {type(e).__name__}: {e}")
+        else:
+            self._last_state = state
+            if self._started:
+                self.saved.emit(path)
+            else:  # stopped meanwhile: the file must not outlive its window or session
+                self.file.unlink(missing_ok=True)
+        if self._pending and self._started:
+            self._pending = False
+            self.save_now()
+
+
+def ask_recover(parent: QWidget | None, title: str, text: str) -> bool:
+    """Ask Recover / Discard about autosaves left by a crash; True for Recover."""
+    box = QMessageBox(
+        QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent
+    )
+    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.exec()
+    return box.clickedButton() is recover
+
+
+class Autosaver(BackgroundSaver):
     """Periodic and on-demand autosave of the current document, plus the session lock.
 
     Args:
@@ -101,26 +245,17 @@ class Autosaver(QObject):
         failed(str): an autosave failed; message for the status bar.
     """
 
-    saved = Signal(object)
-    failed = Signal(str)
-
     def __init__(
         self,
         current_document: Callable[[], TextureDocument | None],
         parent: QObject | None = None,
         folder: Path | None = None,
     ) -> None:
-        super().__init__(parent)
+        super().__init__(parent, "texpaint-autosave")
         self._current = current_document
         self.folder = Path(folder) if folder is not None else user_data_dir() / "autosave"
         self.lock_path = self.folder / f"session-{os.getpid()}.lock"
-        self.autosave_path = self.folder / f"session-{os.getpid()}{PROJECT_SUFFIX}"
-        self._last_state: tuple | None = None
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self.save_now)
-        self._started = False
-        self._writer: BackgroundTask[Path] | None = None
-        self._pending = False
+        self.file = self.autosave_path = self.folder / f"session-{os.getpid()}{PROJECT_SUFFIX}"
 
     # ------------------------------------------------------------------ session
     def start(self, minutes: int = 3) -> None:
@@ -133,96 +268,28 @@ class Autosaver(QObject):
         except OSError as e:
             self.failed.emit(f"Autosave disabled: cannot write in {self.folder} ({e})")
             return
-        self._started = True
-        self.set_interval_minutes(minutes)
-
-    def set_interval_minutes(self, minutes: int) -> None:
-        """Autosave every ``minutes`` (0 stops the timer; AI results still autosave)."""
-        self._timer.stop()
-        if minutes > 0 and self._started:
-            self._timer.start(int(minutes * 60_000))
-
-    @property
-    def interval_ms(self) -> int:
-        """The timer's interval, 0 when the timer is off."""
-        return self._timer.interval() if self._timer.isActive() else 0
+        self._begin(minutes)
 
     def stop(self) -> None:
         """Clean exit: stop the timer, wait for a write in progress, and remove this
         session's lock and autosave."""
-        self._timer.stop()
-        self._started = False
-        self._pending = False
-        self.wait()
-        self.autosave_path.unlink(missing_ok=True)
+        self._end()
         self.lock_path.unlink(missing_ok=True)
 
-    @property
-    def busy(self) -> bool:
-        """True while an autosave is being written on the background thread."""
-        return self._writer is not None
-
-    def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the write in progress (if any) has finished; its result signal is
-        still delivered by the event loop. Returns False if ``timeout_s`` ran out first."""
-        writer = self._writer
-        return writer.wait(timeout_s) if writer is not None else True
-
     # ------------------------------------------------------------------ saving
-    @Slot()
-    def save_now(self) -> bool:
-        """Start writing the current document to :attr:`autosave_path` if it changed since
-        the last autosave. The write runs on a background thread; :attr:`saved` or
-        :attr:`failed` follows. A call while a write is in progress queues one more save.
-
-        Returns:
-            True when a write was started; False when there is nothing to save, it is
-            unchanged, a brush stroke is open, or a write is already running (then queued).
-        """
-        if not self._started:
-            return False
-        if self._writer is not None:
-            self._pending = True
-            return False
+    def _state(self) -> tuple | None:
         doc = self._current()
         if doc is None or doc.history.in_block:
-            return False
-        state = _document_state(doc)
-        if state == self._last_state:
-            return False
-        try:
-            snapshot = snapshot_project(doc, copy=True)
-        except (ProjectError, MemoryError) as e:
-            self.failed.emit(f"Autosave failed: {e}")
-            return False
-        self._writer = run_in_background(
-            partial(self._write, snapshot),
-            name="texpaint-autosave",
-            on_finished=partial(self._on_written, state),
-        )
-        return True
+            return None
+        return _document_state(doc)
+
+    def _snapshot(self) -> ProjectSnapshot:
+        doc = self._current()
+        assert doc is not None  # _state() saw it a moment ago, on this thread
+        return snapshot_project(doc, copy=True)
 
     def _write(self, snapshot: ProjectSnapshot) -> Path:
-        """Writer thread: compress and write ``snapshot``; returns the file written."""
         return write_project(snapshot, self.autosave_path)
-
-    def _on_written(self, state: tuple, task: BackgroundTask[Path]) -> None:
-        self._writer = None
-        try:
-            path = task.result()
-        except (ProjectError, MemoryError) as e:
-            self.failed.emit(f"Autosave failed: {e}")
-        except Exception as e:  # noqa: BLE001 - any write failure goes to the status bar
-            self.failed.emit(f"Autosave failed: {type(e).__name__}: {e}")
-        else:
-            self._last_state = state
-            if self._started:
-                self.saved.emit(path)
-            else:  # stopped meanwhile (clean exit): the file must not outlive the session
-                self.autosave_path.unlink(missing_ok=True)
-        if self._pending and self._started:
-            self._pending = False
-            self.save_now()
 
     # ------------------------------------------------------------------ recovery
     def crashed_sessions(self) -> list[tuple[Path, Path | None]]:
@@ -260,19 +327,14 @@ class Autosaver(QObject):
             return None
         lock, save = candidates[0]
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(save.stat().st_mtime))
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
+        recover = ask_recover(
+            parent,
             "Recover unsaved work",
             f"texpaint did not shut down cleanly. An autosave from {when} was found.\n\n"
             "Recover it?",
-            QMessageBox.StandardButton.NoButton,
-            parent,
         )
-        recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-        box.exec()
         recovered: TextureDocument | None = None
-        if box.clickedButton() is recover:
+        if recover:
             try:
                 recovered = load_project(save)
             except ProjectError as e:

@@ -23,18 +23,16 @@ from __future__ import annotations
 import itertools
 import os
 import weakref
-from functools import partial
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject
 
 from texpaint.document.material import MaterialSet
 from texpaint.document.material_project import PROJECT_EXTENSION, save_material_project
 from texpaint.models.catalog import user_data_dir
-from texpaint.ui.autosave import _pid_alive
-from texpaint.ui.background import BackgroundTask, run_in_background
+from texpaint.ui.autosave import BackgroundSaver, _pid_alive
 
 
 class _SavedWindow(Protocol):
@@ -63,8 +61,9 @@ def autosave_folder() -> Path:
     return user_data_dir() / "autosave"
 
 
-class MaterialAutosaver(QObject):
-    """Timed and on-demand autosave of one Material window.
+class MaterialAutosaver(BackgroundSaver):
+    """Timed and on-demand autosave of one Material window (the saving machinery is
+    :class:`~texpaint.ui.autosave.BackgroundSaver`, shared with the painter's autosave).
 
     Args:
         window: the Material window (a QObject with ``mset``, ``mask`` and ``revision``, a
@@ -76,118 +75,49 @@ class MaterialAutosaver(QObject):
         failed(str): an autosave failed; message for the status bar.
     """
 
-    saved = Signal(object)
-    failed = Signal(str)
-
     def __init__(self, window: QObject, folder: Path | None = None) -> None:
-        super().__init__(window)
+        super().__init__(window, "texpaint-material-autosave")
         # a weak reference: no reference cycle with the window's Python wrapper
         self._window: weakref.ref[_SavedWindow] = weakref.ref(window)  # type: ignore[arg-type]
         self.folder = Path(folder) if folder is not None else autosave_folder()
-        self.path = (
+        self.file = self.path = (
             self.folder / f"{AUTOSAVE_PREFIX}{os.getpid()}-{next(_serial)}{PROJECT_EXTENSION}"
         )
-        self._last_revision: int | None = window.revision  # type: ignore[attr-defined]
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self.save_now)
-        self._started = False
-        self._writer: BackgroundTask[Path] | None = None
-        self._pending = False
+        self._last_state = window.revision  # type: ignore[attr-defined]
 
     def start(self, minutes: int = 3) -> None:
         """Start the timer (``minutes`` 0: no timer; edits still autosave)."""
-        self._started = True
-        self._timer.stop()
-        if minutes > 0:
-            self._timer.start(int(minutes * 60_000))
-
-    @property
-    def interval_ms(self) -> int:
-        """The timer's interval, 0 when the timer is off."""
-        return self._timer.interval() if self._timer.isActive() else 0
-
-    @property
-    def busy(self) -> bool:
-        """True while an autosave is being written."""
-        return self._writer is not None
-
-    def wait(self, timeout_s: float | None = None) -> bool:
-        """Block until the write in progress (if any) has finished."""
-        writer = self._writer
-        return writer.wait(timeout_s) if writer is not None else True
+        self._begin(minutes)
 
     def stop(self) -> None:
         """The window closed for good: stop, wait for a write, remove the autosave."""
-        self._timer.stop()
-        self._started = False
-        self._pending = False
-        self.wait()
-        self.path.unlink(missing_ok=True)
+        self._end()
 
     def adopt(self, old: Path) -> None:
         """Make the (recovered) autosave ``old`` this window's autosave (moved, atomic)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         os.replace(old, self.path)
-        win = self._window()
-        self._last_revision = None if win is None else win.revision
+        self._last_state = self._state()  # the file holds what the window shows now
 
-    @Slot()
-    def save_now(self) -> bool:
-        """Start writing the window's set and mask if they changed since the last autosave
-        (on a background thread; :attr:`saved` or :attr:`failed` follows). A call while a
-        write runs queues one more.
-
-        Returns:
-            True when a write started.
-        """
-        if not self._started:
-            return False
-        if self._writer is not None:
-            self._pending = True
-            return False
+    def _state(self) -> int | None:
         win = self._window()
-        if win is None:
-            return False
-        revision = win.revision
-        if revision == self._last_revision:
-            return False
-        try:
-            snapshot = win.mset.with_pixels(
-                [
-                    (m.image.rgb.copy(), None if m.image.alpha is None else m.image.alpha.copy())
-                    for m in win.mset.maps
-                ]
-            )
-            mask = np.array(win.mask, dtype=np.float32, copy=True)
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except (MemoryError, OSError) as e:
-            self.failed.emit(f"Autosave failed: {e}")
-            return False
-        self._writer = run_in_background(
-            partial(self._write, snapshot, mask),
-            name="texpaint-material-autosave",
-            on_finished=partial(self._on_written, revision),
+        return None if win is None else win.revision
+
+    def _snapshot(self) -> tuple[MaterialSet, np.ndarray]:
+        win = self._window()
+        assert win is not None  # _state() saw it a moment ago, on this thread
+        snapshot = win.mset.with_pixels(
+            [
+                (m.image.rgb.copy(), None if m.image.alpha is None else m.image.alpha.copy())
+                for m in win.mset.maps
+            ]
         )
-        return True
+        mask = np.array(win.mask, dtype=np.float32, copy=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return snapshot, mask
 
-    def _write(self, snapshot: MaterialSet, mask: np.ndarray) -> Path:
-        return save_material_project(self.path, snapshot, mask)
-
-    def _on_written(self, revision: int, task: BackgroundTask[Path]) -> None:
-        self._writer = None
-        try:
-            path = task.result()
-        except Exception as e:  # noqa: BLE001 - any write failure goes to the status bar
-            self.failed.emit(f"Autosave failed: {e}")
-        else:
-            self._last_revision = revision
-            if self._started:
-                self.saved.emit(path)
-            else:  # closed meanwhile: the file must not outlive the window
-                self.path.unlink(missing_ok=True)
-        if self._pending and self._started:
-            self._pending = False
-            self.save_now()
+    def _write(self, snapshot: tuple[MaterialSet, np.ndarray]) -> Path:
+        return save_material_project(self.path, *snapshot)
 
 
 def crashed_material_autosaves(folder: Path | None = None) -> list[Path]:

@@ -1035,25 +1035,21 @@ def offer_material_recovery(
         when there was nothing to recover or the user chose Discard (the autosaves are then
         deleted). An autosave that cannot be read is kept, and named in a warning.
     """
+    from texpaint.ui.autosave import ask_recover
     from texpaint.ui.material_autosave import crashed_material_autosaves
 
     files = crashed_material_autosaves(folder)
     if not files:
         return []
     newest = time.strftime("%Y-%m-%d %H:%M", time.localtime(files[0].stat().st_mtime))
-    box = QMessageBox(
-        QMessageBox.Icon.Question,
+    recover = ask_recover(
+        parent,
         "Recover unsaved materials",
         f"texpaint did not shut down cleanly. {len(files)} material set"
         f"{'s' if len(files) > 1 else ''} with unsaved work (newest autosave {newest}) "
         "were found.\n\nRecover them?",
-        QMessageBox.StandardButton.NoButton,
-        parent,
     )
-    recover = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
-    box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
-    box.exec()
-    if box.clickedButton() is not recover:
+    if not recover:
         for f in files:
             f.unlink(missing_ok=True)
         return []
