@@ -94,6 +94,19 @@ def test_clean_textures_read_as_nearly_noise_free(textures):
     assert np.median(got) < 1.5 and max(got) < 4.0, got
 
 
+def test_grey_image_held_as_equal_channels_is_estimated(textures):
+    """A grey map (height, roughness) or greyscale photo read as R = G = B: the noise is
+    found as in one channel (the 3-channel patch covariance has rank 1/3)."""
+    rng = np.random.default_rng(3)
+    grey = textures[2].mean(axis=2)
+    noisy = np.clip(grey + rng.normal(0, 20 / 255, grey.shape), 0, 1).astype(np.float32)
+    stacked = np.repeat(noisy[..., None], 3, axis=2)
+    one = estimate_sigma(noisy)
+    assert one == pytest.approx(20, rel=0.15)
+    assert estimate_sigma(stacked) == pytest.approx(one)
+    assert estimate_noise_level_function(stacked).global_sigma == pytest.approx(one, rel=0.05)
+
+
 def test_estimate_is_deterministic_and_checks_its_input(textures):
     noisy = add_gaussian_noise(textures[0], 20.0, np.random.default_rng(0))
     assert estimate_sigma(noisy) == estimate_sigma(noisy)

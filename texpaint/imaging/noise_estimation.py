@@ -52,6 +52,12 @@ def _as_float_image(image: NDArray) -> NDArray[np.float32]:
         raise ValueError(f"image of {img.shape[:2]} px is smaller than {PATCH_PX} px patches")
     if not np.isfinite(img).all():
         raise ValueError("image holds NaN or infinite values")
+    if img.shape[2] > 1 and all(
+        np.array_equal(img[..., 0], img[..., c]) for c in range(1, img.shape[2])
+    ):
+        # a grey image held as equal channels: its patch covariance has rank 1/C, and its
+        # smallest eigenvalues (0) would read as "no noise"; the noise is in one channel
+        img = img[..., :1]
     return img
 
 
