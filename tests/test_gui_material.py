@@ -338,6 +338,56 @@ def test_batch_export_materials_dialog(qtbot, qapp, tmp_path: Path, errors) -> N
     dialog.close()
 
 
+def test_batch_dialog_denoises_the_maps_it_names(qtbot, settings_dir, tmp_path):
+    """Batch Export Materials' maps field: Denoise changes the albedo and the map named
+    (specular) and writes the other maps bit-identical; an unknown map fails that set."""
+    from texpaint.ui.material_batch_dialog import MaterialBatchDialog
+
+    src = PBR / "nobiax-82"
+    if not src.is_dir():
+        pytest.skip(f"{src} not available")
+    folder = tmp_path / "nobiax-82"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for f in src.iterdir():
+        with Image.open(f) as im:
+            crop = np.asarray(im.crop((0, 0, 128, 128)))
+        if f.stem in ("diffuse", "specular"):
+            noise = rng.normal(0, 18, crop.shape)
+            crop = np.clip(crop + noise, 0, 255).astype(np.uint8)
+        Image.fromarray(crop).save(folder / f.name)
+    dialog = MaterialBatchDialog()
+    qtbot.addWidget(dialog)
+    dialog.add_folder(folder)
+    dialog.denoise.setChecked(True)
+    dialog.maps.setText("albedo, specular")
+    dialog.out_dir.setText(str(tmp_path / "out"))
+    assert dialog.ops() == ["denoise"]
+    assert dialog.start()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=120000)
+    out = tmp_path / "out" / "nobiax-82"
+    for name, changed in (
+        ("diffuse", True),
+        ("specular", True),
+        ("normal", False),
+        ("height", False),
+    ):
+        with Image.open(folder / f"{name}.png") as a, Image.open(out / f"{name}.png") as b:
+            before, after = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        assert before.shape == after.shape
+        if changed:  # the noise (sigma 18) is mostly gone
+            assert np.std(after - before) > 10, name
+        else:
+            assert np.array_equal(before, after), name
+    dialog.maps.setText("roughness")  # the set has none
+    dialog.out_dir.setText(str(tmp_path / "out2"))
+    assert dialog.start()
+    qtbot.waitUntil(lambda: not dialog.is_running(), timeout=120000)
+    texts = [dialog.results.item(i).text() for i in range(dialog.results.count())]
+    assert any(t.startswith("nobiax-82: failed") and "roughness" in t for t in texts), texts
+    dialog.close()
+
+
 def _noisy(win) -> list[np.ndarray]:
     """Add noise to every map of the window's set; returns the clean maps."""
     before = [m.image.rgb.copy() for m in win.mset.maps]

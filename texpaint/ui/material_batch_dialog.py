@@ -51,7 +51,9 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
-def _batch_task(folders: list[Path], ops: list[str], out_dir: Path, sizes: list[int]) -> Task:
+def _batch_task(
+    folders: list[Path], ops: list[str], out_dir: Path, sizes: list[int], maps: str
+) -> Task:
     """The material batch as a worker task: model steps run on the worker's runtime and
     poll its cancel flag; each :class:`SetResult` is reported as its set finishes, and a
     batch that cannot start (bad steps) reports its :class:`MaterialError` message."""
@@ -65,7 +67,7 @@ def _batch_task(folders: list[Path], ops: list[str], out_dir: Path, sizes: list[
         try:
             run_material_batch(
                 folders, ops, out_dir, sizes=sizes, run_job=run_model, abort=abort,
-                on_set_done=report,
+                on_set_done=report, maps=maps or None,
             )  # fmt: skip
         except MaterialError as e:
             report(str(e))
@@ -106,8 +108,14 @@ class MaterialBatchDialog(QDialog):
         form.addRow(self.inpaint, self.mask_name)
         self.seamless = QCheckBox("Make Seamless (every map, one shared fill)")
         form.addRow(self.seamless)
-        self.denoise = QCheckBox("Denoise the albedo")
-        form.addRow(self.denoise)
+        self.denoise = QCheckBox("Denoise the maps")
+        self.maps = QLineEdit()
+        self.maps.setPlaceholderText("albedo")
+        self.maps.setToolTip(
+            "The maps Denoise changes: roles or file names, comma-separated, e.g. "
+            "albedo,roughness (empty: the albedo only; the other maps are data)"
+        )
+        form.addRow(self.denoise, self.maps)
         self.sizes = QLineEdit()
         self.sizes.setPlaceholderText("e.g. 2048, 1024 (empty: keep the size)")
         form.addRow("Sizes (long side, px)", self.sizes)
@@ -175,7 +183,7 @@ class MaterialBatchDialog(QDialog):
                 "Add material folders, pick at least one step and an output folder."
             )
             return False
-        task = _batch_task(folders, ops, Path(self.out_dir.text()), sizes)
+        task = _batch_task(folders, ops, Path(self.out_dir.text()), sizes, self.maps.text())
         self._watch = watch = self.engine.watch(task)
         watch.reported.connect(self._on_task_event)
         watch.finished.connect(self._finished)
