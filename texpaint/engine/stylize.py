@@ -207,13 +207,14 @@ BEST_SETTINGS: dict[str, dict] = {
 
 BEST_STYLE_SETTINGS: dict[str, dict] = {
     "starry_night": {"block_px": 12, "overlap_px": 4, "luminance_weight": 2.3},
-    "the_scream": {"block_px": 20, "overlap_px": 6, "luminance_weight": 3.0},
+    "the_scream": {"block_px": 20, "overlap_px": 6, "luminance_weight": 3.0, "continuation": 0.5},
     "great_wave": {"block_px": 20, "overlap_px": 6, "luminance_weight": 3.0},
 }
 """Per built-in style changes to :data:`BEST_SETTINGS` (the stroke size of its exemplar):
 Starry Night's small dense strokes need small blocks to keep the content's forms; The
 Scream's bands and The Great Wave's line work read only in larger pieces, with a stronger
-luminance guide to keep the forms. Chosen on ``cc0-1k/val`` (``benchmarks/RESULTS.md``)."""
+luminance guide to keep the forms (The Scream also continues pieces more: longer strokes).
+Chosen on ``cc0-1k/val`` (``benchmarks/RESULTS.md``)."""
 
 
 def best_settings(info) -> dict:
