@@ -16,7 +16,9 @@ What it does
     over 24-26 % of the area (:func:`texpaint.training.masks.random_mask`, seed 25, the same
     mask at every run); ``square``: a centred square hole of half the side (25 %);
   - ``denoise``: the whole image (empty mask), the built-in denoiser;
-  - ``stylize``: the whole image, the first installed style model (skipped when none);
+  - ``stylize``: the whole image at the default quality, Best (guided patch synthesis from
+    the exemplar of the first installed style model's style; skipped when none);
+  - ``stylize_fast``: the same with that style's generator (quality fast);
   - ``seamless``: Make Seamless with the default band width.
 
 * Input: a bundled sample texture (``resources/samples``, mirror-tiled to the size),
@@ -70,7 +72,7 @@ from benchmarks.bench_common import (  # noqa: E402
     rss_mb,
 )
 
-OPS = ("inpaint", "denoise", "stylize", "seamless")
+OPS = ("inpaint", "denoise", "stylize", "stylize_fast", "seamless")
 WARMUP_SMALL_PX = 512
 
 
@@ -102,8 +104,19 @@ def make_job(op: str, size: int, style_model: str | None, inpaint_mask: str = "s
     elif op == "inpaint":
         q = size // 4
         mask[q : size - q, q : size - q] = 1.0
-    kwargs = {"model_id": style_model} if op == "stylize" else {}
-    return Job(op=op, image=image, mask=mask, **kwargs)
+    if op == "stylize_fast":  # the style's generator
+        return Job(op="stylize", image=image, mask=mask, params={"quality": "fast"},
+                   model_id=style_model)  # fmt: skip
+    if op == "stylize":  # Best (the default): guided patch synthesis from the exemplar
+        return Job(op=op, image=image, mask=mask, style_id=_style_of(style_model))
+    return Job(op=op, image=image, mask=mask)
+
+
+def _style_of(model_id: str | None) -> str | None:
+    """The style whose generator is ``model_id`` (its exemplar is what Best copies)."""
+    from texpaint.models.styles import list_styles
+
+    return next((st.id for st in list_styles() if st.model_id == model_id), None)
 
 
 class ForwardRecorder:
@@ -152,7 +165,7 @@ def run_case(op: str, size: int, args: argparse.Namespace) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     cuda = runtime.device.type == "cuda"
-    style_model = first_style_model() if op == "stylize" else None
+    style_model = first_style_model() if op.startswith("stylize") else None
     job = make_job(op, size, style_model, args.inpaint_mask)
     info = get_model(job.model_id, get_operation(job.op).model_kind)
     net = runtime.network(info)
@@ -320,10 +333,10 @@ def main(argv: list[str] | None = None) -> int:
         f"matmul ceiling (n=2048, {'fp16' if device == 'cuda' else 'fp32'}): {roof:.1f} GFLOP/s"
         + (f" per wall second, {roof_cpu:.1f} per CPU second" if roof_cpu else "")
     )
-    style = first_style_model() if "stylize" in ops else None
-    if "stylize" in ops and style is None:
+    style = first_style_model() if any(op.startswith("stylize") for op in ops) else None
+    if style is None and any(op.startswith("stylize") for op in ops):
         print("stylize: no style model installed, skipped")
-        ops.remove("stylize")
+        ops = [op for op in ops if not op.startswith("stylize")]
     header = (
         f"{'op':<9} {'size':>6} {'s':>8} {'cpu s':>8} {'n':>2} {'peak MB':>8} {'rise MB':>8} "
         f"{'fwd':>4} "

@@ -63,7 +63,7 @@ class StylizeParams(Params):
 def model_for(job: Job) -> str | None:
     """The generator a Stylize job runs: its ``model_id``, else its style's
     ``texpaint-style-<style_id>``; None at Best quality (no model runs)."""
-    if job.params.get("quality") == "best":
+    if job.params.get("quality", DEFAULT_QUALITY) == "best":  # a job that does not say: Best
         return None
     if job.model_id is not None:
         return job.model_id
