@@ -270,7 +270,10 @@ def test_batch_stylize_op_runs_the_style_and_reports_a_missing_style(tmp_path, c
     (written,) = out.iterdir()
     assert not np.array_equal(read_image(written).rgb, read_image(src).rgb)
     assert main(["batch", str(src), "-o", str(out), "--op", "stylize:no_such_style"]) == 2
-    assert "no_such_style" in capsys.readouterr().err
+    assert "unknown style 'no_such_style'" in capsys.readouterr().err
+    assert main(["batch", str(src), "-o", str(out), "--op", "stylize"]) == 2  # Best needs one
+    assert "name a style" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == [written.name]  # nothing more written
 
 
 def test_learn_style_adds_a_usable_style_to_the_user_library(

@@ -250,8 +250,11 @@ def op_problems(plan: BatchPlan) -> list[str]:
             job = Job(spec.name, tiny, tiny[..., 0], model_id=model_id, style_id=style_id)
             try:
                 model_id = spec.model_id_for(job)
-            except JobError:
-                problems.append(f"{op.label} cannot run: name a style, e.g. stylize:starry_night")
+            except JobError as e:
+                hint = "" if style_id else " (name a style, e.g. stylize:starry_night)"
+                problems.append(f"{op.label} cannot run: {e}{hint}")
+                continue
+            if model_id is None:  # runs no model (Stylize at Best quality)
                 continue
         try:
             get_model(model_id, spec.model_kind)

@@ -62,8 +62,24 @@ class StylizeParams(Params):
 
 def model_for(job: Job) -> str | None:
     """The generator a Stylize job runs: its ``model_id``, else its style's
-    ``texpaint-style-<style_id>``; None at Best quality (no model runs)."""
+    ``texpaint-style-<style_id>``; None at Best quality (the default), where no model runs but
+    the style's exemplar must exist.
+
+    Raises:
+        JobError: no style named (Fast without ``model_id``, or Best), or at Best an unknown
+            style (the message names it).
+    """
     if job.params.get("quality", DEFAULT_QUALITY) == "best":  # a job that does not say: Best
+        if not job.style_id:
+            raise JobError("Pick a style first.")
+        from texpaint.models.styles import StyleLibraryError, list_styles
+
+        try:
+            known = any(st.id == job.style_id for st in list_styles())
+        except StyleLibraryError as exc:
+            raise JobError(str(exc)) from exc
+        if not known:
+            raise JobError(f"unknown style {job.style_id!r}")
         return None
     if job.model_id is not None:
         return job.model_id
