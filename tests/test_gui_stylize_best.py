@@ -50,3 +50,6 @@ def test_best_is_the_default_quality_in_the_tab_and_the_cli_with_the_same_streng
     assert panel.stylize_quality.currentData() == args.quality == "best"
     assert panel.request()["params"]["quality"] == "best"
     assert panel.stylize_strength.value() / 100.0 == args.strength
+    assert not panel.match_statistics.isEnabled()  # acts on the Fast network's output only
+    panel.stylize_quality.setCurrentIndex(panel.stylize_quality.findData("fast"))
+    assert panel.match_statistics.isEnabled()

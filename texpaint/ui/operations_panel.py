@@ -210,10 +210,13 @@ class OperationsPanel(QWidget):
         self.match_statistics = QCheckBox("Match the style's detail")
         self.match_statistics.setChecked(True)
         self.match_statistics.setToolTip(
-            "Give the result the style image's amount of detail at every scale and its colour "
-            "spread; off: the style network's output as it is"
+            "Fast quality: give the result the style image's amount of detail at every scale "
+            "and its colour spread; off: the style network's output as it is (Best copies the "
+            "style image's own pixels, so it needs no matching)"
         )
         form.addRow(self.match_statistics)
+        self.stylize_quality.currentIndexChanged.connect(self._quality_changed)
+        self._quality_changed()
         self.learn_button = QPushButton("Learn Style…")
         self.learn_button.setToolTip(
             "Make a style of any image: it joins the library at once for Best quality (no "
@@ -602,6 +605,10 @@ class OperationsPanel(QWidget):
                 return True
             return False
         return False
+
+    def _quality_changed(self, _index: int = 0) -> None:
+        """ "Match the style's detail" acts on the Fast network's output only."""
+        self.match_statistics.setEnabled(self.stylize_quality.currentData() == "fast")
 
     def _remember_style(self, item: QListWidgetItem | None, _previous=None) -> None:
         if item is not None and not self._filling_styles:
