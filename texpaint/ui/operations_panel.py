@@ -607,7 +607,7 @@ class OperationsPanel(QWidget):
         return False
 
     def _quality_changed(self, _index: int = 0) -> None:
-        """ "Match the style's detail" acts on the Fast network's output only."""
+        """The "Match the style's detail" box acts on the Fast network's output only."""
         self.match_statistics.setEnabled(self.stylize_quality.currentData() == "fast")
 
     def _remember_style(self, item: QListWidgetItem | None, _previous=None) -> None:
