@@ -482,6 +482,39 @@ def test_cli_denoise_set_maps_option_picks_data_maps(
     assert rc == 1 and "bump" in capsys.readouterr().err and not out2.exists()
 
 
+def test_cli_stylize_set_with_an_image_style_makes_one_style_for_every_map(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``stylize --set --maps albedo,specular --style IMAGE``: the image joins the style
+    library once (not once per map) and both maps are stylised with it; the others stay
+    bit-identical."""
+    from texpaint.cli import main
+    from texpaint.models.styles import list_styles
+
+    src = _cropped_set("nobiax-82", tmp_path / "set", size=96)
+    exemplar = tmp_path / "my_look.png"
+    rng = np.random.default_rng(6)
+    stripes = np.zeros((96, 96, 3), np.uint8)
+    stripes[:, ::8] = (230, 40, 30)
+    stripes[:, 4::8] = (20, 60, 220)
+    Image.fromarray(
+        np.clip(stripes + rng.integers(0, 20, stripes.shape), 0, 255).astype(np.uint8)
+    ).save(exemplar)
+    before = {st.id for st in list_styles()}
+    out = tmp_path / "out"
+    rc = main(
+        ["stylize", "--set", str(src), "--maps", "albedo,specular", "--style", str(exemplar),
+         "-o", str(out)]
+    )  # fmt: skip
+    assert rc == 0, capsys.readouterr().err
+    added = {st.id for st in list_styles()} - before
+    assert len(added) == 1, added
+    for name in ("diffuse.png", "specular.png"):
+        assert not np.array_equal(_file_pixels(out / name), _file_pixels(src / name)), name
+    for name in ("height.png", "normal.png"):
+        np.testing.assert_array_equal(_file_pixels(out / name), _file_pixels(src / name))
+
+
 # ------------------------------------------------------------------------------------------
 # lit preview
 

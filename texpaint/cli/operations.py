@@ -306,7 +306,8 @@ def _stylize_arguments(p: argparse.ArgumentParser) -> None:
 def _stylize_prepare(args: argparse.Namespace, data, params) -> tuple[Any, dict, int | None]:
     """Find ``--style`` in the library, or make a style of the image it names (at Best
     quality the exemplar joins the library at once; else a generator is learnt first, on
-    the same runner as every job)."""
+    the same runner as every job). ``args.style`` then names the new style, so the maps of
+    a set (``--set --maps``), run one by one with the same ``args``, share one style."""
     import numpy as np
 
     from texpaint.models.styles import StyleLibraryError, find_style
@@ -338,8 +339,9 @@ def _stylize_prepare(args: argparse.Namespace, data, params) -> tuple[Any, dict,
         except (OSError, StyleLibraryError) as e:
             raise CommandError(f"cannot add {exemplar} to the style library: {e}") from e
         print(f"added style {style_id!r} from {exemplar} (Best needs no training)")
-        return params, {"style_id": style_id}, None
-    style_id = _learn_style(ex.rgb, exemplar, args)
+    else:
+        style_id = _learn_style(ex.rgb, exemplar, args)
+    args.style = style_id  # a later run with these args (the next map of a set) reuses it
     return params, {"style_id": style_id}, None
 
 
