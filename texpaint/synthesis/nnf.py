@@ -115,6 +115,13 @@ def _source(y, x, dy, dx, h, w, wrap):
 
 
 @_njit
+def _neighbour(y, x, a, h, w, wrap):
+    """The 4-neighbour ``a`` of (y, x) (0: below, 1: above, 2: right, 3: left) as
+    :func:`_source` gives it: ``(ny, nx, inside)``."""
+    return _source(y, x, int(a == 0) - int(a == 1), int(a == 2) - int(a == 3), h, w, wrap)
+
+
+@_njit
 def _try(feat, src_ok, pcand, lam, tau2, nnf, cost, y, x, dy, dx, r, wrap):
     """Evaluate offset (dy, dx) for target (y, x); keep it when better. Returns True if kept."""
     h, w, _ = feat.shape
@@ -389,12 +396,8 @@ def seam_relabel(image, hole, label, yy, xx, sweeps, wrap):
             cx[0] = label[y, x, 1]
             nc = 1
             for a in range(4):
-                ny = y + (a == 0) - (a == 1)
-                nx = x + (a == 2) - (a == 3)
-                if wrap:
-                    ny %= h
-                    nx %= w
-                elif ny < 0 or ny >= h or nx < 0 or nx >= w:
+                ny, nx, inside = _neighbour(y, x, a, h, w, wrap)
+                if not inside:
                     continue
                 ly = label[ny, nx, 0] if hole[ny, nx] else 0
                 lx = label[ny, nx, 1] if hole[ny, nx] else 0
@@ -414,12 +417,8 @@ def seam_relabel(image, hole, label, yy, xx, sweeps, wrap):
                     continue
                 e = 0.0
                 for a in range(4):
-                    ny = y + (a == 0) - (a == 1)
-                    nx = x + (a == 2) - (a == 3)
-                    if wrap:
-                        ny %= h
-                        nx %= w
-                    elif ny < 0 or ny >= h or nx < 0 or nx >= w:
+                    ny, nx, inside = _neighbour(y, x, a, h, w, wrap)
+                    if not inside:
                         continue
                     ly = label[ny, nx, 0] if hole[ny, nx] else 0
                     lx = label[ny, nx, 1] if hole[ny, nx] else 0
@@ -504,12 +503,8 @@ def offset_fill(colour, filled, label, oy, ox, cand, r, wrap):
             cost = total / (cnt * c)
             # coherence: the offset a filled 4-neighbour took
             for a in range(4):
-                ny = y + (a == 0) - (a == 1)
-                nx = x + (a == 2) - (a == 3)
-                if wrap:
-                    ny %= h
-                    nx %= w
-                elif ny < 0 or ny >= h or nx < 0 or nx >= w:
+                ny, nx, inside = _neighbour(y, x, a, h, w, wrap)
+                if not inside:
                     continue
                 if label[ny, nx] == k:
                     cost *= 0.9
