@@ -94,15 +94,17 @@ class BackgroundSaver(QObject):
     the machinery the painter's :class:`Autosaver` and the Material window's
     :class:`~texpaint.ui.material_autosave.MaterialAutosaver` share.
 
-    A subclass gives the file (:attr:`file`), a cheap change token of what it saves
+    A subclass gives a cheap change token of what it saves
     (:meth:`_state`; None when there is nothing to save now), the copy taken on the GUI thread
-    (:meth:`_snapshot`) and the write run on the background thread (:meth:`_write`). A save is
+    (:meth:`_snapshot`) and the write to :attr:`path` run on the background thread
+    (:meth:`_write`). A save is
     started only when the token differs from the last written one; a save asked for while one
     is being written is written after it; a file written after :meth:`_end` is removed again.
 
     Args:
         parent: owner QObject.
         thread_name: the writer thread's name.
+        path: the file the saves go to (:attr:`path`).
 
     Signals:
         saved(object): the file ``Path`` just written.
@@ -112,9 +114,9 @@ class BackgroundSaver(QObject):
     saved = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, parent: QObject | None, thread_name: str) -> None:
+    def __init__(self, parent: QObject | None, thread_name: str, path: Path) -> None:
         super().__init__(parent)
-        self.file: Path = Path()
+        self.path = path
         self._thread_name = thread_name
         self._last_state: object = None
         self._timer = QTimer(self)
@@ -133,7 +135,7 @@ class BackgroundSaver(QObject):
         raise NotImplementedError
 
     def _write(self, snapshot: Any) -> Path:
-        """Writer thread: compress and write ``snapshot`` to :attr:`file`; returns it."""
+        """Writer thread: compress and write ``snapshot`` to :attr:`path`; returns it."""
         raise NotImplementedError
 
     def _begin(self, minutes: int) -> None:
@@ -141,12 +143,12 @@ class BackgroundSaver(QObject):
         self.set_interval_minutes(minutes)
 
     def _end(self) -> None:
-        """Stop the timer, wait for a write in progress and remove :attr:`file`."""
+        """Stop the timer, wait for a write in progress and remove :attr:`path`."""
         self._timer.stop()
         self._started = False
         self._pending = False
         self.wait()
-        self.file.unlink(missing_ok=True)
+        self.path.unlink(missing_ok=True)
 
     # ---------------------------------------------------------------- public
     def set_interval_minutes(self, minutes: int) -> None:
@@ -173,7 +175,7 @@ class BackgroundSaver(QObject):
 
     @Slot()
     def save_now(self) -> bool:
-        """Start writing :attr:`file` if what it holds changed since the last save. The write
+        """Start writing :attr:`path` if what it holds changed since the last save. The write
         runs on a background thread; :attr:`saved` or :attr:`failed` follows. A call while a
         write is in progress queues one more save.
 
@@ -215,7 +217,7 @@ class BackgroundSaver(QObject):
             if self._started:
                 self.saved.emit(path)
             else:  # stopped meanwhile: the file must not outlive its window or session
-                self.file.unlink(missing_ok=True)
+                self.path.unlink(missing_ok=True)
         if self._pending and self._started:
             self._pending = False
             self.save_now()
@@ -251,11 +253,13 @@ class Autosaver(BackgroundSaver):
         parent: QObject | None = None,
         folder: Path | None = None,
     ) -> None:
-        super().__init__(parent, "texpaint-autosave")
+        folder = Path(folder) if folder is not None else user_data_dir() / "autosave"
+        super().__init__(
+            parent, "texpaint-autosave", folder / f"session-{os.getpid()}{PROJECT_SUFFIX}"
+        )
         self._current = current_document
-        self.folder = Path(folder) if folder is not None else user_data_dir() / "autosave"
-        self.lock_path = self.folder / f"session-{os.getpid()}.lock"
-        self.file = self.autosave_path = self.folder / f"session-{os.getpid()}{PROJECT_SUFFIX}"
+        self.folder = folder
+        self.lock_path = folder / f"session-{os.getpid()}.lock"
 
     # ------------------------------------------------------------------ session
     def start(self, minutes: int = 3) -> None:
@@ -289,7 +293,7 @@ class Autosaver(BackgroundSaver):
         return snapshot_project(doc, copy=True)
 
     def _write(self, snapshot: ProjectSnapshot) -> Path:
-        return write_project(snapshot, self.autosave_path)
+        return write_project(snapshot, self.path)
 
     # ------------------------------------------------------------------ recovery
     def crashed_sessions(self) -> list[tuple[Path, Path | None]]:

@@ -76,13 +76,12 @@ class MaterialAutosaver(BackgroundSaver):
     """
 
     def __init__(self, window: QObject, folder: Path | None = None) -> None:
-        super().__init__(window, "texpaint-material-autosave")
+        folder = Path(folder) if folder is not None else autosave_folder()
+        name = f"{AUTOSAVE_PREFIX}{os.getpid()}-{next(_serial)}{PROJECT_EXTENSION}"
+        super().__init__(window, "texpaint-material-autosave", folder / name)
         # a weak reference: no reference cycle with the window's Python wrapper
         self._window: weakref.ref[_SavedWindow] = weakref.ref(window)  # type: ignore[arg-type]
-        self.folder = Path(folder) if folder is not None else autosave_folder()
-        self.file = self.path = (
-            self.folder / f"{AUTOSAVE_PREFIX}{os.getpid()}-{next(_serial)}{PROJECT_EXTENSION}"
-        )
+        self.folder = folder
         self._last_state = window.revision  # type: ignore[attr-defined]
 
     def start(self, minutes: int = 3) -> None:
