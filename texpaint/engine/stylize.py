@@ -231,13 +231,12 @@ BEST_CONTEXT_PX = 16
 edge see real neighbours)."""
 
 
-def load_style_exemplar(style_id: str, long_side: int = EXEMPLAR_PX):
-    """The exemplar of library style ``style_id`` as float32 ``(H, W, 3)`` RGB in [0, 1],
-    area-scaled so its long side is ``long_side`` px (enlarged at most 2x), and the style's
-    :class:`~texpaint.models.styles.StyleInfo`.
+def library_style(style_id: str):
+    """The :class:`~texpaint.models.styles.StyleInfo` of library style ``style_id`` (its id,
+    exactly).
 
     Raises:
-        JobError: unknown style, or the exemplar cannot be read.
+        JobError: unknown style, or the style library cannot be read.
     """
     from texpaint.models.styles import StyleLibraryError, list_styles
 
@@ -247,6 +246,18 @@ def load_style_exemplar(style_id: str, long_side: int = EXEMPLAR_PX):
         raise JobError(str(exc)) from exc
     if info is None:
         raise JobError(f"unknown style {style_id!r}")
+    return info
+
+
+def load_style_exemplar(style_id: str, long_side: int = EXEMPLAR_PX):
+    """The exemplar of library style ``style_id`` as float32 ``(H, W, 3)`` RGB in [0, 1],
+    area-scaled so its long side is ``long_side`` px (enlarged at most 2x), and the style's
+    :class:`~texpaint.models.styles.StyleInfo`.
+
+    Raises:
+        JobError: unknown style, or the exemplar cannot be read.
+    """
+    info = library_style(style_id)
     bgr = cv2.imread(str(info.exemplar), cv2.IMREAD_COLOR)
     if bgr is None:
         raise JobError(f"cannot read the exemplar of style {style_id!r}: {info.exemplar}")

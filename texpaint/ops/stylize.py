@@ -72,14 +72,9 @@ def model_for(job: Job) -> str | None:
     if job.params.get("quality", DEFAULT_QUALITY) == "best":  # a job that does not say: Best
         if not job.style_id:
             raise JobError("Pick a style first.")
-        from texpaint.models.styles import StyleLibraryError, list_styles
+        from texpaint.engine.stylize import library_style
 
-        try:
-            known = any(st.id == job.style_id for st in list_styles())
-        except StyleLibraryError as exc:
-            raise JobError(str(exc)) from exc
-        if not known:
-            raise JobError(f"unknown style {job.style_id!r}")
+        library_style(job.style_id)  # Best copies its exemplar: it must exist
         return None
     if job.model_id is not None:
         return job.model_id
