@@ -854,7 +854,8 @@ def test_auto_fill_quilts_a_stochastic_set_and_keeps_its_features() -> None:
     texture's strong edges (the core's fill keeps under a third of them here)."""
     import cv2
 
-    from texpaint.engine.material_fill import AUTO_CONCENTRATION, MapPixels, choose_method
+    from texpaint.engine.material_fill import MapPixels, choose_method
+    from texpaint.synthesis.completion import CompletionSettings
 
     mset = open_material(_set_dir("nobiax-100"))
     maps = [
@@ -870,7 +871,7 @@ def test_auto_fill_quilts_a_stochastic_set_and_keeps_its_features() -> None:
     mask[150:330, 120:360] = 1.0
     hole = mask > 0
     method, stats = choose_method(maps[0].rgb, hole, seed=0)
-    assert method == "quilt" and stats.concentration < AUTO_CONCENTRATION
+    assert method == "quilt" and stats.concentration < CompletionSettings.concentration_ref
     from texpaint.engine.material_fill import fill_material
 
     res = fill_material(maps, mask, seed=0)

@@ -16,8 +16,7 @@ map, so features stay aligned across maps:
    noise) by block quilting (Efros & Freeman 2001), replayed at full resolution with hard
    cuts (:func:`plan_source_map`): the core's multi-scale fill averages sparse features
    away there, so the filled albedo and relief agree less than the untouched ones, while
-   quilted blocks keep the texture's features and their alignment
-   (:data:`AUTO_CONCENTRATION`).
+   quilted blocks keep the texture's features and their alignment.
 2. Apply the source map to every map (and its alpha) with the soft mask
    (:func:`~texpaint.synthesis.source_map.apply_source_map`). Data maps (height, roughness,
    metallic, AO, specular) are copied as they are: every filled pixel is bit-identical to
@@ -278,18 +277,6 @@ the texture (:func:`choose_method`); ``"core"`` the structure-aware synthesis co
 (:func:`texpaint.synthesis.completion.complete`, the single-image Inpaint's fill) run on the
 guide; ``"quilt"`` block quilting replayed with hard cuts (:func:`plan_source_map`)."""
 
-AUTO_CONCENTRATION = 0.08
-"""``"auto"`` takes the core when the albedo's dominant patch offsets gather at least this
-fraction of its matched patches (:attr:`texpaint.synthesis.offsets.OffsetStats.concentration`:
-bricks, tiles, planks, any lattice), else block quilting (rock, gravel, noise: stochastic
-textures). The core's multi-scale fill averages a stochastic texture's sparse features away
-(the filled albedo of nobiax-100 holds half the edge pixels of its untouched part, and where
-it is flat albedo and relief agree less: albedo-normal edge agreement 0.69 in the fill
-against 0.80 intact), while quilting copies whole blocks and keeps the texture's density of
-features (0.75-0.78). The value is the core's own reference (``CompletionSettings.
-concentration_ref``: below it the core's structure term weakens); the five ``pbr-sets``, the
-only material sets there are, all lie at 0.04-0.07, the brick test lattice far above."""
-
 CORE_COLOUR_SIGMA_PX = 16
 """Gaussian sigma (px) of the low-frequency correction of colour maps other than the guide
 map (emission) when the core decides the fill."""
@@ -322,7 +309,19 @@ def _context_box(hole: np.ndarray, wrap: bool) -> tuple[int, int, int, int]:
 def choose_method(
     guide: np.ndarray, hole: np.ndarray, *, wrap: bool = False, seed: int = 0
 ) -> tuple[str, OffsetStats]:
-    """``"core"`` or ``"quilt"`` for ``method="auto"`` (:data:`AUTO_CONCENTRATION`).
+    """``"core"`` or ``"quilt"`` for ``method="auto"``.
+
+    The core when the albedo's dominant patch offsets gather at least the core's own
+    reference fraction of its matched patches
+    (:attr:`texpaint.synthesis.offsets.OffsetStats.concentration` >=
+    ``CompletionSettings.concentration_ref``, 0.08: below it the core's structure term
+    weakens; bricks, tiles, planks, any lattice), else block quilting (rock, gravel, noise:
+    stochastic textures). The core's multi-scale fill averages a stochastic texture's sparse
+    features away (the filled albedo of nobiax-100 holds half the edge pixels of its
+    untouched part, and where it is flat albedo and relief agree less: albedo-normal edge
+    agreement 0.69 in the fill against 0.80 intact), while quilting copies whole blocks and
+    keeps the texture's density of features (0.75-0.78). The five ``pbr-sets``, the only
+    material sets there are, all lie at 0.04-0.07, the brick test lattice far above.
 
     Args:
         guide: float32 ``(H, W, C)``; its first three channels (the albedo) are analysed.
@@ -334,11 +333,13 @@ def choose_method(
         (:func:`texpaint.synthesis.offsets.dominant_offsets`, He & Sun 2012), which the
         core reuses.
     """
+    from texpaint.synthesis.completion import CompletionSettings
     from texpaint.synthesis.offsets import dominant_offsets
 
     colour = np.ascontiguousarray(guide[..., :3], dtype=np.float32)
     stats = dominant_offsets(colour, ~hole, wrap, seed)
-    return ("core" if stats.concentration >= AUTO_CONCENTRATION else "quilt"), stats
+    structured = stats.concentration >= CompletionSettings.concentration_ref
+    return ("core" if structured else "quilt"), stats
 
 
 def plan_source_core(
