@@ -40,7 +40,7 @@ import numpy as np
 
 from texpaint.imaging.colour_transfer import lab_stats, reinhard_transfer
 
-__all__ = ["GuidedSettings", "guided_synthesis", "guides", "SynthesisCancelled"]
+__all__ = ["GuidedSettings", "guided_synthesis", "guides", "orientation", "SynthesisCancelled"]
 
 _NJIT: dict[str, Any] = {"cache": True, "nogil": True, "fastmath": True, "boundscheck": False}
 _Y = np.array([0.299, 0.587, 0.114], np.float32)
@@ -96,6 +96,21 @@ class GuidedSettings:
             exemplar are blurred with (0: none): the guide then asks for the content's forms,
             light and shade, and leaves the finer scale (the content's own grain) to the
             exemplar's strokes.
+        orientation_weight: weight of the two orientation channels (:func:`orientation`:
+            the local stroke direction as a doubled-angle vector scaled by its coherence)
+            inside the guides, for content and for every turned / mirrored exemplar copy; a
+            patch is then taken from where the exemplar's strokes run the way the content's
+            structure runs (0: no orientation guide).
+        orientation_sigma: integration scale (Gaussian sigma, pixels) of the structure tensor
+            behind the orientation channels: the scale at which the content's direction
+            field is followed.
+        shade: share (0-1) of the difference between the content's luminance (histogram-
+            matched to the exemplar's) and the result's, both blurred by ``shade_sigma``, that
+            is added back to the finished result (every channel alike): the content's light
+            and shade at the scale of the blur, while the strokes / grain finer than it stay
+            the exemplar's; it also evens out the step in brightness between neighbouring
+            pieces. 0: every pixel is an exemplar pixel.
+        shade_sigma: Gaussian sigma (pixels) of that correction.
         seed: random seed (the result is deterministic for a given seed).
     """
 
@@ -120,6 +135,10 @@ class GuidedSettings:
     continuation: float = 1.0
     orientations: int = 1
     luminance_sigma: float = 0.0
+    orientation_weight: float = 0.0
+    orientation_sigma: float = 6.0
+    shade: float = 0.0
+    shade_sigma: float = 3.0
     seed: int = 0
 
 
@@ -574,6 +593,26 @@ def guides(
     return gc.astype(np.float32), ge.astype(np.float32)
 
 
+def orientation(lum: np.ndarray, sigma: float) -> np.ndarray:
+    """The local direction of the structure of ``lum`` (float32 ``(H, W)``) as a doubled-
+    angle vector scaled by its coherence: with the structure tensor ``J = G_sigma * (grad
+    grad^T)`` (gradients of the luminance smoothed by 1 px; J. Bigün & G. Granlund, "Optimal
+    Orientation Detection of Linear Symmetry", ICCV 1987), the channels ``((Jxx - Jyy),
+    2 Jxy) / (Jxx + Jyy + eps)``, ``eps`` = 0.1 x the image's mean ``Jxx + Jyy`` (faint
+    structure counts less). The vector's length is the coherence (1: parallel strokes or
+    lines, 0: no direction); opposite directions (0 and 180 degrees) are the same vector and
+    perpendicular ones opposite vectors. Returns float32 ``(H, W, 2)`` in [-1, 1]."""
+    s = cv2.GaussianBlur(lum, (0, 0), 1.0)
+    gx = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
+    jxx = cv2.GaussianBlur(gx * gx, (0, 0), sigma)
+    jyy = cv2.GaussianBlur(gy * gy, (0, 0), sigma)
+    jxy = cv2.GaussianBlur(gx * gy, (0, 0), sigma)
+    tr = jxx + jyy
+    den = tr + 0.1 * float(tr.mean()) + 1e-12
+    return np.dstack([(jxx - jyy) / den, 2.0 * jxy / den]).astype(np.float32)
+
+
 _DIHEDRAL: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
     lambda a: a,
     lambda a: a[:, ::-1],
@@ -588,29 +627,45 @@ _DIHEDRAL: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
 
 
 def augment_exemplar(
-    exemplar: np.ndarray, guide: np.ndarray, n: int
+    exemplar: np.ndarray,
+    guide: np.ndarray,
+    n: int,
+    per_copy: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``n`` (1-8) turned / mirrored copies of ``exemplar`` ``(He, We, 3)`` and of its guides
     ``(He, We, C)`` (the same transform each; the guides used here are invariant to it up to
     sampling), laid side by side on one canvas, with the copy index of every canvas pixel.
+    ``per_copy(copy_rgb) -> (h, w, D)``, when given, computes ``D`` more guide channels on
+    each turned copy itself (channels that turn with the image, such as
+    :func:`orientation`); they follow the ``C`` transformed ones.
 
     Returns:
         ``(canvas, canvas_guides, label, origin)``: float32 ``(Hc, Wc, 3)``, float32
-        ``(Hc, Wc, C)``, int32 ``(Hc, Wc)`` (the copy, -1 where the canvas is padding because
-        a quarter turn swaps the sides) and float32 ``(Hc, Wc, 2)``: the ``(y, x)`` of the
-        exemplar pixel each canvas pixel is a copy of. With ``n == 1`` the inputs themselves,
-        an all-zero label and the identity.
+        ``(Hc, Wc, C [+ D])``, int32 ``(Hc, Wc)`` (the copy, -1 where the canvas is padding
+        because a quarter turn swaps the sides) and float32 ``(Hc, Wc, 2)``: the ``(y, x)`` of
+        the exemplar pixel each canvas pixel is a copy of. With ``n == 1`` the inputs
+        themselves (plus ``per_copy``'s channels), an all-zero label and the identity.
     """
     n = int(min(max(n, 1), len(_DIHEDRAL)))
     he, we = exemplar.shape[:2]
     ys, xs = np.mgrid[0:he, 0:we].astype(np.float32)
     if n == 1:
+        if per_copy is not None:
+            guide = np.ascontiguousarray(np.dstack([guide, per_copy(exemplar)]), np.float32)
         return exemplar, guide, np.zeros((he, we), np.int32), np.dstack([ys, xs])
     both = np.dstack([exemplar, guide, ys, xs])
     copies = [np.ascontiguousarray(_DIHEDRAL[k](both)) for k in range(n)]
+    if per_copy is not None:
+        copies = [
+            np.ascontiguousarray(
+                np.dstack([c[..., :-2], per_copy(np.ascontiguousarray(c[..., :3])), c[..., -2:]]),
+                np.float32,
+            )
+            for c in copies
+        ]
     hc = max(c.shape[0] for c in copies)
     wc = sum(c.shape[1] for c in copies)
-    canvas = np.zeros((hc, wc, both.shape[2]), np.float32)
+    canvas = np.zeros((hc, wc, copies[0].shape[2]), np.float32)
     label = np.full((hc, wc), -1, np.int32)
     x = 0
     for k, c in enumerate(copies):
@@ -718,8 +773,21 @@ def guided_synthesis(
     content = np.ascontiguousarray(np.clip(content, 0, 1), dtype=np.float32)
     exemplar = np.ascontiguousarray(np.clip(exemplar, 0, 1), dtype=np.float32)
     gc_full, ge_full = guides(content, exemplar, st)
+    target_lum = _match_histogram(_lum(content), _lum(exemplar)) if st.shade > 0 else None
     c0_full = np.clip(reinhard_transfer(content, lab_stats(exemplar)), 0, 1)
-    exemplar, ge_full, label, origin = augment_exemplar(exemplar, ge_full, st.orientations)
+    per_copy = None
+    if st.orientation_weight > 0:
+        ow, osig = st.orientation_weight, st.orientation_sigma
+        gc_full = np.ascontiguousarray(
+            np.dstack([gc_full, ow * orientation(_lum(content), osig)]), np.float32
+        )
+
+        def per_copy(rgb: np.ndarray) -> np.ndarray:
+            return ow * orientation(_lum(rgb), osig)
+
+    exemplar, ge_full, label, origin = augment_exemplar(
+        exemplar, ge_full, st.orientations, per_copy
+    )
     hc, wc = content.shape[:2]
     he, we = exemplar.shape[:2]
     n_levels = _levels(hc, wc, he, we, st.min_side)
@@ -811,7 +879,7 @@ def guided_synthesis(
         )
         q = _quilt(tf, sf, label, origin, nnf, st, rng, abort)
         q = q / st.colour_weight if st.colour_weight > 0 else q
-        return q
+        return _shade(q, target_lum, st)
     if st.final == "compose":
         return _compose(exemplar, nnf, cost, r)
     return np.ascontiguousarray(exemplar[nnf[..., 0], nnf[..., 1]], dtype=np.float32)
@@ -871,6 +939,17 @@ def _quilt(
             b, ov, st.overlap_weight, st.block_occupancy, norm, np.float32(st.continuation),
         )  # fmt: skip
     return out
+
+
+def _shade(out: np.ndarray, target_lum: np.ndarray | None, st: GuidedSettings) -> np.ndarray:
+    """``out`` ``(H, W, 3)`` plus ``st.shade`` x the difference of the blurred (sigma
+    ``st.shade_sigma``) luminances of ``target_lum`` ``(H, W)`` and ``out``, clipped to
+    [0, 1] (see :class:`GuidedSettings`); ``out`` itself when ``shade`` is 0."""
+    if target_lum is None or st.shade <= 0:
+        return out
+    s = st.shade_sigma
+    d = cv2.GaussianBlur(target_lum, (0, 0), s) - cv2.GaussianBlur(_lum(out), (0, 0), s)
+    return np.clip(out + st.shade * d[..., None], 0.0, 1.0).astype(np.float32)
 
 
 def _compose(exemplar: np.ndarray, nnf: np.ndarray, cost: np.ndarray, r: int) -> np.ndarray:
