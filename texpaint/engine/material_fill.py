@@ -14,14 +14,21 @@ map, so features stay aligned across maps:
    over the hole's box plus context (:func:`plan_source_core`), which returns, besides its
    fill, the known pixel every hole pixel was copied from. A stochastic one (rock, gravel,
    noise) by block quilting (Efros & Freeman 2001), replayed at full resolution with hard
-   cuts (:func:`plan_source_map`): the core's multi-scale fill averages sparse features
-   away there, so the filled albedo and relief agree less than the untouched ones, while
-   quilted blocks keep the texture's features and their alignment.
+   cuts (:func:`plan_source_map`), its blocks matched with an energy-normalised SSD
+   (:data:`QUILT_COST`: plain SSD prefers sources with few features, so fills of sparse
+   specks and chips held fewer of them than the texture): the core's multi-scale fill
+   averages sparse features away there, so the filled albedo and relief agree less than
+   the untouched ones, while quilted blocks keep the texture's features and their alignment.
 2. Apply the source map to every map (and its alpha) with the soft mask
    (:func:`~texpaint.synthesis.source_map.apply_source_map`). Data maps (height, roughness,
    metallic, AO, specular) are copied as they are: every filled pixel is bit-identical to
-   its source pixel, no colour transfer. Normal maps are copied, then renormalised wherever
-   the mask is not 0 (soft edges blend normals). After the core, the albedo takes the core's
+   its source pixel, no colour transfer. Normal maps are copied, levelled across the fill's
+   seams (each piece of one offset gets one constant tilt, a least-squares fit to the steps
+   across its seams, plus a smooth membrane from the hole's edge, :func:`_seam_offsets`,
+   :func:`_edge_membrane`: pieces copied from elsewhere carry their own regional tilt, which
+   showed as facets of their own hue and a crease at the hole's edge), then renormalised
+   wherever the mask is not 0 (soft edges blend normals). Colour maps copied by quilting are
+   levelled the same way (shading). After the core, the albedo takes the core's
    own fill of its channels: the same copy plus the core's smooth corrections (the seam
    membrane at the hole's edge and the vote's local mean), which change shading, never move
    a feature; other colour maps (emission, and the albedo after quilting) get a
@@ -89,10 +96,19 @@ first mask). These are the weights of the core; quilting uses :data:`QUILT_GUIDE
 QUILT_GUIDE_WEIGHTS: dict[str, float] = {"height": 1.0, "normal": 2.0}
 """Extra guide channels by default when block quilting decides the fill (``"auto"`` on a
 stochastic albedo): the normal map's x/y weigh 2. Chosen on the five ``pbr-sets`` (the only
-sets there are) with the consistency benchmark's first two masks per set: edge agreement
+sets there are) with the consistency benchmark's first two masks per set, with plain SSD
+matching and no seam levelling (not chosen again since): edge agreement
 over all sets, normal weight 1 / 2, albedo-height 0.656 / 0.672 and albedo-normal 0.582 /
 0.589 in the fill (0.640 / 0.581 in the untouched parts); weight 2 helps nobiax-100
 (0.768 -> 0.782) and costs nobiax-139 (0.475 -> 0.460)."""
+
+QUILT_COST = "normalised"
+"""Match cost of the quilted fill's block search and offset refinement
+(:func:`texpaint.imaging.quilting.energy_normalised_cost`). Plain SSD prefers flat sources:
+on nobiax-139 (sparse specks in the normal map) the blocks' sources held 0.146 normal-map
+edge pixels per pixel against 0.199 in the untouched texture, so the filled normal map had
+fewer features than the albedo over it and their edge agreement fell (0.427 against 0.500
+intact on the benchmark's mask 2); normalised, the sources hold 0.210 and agreement is 0.504."""
 
 ProgressFn = Callable[[float, str], None]
 AbortFn = Callable[[], bool]
@@ -227,14 +243,18 @@ def plan_source_map(
     else:
         sh, sw, small, small_hole = ch_, cw_, g, hb
     block = default_block_px(radius * min(s, 1.0))
-    placements = plan_quilt(small, small_hole, block, wrap=wrap, seed=seed, stop=abort)
+    placements = plan_quilt(
+        small, small_hole, block, wrap=wrap, seed=seed, cost=QUILT_COST, stop=abort
+    )
     if abort():
         raise JobCancelled()
     if not placements:
         raise JobError("The hole leaves no fully known texture to copy from: use a smaller mask.")
     k = (ch_ / sh, cw_ / sw)
     refine = min(QUILT_REFINE_MAX_PX, math.ceil(max(k)) + 1) if s < 1.0 else 0
-    src, filled = render_source_map(g, hb, placements, k, wrap=wrap, refine_px=refine, stop=abort)
+    src, filled = render_source_map(
+        g, hb, placements, k, wrap=wrap, refine_px=refine, cost=QUILT_COST, stop=abort
+    )
     if abort():
         raise JobCancelled()
     src = _complete(src, hb, filled, wrap)
@@ -449,6 +469,265 @@ def _low_frequency_match(
     return out
 
 
+SEAM_LEVELLED_KINDS: tuple[str, ...] = ("colour", "normal")
+"""Map kinds whose pieces are levelled across the fill's seams (:func:`_seam_offsets`) when
+``harmonise_colour``: colour maps (shading) and normal maps (regional tilt). Height and the
+other data maps stay exact copies of their source pixels."""
+
+SEAM_MEAN_SIGMA_PX = 2.0
+"""Gaussian sigma (pixels) of the local means that measure a map's step across a seam
+(:func:`_seam_offsets`): single pixels are too noisy."""
+
+
+def _seam_labels(source: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pieces of the fill: 4-connected hole pixels that copy with one offset get one label.
+
+    Returns ``(labels, count)``: int32 ``(H, W)``, 0 outside the hole, ``1 .. count`` inside.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    h, w = hole.shape
+    index = np.full((h, w), -1, np.int64)
+    ys, xs = np.nonzero(hole)
+    index[ys, xs] = np.arange(ys.size)
+    off = source.astype(np.int64) - np.stack(list(np.mgrid[0:h, 0:w]), axis=-1)
+    a_parts, b_parts = [], []
+    for sl_a, sl_b in (
+        ((slice(None), slice(0, w - 1)), (slice(None), slice(1, w))),
+        ((slice(0, h - 1), slice(None)), (slice(1, h), slice(None))),
+    ):
+        same = hole[sl_a] & hole[sl_b] & (off[sl_a] == off[sl_b]).all(axis=-1)
+        a_parts.append(index[sl_a][same])
+        b_parts.append(index[sl_b][same])
+    a, b = np.concatenate(a_parts), np.concatenate(b_parts)
+    graph = coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(ys.size, ys.size))
+    count, comp = connected_components(graph, directed=False)
+    labels = np.zeros((h, w), np.int32)
+    labels[ys, xs] = comp.astype(np.int32) + 1
+    return labels, int(count)
+
+
+def _known_mean(image: np.ndarray, hole: np.ndarray, wrap: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Local mean of the untouched pixels (normalised Gaussian convolution, sigma
+    :data:`SEAM_MEAN_SIGMA_PX`): ``(mean, coverage)``, float32 ``(H, W, C)`` and ``(H, W)``
+    (the share of untouched pixels in the window; the mean is meaningful where it is not
+    small)."""
+    h, w = hole.shape
+    known = (~hole).astype(np.float32)
+    sig = SEAM_MEAN_SIGMA_PX
+    pad = int(math.ceil(4 * sig)) if wrap else 0  # OpenCV's blur has no wrap border
+    data = np.concatenate([image * known[..., None], known[..., None]], axis=2)
+    if pad:
+        data = np.pad(data, ((pad, pad), (pad, pad), (0, 0)), mode="wrap")
+    blurred = np.concatenate(
+        [
+            cv2.GaussianBlur(
+                np.ascontiguousarray(data[..., c : c + 4]), (0, 0), sig,
+                borderType=cv2.BORDER_REFLECT,
+            ).reshape(data.shape[0], data.shape[1], -1)
+            for c in range(0, data.shape[2], 4)
+        ],
+        axis=2,
+    )[pad : pad + h, pad : pad + w]  # fmt: skip
+    den = np.ascontiguousarray(blurred[..., -1])
+    return blurred[..., :-1] / np.maximum(den, 1e-6)[..., None], den
+
+
+def _seam_pairs(
+    source: np.ndarray, hole: np.ndarray, labels: np.ndarray, wrap: bool
+) -> list[tuple[np.ndarray, ...]]:
+    """4-neighbour pairs ``(p, q)`` across a seam (different pieces, at least one in the hole):
+    per direction ``(la, lb, pf, qf, sp, sq, q_by_p, p_by_q)``: the labels of ``p`` and
+    ``q``, ``p`` and ``q`` themselves, their sources and where each one's source continues to
+    the other (all as flat indices)."""
+    h, w = hole.shape
+    yy, xx = np.mgrid[0:h, 0:w]
+    out: list[tuple[np.ndarray, ...]] = []
+    for dy, dx in ((0, 1), (1, 0)):
+        py, px = yy[: h - dy, : w - dx].ravel(), xx[: h - dy, : w - dx].ravel()
+        qy, qx = py + dy, px + dx
+        la, lb = labels[py, px], labels[qy, qx]
+        sel = (la != lb) & ((la > 0) | (lb > 0))
+        py, px, qy, qx, la, lb = py[sel], px[sel], qy[sel], qx[sel], la[sel], lb[sel]
+
+        def flat(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+            if wrap:
+                y, x = y % h, x % w
+            else:
+                y, x = np.clip(y, 0, h - 1), np.clip(x, 0, w - 1)
+            return y * w + x
+
+        oy_p, ox_p = source[py, px, 0] - py, source[py, px, 1] - px
+        oy_q, ox_q = source[qy, qx, 0] - qy, source[qy, qx, 1] - qx
+        out.append(
+            (
+                la,
+                lb,
+                py * w + px,
+                qy * w + qx,
+                flat(source[py, px, 0], source[py, px, 1]),
+                flat(source[qy, qx, 0], source[qy, qx, 1]),
+                flat(qy + oy_p, qx + ox_p),
+                flat(py + oy_q, px + ox_q),
+            )
+        )
+    return out
+
+
+def _seam_offsets(
+    mean: np.ndarray, den: np.ndarray, pairs: list[tuple[np.ndarray, ...]], count: int
+) -> np.ndarray:
+    """One constant per piece of the fill that removes the map's steps across its seams.
+
+    A map copied piece by piece (hard cuts) steps wherever two pieces, or a piece and the
+    untouched pixels, meet: most visibly in normal maps, whose low frequencies (the
+    surface's regional tilt) differ from source to source, so every piece shows as a facet
+    of its own hue. Across a seam between pixels ``p`` and ``q`` the step is the difference
+    of local means (:func:`_known_mean`) between ``q``'s own source and where ``p``'s source
+    continues to (``q`` + ``p``'s offset), averaged with the same seen from ``q``; the
+    constants ``c`` (0 for untouched pixels) minimise ``sum over seam pairs
+    (c_q - c_p + step)^2`` (a least-squares gradient-domain fit, as in Pérez et al.,
+    "Poisson Image Editing", 2003, with one unknown per piece), so features never move and
+    each piece keeps its own texture up to one offset.
+
+    Args:
+        mean, den: :func:`_known_mean` of the map before the fill.
+        pairs: :func:`_seam_pairs`.
+        count: the number of pieces (:func:`_seam_labels`).
+
+    Returns:
+        float32 ``(count + 1, C)``: the constant of each label (row 0, untouched: 0).
+    """
+    from scipy.sparse import coo_matrix, identity
+    from scipy.sparse.linalg import spsolve
+
+    nc = mean.shape[2]
+    m, d = mean.reshape(-1, nc), den.ravel()
+    rows_a, rows_b, steps = [], [], []
+    for la, lb, _pf, _qf, sp, sq, q_by_p, p_by_q in pairs:
+        step = 0.5 * (m[sq] - m[q_by_p] + m[p_by_q] - m[sp])
+        ok = (d[q_by_p] > 0.2) & (d[p_by_q] > 0.2)
+        rows_a.append(la[ok])
+        rows_b.append(lb[ok])
+        steps.append(step[ok])
+    la, lb = np.concatenate(rows_a), np.concatenate(rows_b)
+    step = np.concatenate(steps).astype(np.float64)
+    # normal equations of sum (c_b - c_a + step)^2 over pairs, c_0 = 0 (untouched)
+    n = count + 1
+    ones = np.ones(la.size)
+    lap = coo_matrix(
+        (np.concatenate([ones, ones, -ones, -ones]),
+         (np.concatenate([la, lb, la, lb]), np.concatenate([la, lb, lb, la]))),
+        shape=(n, n),
+    ).tocsr()  # fmt: skip
+    rhs = np.zeros((n, nc))
+    np.add.at(rhs, la, step)
+    np.add.at(rhs, lb, -step)
+    # pieces with no measured seam keep their copy (c = 0): a small pull towards 0
+    lap = (lap + identity(n, format="csr") * 1e-3).tolil()
+    lap[0, :] = 0
+    lap[0, 0] = 1.0
+    rhs[0] = 0.0
+    c = spsolve(lap.tocsc(), rhs)
+    return np.asarray(c, np.float32).reshape(n, nc)
+
+
+def _edge_membrane(
+    mean: np.ndarray,
+    den: np.ndarray,
+    pairs: list[tuple[np.ndarray, ...]],
+    levels: np.ndarray,
+    labels: np.ndarray,
+) -> np.ndarray:
+    """What the piece constants leave of the steps at the hole's edge, spread smoothly over
+    the hole: float32 ``(H, W, C)`` (0 outside the hole).
+
+    At each hole pixel next to an untouched one the remaining step (untouched local mean
+    minus where the piece's source continues to, minus the piece's constant) is averaged,
+    then interpolated over the hole by push-pull (Gortler et al. 1996; a membrane as in
+    Farbman et al., "Coordinates for Instant Image Cloning", 2009), as the synthesis core
+    does at its hole's edge, so the fill meets the untouched pixels without a step where
+    the constants (one per piece) cannot follow a step that varies along the edge."""
+    import torch
+
+    from texpaint.models.arch.ffc_inpaint import push_pull_fill
+
+    h, w = labels.shape
+    nc = mean.shape[2]
+    m, d = mean.reshape(-1, nc), den.ravel()
+    total = np.zeros((h * w, nc), np.float64)
+    weight = np.zeros(h * w, np.float64)
+    for la, lb, pf, qf, sp, sq, q_by_p, p_by_q in pairs:
+        for lab_fill, lab_known, at, own, cont in (
+            (la, lb, pf, sq, q_by_p),  # p in the hole, q untouched
+            (lb, la, qf, sp, p_by_q),  # q in the hole, p untouched
+        ):
+            sel = (lab_known == 0) & (lab_fill > 0) & (d[cont] > 0.2)
+            if not sel.any():
+                continue
+            r = m[own[sel]] - m[cont[sel]] - levels[lab_fill[sel]]
+            np.add.at(total, at[sel], r)
+            np.add.at(weight, at[sel], 1.0)
+    hole = labels > 0
+    have = weight > 0
+    if not have.any():
+        return np.zeros((h, w, nc), np.float32)
+    rows = np.flatnonzero(hole.any(axis=1))
+    cols = np.flatnonzero(hole.any(axis=0))
+    y0, y1 = max(0, rows[0] - 1), min(h, rows[-1] + 2)
+    x0, x1 = max(0, cols[0] - 1), min(w, cols[-1] + 2)
+    vals = np.zeros((h * w, nc), np.float32)
+    vals[have] = (total[have] / weight[have, None]).astype(np.float32)
+    vals_c = vals.reshape(h, w, nc)[y0:y1, x0:x1]
+    unknown = ~have.reshape(h, w)[y0:y1, x0:x1]
+    with torch.inference_mode():
+        spread = (
+            push_pull_fill(
+                torch.from_numpy(np.ascontiguousarray(vals_c.transpose(2, 0, 1)))[None],
+                torch.from_numpy(unknown.astype(np.float32))[None, None],
+            )[0]
+            .numpy()
+            .transpose(1, 2, 0)
+        )
+    # the edge's values are local means, but still vary from pixel to pixel along the edge
+    spread = cv2.GaussianBlur(spread, (0, 0), 2 * SEAM_MEAN_SIGMA_PX).reshape(spread.shape)
+    out = np.zeros((h, w, nc), np.float32)
+    out[y0:y1, x0:x1] = np.where(hole[y0:y1, x0:x1, None], spread, 0.0)
+    return out
+
+
+NORMAL_MIN_Z = 0.2
+"""Smallest normal z used when a normal is read as a slope (:func:`_slopes`): slopes of
+grazing normals are capped at 1 / 0.2 = 5."""
+
+
+def _slopes(rgb: np.ndarray) -> np.ndarray:
+    """Encoded normals float32 ``(H, W, 3)`` -> the surface's slopes ``(x / z, y / z)``,
+    float32 ``(H, W, 2)``: the space in which normal maps are levelled, where adding a
+    constant tilts a piece as adding a plane to its height would."""
+    from texpaint.imaging.normal_map import decode_normals
+
+    n = decode_normals(rgb)
+    z = np.maximum(n[..., 2:3], NORMAL_MIN_Z)
+    return np.ascontiguousarray(n[..., :2] / z, dtype=np.float32)
+
+
+def _tilted(copied: np.ndarray, tilt: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """Encoded normals ``copied`` with ``tilt`` (slopes, ``(H, W, 2)``) added inside ``hole``;
+    each tilted normal keeps its own length (renormalised later when asked)."""
+    from texpaint.imaging.normal_map import decode_normals, encode_normals
+
+    n = decode_normals(copied[hole])
+    length = np.linalg.norm(n, axis=-1, keepdims=True)
+    z = np.maximum(n[..., 2:3], NORMAL_MIN_Z)
+    v = np.concatenate([n[..., :2] / z + tilt[hole], np.ones_like(z)], axis=-1)
+    v *= length / np.linalg.norm(v, axis=-1, keepdims=True)
+    out = copied.copy()
+    out[hole] = np.clip(encode_normals(v), 0.0, 1.0)
+    return out
+
+
 def _blend_lengths(
     before: np.ndarray, copied: np.ndarray, blended: np.ndarray, mask: np.ndarray
 ) -> np.ndarray:
@@ -516,7 +795,8 @@ def fill_material(
             (bit-identical to their source pixel) and blended ones (soft mask edge) get the
             length interpolated between the two they blend, for normal maps whose vectors
             are not unit length (several Nobiax maps reach 1.6), where unit normals in the
-            hole would show as a lighter patch in the raw map.
+            hole would show as a lighter patch in the raw map. Their seams are not levelled
+            (a tilted long normal may not fit the file's range at its length).
         abort: polled < 0.1 s apart (quilt: between blocks) and between maps; True cancels.
         progress: called with ``(fraction in [0, 1], message)``.
 
@@ -584,13 +864,30 @@ def fill_material(
         source, block_px = plan_source_map(guide, hole, wrap=wrap, seed=seed, abort=abort)
     hard = hole.astype(np.float32)
     out: list[MapPixels] = []
+    pieces: tuple[np.ndarray, int] | None = None
+    pairs: list[tuple[np.ndarray, ...]] = []
     for i, mp in enumerate(maps):
         if abort():
             raise JobCancelled()
         progress(0.9 + 0.1 * i / len(maps), f"Material: copying into map {i + 1}/{len(maps)}")
         copied = apply_source_map(mp.rgb, source, hard)
+        core_albedo = mp.kind == "colour" and core_guide is not None and i == guide_index
+        keep = mp.kind == "normal" and normal_length == "keep"  # exact copies promised
+        if harmonise_colour and mp.kind in SEAM_LEVELLED_KINDS and not core_albedo and not keep:
+            if pieces is None:
+                pieces = _seam_labels(source, hole)
+                pairs = _seam_pairs(source, hole, pieces[0], wrap)
+            values = _slopes(mp.rgb) if mp.kind == "normal" else mp.rgb
+            mean, den = _known_mean(values, hole, wrap)
+            levels = _seam_offsets(mean, den, pairs, pieces[1])
+            level = levels[pieces[0]] + _edge_membrane(mean, den, pairs, levels, pieces[0])
+            if mp.kind == "normal":
+                copied = _tilted(copied, level, hole)
+            else:
+                copied = np.where(hole[..., None], copied + level, copied)
         if mp.kind == "colour" and harmonise_colour:
-            if core_guide is not None and i == guide_index:
+            if core_albedo:
+                assert core_guide is not None
                 copied = np.where(hole[..., None], core_guide[..., :3], copied)
             else:
                 copied = _low_frequency_match(mp.rgb, copied, hole, block_px)

@@ -49,6 +49,7 @@ __all__ = [
     "default_block_px",
     "hole_radius_px",
     "min_error_cut_mask",
+    "energy_normalised_cost",
 ]
 
 KNOWN_WEIGHT = 1.0
@@ -156,6 +157,46 @@ def min_error_cut_mask(err: np.ndarray, filled: np.ndarray, overlap_px: int) -> 
     return _cut_mask(err, filled, overlap_px)
 
 
+def energy_normalised_cost(win: np.ndarray, templ: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Masked SSD of ``templ`` at every position of ``win``, divided by the two windows'
+    weighted energies about their own means: ``SSD / (E_templ + E_source)``.
+
+    Plain SSD prefers flat sources: a source whose sparse features (specks, chips, bumps) do
+    not line up with the template's costs ``E_templ + E_source``, a flat one only
+    ``E_templ``, so searches drift to the texture's emptiest parts and a fill holds fewer
+    features than the texture. Divided by ``E_templ + E_source`` (about 1 for any unaligned
+    source, flat or not; below 1 only where features line up; the DC mismatch still counts),
+    the choice no longer depends on how many features a source holds. A symmetric form of
+    normalised cross-correlation (cf. Lewis, "Fast Normalized Cross-Correlation", 1995)
+    that keeps SSD's colour term.
+
+    Args:
+        win: float32 ``(H, W, C)`` (or ``(H, W)``) search window.
+        templ: float32 ``(t, t, C)`` (or ``(t, t)``) template, ``t <= min(H, W)``.
+        weight: float32 ``(t, t)`` template weights (0 = ignored), as ``cv2.matchTemplate``'s
+            ``mask`` (OpenCV squares it in ``TM_SQDIFF``; so is it here).
+
+    Returns:
+        float32 ``(H - t + 1, W - t + 1)`` cost, >= 0 (smaller = better).
+    """
+    ssd = cv2.matchTemplate(win, templ, cv2.TM_SQDIFF, mask=weight)
+    w2 = (weight.astype(np.float32)) ** 2
+    total = float(w2.sum())
+    if total <= 0:
+        return np.zeros_like(ssd)
+    t3 = templ if templ.ndim == 3 else templ[..., None]
+    mu = (t3 * w2[..., None]).sum(axis=(0, 1)) / total
+    e_t = float((w2[..., None] * (t3 - mu) ** 2).sum())
+    nr, nc = ssd.shape
+    s1 = cv2.filter2D(win, cv2.CV_32F, w2, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)[:nr, :nc]
+    s2 = cv2.filter2D(win * win, cv2.CV_32F, w2, anchor=(0, 0), borderType=cv2.BORDER_CONSTANT)
+    s2 = s2[:nr, :nc]
+    if s1.ndim == 2:
+        s1, s2 = s1[..., None], s2[..., None]
+    e_s = np.maximum((s2 - s1 * s1 / total).sum(axis=-1), 0.0)
+    return (ssd / (e_t + e_s + 1e-6 * total)).astype(np.float32)
+
+
 def _block_grid(hole: np.ndarray, size: int, step: int) -> list[tuple[int, int]]:
     """Top-left corners of blocks of ``size`` on a grid of ``step`` covering every hole
     pixel, clipped to the image, keeping only blocks that contain hole pixels."""
@@ -189,6 +230,7 @@ def plan_quilt(
     search_px: int | None = None,
     tolerance: float = 0.1,
     max_candidates: int = 8,
+    cost: str = "ssd",
     stop: Callable[[], bool] | None = None,
 ) -> list[Placement]:
     """Choose a source for every block covering the hole (image quilting, see module doc).
@@ -206,6 +248,9 @@ def plan_quilt(
         tolerance: candidates whose cost is within ``(1 + tolerance)`` of the best (plus a
             small absolute slack) are equally likely.
         max_candidates: at most this many of the best positions are considered.
+        cost: ``"ssd"`` (default): masked sum of squared differences; ``"normalised"``:
+            :func:`energy_normalised_cost`, which does not prefer flat sources (fills of
+            textures with sparse features keep their density of features).
         stop: polled before every block; True ends the search early (the placements so far
             are returned; the caller checks its own cancel flag).
 
@@ -220,6 +265,8 @@ def plan_quilt(
         raise ValueError(f"image {image.shape} and hole {hole.shape} do not match")
     if block_px < 4:
         raise ValueError(f"block_px must be >= 4, got {block_px}")
+    if cost not in ("ssd", "normalised"):
+        raise ValueError(f"cost must be 'ssd' or 'normalised', got {cost!r}")
     hole = hole.astype(bool)
     h, w = hole.shape
     size = min(block_px, h, w)
@@ -274,23 +321,26 @@ def plan_quilt(
             if not ok.any():
                 continue
             win = frame[r0 : r1 + t - 1, c0 : c1 + t - 1]
-            cost: np.ndarray
+            err: np.ndarray
             if tw.sum() <= 0:
-                cost = np.zeros(ok.shape, np.float32)
+                err = np.zeros(ok.shape, np.float32)
+            elif cost == "normalised":
+                err = energy_normalised_cost(win, templ, tw)
             else:
-                cost = cv2.matchTemplate(win, templ, cv2.TM_SQDIFF, mask=tw)
-            found = (np.where(ok, cost, np.inf), r0, c0)
+                err = cv2.matchTemplate(win, templ, cv2.TM_SQDIFF, mask=tw)
+            found = (np.where(ok, err, np.inf), r0, c0)
             break
         if found is None:
             continue
-        cost, r0, c0 = found
-        flat = cost.ravel()
+        costs, r0, c0 = found
+        flat = costs.ravel()
         k = min(max_candidates, int(np.isfinite(flat).sum()))
         best = np.argpartition(flat, k - 1)[:k]
         low = flat[best].min()
-        slack = low * tolerance + 1e-4 * max(float(tw.sum()), 1.0)
+        floor = 1e-6 if cost == "normalised" else 1e-4 * max(float(tw.sum()), 1.0)
+        slack = low * tolerance + floor
         near = best[flat[best] <= low + slack]
-        sy, sx = np.unravel_index(int(rng.choice(near)), cost.shape)
+        sy, sx = np.unravel_index(int(rng.choice(near)), costs.shape)
         dy, dx = int(sy + r0 - ty), int(sx + c0 - tx)
         _paste(cur, weight, hole, image, y, x, size, dy, dx, ov, wrap)
         _sync_frame(frame, wf, cur, weight, y, x, size, p, wrap)

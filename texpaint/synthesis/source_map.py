@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from texpaint.imaging.quilting import Placement, min_error_cut_mask
+from texpaint.imaging.quilting import Placement, energy_normalised_cost, min_error_cut_mask
 
 __all__ = [
     "apply_source_map",
@@ -136,6 +136,7 @@ def _refine_offset(
     dx: int,
     r: int,
     wrap: bool,
+    cost_kind: str = "ssd",
 ) -> tuple[int, int]:
     """Best offset within ``±r`` px of ``(dy, dx)`` for the block at ``(y, x)``: weighted SSD
     of the block plus a ring of ``size // 4`` against the shifted guide
@@ -149,9 +150,11 @@ def _refine_offset(
     tw = _take(weight, yy, xx, wrap)
     if tw.sum() <= 0:
         return dy, dx
-    cost = cv2.matchTemplate(
-        _take(cur, sy, sx, wrap), _take(cur, yy, xx, wrap), cv2.TM_SQDIFF, mask=tw
-    )
+    win, templ = _take(cur, sy, sx, wrap), _take(cur, yy, xx, wrap)
+    if cost_kind == "normalised":
+        cost = energy_normalised_cost(win, templ, tw)
+    else:
+        cost = cv2.matchTemplate(win, templ, cv2.TM_SQDIFF, mask=tw)
     src_known = _take(known.astype(np.float32), sy, sx, wrap)
     ii = cv2.integral(1.0 - src_known.astype(np.float64))
     unknown = ii[size:, size:] - ii[:-size, size:] - ii[size:, :-size] + ii[:-size, :-size]
@@ -171,6 +174,7 @@ def render_source_map(
     *,
     wrap: bool = False,
     refine_px: int = 0,
+    cost: str = "ssd",
     stop: Callable[[], bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Replay quilting ``placements`` on ``guide`` as a per-pixel source map (hard cuts).
@@ -189,6 +193,9 @@ def render_source_map(
         scale: ``(sy, sx)`` = this guide's size / the planning image's size.
         wrap: the image tiles (sources wrap around the edges).
         refine_px: local offset search radius in pixels (0 = none).
+        cost: the refinement's match cost, ``"ssd"`` or ``"normalised"``
+            (:func:`~texpaint.imaging.quilting.energy_normalised_cost`: no preference for
+            flat sources), as :func:`~texpaint.imaging.quilting.plan_quilt`'s ``cost``.
         stop: polled before every block; True ends early (partial map).
 
     Returns:
@@ -215,7 +222,7 @@ def render_source_map(
         size = max(1, round((pl.y + pl.size) * ky) - y0, round((pl.x + pl.size) * kx) - x0)
         dy, dx = round(pl.dy * ky), round(pl.dx * kx)
         if refine_px > 0:
-            dy, dx = _refine_offset(cur, weight, known, y0, x0, size, dy, dx, refine_px, wrap)
+            dy, dx = _refine_offset(cur, weight, known, y0, x0, size, dy, dx, refine_px, wrap, cost)
         ys = np.arange(y0, min(y0 + size, h))
         xs = np.arange(x0, min(x0 + size, w))
         sy, sx = ys + dy, xs + dx
