@@ -199,6 +199,7 @@ BEST_SETTINGS: dict[str, dict] = {
         "orientation_weight": 1.0,
         "shade": 0.2,
         "shade_sigma": 4.0,
+        "overlap_weight": 3.0,
     },
     "material": {},
 }
@@ -208,22 +209,31 @@ BEST_SETTINGS: dict[str, dict] = {
 --patch-only``). Paintings copy from the exemplar and its seven turned / mirrored copies,
 guided by the orientation of the content's structure against each copy's own (strokes
 run the way the content's forms run, locally), prefer continuing a neighbour's piece
-(longer strokes) and take back a fifth of the content's light and shade at 4 px (the
-content's forms, and a smaller brightness step between pieces)."""
+(longer strokes) and agree more with the pieces already placed (overlap weight 3: larger
+areas of one colour instead of a patchwork), and take back a fifth of the content's light and
+shade at 4 px (the content's forms, and a smaller brightness step between pieces)."""
 
 BEST_STYLE_SETTINGS: dict[str, dict] = {
-    "starry_night": {"block_px": 12, "overlap_px": 4, "luminance_weight": 2.3},
+    "starry_night": {
+        "block_px": 12,
+        "overlap_px": 4,
+        "luminance_weight": 2.3,
+        "orientation_weight": 0.5,
+        "shade": 0.1,
+    },
     "the_scream": {"block_px": 20, "overlap_px": 6, "luminance_weight": 3.0, "continuation": 0.5},
     "great_wave": {"block_px": 28, "overlap_px": 8, "luminance_weight": 3.0},
-    "wreck_of_the_minotaur": {"shade": 0.1},
+    "woman_with_a_hat": {"block_px": 20, "overlap_px": 6},
+    "wreck_of_the_minotaur": {"orientation_weight": 0.5, "shade": 0.0},
     "weathered_wood": {"block_px": 24, "overlap_px": 8, "continuation": 0.5},
 }
 """Per built-in style changes to :data:`BEST_SETTINGS` (the stroke size of its exemplar):
 Starry Night's small dense strokes need small blocks to keep the content's forms; The
 Scream's bands and The Great Wave's line work read only in larger pieces, with a stronger
 luminance guide to keep the forms (The Scream also continues pieces more: longer strokes);
-the Wreck's patch distance needs less shading; weathered wood's plank lines read longer in
-larger, continued pieces.
+Woman with a Hat's colour areas read in 20 px pieces (12-16 px: confetti); Starry Night's
+and the Wreck's patch distance to the exemplar needs a weaker orientation guide and less (no)
+shading; weathered wood's plank lines read longer in larger, continued pieces.
 Chosen on ``cc0-1k/val`` (``benchmarks/RESULTS.md``)."""
 
 

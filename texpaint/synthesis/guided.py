@@ -22,6 +22,15 @@ CVPR 2016 for example-based transfer of paintings onto photographs):
   pixels that the patches covering it copy;
 * at the finest level the output pixel is copied from the exemplar at its own field entry
   (no averaging, so the exemplar's strokes and grain stay sharp).
+* optionally (``orientation_weight``) two more guidance channels hold the local direction
+  of the structure (:func:`orientation`, a structure tensor) of the content and of each
+  turned / mirrored copy of the exemplar (``orientations``), so strokes are copied from where
+  they run the way the content's forms run at that place (strokes along the image's
+  direction field: P. Litwinowicz, "Processing Images and Video for an Impressionist
+  Effect", SIGGRAPH 1997; for texture transfer H. Lee, S. Seo, S. Ryoo & K. Yoon,
+  "Directional Texture Transfer", NPAR 2010; here a guidance channel against exactly turned
+  copies rather than resampled, rotated patches); and (``shade``) a share of the content's
+  blurred luminance is given back to the finished result.
 
 Everything here is numpy / numba; the kernels are compiled once per install (``cache=True``).
 Arrays: content and exemplar float32 ``(H, W, 3)`` in [0, 1] (RGB); fields int32
