@@ -24,9 +24,11 @@ map, so features stay aligned across maps:
    metallic, AO, specular) are copied as they are: every filled pixel is bit-identical to
    its source pixel, no colour transfer. Normal maps are copied, levelled across the fill's
    seams (each piece of one offset gets one constant tilt, a least-squares fit to the steps
-   across its seams, plus a smooth membrane from the hole's edge, :func:`_seam_offsets`,
-   :func:`_edge_membrane`: pieces copied from elsewhere carry their own regional tilt, which
-   showed as facets of their own hue and a crease at the hole's edge), then renormalised
+   across its seams, plus a smooth membrane from the hole's edge, then a few
+   conjugate-gradient steps of the per-pixel Poisson problem where a seam's step varies
+   along it, :func:`_seam_offsets`, :func:`_edge_membrane`, :func:`_relax_seams`: pieces
+   copied from elsewhere carry their own regional tilt, which showed as facets of their own
+   hue and a crease at the hole's edge), then renormalised
    wherever the mask is not 0 (soft edges blend normals). Colour maps copied by quilting are
    levelled the same way (shading). After the core, the albedo takes the core's
    own fill of its channels: the same copy plus the core's smooth corrections (the seam
@@ -535,12 +537,12 @@ def _known_mean(image: np.ndarray, hole: np.ndarray, wrap: bool) -> tuple[np.nda
 
 
 def _seam_pairs(
-    source: np.ndarray, hole: np.ndarray, labels: np.ndarray, wrap: bool
+    source: np.ndarray, hole: np.ndarray, labels: np.ndarray, wrap: bool, every: bool = False
 ) -> list[tuple[np.ndarray, ...]]:
     """4-neighbour pairs ``(p, q)`` across a seam (different pieces, at least one in the hole):
     per direction ``(la, lb, pf, qf, sp, sq, q_by_p, p_by_q)``: the labels of ``p`` and
     ``q``, ``p`` and ``q`` themselves, their sources and where each one's source continues to
-    the other (all as flat indices)."""
+    the other (all as flat indices). ``every``: all pairs with a hole pixel, seams or not."""
     h, w = hole.shape
     yy, xx = np.mgrid[0:h, 0:w]
     out: list[tuple[np.ndarray, ...]] = []
@@ -548,7 +550,9 @@ def _seam_pairs(
         py, px = yy[: h - dy, : w - dx].ravel(), xx[: h - dy, : w - dx].ravel()
         qy, qx = py + dy, px + dx
         la, lb = labels[py, px], labels[qy, qx]
-        sel = (la != lb) & ((la > 0) | (lb > 0))
+        sel = (la > 0) | (lb > 0)
+        if not every:
+            sel &= la != lb
         py, px, qy, qx, la, lb = py[sel], px[sel], qy[sel], qx[sel], la[sel], lb[sel]
 
         def flat(y: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -695,6 +699,88 @@ def _edge_membrane(
     out = np.zeros((h, w, nc), np.float32)
     out[y0:y1, x0:x1] = np.where(hole[y0:y1, x0:x1, None], spread, 0.0)
     return out
+
+
+SEAM_RELAX_ITERATIONS = 40
+"""Conjugate-gradient iterations of :func:`_relax_seams` (each spreads a correction about
+one pixel further from the seams; the piece constants already carry the far field)."""
+
+
+def _relax_seams(
+    start: np.ndarray,
+    mean: np.ndarray,
+    den: np.ndarray,
+    every_pair: list[tuple[np.ndarray, ...]],
+    hole: np.ndarray,
+    iterations: int = SEAM_RELAX_ITERATIONS,
+) -> np.ndarray:
+    """Let the correction vary inside each piece where a seam's step varies along it.
+
+    The piece constants and the edge membrane remove a seam's mean step; a step that changes
+    along a seam remains. This solves, from ``start``, the per-pixel version of the same
+    least-squares problem (a Poisson problem, Pérez et al. 2003: the correction ``c`` with
+    ``c = 0`` on untouched pixels minimises ``sum over neighbour pairs (c_q - c_p +
+    step)^2``, ``step`` 0 inside a piece and the measured step across a seam) by
+    Jacobi-preconditioned conjugate gradients, ``iterations`` steps.
+
+    Args:
+        start: float32 ``(H, W, C)``, the piece constants plus membrane.
+        mean, den: :func:`_known_mean` of the map.
+        every_pair: :func:`_seam_pairs` with ``every=True``.
+        hole: bool ``(H, W)``.
+        iterations: conjugate-gradient steps.
+
+    Returns:
+        float32 ``(H, W, C)``, the correction (0 outside the hole).
+    """
+    h, w = hole.shape
+    nc = mean.shape[2]
+    m, d = mean.reshape(-1, nc), den.ravel()
+    index = np.full(h * w, -1, np.int64)
+    flat_hole = np.flatnonzero(hole)
+    n = flat_hole.size
+    index[flat_hole] = np.arange(n)
+    ii_parts, jj_parts, b = [], [], np.zeros((n, nc), np.float64)
+    diag = np.zeros(n, np.float64)
+    for _la, _lb, pf, qf, sp, sq, q_by_p, p_by_q in every_pair:
+        step = 0.5 * (m[sq] - m[q_by_p] + m[p_by_q] - m[sp])
+        step[(d[q_by_p] <= 0.2) | (d[p_by_q] <= 0.2)] = 0.0
+        i, j = index[pf], index[qf]
+        hi, hj = i >= 0, j >= 0
+        diag += np.bincount(i[hi], minlength=n) + np.bincount(j[hj], minlength=n)
+        for c in range(nc):
+            b[:, c] += np.bincount(i[hi], weights=step[hi, c], minlength=n)
+            b[:, c] -= np.bincount(j[hj], weights=step[hj, c], minlength=n)
+        both = hi & hj
+        ii_parts.append(i[both])
+        jj_parts.append(j[both])
+    ii, jj = np.concatenate(ii_parts), np.concatenate(jj_parts)
+
+    def apply(x: np.ndarray) -> np.ndarray:
+        y = diag[:, None] * x
+        for c in range(nc):
+            y[:, c] -= np.bincount(ii, weights=x[jj, c], minlength=n)
+            y[:, c] -= np.bincount(jj, weights=x[ii, c], minlength=n)
+        return y
+
+    inv = 1.0 / np.maximum(diag, 1.0)[:, None]
+    x = start.reshape(-1, nc)[flat_hole].astype(np.float64)
+    r = b - apply(x)
+    z = inv * r
+    p = z.copy()
+    rz = (r * z).sum(axis=0)
+    for _ in range(iterations):
+        ap = apply(p)
+        alpha = rz / np.maximum((p * ap).sum(axis=0), 1e-30)
+        x += alpha * p
+        r -= alpha * ap
+        z = inv * r
+        rz_new = (r * z).sum(axis=0)
+        p = z + (rz_new / np.maximum(rz, 1e-30)) * p
+        rz = rz_new
+    out = np.zeros((h * w, nc), np.float32)
+    out[flat_hole] = x.astype(np.float32)
+    return out.reshape(h, w, nc)
 
 
 NORMAL_MIN_Z = 0.2
@@ -866,6 +952,7 @@ def fill_material(
     out: list[MapPixels] = []
     pieces: tuple[np.ndarray, int] | None = None
     pairs: list[tuple[np.ndarray, ...]] = []
+    every_pair: list[tuple[np.ndarray, ...]] = []
     for i, mp in enumerate(maps):
         if abort():
             raise JobCancelled()
@@ -877,10 +964,13 @@ def fill_material(
             if pieces is None:
                 pieces = _seam_labels(source, hole)
                 pairs = _seam_pairs(source, hole, pieces[0], wrap)
+                every_pair = _seam_pairs(source, hole, pieces[0], wrap, every=True)
             values = _slopes(mp.rgb) if mp.kind == "normal" else mp.rgb
             mean, den = _known_mean(values, hole, wrap)
             levels = _seam_offsets(mean, den, pairs, pieces[1])
             level = levels[pieces[0]] + _edge_membrane(mean, den, pairs, levels, pieces[0])
+            if SEAM_RELAX_ITERATIONS > 0:
+                level = _relax_seams(level, mean, den, every_pair, hole)
             if mp.kind == "normal":
                 copied = _tilted(copied, level, hole)
             else:
