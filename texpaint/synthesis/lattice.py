@@ -21,9 +21,10 @@ He & Sun's "Statistics of Patch Offsets for Image Completion", ECCV 2012, find d
    working pixels from the origin and inside half the image, above :data:`PEAK_THRESHOLD`.
 4. Basis: ``t1`` = the shortest strong peak, ``t2`` = the shortest strong peak not parallel to
    it; then Lagrange-Gauss reduction so ``|t1| <= |t2|`` and the angle between them is
-   60-120 degrees. Each vector is refined to sub-pixel accuracy by locating the peak nearest
-   ``k * t`` for the largest ``k`` that fits (parabolic peak interpolation) and dividing by
-   ``k``.
+   60-120 degrees (``scored=True``: the pair of short strong peaks whose lattice best
+   explains the peaks, :func:`_scored_basis`). Each vector is refined to sub-pixel accuracy
+   by locating the peak nearest ``k * t`` for the largest ``k`` that fits (parabolic peak
+   interpolation) and dividing by ``k``.
 5. Confidence: the mean ``rho`` at ``t1``, ``t2``, ``t1 + t2`` and ``t1 - t2`` (each a lattice
    vector, so each must be a peak of a truly periodic texture), in [0, 1].
 
@@ -316,6 +317,96 @@ class _Peaks:
         return best
 
 
+SCORE_SHARE = 0.8
+"""``scored`` basis selection (:func:`_scored_basis`): the finest candidate lattice whose score
+is at least this share of the best one's (a coarser lattice made of every other cell of the
+true one scores as well as the true one; a finer, wrong one has half its points off the
+peaks)."""
+
+SCORE_CANDIDATES = 14
+"""``scored`` basis selection: pairs are formed from this many shortest strong isolated
+peaks."""
+
+
+def _lattice_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance (working px) from each ``(dy, dx)`` row of ``points`` to the nearest point of
+    the lattice spanned by ``a`` and ``b``."""
+    basis = np.stack([a, b], axis=1).astype(np.float64)  # columns a, b
+    if abs(np.linalg.det(basis)) < 1e-9:
+        return np.full(len(points), np.inf)
+    coef = np.linalg.solve(basis, points.T.astype(np.float64))  # (2, n)
+    best = np.full(points.shape[0], np.inf)
+    base = np.floor(coef)
+    for di in (0, 1):
+        for dj in (0, 1):
+            near = basis @ (base + np.array([[di], [dj]]))
+            best = np.minimum(best, np.hypot(*(points.T - near)))
+    return best
+
+
+def _scored_basis(
+    peaks: _Peaks,
+    cand: np.ndarray,
+    isolated: np.ndarray,
+    fallback: tuple[np.ndarray | None, np.ndarray | None],
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The basis of the lattice that best explains the autocorrelation's isolated peaks.
+
+    Every non-parallel pair of the :data:`SCORE_CANDIDATES` shortest strong isolated peaks
+    ``cand`` (at least half the strongest: a point on a ridge of straight mortar lines is a
+    weak local peak that any lattice through it would score high; working px, ``(n, 2)``)
+    is reduced (:func:`_reduce`) and scored by the mean ``rho`` (the
+    maximum within 1 px) at its lattice points ``i a + j b``, ``|i|, |j| <= 3``, inside the
+    usable half of the autocorrelation (at least 4 points, and ``a + b`` or ``a - b`` within
+    2 px of one of the ``isolated`` peaks: points along the ridge of a straight panel joint
+    are high but not peaks, and a lattice through two of them is not the texture's): a
+    wrong, finer lattice has points
+    between the peaks (low ``rho``), the true lattice and its coarser sub-lattices have every
+    point on a peak. Returns the finest (smallest cell area, within 10 %: the best scored of
+    those) lattice scoring at least :data:`SCORE_SHARE` of the best, or ``fallback`` when no
+    pair qualifies (two lattices of one density: a running bond and the grid of its half
+    bricks, whose points lie on the mortar courses' ridge)."""
+    if cand.shape[0] < 2:
+        return fallback
+    order = np.argsort(np.hypot(cand[:, 0], cand[:, 1]))[:SCORE_CANDIDATES]
+    pts = cand[order]
+    local = cv2.dilate(peaks.rho, np.ones((3, 3), np.uint8))
+    lim_y, lim_x = peaks.h // 2, peaks.w // 2
+    scored: list[tuple[float, float, np.ndarray, np.ndarray]] = []
+    seen: set[tuple[int, int, int, int]] = set()
+    ij = np.array([(i, j) for i in range(-3, 4) for j in range(-3, 4) if (i, j) > (0, 0)], float)
+    both = np.concatenate([isolated, -isolated]).astype(np.float64)  # peaks come in +-v pairs
+    for m in range(len(pts)):
+        for n in range(m + 1, len(pts)):
+            a, b = pts[m], pts[n]
+            cross = abs(a[0] * b[1] - a[1] * b[0])
+            if cross < math.sin(math.radians(20)) * np.linalg.norm(a) * np.linalg.norm(b):
+                continue
+            a, b = _reduce(a.astype(np.float64), b.astype(np.float64))
+            key = tuple(int(round(x)) for x in (*_canonical(a), *_canonical(b)))
+            if key in seen or min(np.hypot(*a), np.hypot(*b)) < MIN_PERIOD_PX:
+                continue
+            seen.add(key)  # type: ignore[arg-type]
+            vs = ij @ np.stack([a, b])
+            ok = (np.abs(vs[:, 0]) <= lim_y) & (np.abs(vs[:, 1]) <= lim_x)
+            if ok.sum() < 4:
+                continue
+            diag = np.stack([a + b, a - b])  # a and b are peaks; one diagonal must be too
+            gap = np.hypot(*(diag[:, None, :] - both[None, :, :]).transpose(2, 0, 1))
+            if not (gap.min(axis=1) <= 2.0).any():
+                continue
+            yy = np.rint(peaks.h - 1 + vs[ok, 0]).astype(int)
+            xx = np.rint(peaks.w - 1 + vs[ok, 1]).astype(int)
+            scored.append((float(local[yy, xx].mean()), float(cross), a, b))
+    if not scored:
+        return fallback
+    best = max(s[0] for s in scored)
+    fine = [s for s in scored if s[0] >= SCORE_SHARE * best]
+    area = min(s[1] for s in fine)  # lattices of about that cell area: the best scored
+    _, _, a, b = max((s for s in fine if s[1] <= 1.1 * area), key=lambda s: s[0])
+    return a, b
+
+
 def _reduce(t1: np.ndarray, t2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Lagrange-Gauss reduction of a 2-D basis (shortest vectors, angle 60-120 degrees)."""
     for _ in range(32):
@@ -338,13 +429,24 @@ def _canonical(v: np.ndarray) -> tuple[float, float]:
     return (dy, dx)
 
 
-def find_lattice(image: np.ndarray, *, min_confidence: float = MIN_CONFIDENCE) -> Lattice | None:
+def find_lattice(
+    image: np.ndarray, *, min_confidence: float = MIN_CONFIDENCE, scored: bool = False
+) -> Lattice | None:
     """Find the period vectors of a periodic texture (module docstring for the method).
 
     Args:
         image: float32 ``(H, W, C)`` RGB (or ``(H, W)``), values in [0, 1] (any scale works:
             the field is normalised), ``H, W >= 16``. Need not tile.
         min_confidence: return None below this confidence (default :data:`MIN_CONFIDENCE`).
+        scored: choose the basis by :func:`_scored_basis` (every pair of short isolated
+            peaks scored by the mean autocorrelation at its lattice points; the finest lattice
+            within :data:`SCORE_SHARE` of the best) instead of the shortest strong peak and the
+            shortest one not parallel to it; and drop the second vector for a one-dimensional
+            texture only when a ridge point *off* that lattice beats it (the strongest ridge
+            point of a tile grid is a lattice point). Off by default (the inpainting core's
+            offsets use the shortest-peak basis); Make Seamless uses it: a fine grain (bumps
+            of a few pixels) no longer becomes ``t1`` of a brick floor, and a square grid of
+            straight grout lines keeps both vectors.
 
     Returns:
         A :class:`Lattice` (vectors in pixels of ``image``), or None when no two independent
@@ -401,12 +503,18 @@ def find_lattice(image: np.ndarray, *, min_confidence: float = MIN_CONFIDENCE) -
 
         order = np.argsort(np.hypot(c2[:, 0], c2[:, 1]))
         t2 = next((c2[i] for i in order if independent(c2[i]) and v2[i] >= 0.5 * v1), None)
+        if scored:
+            t1, t2 = _scored_basis(peaks, strong, c2, (t1, t2))
     radial = np.array([peaks.prominence((float(v[0]), float(v[1])), radial=True) for v in cand])
     ridge = radial >= MIN_PROMINENCE
     if t1 is not None and t2 is not None and ridge.any():
         # straight gaps (a ridge) much stronger than the 2-D peaks: those come from chance
         # alignments of plank ends, not from a lattice
-        if peaks.value((float(t1[0]), float(t1[1]))) < 0.6 * float(values[ridge].max()):
+        off = ridge
+        if scored:  # ridge points that are lattice points are the lattice's own evidence
+            off = ridge & (_lattice_distance(cand, t1, t2) > 3.0)
+        top = float(values[off].max()) if off.any() else 0.0
+        if peaks.value((float(t1[0]), float(t1[1]))) < 0.6 * top:
             t2 = None
     if t2 is None:  # one-dimensional: planks, stripes, courses whose joints do not align
         if not ridge.any():
