@@ -485,3 +485,17 @@ def test_scored_lattice_is_the_bricks_not_a_fine_grain():
     assert lat.axis_period(0) == pytest.approx(64.0, abs=0.5)  # two courses
     lengths = sorted(np.hypot(*t) for t in lat.basis)
     assert lengths == pytest.approx([np.hypot(32, 32)] * 2, abs=0.7)
+
+
+def test_a_small_periodic_crop_gets_bands_that_fit_instead_of_an_error():
+    """A 64 x 62 crop of a wall (bricks 24 px, courses 10 px) fitted to whole periods is 48 px
+    wide: the band (and its cut strips) used to be planned for the unfitted size and the
+    quilting refused it with a ValueError; the band now narrows until it fits, and the
+    result tiles at whole periods."""
+    from test_lattice import running_bond
+
+    wall = running_bond(200, 200, brick=24, course=10, seed=1)[7 : 7 + 62, 5 : 5 + 64].copy()
+    plan = plan_seamless(wall)
+    assert plan.lattice is not None and plan.size == (60, 48)
+    out = make_seamless(wall, plan=plan)
+    assert out.shape == (60, 48, 3) and seam_metric(out).ratio < seam_metric(wall).ratio

@@ -688,10 +688,29 @@ def plan_seamless(
     ):  # the gap does not fit in a band this image can hold: crop to whole periods instead
         crop, size, gap, period_px = _fit(rgb, lattice, False)
         plan = replace(plan, crop=crop, size=size, gap=gap, period_px=period_px)
+    while plan.band_px > 4 and not _bands_fit(plan):  # small images: narrower bands
+        plan = replace(plan, band_px=plan.band_px - 2)
+    if not _bands_fit(plan):
+        if plan.crop is not None:  # fitted to whole periods, too few pixels are left: no fit
+            return plan_seamless(
+                rgb, None, fit_to_period=False, even_lighting=even_lighting, force=force
+            )
+        raise JobError(
+            f"Make Seamless needs an image of at least {3 * (4 + 2 * band_overlap_px(4))} px "
+            f"on its shorter side to synthesise its seam bands, got {w} x {h}"
+        )
     if max(plan.gap) and not grow:  # keep the input's size along an extended axis
         final = tuple(n if g else m for n, m, g in zip((h, w), plan.size, plan.gap, strict=True))
         plan = replace(plan, size=(int(final[0]), int(final[1])), work_size=plan.size)
     return plan
+
+
+def _bands_fit(plan: SeamlessPlan) -> bool:
+    """Each seam's band and its two cut strips fit three times across the image the bands are
+    synthesised at (what :func:`~texpaint.imaging.seam_band.quilt_band` needs)."""
+    return all(
+        3 * (axis_band_px(plan, a) + 2 * seam_overlap_px(plan, a)) <= plan.size[a] for a in (0, 1)
+    )
 
 
 def fit_image_to_period(image: np.ndarray, plan: SeamlessPlan) -> np.ndarray:
