@@ -385,9 +385,10 @@ def test_vote_modes_copy_known_pixels_or_blend_with_the_mean() -> None:
 def test_large_hole_in_a_stochastic_texture_keeps_its_patch_statistics() -> None:
     """A large hole in rock (a train texture no benchmark scores): the default fill's 7 x 7
     patches are distributed like the known region's (patch SWD) clearly better than with
-    Wexler's averaging vote at the coarse levels (``em_vote="mean"``, the ablation), which
-    fills large stochastic holes with a flat, averaged texture, and the fill keeps most of
-    the texture's fine contrast."""
+    Wexler's averaging vote at the coarse levels and the plain patch distance
+    (``em_vote="mean"``, ``match_sigma_px=0``, the ablation), which fill large stochastic
+    holes with a flat, averaged texture, and the fill keeps most of the texture's fine
+    contrast."""
     from texpaint.imaging.texture_stats import hole_patch_swd
 
     img = real_texture(TRAIN / "polyhaven__rocky_trail_diff_1k.jpg", 256)
@@ -398,7 +399,8 @@ def test_large_hole_in_a_stochastic_texture_keeps_its_patch_statistics() -> None
         return np.abs(a - cv2.GaussianBlur(a, (0, 0), 2.0)).mean(axis=2)
 
     out = complete(img, hole, seed=0)
-    ablation = complete(img, hole, seed=0, settings=CompletionSettings(em_vote="mean"))
+    flat = CompletionSettings(em_vote="mean", match_sigma_px=0.0)
+    ablation = complete(img, hole, seed=0, settings=flat)
     swd = hole_patch_swd(out, hole.astype(np.float32), seed=0)
     swd_mean = hole_patch_swd(ablation, hole.astype(np.float32), seed=0)
     assert swd < 0.85 * swd_mean, (swd, swd_mean)
@@ -410,3 +412,50 @@ def nnf_dilate(mask: np.ndarray, r: int) -> np.ndarray:
     from texpaint.synthesis.nnf import dilate_mask
 
     return dilate_mask(mask, r, False)
+
+
+def test_low_passed_matching_keeps_the_detail_of_large_stochastic_holes() -> None:
+    """A large hole in sand and rocks (train textures no benchmark scores): matching patches on
+    the low-passed colour (``match_sigma_px``, the default) fills it with the texture's
+    detail; with the plain distance (``match_sigma_px=0``, the ablation) the blurred fill of
+    the coarser level draws smooth sources, so the hole is flatter than the texture and its
+    7 x 7 patches are distributed less like the known region's (patch SWD)."""
+    from texpaint.imaging.texture_stats import hole_patch_swd
+
+    def detail(a: np.ndarray) -> float:
+        return float(
+            np.abs(a - cv2.GaussianBlur(a, (0, 0), 2.0)).mean(axis=2)[72:184, 56:200].mean()
+        )
+
+    for name in (
+        "polyhaven__coast_sand_rocks_02_diff_1k.jpg",
+        "polyhaven__rocky_trail_diff_1k.jpg",
+    ):
+        img = real_texture(TRAIN / name, 256)
+        hole = np.zeros((256, 256), bool)
+        hole[64:192, 48:208] = True
+        out = complete(img, hole, seed=0)
+        plain = complete(img, hole, seed=0, settings=CompletionSettings(match_sigma_px=0.0))
+        swd = hole_patch_swd(out, hole.astype(np.float32), seed=0)
+        swd_plain = hole_patch_swd(plain, hole.astype(np.float32), seed=0)
+        assert swd < 0.92 * swd_plain, (name, swd, swd_plain)
+        assert detail(out) > 1.02 * detail(plain), name
+
+
+def test_periodic_textures_keep_the_plain_patch_distance() -> None:
+    """The low-passed matching is for textures that are not periodic: on a brick wall (offset
+    concentration far above ``concentration_ref``) the fill is the same with it switched off,
+    so the lattice copies stay aligned to the pixel."""
+    img = bricks(128, 128)
+    hole = np.zeros((128, 128), bool)
+    hole[40:80, 44:92] = True
+    out = complete(img, hole, seed=3)
+    plain = complete(img, hole, seed=3, settings=CompletionSettings(match_sigma_px=0.0))
+    np.testing.assert_array_equal(out, plain)
+    # and the setting does act when the texture is treated as stochastic
+    stochastic = CompletionSettings(concentration_ref=1.0)
+    blurred = complete(img, hole, seed=3, settings=stochastic)
+    plain_s = complete(
+        img, hole, seed=3, settings=CompletionSettings(concentration_ref=1.0, match_sigma_px=0.0)
+    )
+    assert not np.array_equal(blurred, plain_s)

@@ -11,7 +11,11 @@ coarsest up,
    2012; :mod:`texpaint.synthesis.offsets`) at every pixel and making other offsets pay a
    cost that grows with how periodic the texture is, so periodic structure (mortar, grout,
    plank gaps) is copied from whole periods away while stochastic textures keep a free
-   search;
+   search. For textures that are not periodic, above the coarsest level the patch
+   distance compares the colour low-passed (:attr:`CompletionSettings.match_sigma_px`):
+   the fill a level starts from is the blurred vote of the level below, and on unfiltered
+   colour smooth sources match it better than detailed ones of the same shapes, which
+   flattens large holes;
 2. vote: each hole pixel becomes a blend of the similarity-weighted mean of the source
    pixels the overlapping patches propose (Wexler et al.'s vote) and the pixel copied from
    the lowest-cost patch covering it (no averaging). The mean alone fills large holes in
@@ -92,6 +96,8 @@ class CompletionSettings:
         search_fine_px: random-search window (px) at the finest level and the fine levels
             (their field comes from the level below; coarser levels search the whole image).
         n_candidates: dominant offsets tried at every target pixel.
+        n_candidates_mid: the same at the levels between the coarsest and the fine ones
+            (their field comes from the level below, which tried ``n_candidates``).
         structure_weight: the cost of a non-dominant offset is ``structure_weight *
             min(1, concentration / concentration_ref) * 2 * variance`` of the known colours
             (mean squared difference per pixel and channel, the patch distance's unit).
@@ -120,6 +126,17 @@ class CompletionSettings:
         base_by_concentration: the ``base_sigma_px`` correction is scaled by
             ``min(1, concentration / concentration_ref)`` (stochastic textures keep more of
             the copy's own local mean, which the last vote flattens).
+        match_sigma_px: for textures whose offset concentration is under
+            ``concentration_ref`` (not periodic), at every level but the coarsest, the patch
+            distance compares the colour low-passed by a Gaussian of this sigma (px of the
+            level), in the hole and in the sources alike, while the vote and the
+            composition copy the unfiltered colour. The current fill of a finer level is
+            the vote of the level below, so it is blurred; a plain distance then prefers
+            smooth sources to detailed ones with the same shapes, and large holes come out
+            flatter than the texture. On the low-passed colour they tie, so the fill keeps
+            the texture's detail. Periodic textures keep the plain distance: the blur lets
+            their lattice copies slip by a pixel or two (brick and tile walls lost 1-2 dB).
+            0: off.
     """
 
     patch_radius: int = 3
@@ -137,6 +154,7 @@ class CompletionSettings:
     search_fine_px: int = 8
     n_candidates: int = 16
     n_candidates_fine: int = 4
+    n_candidates_mid: int = 16
     structure_weight: float = 0.25
     concentration_ref: float = 0.08
     offset_init: bool = True
@@ -149,6 +167,7 @@ class CompletionSettings:
     vote_blend: float = 0.3
     base_by_concentration: bool = True
     blend_by_concentration: bool = True
+    match_sigma_px: float = 2.0
 
 
 MEMBRANE_SIGMA_PX = 2.0
@@ -468,7 +487,8 @@ def _complete_levels(
         f = lw / w
         em, _work, sweeps = plan[li]
         fine = max(lh, lw) >= s.fine_from_px and li > 0
-        cand = offsets.scaled(f)[: s.n_candidates_fine if fine else s.n_candidates]
+        n_cand = s.n_candidates_fine if fine else (s.n_candidates_mid if li else s.n_candidates)
+        cand = offsets.scaled(f)[:n_cand]
         penalty = _penalty(lh, lw, cand, lam, wrap)
         if lv.guide is None:  # the level's own array (not used after this level)
             feat = np.ascontiguousarray(lv.colour, np.float32)
@@ -488,14 +508,17 @@ def _complete_levels(
             all_cand = offsets.scaled(f)
             if all_cand.size:
                 _offset_init(feat, nc, hole_l, field, all_cand, r, wrap)
+        match_sigma = s.match_sigma_px if li > 0 and periodic < 1.0 else 0.0
+        sfeat = _search_features(feat, nc, match_sigma, wrap)
         cost = np.full((lh, lw), np.inf, np.float32)
         nnf.init_field(
-            feat, src_ok, *penalty, field, cost, ty, tx, sy, sx, r, wrap,
+            sfeat, src_ok, *penalty, field, cost, ty, tx, sy, sx, r, wrap,
             int(rng.integers(1 << 30)),
         )  # fmt: skip
         if prev_field is not None:  # the upsampled field's vote starts this level
             _vote(feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile)
-            _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
+            sfeat = _search_features(feat, nc, match_sigma, wrap)
+            _patch_cost(sfeat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
         search = s.search_fine_px if ((finest or fine) and li > 0) else max(lh, lw)
         msg = f"Inpainting: searching patches, scale {li + 1}/{len(levels)}"
         for it in range(em):
@@ -504,7 +527,7 @@ def _complete_levels(
 
                 run = partial(
                     _sweep_chunk,
-                    (feat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap),
+                    (sfeat, src_ok, is_target, penalty, field, cost, ty, tx, cand, r, wrap),
                     reverse,
                     search,
                 )
@@ -524,10 +547,12 @@ def _complete_levels(
                 feat, nc, hidx, field, cost, ty, tx, r, wrap, pool, n_threads, s.vote_percentile,
                 s.em_vote, blend,
             )  # fmt: skip
-            _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
+            sfeat = _search_features(feat, nc, match_sigma, wrap)
+            _patch_cost(sfeat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads)
             done += ty.size
             report(done / total, msg)
         prev_field, prev_shape = field, (lh, lw)
+        del sfeat
         if not finest:
             continue
         del src_ok, is_target
@@ -667,6 +692,19 @@ def _patch_cost(feat, penalty, field, cost, ty, tx, r, wrap, pool, n_threads) ->
     pc, lam, tau2 = penalty
     args = (feat, pc, lam, tau2, field, cost, ty, tx, r, wrap)
     list(pool.map(lambda ab: nnf.patch_cost(*args, ab[0], ab[1]), bands))
+
+
+def _search_features(feat: np.ndarray, nc: int, sigma: float, wrap: bool) -> np.ndarray:
+    """The array the patch distance compares (:attr:`CompletionSettings.match_sigma_px`):
+    ``feat`` float32 ``(h, w, C)`` itself when ``sigma`` is 0, else a copy whose first ``nc``
+    (colour) channels are Gaussian-blurred with ``sigma`` px (wrapping round when ``wrap``);
+    guidance channels are kept as they are."""
+    if sigma <= 0:
+        return feat
+    out = feat.copy()
+    h, w = feat.shape[:2]
+    out[..., :nc] = _blur(np.ascontiguousarray(feat[..., :nc]), sigma, wrap).reshape(h, w, nc)
+    return out
 
 
 def _hole_index(hole: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
