@@ -219,11 +219,10 @@ BEST_STYLE_SETTINGS: dict[str, dict] = {
         "overlap_px": 4,
         "luminance_weight": 2.3,
         "orientation_weight": 0.5,
-        "shade": 0.1,
     },
     "the_scream": {"block_px": 20, "overlap_px": 6, "luminance_weight": 3.0, "continuation": 0.5},
-    "great_wave": {"block_px": 28, "overlap_px": 8, "luminance_weight": 3.0},
-    "woman_with_a_hat": {"block_px": 20, "overlap_px": 6},
+    "great_wave": {"block_px": 24, "overlap_px": 7, "luminance_weight": 3.0},
+    "woman_with_a_hat": {"block_px": 20, "overlap_px": 6, "shade": 0.1},
     "wreck_of_the_minotaur": {"orientation_weight": 0.5, "shade": 0.0},
     "weathered_wood": {"block_px": 24, "overlap_px": 8, "continuation": 0.5},
 }
@@ -231,9 +230,10 @@ BEST_STYLE_SETTINGS: dict[str, dict] = {
 Starry Night's small dense strokes need small blocks to keep the content's forms; The
 Scream's bands and The Great Wave's line work read only in larger pieces, with a stronger
 luminance guide to keep the forms (The Scream also continues pieces more: longer strokes);
-Woman with a Hat's colour areas read in 20 px pieces (12-16 px: confetti); Starry Night's
-and the Wreck's patch distance to the exemplar needs a weaker orientation guide and less (no)
-shading; weathered wood's plank lines read longer in larger, continued pieces.
+Woman with a Hat's colour areas read in 20 px pieces (12-16 px: confetti); Starry Night's,
+Woman with a Hat's and the Wreck's patch distance to the exemplar needs a weaker orientation
+guide or less (the Wreck: no) shading; weathered wood's plank lines read longer in larger,
+continued pieces.
 Chosen on ``cc0-1k/val`` (``benchmarks/RESULTS.md``)."""
 
 
