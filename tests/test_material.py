@@ -275,9 +275,9 @@ def test_inpaint_shares_one_source_map_across_maps(filled_82) -> None:
         taken = before.image.rgb[sy, sx]
         if before.role is MapRole.NORMAL or before.is_colour:
             # the copied texture plus, per piece, a correction that levels the seams (a
-            # constant per piece and a smooth membrane from the hole's edge, plus the
-            # colour maps' low-frequency shading): inside a piece the correction adds no
-            # detail, so no feature moves
+            # constant per piece, a smooth membrane from the hole's edge, a relaxation,
+            # and the colour maps' low-frequency shading): inside a piece the correction
+            # adds no detail, so no feature moves; the other data maps are exact copies
             if before.role is MapRole.NORMAL:  # normals are levelled as slopes x/z, y/z
                 a = decode_normals(after.image.rgb)
                 b = decode_normals(before.image.rgb[src[..., 0], src[..., 1]])

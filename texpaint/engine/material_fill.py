@@ -22,7 +22,8 @@ map, so features stay aligned across maps:
 2. Apply the source map to every map (and its alpha) with the soft mask
    (:func:`~texpaint.synthesis.source_map.apply_source_map`). Data maps (height, roughness,
    metallic, AO, specular) are copied as they are: every filled pixel is bit-identical to
-   its source pixel, no colour transfer. Normal maps are copied, levelled across the fill's
+   its source pixel, no colour transfer (:data:`SEAM_LEVELLED_ROLES`). Normal maps are
+   copied, levelled across the fill's
    seams (each piece of one offset gets one constant tilt, a least-squares fit to the steps
    across its seams, plus a smooth membrane from the hole's edge, then a few
    conjugate-gradient steps of the per-pixel Poisson problem where a seam's step varies
@@ -473,8 +474,13 @@ def _low_frequency_match(
 
 SEAM_LEVELLED_KINDS: tuple[str, ...] = ("colour", "normal")
 """Map kinds whose pieces are levelled across the fill's seams (:func:`_seam_offsets`) when
-``harmonise_colour``: colour maps (shading) and normal maps (regional tilt). Height and the
-other data maps stay exact copies of their source pixels."""
+``harmonise_colour``: colour maps (shading) and normal maps (regional tilt)."""
+
+SEAM_LEVELLED_ROLES: tuple[str, ...] = ()
+"""Data maps levelled too, by role (none). Levelling the height map was tried: on rock
+(nobiax-82) pieces shifted their base level by 0.08 on average and up to 0.39 of the range
+(pieces of a peak lowered into a valley), which a 16-bit displacement map would clip; so
+height, roughness, metallic, AO and specular stay exact copies of their source pixels."""
 
 SEAM_MEAN_SIGMA_PX = 2.0
 """Gaussian sigma (pixels) of the local means that measure a map's step across a seam
@@ -671,8 +677,9 @@ def _edge_membrane(
             if not sel.any():
                 continue
             r = m[own[sel]] - m[cont[sel]] - levels[lab_fill[sel]]
-            np.add.at(total, at[sel], r)
-            np.add.at(weight, at[sel], 1.0)
+            for c in range(nc):
+                total[:, c] += np.bincount(at[sel], weights=r[:, c], minlength=h * w)
+            weight += np.bincount(at[sel], minlength=h * w)
     hole = labels > 0
     have = weight > 0
     if not have.any():
@@ -684,16 +691,23 @@ def _edge_membrane(
     vals = np.zeros((h * w, nc), np.float32)
     vals[have] = (total[have] / weight[have, None]).astype(np.float32)
     vals_c = vals.reshape(h, w, nc)[y0:y1, x0:x1]
-    unknown = ~have.reshape(h, w)[y0:y1, x0:x1]
+    have_c = have.reshape(h, w)[y0:y1, x0:x1].astype(np.float32)
+    # at half resolution (the membrane is smooth and blurred below; a quarter of the work)
+    ch, cw = have_c.shape
+    sh, sw = max(1, (ch + 1) // 2), max(1, (cw + 1) // 2)
+    cover = cv2.resize(have_c, (sw, sh), interpolation=cv2.INTER_AREA).reshape(sh, sw)
+    summed = cv2.resize(vals_c * have_c[..., None], (sw, sh), interpolation=cv2.INTER_AREA)
+    small = summed.reshape(sh, sw, nc) / np.maximum(cover, 1e-6)[..., None]
     with torch.inference_mode():
-        spread = (
+        half = (
             push_pull_fill(
-                torch.from_numpy(np.ascontiguousarray(vals_c.transpose(2, 0, 1)))[None],
-                torch.from_numpy(unknown.astype(np.float32))[None, None],
+                torch.from_numpy(np.ascontiguousarray(small.transpose(2, 0, 1)))[None],
+                torch.from_numpy((cover <= 0).astype(np.float32))[None, None],
             )[0]
             .numpy()
             .transpose(1, 2, 0)
         )
+    spread = cv2.resize(half, (cw, ch), interpolation=cv2.INTER_LINEAR).reshape(ch, cw, nc)
     # the edge's values are local means, but still vary from pixel to pixel along the edge
     spread = cv2.GaussianBlur(spread, (0, 0), 2 * SEAM_MEAN_SIGMA_PX).reshape(spread.shape)
     out = np.zeros((h, w, nc), np.float32)
@@ -706,12 +720,43 @@ SEAM_RELAX_ITERATIONS = 40
 one pixel further from the seams; the piece constants already carry the far field)."""
 
 
+def _poisson_system(
+    hole: np.ndarray, every_pair: list[tuple[np.ndarray, ...]]
+) -> tuple[object, np.ndarray, np.ndarray]:
+    """The least-squares problem of :func:`_relax_seams` for one fill, shared by its maps:
+    ``(laplacian, index, flat_hole)`` with the sparse CSR graph Laplacian over the hole's
+    pixels (untouched neighbours fixed at 0), the hole position of every flat pixel (-1
+    outside) and the hole's flat indices."""
+    from scipy.sparse import coo_matrix, diags
+
+    h, w = hole.shape
+    flat_hole = np.flatnonzero(hole)
+    n = flat_hole.size
+    index = np.full(h * w, -1, np.int64)
+    index[flat_hole] = np.arange(n)
+    diag = np.zeros(n, np.float64)
+    ii_parts, jj_parts = [], []
+    for _la, _lb, pf, qf, *_rest in every_pair:
+        i, j = index[pf], index[qf]
+        hi, hj = i >= 0, j >= 0
+        diag += np.bincount(i[hi], minlength=n) + np.bincount(j[hj], minlength=n)
+        both = hi & hj
+        ii_parts.append(i[both])
+        jj_parts.append(j[both])
+    ii, jj = np.concatenate(ii_parts), np.concatenate(jj_parts)
+    ones = np.ones(2 * ii.size)
+    adjacency = coo_matrix(
+        (ones, (np.concatenate([ii, jj]), np.concatenate([jj, ii]))), shape=(n, n)
+    )
+    return (diags(diag) - adjacency).tocsr().astype(np.float32), index, flat_hole
+
+
 def _relax_seams(
     start: np.ndarray,
     mean: np.ndarray,
     den: np.ndarray,
-    every_pair: list[tuple[np.ndarray, ...]],
-    hole: np.ndarray,
+    pairs: list[tuple[np.ndarray, ...]],
+    system: tuple[object, np.ndarray, np.ndarray],
     iterations: int = SEAM_RELAX_ITERATIONS,
 ) -> np.ndarray:
     """Let the correction vary inside each piece where a seam's step varies along it.
@@ -726,51 +771,35 @@ def _relax_seams(
     Args:
         start: float32 ``(H, W, C)``, the piece constants plus membrane.
         mean, den: :func:`_known_mean` of the map.
-        every_pair: :func:`_seam_pairs` with ``every=True``.
-        hole: bool ``(H, W)``.
+        pairs: :func:`_seam_pairs` (the seams; inside a piece the step is 0).
+        system: :func:`_poisson_system` of the fill.
         iterations: conjugate-gradient steps.
 
     Returns:
         float32 ``(H, W, C)``, the correction (0 outside the hole).
     """
-    h, w = hole.shape
+    lap, index, flat_hole = system
+    h, w = start.shape[:2]
     nc = mean.shape[2]
-    m, d = mean.reshape(-1, nc), den.ravel()
-    index = np.full(h * w, -1, np.int64)
-    flat_hole = np.flatnonzero(hole)
     n = flat_hole.size
-    index[flat_hole] = np.arange(n)
-    ii_parts, jj_parts, b = [], [], np.zeros((n, nc), np.float64)
-    diag = np.zeros(n, np.float64)
-    for _la, _lb, pf, qf, sp, sq, q_by_p, p_by_q in every_pair:
-        step = 0.5 * (m[sq] - m[q_by_p] + m[p_by_q] - m[sp])
-        step[(d[q_by_p] <= 0.2) | (d[p_by_q] <= 0.2)] = 0.0
-        i, j = index[pf], index[qf]
+    m, d = mean.reshape(-1, nc), den.ravel()
+    b = np.zeros((n, nc), np.float32)
+    for _la, _lb, pf, qf, sp, sq, q_by_p, p_by_q in pairs:
+        ok = (d[q_by_p] > 0.2) & (d[p_by_q] > 0.2)
+        step = 0.5 * (m[sq[ok]] - m[q_by_p[ok]] + m[p_by_q[ok]] - m[sp[ok]])
+        i, j = index[pf[ok]], index[qf[ok]]
         hi, hj = i >= 0, j >= 0
-        diag += np.bincount(i[hi], minlength=n) + np.bincount(j[hj], minlength=n)
         for c in range(nc):
             b[:, c] += np.bincount(i[hi], weights=step[hi, c], minlength=n)
             b[:, c] -= np.bincount(j[hj], weights=step[hj, c], minlength=n)
-        both = hi & hj
-        ii_parts.append(i[both])
-        jj_parts.append(j[both])
-    ii, jj = np.concatenate(ii_parts), np.concatenate(jj_parts)
-
-    def apply(x: np.ndarray) -> np.ndarray:
-        y = diag[:, None] * x
-        for c in range(nc):
-            y[:, c] -= np.bincount(ii, weights=x[jj, c], minlength=n)
-            y[:, c] -= np.bincount(jj, weights=x[ii, c], minlength=n)
-        return y
-
-    inv = 1.0 / np.maximum(diag, 1.0)[:, None]
-    x = start.reshape(-1, nc)[flat_hole].astype(np.float64)
-    r = b - apply(x)
+    inv = (1.0 / np.maximum(np.asarray(lap.diagonal()), 1.0)[:, None]).astype(np.float32)  # type: ignore[attr-defined]
+    x = start.reshape(-1, nc)[flat_hole].astype(np.float32)  # float32: half the traffic
+    r = b - lap @ x  # type: ignore[operator]
     z = inv * r
     p = z.copy()
     rz = (r * z).sum(axis=0)
     for _ in range(iterations):
-        ap = apply(p)
+        ap = lap @ p  # type: ignore[operator]
         alpha = rz / np.maximum((p * ap).sum(axis=0), 1e-30)
         x += alpha * p
         r -= alpha * ap
@@ -952,7 +981,7 @@ def fill_material(
     out: list[MapPixels] = []
     pieces: tuple[np.ndarray, int] | None = None
     pairs: list[tuple[np.ndarray, ...]] = []
-    every_pair: list[tuple[np.ndarray, ...]] = []
+    system: tuple[object, np.ndarray, np.ndarray] | None = None
     for i, mp in enumerate(maps):
         if abort():
             raise JobCancelled()
@@ -960,17 +989,20 @@ def fill_material(
         copied = apply_source_map(mp.rgb, source, hard)
         core_albedo = mp.kind == "colour" and core_guide is not None and i == guide_index
         keep = mp.kind == "normal" and normal_length == "keep"  # exact copies promised
-        if harmonise_colour and mp.kind in SEAM_LEVELLED_KINDS and not core_albedo and not keep:
+        levelled = mp.kind in SEAM_LEVELLED_KINDS or mp.role in SEAM_LEVELLED_ROLES
+        if harmonise_colour and levelled and not core_albedo and not keep:
             if pieces is None:
                 pieces = _seam_labels(source, hole)
                 pairs = _seam_pairs(source, hole, pieces[0], wrap)
-                every_pair = _seam_pairs(source, hole, pieces[0], wrap, every=True)
+                system = _poisson_system(
+                    hole, _seam_pairs(source, hole, pieces[0], wrap, every=True)
+                )
             values = _slopes(mp.rgb) if mp.kind == "normal" else mp.rgb
             mean, den = _known_mean(values, hole, wrap)
             levels = _seam_offsets(mean, den, pairs, pieces[1])
             level = levels[pieces[0]] + _edge_membrane(mean, den, pairs, levels, pieces[0])
-            if SEAM_RELAX_ITERATIONS > 0:
-                level = _relax_seams(level, mean, den, every_pair, hole)
+            if SEAM_RELAX_ITERATIONS > 0 and system is not None:
+                level = _relax_seams(level, mean, den, pairs, system)
             if mp.kind == "normal":
                 copied = _tilted(copied, level, hole)
             else:
