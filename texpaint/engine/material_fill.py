@@ -720,9 +720,7 @@ SEAM_RELAX_ITERATIONS = 40
 one pixel further from the seams; the piece constants already carry the far field)."""
 
 
-def _poisson_system(
-    hole: np.ndarray, every_pair: list[tuple[np.ndarray, ...]]
-) -> tuple[object, np.ndarray, np.ndarray]:
+def _poisson_system(hole: np.ndarray) -> tuple[object, np.ndarray, np.ndarray]:
     """The least-squares problem of :func:`_relax_seams` for one fill, shared by its maps:
     ``(laplacian, index, flat_hole)`` with the sparse CSR graph Laplacian over the hole's
     pixels (untouched neighbours fixed at 0), the hole position of every flat pixel (-1
@@ -736,7 +734,10 @@ def _poisson_system(
     index[flat_hole] = np.arange(n)
     diag = np.zeros(n, np.float64)
     ii_parts, jj_parts = [], []
-    for _la, _lb, pf, qf, *_rest in every_pair:
+    flat = np.arange(h * w).reshape(h, w)
+    for dy, dx in ((0, 1), (1, 0)):  # every neighbour pair with a hole pixel
+        near = hole[: h - dy, : w - dx] | hole[dy:, dx:]
+        pf, qf = flat[: h - dy, : w - dx][near], flat[dy:, dx:][near]
         i, j = index[pf], index[qf]
         hi, hj = i >= 0, j >= 0
         diag += np.bincount(i[hi], minlength=n) + np.bincount(j[hj], minlength=n)
@@ -994,9 +995,7 @@ def fill_material(
             if pieces is None:
                 pieces = _seam_labels(source, hole)
                 pairs = _seam_pairs(source, hole, pieces[0], wrap)
-                system = _poisson_system(
-                    hole, _seam_pairs(source, hole, pieces[0], wrap, every=True)
-                )
+                system = _poisson_system(hole)
             values = _slopes(mp.rgb) if mp.kind == "normal" else mp.rgb
             mean, den = _known_mean(values, hole, wrap)
             levels = _seam_offsets(mean, den, pairs, pieces[1])
