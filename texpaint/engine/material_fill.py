@@ -793,21 +793,14 @@ def _relax_seams(
         for c in range(nc):
             b[:, c] += np.bincount(i[hi], weights=step[hi, c], minlength=n)
             b[:, c] -= np.bincount(j[hj], weights=step[hj, c], minlength=n)
-    inv = (1.0 / np.maximum(np.asarray(lap.diagonal()), 1.0)[:, None]).astype(np.float32)  # type: ignore[attr-defined]
-    x = start.reshape(-1, nc)[flat_hole].astype(np.float32)  # float32: half the traffic
-    r = b - lap @ x  # type: ignore[operator]
-    z = inv * r
-    p = z.copy()
-    rz = (r * z).sum(axis=0)
-    for _ in range(iterations):
-        ap = lap @ p  # type: ignore[operator]
-        alpha = rz / np.maximum((p * ap).sum(axis=0), 1e-30)
-        x += alpha * p
-        r -= alpha * ap
-        z = inv * r
-        rz_new = (r * z).sum(axis=0)
-        p = z + (rz_new / np.maximum(rz, 1e-30)) * p
-        rz = rz_new
+    from scipy.sparse import diags
+    from scipy.sparse.linalg import cg
+
+    inv = diags((1.0 / np.maximum(np.asarray(lap.diagonal()), 1.0)).astype(np.float32))  # type: ignore[attr-defined]
+    x0 = start.reshape(-1, nc)[flat_hole].astype(np.float32)  # float32: half the traffic
+    x = np.empty_like(x0)
+    for c in range(nc):  # scipy's cg solves one right-hand side at a time
+        x[:, c], _ = cg(lap, b[:, c], x0=x0[:, c], M=inv, maxiter=iterations)
     out = np.zeros((h * w, nc), np.float32)
     out[flat_hole] = x.astype(np.float32)
     return out.reshape(h, w, nc)
@@ -867,9 +860,14 @@ def _blend_lengths(
 def _composite(image: np.ndarray, fill: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``image * (1 - m) + fill * m`` where ``m > 0``; ``image`` bit-identical where 0 and
     ``fill`` exactly where ``m >= 1``."""
-    m = mask[..., None] if image.ndim == 3 else mask
-    mixed = np.where(m >= 1, fill, image * (1 - m) + fill * m)
-    return np.where(m > 0, mixed, image).astype(image.dtype)
+    out = image.copy()
+    inside = mask > 0
+    m = mask[inside]
+    if image.ndim == 3:
+        m = m[:, None]
+    a, b = image[inside], fill[inside]
+    out[inside] = np.where(m >= 1, b, a * (1 - m) + b * m).astype(image.dtype)
+    return out
 
 
 def fill_material(
