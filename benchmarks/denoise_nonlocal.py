@@ -53,7 +53,6 @@ import json
 import os
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import cv2
@@ -64,9 +63,8 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
 from benchmarks.bench_common import add_common_args, val_images  # noqa: E402
-from benchmarks.denoise_quality import CONDITIONS, _psnr, crop_boxes, degrade  # noqa: E402
+from benchmarks.denoise_quality import _psnr, noisy_crops  # noqa: E402
 from texpaint.engine.device import Runtime  # noqa: E402
-from texpaint.imaging.io import read_image  # noqa: E402
 from texpaint.imaging.noise_estimation import estimate_noise_level_function  # noqa: E402
 from texpaint.jobs import Job  # noqa: E402
 from texpaint.ops.runner import run_job  # noqa: E402
@@ -165,50 +163,38 @@ def evaluate(args: argparse.Namespace, paths: list[Path]) -> list[dict]:
     warm = np.full((64, 64, 3), 0.5, np.float32)  # load the model before anything is timed
     run_job(Job(op="denoise", image=warm, mask=np.zeros((64, 64), np.float32), model_id=args.model))
     rows = []
-    for path in paths:
-        rgb8 = np.round(np.clip(read_image(path).rgb, 0, 1) * 255.0) / 255.0
-        h, w = rgb8.shape[:2]
-        for k, (y, x) in enumerate(crop_boxes(path.name, h, w, args.size, args.crops, args.seed)):
-            clean = np.ascontiguousarray(rgb8[y : y + args.size, x : x + args.size], np.float32)
-            mp = clean.shape[0] * clean.shape[1] / 1e6
-            for cond in CONDS:
-                ci = CONDITIONS.index(cond)
-                rng = np.random.default_rng([args.seed, zlib.crc32(path.name.encode()), k, ci])
-                noisy, _ = degrade(clean, cond, rng)
-                base = {"file": path.name, "crop": k, "cond": cond, "mp": mp}
+    for path, k, cond, clean, noisy, _ in noisy_crops(args, paths, CONDS):
+        mp = clean.shape[0] * clean.shape[1] / 1e6
+        base = {"file": path.name, "crop": k, "cond": cond, "mp": mp}
 
-                def add(
-                    variant: str, out: np.ndarray, seconds: float, base=base, clean=clean
-                ) -> None:
-                    rows.append(
-                        {**base, "variant": variant, "psnr": _psnr(out, clean), "seconds": seconds}
-                    )
+        def add(variant: str, out: np.ndarray, seconds: float, base=base, clean=clean) -> None:
+            rows.append({**base, "variant": variant, "psnr": _psnr(out, clean), "seconds": seconds})
 
-                t0 = time.perf_counter()
-                job = Job(
-                    op="denoise",
-                    image=noisy,
-                    mask=np.zeros(noisy.shape[:2], np.float32),
-                    params={"passes": 1},
-                    model_id=args.model,
-                )
-                pilot = run_job(job, runtime=runtime).image
-                add("pilot", pilot, time.perf_counter() - t0)
-                sigma = float(estimate_noise_level_function(noisy).noise_map(noisy).mean()) / 255
-                if "bm3d" in args.stages:
-                    t0 = time.perf_counter()
-                    wien = bm3d_wiener(noisy, pilot, sigma) if sigma > 0 else pilot
-                    add("wiener", wien, time.perf_counter() - t0)
-                    add("wiener+pilot", 0.5 * (wien + pilot), 0.0)
-                if "offsets" in args.stages:
-                    t0 = time.perf_counter()
-                    outs = offsets_stage(noisy, pilot, sigma)
-                    dt = time.perf_counter() - t0
-                    for name, out in outs.items():
-                        add(name, out, dt)
-                done = [r for r in rows if r["file"] == path.name and r["crop"] == k]
-                line = " ".join(f"{r['psnr']:.2f}" for r in done if r["cond"] == cond)
-                print(f"  {path.name} #{k} {cond:8s} {line}", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        job = Job(
+            op="denoise",
+            image=noisy,
+            mask=np.zeros(noisy.shape[:2], np.float32),
+            params={"passes": 1},
+            model_id=args.model,
+        )
+        pilot = run_job(job, runtime=runtime).image
+        add("pilot", pilot, time.perf_counter() - t0)
+        sigma = float(estimate_noise_level_function(noisy).noise_map(noisy).mean()) / 255
+        if "bm3d" in args.stages:
+            t0 = time.perf_counter()
+            wien = bm3d_wiener(noisy, pilot, sigma) if sigma > 0 else pilot
+            add("wiener", wien, time.perf_counter() - t0)
+            add("wiener+pilot", 0.5 * (wien + pilot), 0.0)
+        if "offsets" in args.stages:
+            t0 = time.perf_counter()
+            outs = offsets_stage(noisy, pilot, sigma)
+            dt = time.perf_counter() - t0
+            for name, out in outs.items():
+                add(name, out, dt)
+        done = [r for r in rows if r["file"] == path.name and r["crop"] == k]
+        line = " ".join(f"{r['psnr']:.2f}" for r in done if r["cond"] == cond)
+        print(f"  {path.name} #{k} {cond:8s} {line}", file=sys.stderr, flush=True)
     return rows
 
 

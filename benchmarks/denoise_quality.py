@@ -92,7 +92,7 @@ import math
 import sys
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -263,50 +263,62 @@ def save_cache(path: Path | None, cache: dict) -> None:
     tmp.replace(path)
 
 
+def noisy_crops(
+    args: argparse.Namespace, paths: list[Path], conds: tuple[str, ...] = CONDITIONS
+) -> Iterator[tuple[Path, int, str, np.ndarray, np.ndarray, float]]:
+    """The benchmark's inputs: per image, per seeded crop (``crop_boxes``: ``args.size``,
+    ``args.crops``, ``args.seed``) and per condition in ``conds``, ``(path, crop index,
+    condition, clean, noisy, sigma)`` with ``clean``/``noisy`` float32 ``(S, S, 3)`` in [0, 1]
+    (the image quantised to 8 bits first) and ``sigma`` what :func:`degrade` returns. The
+    noise is seeded by (seed, file name, crop, condition), so every script sees the same."""
+    for path in paths:
+        rgb8 = np.round(np.clip(read_image(path).rgb, 0, 1) * 255.0) / 255.0
+        h, w = rgb8.shape[:2]
+        for k, (y, x) in enumerate(crop_boxes(path.name, h, w, args.size, args.crops, args.seed)):
+            clean = np.ascontiguousarray(rgb8[y : y + args.size, x : x + args.size], np.float32)
+            for cond in conds:
+                ci = CONDITIONS.index(cond)
+                rng = np.random.default_rng([args.seed, zlib.crc32(path.name.encode()), k, ci])
+                noisy, sigma = degrade(clean, cond, rng)
+                yield path, k, cond, clean, noisy, sigma
+
+
 def evaluate(args: argparse.Namespace, paths: list[Path], methods: dict[str, DenoiseFn]) -> list:
     """Per-crop rows: ``{"file", "crop", "cond", "method", "psnr", "ssim", "seconds", "mp"}``
     (method ``"noisy"``: the input itself, 0 s)."""
     cache_path = Path(args.cache) if args.cache else None
     cache = load_cache(cache_path)
     rows = []
-    for path in paths:
-        rgb8 = np.round(np.clip(read_image(path).rgb, 0, 1) * 255.0) / 255.0
-        h, w = rgb8.shape[:2]
-        for k, (y, x) in enumerate(crop_boxes(path.name, h, w, args.size, args.crops, args.seed)):
-            clean = np.ascontiguousarray(rgb8[y : y + args.size, x : x + args.size], np.float32)
-            mp = clean.shape[0] * clean.shape[1] / 1e6
-            for ci, cond in enumerate(CONDITIONS):
-                rng = np.random.default_rng([args.seed, zlib.crc32(path.name.encode()), k, ci])
-                noisy, sigma = degrade(clean, cond, rng)
-                base = {"file": path.name, "crop": k, "cond": cond, "mp": mp}
-                rows.append(
-                    {**base, "method": "noisy", "psnr": _psnr(noisy, clean), "seconds": 0.0}
-                    | {"ssim": ssim(noisy, clean)}
-                )
-                for name, fn in methods.items():
-                    if cond == "clean" and name != "texpaint":
-                        continue
-                    key = f"{name}|{cond}|{path.name}|{k}|{args.size}|{args.seed}"
-                    if name != "texpaint" and key in cache:
-                        rows.append({**base, "method": name, **cache[key]})
-                        continue
-                    given = sigma
-                    if name == "ffdnet" and cond == "pg":  # the oracle map of the clean crop
-                        given = np.sqrt(PG_A * clean.mean(axis=2) + PG_B) * 255.0
-                    t0 = time.perf_counter()
-                    out = fn(noisy, given)
-                    seconds = time.perf_counter() - t0
-                    res = {"psnr": _psnr(out, clean), "ssim": ssim(out, clean), "seconds": seconds}
-                    rows.append({**base, "method": name, **res})
-                    if name != "texpaint":
-                        cache[key] = res
-                        save_cache(cache_path, cache)
-                    print(
-                        f"  {path.name} #{k} {cond:8s} {name:8s} {res['psnr']:6.2f} dB "
-                        f"{seconds:6.2f} s",
-                        file=sys.stderr,
-                        flush=True,
-                    )
+    for path, k, cond, clean, noisy, sigma in noisy_crops(args, paths):
+        mp = clean.shape[0] * clean.shape[1] / 1e6
+        base = {"file": path.name, "crop": k, "cond": cond, "mp": mp}
+        rows.append(
+            {**base, "method": "noisy", "psnr": _psnr(noisy, clean), "seconds": 0.0}
+            | {"ssim": ssim(noisy, clean)}
+        )
+        for name, fn in methods.items():
+            if cond == "clean" and name != "texpaint":
+                continue
+            key = f"{name}|{cond}|{path.name}|{k}|{args.size}|{args.seed}"
+            if name != "texpaint" and key in cache:
+                rows.append({**base, "method": name, **cache[key]})
+                continue
+            given = sigma
+            if name == "ffdnet" and cond == "pg":  # the oracle map of the clean crop
+                given = np.sqrt(PG_A * clean.mean(axis=2) + PG_B) * 255.0
+            t0 = time.perf_counter()
+            out = fn(noisy, given)
+            seconds = time.perf_counter() - t0
+            res = {"psnr": _psnr(out, clean), "ssim": ssim(out, clean), "seconds": seconds}
+            rows.append({**base, "method": name, **res})
+            if name != "texpaint":
+                cache[key] = res
+                save_cache(cache_path, cache)
+            print(
+                f"  {path.name} #{k} {cond:8s} {name:8s} {res['psnr']:6.2f} dB {seconds:6.2f} s",
+                file=sys.stderr,
+                flush=True,
+            )
     return rows
 
 
