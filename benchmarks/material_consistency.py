@@ -115,9 +115,8 @@ def _independent(
     """Each map inpainted on its own: its own source map decided on itself."""
     out = []
     for m in mset.maps:
-        kind = "colour" if m.is_colour else ("normal" if m.role is MapRole.NORMAL else "data")
         res = fill_material(
-            [MapPixels(m.image.rgb, m.image.alpha, kind, m.role.value)],
+            [MapPixels(m.image.rgb, m.image.alpha, m.kind, m.role.value)],
             mask,
             guide_weights={},
             seed=seed,
@@ -214,10 +213,10 @@ def speed(seed: int, repeats: int, method: str = "auto") -> dict:
 
     torch.set_num_threads(max(1, torch.get_num_threads()))
     mset = open_material(PBR / "nobiax-82")
-    maps = []
-    for m in mset.maps:
-        kind = "colour" if m.is_colour else ("normal" if m.role is MapRole.NORMAL else "data")
-        maps.append(MapPixels(_tile2(m.image.rgb), _tile2(m.image.alpha), kind, m.role.value))
+    maps = [
+        MapPixels(_tile2(m.image.rgb), _tile2(m.image.alpha), m.kind, m.role.value)
+        for m in mset.maps
+    ]
     spec = next(mp for mp in maps if mp.role == "specular")
     maps.append(MapPixels(np.ascontiguousarray(1.0 - spec.rgb), None, "data", "roughness"))
     h, w = maps[0].rgb.shape[:2]

@@ -891,7 +891,7 @@ def test_auto_fill_quilts_a_stochastic_set_and_keeps_its_features() -> None:
         MapPixels(
             m.image.rgb[:512, :512],
             None,
-            "colour" if m.is_colour else ("normal" if m.role is MapRole.NORMAL else "data"),
+            m.kind,
             m.role.value,
         )
         for m in mset.maps
@@ -974,7 +974,7 @@ def test_core_failure_falls_back_to_one_shared_quilted_fill(monkeypatch) -> None
         MapPixels(
             m.image.rgb[:256, :256],
             None,
-            "colour" if m.is_colour else ("normal" if m.role is MapRole.NORMAL else "data"),
+            m.kind,
             m.role.value,
         )
         for m in mset.maps
@@ -1049,7 +1049,7 @@ def test_seams_of_the_normal_map_are_levelled() -> None:
         MapPixels(
             m.image.rgb[:size, :size].copy(),
             None,
-            "colour" if m.is_colour else ("normal" if m.role is MapRole.NORMAL else "data"),
+            m.kind,
             m.role.value,
         )
         for m in mset.maps

@@ -173,6 +173,14 @@ class MaterialMap:
         return self.role in COLOUR_ROLES
 
     @property
+    def kind(self) -> str:
+        """How the fill engine treats the map (``MapPixels.kind``): ``"colour"`` for sRGB
+        colour maps, ``"normal"`` for the normal map, ``"data"`` for every other map."""
+        if self.is_colour:
+            return "colour"
+        return "normal" if self.role is MapRole.NORMAL else "data"
+
+    @property
     def name(self) -> str:
         """The file name (or the role's name for a map made in memory)."""
         return self.path.name if self.path is not None else f"{self.role.value}.png"
@@ -594,12 +602,6 @@ def save_material(
     return targets
 
 
-def _map_kind(m: MaterialMap) -> str:
-    if m.is_colour:
-        return "colour"
-    return "normal" if m.role is MapRole.NORMAL else "data"
-
-
 def inpaint_material(
     mset: MaterialSet, mask: np.ndarray, **options: object
 ) -> tuple[MaterialSet, SetFill]:
@@ -622,7 +624,7 @@ def inpaint_material(
     """
     from texpaint.engine.material_fill import MapPixels, fill_material
 
-    maps = [MapPixels(m.image.rgb, m.image.alpha, _map_kind(m), m.role.value) for m in mset.maps]
+    maps = [MapPixels(m.image.rgb, m.image.alpha, m.kind, m.role.value) for m in mset.maps]
     res = fill_material(
         maps,
         mask,
@@ -652,7 +654,7 @@ def seamless_material_set(
     """
     from texpaint.engine.material_fill import MapPixels, seamless_material
 
-    maps = [MapPixels(m.image.rgb, m.image.alpha, _map_kind(m), m.role.value) for m in mset.maps]
+    maps = [MapPixels(m.image.rgb, m.image.alpha, m.kind, m.role.value) for m in mset.maps]
     res = seamless_material(
         maps,
         band_px,
