@@ -96,8 +96,6 @@ class CompletionSettings:
         search_fine_px: random-search window (px) at the finest level and the fine levels
             (their field comes from the level below; coarser levels search the whole image).
         n_candidates: dominant offsets tried at every target pixel.
-        n_candidates_mid: the same at the levels between the coarsest and the fine ones
-            (their field comes from the level below, which tried ``n_candidates``).
         structure_weight: the cost of a non-dominant offset is ``structure_weight *
             min(1, concentration / concentration_ref) * 2 * variance`` of the known colours
             (mean squared difference per pixel and channel, the patch distance's unit).
@@ -154,7 +152,6 @@ class CompletionSettings:
     search_fine_px: int = 8
     n_candidates: int = 16
     n_candidates_fine: int = 4
-    n_candidates_mid: int = 16
     structure_weight: float = 0.25
     concentration_ref: float = 0.08
     offset_init: bool = True
@@ -487,8 +484,7 @@ def _complete_levels(
         f = lw / w
         em, _work, sweeps = plan[li]
         fine = max(lh, lw) >= s.fine_from_px and li > 0
-        n_cand = s.n_candidates_fine if fine else (s.n_candidates_mid if li else s.n_candidates)
-        cand = offsets.scaled(f)[:n_cand]
+        cand = offsets.scaled(f)[: s.n_candidates_fine if fine else s.n_candidates]
         penalty = _penalty(lh, lw, cand, lam, wrap)
         if lv.guide is None:  # the level's own array (not used after this level)
             feat = np.ascontiguousarray(lv.colour, np.float32)
