@@ -561,12 +561,17 @@ def pdf_transfer(
     return x_all.reshape(content.shape).astype(np.float32)
 
 
+def _gradients(lum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(gx, gy)``: Sobel gradients (float32 ``(H, W)``) of the luminance smoothed by a 1 px
+    Gaussian, the gradients :func:`_edges` and :func:`orientation` are built on."""
+    s = cv2.GaussianBlur(lum, (0, 0), 1.0)
+    return cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
+
+
 def _edges(lum: np.ndarray) -> np.ndarray:
     """Gradient magnitude of the slightly smoothed luminance, divided by its 95th percentile
     and clipped to [0, 1]."""
-    s = cv2.GaussianBlur(lum, (0, 0), 1.0)
-    gx = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
+    gx, gy = _gradients(lum)
     mag = np.sqrt(gx * gx + gy * gy)
     return np.clip(mag / (np.percentile(mag, 95) + 1e-6), 0.0, 1.0).astype(np.float32)
 
@@ -611,9 +616,7 @@ def orientation(lum: np.ndarray, sigma: float) -> np.ndarray:
     structure counts less). The vector's length is the coherence (1: parallel strokes or
     lines, 0: no direction); opposite directions (0 and 180 degrees) are the same vector and
     perpendicular ones opposite vectors. Returns float32 ``(H, W, 2)`` in [-1, 1]."""
-    s = cv2.GaussianBlur(lum, (0, 0), 1.0)
-    gx = cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
+    gx, gy = _gradients(lum)
     jxx = cv2.GaussianBlur(gx * gx, (0, 0), sigma)
     jyy = cv2.GaussianBlur(gy * gy, (0, 0), sigma)
     jxy = cv2.GaussianBlur(gx * gy, (0, 0), sigma)
