@@ -62,7 +62,7 @@ import numpy as np
 from texpaint.imaging.seam_band import band_overlap_px, quilt_band
 from texpaint.imaging.seams import WrapCheck, wrap_check
 from texpaint.jobs import Job, JobCancelled, JobError, JobResult, Operation
-from texpaint.synthesis.lattice import Lattice, correlation_length, find_lattice
+from texpaint.synthesis.lattice import Lattice, correlation_length, find_lattice, parabolic_peak
 
 __all__ = [
     "SOFT_EDGE_PX",
@@ -531,7 +531,7 @@ def _profile_period(profile: np.ndarray, guess: float) -> float | None:
         k = lo + int(np.argmax(ac[lo : hi + 1]))
         if not (lo < k < hi) or k + 1 >= n:
             return None
-        return k + _parabola(ac[k - 1], ac[k], ac[k + 1]), float(ac[k])
+        return k + parabolic_peak(ac[k - 1], ac[k], ac[k + 1]), float(ac[k])
 
     first = peak(guess, 0.08 * guess)
     if first is None or first[1] < PROFILE_PEAK:
@@ -543,11 +543,6 @@ def _profile_period(profile: np.ndarray, guess: float) -> float | None:
             break
         best = got[0] / k
     return best
-
-
-def _parabola(v_m: float, v_0: float, v_p: float) -> float:
-    den = v_m - 2.0 * v_0 + v_p
-    return float(np.clip(0.5 * (v_m - v_p) / den, -0.5, 0.5)) if den < 0 else 0.0
 
 
 def _line_profile(rgb: np.ndarray, axis: int, period: float) -> np.ndarray:

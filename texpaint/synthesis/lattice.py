@@ -54,6 +54,7 @@ __all__ = [
     "find_lattice",
     "autocorrelation",
     "correlation_length",
+    "parabolic_peak",
     "WORK_PX",
     "MIN_PERIOD_PX",
     "PEAK_THRESHOLD",
@@ -207,7 +208,9 @@ def autocorrelation(field: np.ndarray) -> np.ndarray:
     return (corr / (ny[:, None] * nx[None, :])).astype(np.float32)
 
 
-def _parabolic(v_m: float, v_0: float, v_p: float) -> float:
+def parabolic_peak(v_m: float, v_0: float, v_p: float) -> float:
+    """Sub-sample offset of a peak from three samples around it (at -1, 0, +1): the vertex of
+    the parabola through them, in [-0.5, 0.5]; 0 when they do not curve down."""
     den = v_m - 2.0 * v_0 + v_p
     if den >= 0:
         return 0.0
@@ -243,8 +246,8 @@ class _Peaks:
         if not (1 <= py < self.rho.shape[0] - 1 and 1 <= px < self.rho.shape[1] - 1):
             return None
         r = self.rho
-        sy = _parabolic(r[py - 1, px], r[py, px], r[py + 1, px])
-        sx = _parabolic(r[py, px - 1], r[py, px], r[py, px + 1])
+        sy = parabolic_peak(r[py - 1, px], r[py, px], r[py + 1, px])
+        sx = parabolic_peak(r[py, px - 1], r[py, px], r[py, px + 1])
         return (py + sy - (self.h - 1), px + sx - (self.w - 1))
 
     def prominence(self, v: tuple[float, float], radial: bool = False) -> float:
