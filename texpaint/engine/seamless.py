@@ -412,19 +412,29 @@ def _phase_step(rgb: np.ndarray, axis: int, period: float | None) -> float:
     the axis has no period."""
     if period is None:
         return 0.0
-    q = int(math.floor(period))
-    frac = float(period - q)
     lum = rgb.mean(axis=2)
-    lines = lum if axis == 1 else lum.T  # the period runs along axis 1 of ``lines``
-    n = lines.shape[1]
-    if not 0 < q < n - 1:
+    got = _period_differences(lum if axis == 1 else lum.T, period)
+    if got is None:
         return 0.0
-    # the line one period on, linearly interpolated (periods are seldom whole pixels)
-    ahead = (1.0 - frac) * np.roll(lines, -q, axis=1) + frac * np.roll(lines, -q - 1, axis=1)
-    q = int(round(period))
-    per_line = ((lines - ahead) ** 2).mean(axis=0)
+    per_line, q = got
+    n = per_line.size
     inner = float(per_line[: n - q].mean())
     return float(per_line[n - q :].mean()) / max(inner, 1e-12)
+
+
+def _period_differences(lines: np.ndarray, period: float) -> tuple[np.ndarray, int] | None:
+    """``(per_line, q)``: for each line (column of ``lines``, ``(m, n)``; the period runs
+    along axis 1) the mean squared difference to the line one ``period`` (px) on, linearly
+    interpolated (periods are seldom whole pixels) and wrapping round, ``(n,)``; and the
+    period rounded to whole lines. None when the period does not fit (``floor(period)``
+    outside ``(0, n - 1)``)."""
+    n = lines.shape[1]
+    q = int(math.floor(period))
+    frac = float(period - q)
+    if not 0 < q < n - 1:
+        return None
+    ahead = (1.0 - frac) * np.roll(lines, -q, axis=1) + frac * np.roll(lines, -q - 1, axis=1)
+    return ((lines - ahead) ** 2).mean(axis=0), int(round(period))
 
 
 EDGE_PHASE_TOLERANCE = 2.5
@@ -457,17 +467,13 @@ def _edge_phase_step(rgb: np.ndarray, axis: int, period: float | None) -> float:
     for _ in range(2):
         for ax in (0, 1):
             edge = 0.5 * edge + 0.25 * (np.roll(edge, 1, axis=ax) + np.roll(edge, -1, axis=ax))
-    lines = edge if axis == 1 else edge.T  # the period runs along axis 1 of ``lines``
-    n = lines.shape[1]
-    q = int(math.floor(period))
-    frac = float(period - q)
-    if not 0 < q < n - 1:
+    got = _period_differences(edge if axis == 1 else edge.T, period)
+    if got is None:
         return 0.0
-    ahead = (1.0 - frac) * np.roll(lines, -q, axis=1) + frac * np.roll(lines, -q - 1, axis=1)
-    q = int(round(period))
+    per_line, q = got
+    n = per_line.size
     if n < 2 * q + 1:
         return 0.0
-    per_line = ((lines - ahead) ** 2).mean(axis=0)
     run = np.concatenate([[0.0], np.cumsum(per_line[: n - q])])
     inner = (run[q : n - q + 1] - run[: n - 2 * q + 1]) / q  # every period-wide run inside
     return float(per_line[n - q :].mean()) / max(float(inner.max()), 1e-12)
