@@ -58,6 +58,8 @@ from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
 
 from texpaint.imaging.seam_band import band_overlap_px, quilt_band
 from texpaint.imaging.seams import WrapCheck, wrap_check
@@ -479,6 +481,95 @@ def _edge_phase_step(rgb: np.ndarray, axis: int, period: float | None) -> float:
     return float(per_line[n - q :].mean()) / max(float(inner.max()), 1e-12)
 
 
+WRAP_SPACING_TOLERANCE = 0.05
+"""A periodic texture tiles only when the spacing between the two lines (mortar courses,
+grout, plank gaps) on either side of the wrap lies within the range of its interior
+spacings, widened by this share of their median, or by :data:`WRAP_SPACING_SPREAD` times
+their range when the lines are irregular, and at least :data:`WRAP_SPACING_MIN_PX`
+(:func:`_wrap_line_spacing`). Chosen on ``cc0-1k/train``: crops of regular grids whose wrap
+holds a tile 10 % too wide (``anti_skid_tiles``) or a course of 1.5 heights
+(``exterior_concrete_tile_facade``) exceed it; every tiling train texture stays within."""
+
+WRAP_SPACING_SPREAD = 3.0
+"""Irregular lines (hand-laid bricks) widen the allowed range by this many times their own
+range: an artist's tile of such a wall may close with a brick 40 % longer than the rest
+(``brick_wall_04`` in ``cc0-1k/train``), and still tiles."""
+
+WRAP_SPACING_MIN_PX = 2.0
+"""Smallest widening (pixels) of the interior spacings' range in :func:`_wrap_line_spacing`."""
+
+
+def _line_positions(profile: np.ndarray, period: float) -> np.ndarray:
+    """Positions (px, sorted floats in ``[0, n)``) of the lines of a wrap-around line profile
+    (:func:`_line_profile`) with ``period`` (px): the peaks of the profile signed so the thin
+    tail is up (mortar is narrow, dark between light bricks or light between dark tiles: the
+    sign of its skewness), at least 0.6 periods apart, each at least half as prominent as a
+    typical line (the ``n / period``-th most prominent peak), refined to sub-pixel by a
+    parabola. Empty when the profile is flat."""
+    f = profile - float(profile.mean())
+    sd = float(f.std())
+    n = f.size
+    if sd <= 1e-9 or n < 3:
+        return np.zeros(0)
+    sig = f if float(np.mean(f**3)) >= 0 else -f
+    ext = np.concatenate([sig, sig, sig])  # wrap round: peaks near the ends are whole
+    peaks, props = find_peaks(ext, distance=max(1.0, 0.6 * period), prominence=0.0)
+    mid = (peaks >= n) & (peaks < 2 * n)
+    peaks, prom = peaks[mid], props["prominences"][mid]
+    if peaks.size == 0:
+        return np.zeros(0)
+    k = min(peaks.size, max(1, int(n / period)))
+    keep = prom >= 0.5 * float(np.sort(prom)[::-1][k - 1])
+    pos = [p - n + parabolic_peak(ext[p - 1], ext[p], ext[p + 1]) for p in peaks[keep]]
+    return np.sort(np.mod(np.array(pos, np.float64), n))
+
+
+def _line_spacing(profile: np.ndarray, period: float) -> float:
+    """The spacing (px) of a line profile's lines: the shortest ``period / k`` (``k`` up to
+    6, at least 6 px) that is itself a period of the profile (:func:`_profile_period`), so
+    that the lines of a running bond, whose lattice period is two courses, are found one per
+    course; ``period`` when none is."""
+    for k in range(6, 1, -1):
+        if period / k >= 6.0:
+            q = _profile_period(profile, period / k)
+            if q is not None:
+                return q
+    return period
+
+
+def _wrap_line_spacing(rgb: np.ndarray, axis: int, period: float | None) -> float:
+    """How far the lines parallel to the ``axis`` wrap seam (1 = left/right: the vertical
+    lines, found on the column profile) are spaced across the wrap, against the interior.
+
+    The lines are :func:`_line_positions` of the image's line profile across the seam; the
+    spacing between the last line before the wrap and the first after it is compared with the
+    range of the other (interior) spacings. Returns how far it lies outside that range,
+    divided by the allowed widening (:data:`WRAP_SPACING_TOLERANCE` of the median interior
+    spacing, :data:`WRAP_SPACING_SPREAD` times their range, at least
+    :data:`WRAP_SPACING_MIN_PX`): 0 when the wrap spacing is an ordinary one (the image holds
+    whole periods, or its lines are irregular anyway), above 1 when a crop put a course, grout
+    line or plank gap too close to or too far from its neighbour across the wrap (a tile 137
+    px wide among tiles of 125, a course of one and a half heights). 0 when the axis has no
+    period or fewer than three lines."""
+    if period is None:
+        return 0.0
+    n = rgb.shape[axis]
+    profile = rgb.mean(axis=2).mean(axis=1 - axis).astype(np.float64)
+    profile -= gaussian_filter1d(profile, period, mode="wrap")  # lighting; the lines wrap
+    lines = _line_positions(profile, _line_spacing(profile, period))
+    if lines.size < 3:
+        return 0.0
+    gaps = np.diff(np.concatenate([lines, [lines[0] + n]]))
+    wrap, inner = float(gaps[-1]), gaps[:-1]
+    lo, hi = float(inner.min()), float(inner.max())
+    tol = max(
+        WRAP_SPACING_MIN_PX,
+        WRAP_SPACING_TOLERANCE * float(np.median(inner)),
+        WRAP_SPACING_SPREAD * (hi - lo),
+    )
+    return max(lo - wrap, wrap - hi, 0.0) / tol
+
+
 FINE_PERIOD_PX = 8.0
 """A lattice whose shortest period is below this (pixels) is a fine grain (the threads of a
 weave): :func:`plan_seamless` looks for the pattern's coarser lattice instead."""
@@ -508,7 +599,85 @@ def _coarse_lattice(rgb: np.ndarray) -> Lattice | None:
                         coarse = Lattice(coarse.t1, t, coarse.confidence)
                         break
             lattice = coarse
-    return _refine_axis_periods(rgb, lattice)
+    return _with_line_periods(rgb, _refine_axis_periods(rgb, lattice))
+
+
+LINE_PERIOD_PEAK = 0.5
+""":func:`_axis_line_period` takes a line profile's period only when its normalised
+autocorrelation peak is at least this high, and the peak at twice the period at least half
+of it (lines that repeat, not a profile that merely wobbles)."""
+
+
+def _axis_line_period(rgb: np.ndarray, axis: int) -> float | None:
+    """The spacing (px) of regular lines across image ``axis`` found on the line profile
+    alone (the mean luminance of each row, for ``axis=0``), or None.
+
+    The profile minus a Gaussian of a sixteenth of its length (lighting) has an
+    autocorrelation (each lag normalised by its overlap); after its first dip below zero, the
+    shortest local maximum within 80 % of the highest up to a third of the length is the
+    candidate when it is at least :data:`LINE_PERIOD_PEAK` high, at least
+    :data:`FINE_PERIOD_PX`, and the autocorrelation near twice it is at least half as high;
+    then refined by :func:`_profile_period`. Mortar courses of a wall whose bricks follow no
+    bond, grout lines of a pattern whose 2-D autocorrelation peaks are too weak, plank gaps:
+    lines the 2-D lattice can miss while every line profile shows them."""
+    n = rgb.shape[axis]
+    if n < 3 * FINE_PERIOD_PX:
+        return None
+    profile = rgb.mean(axis=2).mean(axis=1 - axis).astype(np.float64)
+    f = profile - cv2.GaussianBlur(profile[:, None], (0, 0), n / 16.0)[:, 0]
+    f -= float(f.mean())
+    var = float((f * f).mean())
+    if var <= 1e-12:
+        return None
+    spec = np.fft.rfft(f, 2 * n)
+    ac = np.fft.irfft(spec * np.conj(spec), 2 * n)[:n] / (n - np.arange(n)) / var
+    neg = np.flatnonzero(ac[: n // 3] < 0)
+    if neg.size == 0:
+        return None
+    lo, hi = max(int(neg[0]) + 1, int(FINE_PERIOD_PX)), n // 3
+    ks = [k for k in range(lo, hi) if ac[k] >= ac[k - 1] and ac[k] >= ac[k + 1] and ac[k] > 0]
+    if not ks:
+        return None
+    top = max(float(ac[k]) for k in ks)
+    k = next(k for k in ks if ac[k] >= 0.8 * top)
+    if ac[k] < LINE_PERIOD_PEAK:
+        return None
+    r = max(2, round(0.08 * k))
+    if 2 * k + r < n // 2 and float(ac[2 * k - r : 2 * k + r + 1].max()) < 0.5 * ac[k]:
+        return None
+    guess = k + parabolic_peak(ac[k - 1], ac[k], ac[k + 1])
+    return _profile_period(_line_profile(rgb, axis, guess), guess)
+
+
+def _along_axis(t: tuple[float, float]) -> int | None:
+    """The image axis a vector ``(dy, dx)`` lies along (within 5 % of its length), or None."""
+    n = math.hypot(*t)
+    if abs(t[1]) <= 0.05 * n:
+        return 0
+    if abs(t[0]) <= 0.05 * n:
+        return 1
+    return None
+
+
+def _with_line_periods(rgb: np.ndarray, lattice: Lattice | None) -> Lattice | None:
+    """``lattice`` completed by the line period (:func:`_axis_line_period`) of the other
+    image axis when it is one-dimensional along one axis (a wall of courses whose bricks
+    follow no bond, whose 2-D autocorrelation shows only a fine grain along the courses: the
+    courses' period joins it). Any other lattice, or None, is returned as it is: on
+    ``cc0-1k/train`` crops, a lattice made from line periods alone (a basket weave) or one
+    whose slanted vector is swapped for a line period (bricks with a loose bond) put the
+    band's copies where the joints do not continue."""
+    if lattice is None or lattice.t2 is not None:
+        return lattice
+    a = _along_axis(lattice.t1)
+    if a is None or _period(lattice, a, rgb.shape[:2]) is None:
+        return lattice
+    p = _axis_line_period(rgb, 1 - a)
+    if p is None:
+        return lattice
+    t2 = (p, 0.0) if a == 1 else (0.0, p)
+    t1, t2 = sorted((lattice.t1, t2), key=lambda t: math.hypot(*t))
+    return Lattice(t1, t2, lattice.confidence)
 
 
 PROFILE_PEAK = 0.3
@@ -647,23 +816,31 @@ def plan_seamless(
         raise JobError(f"Make Seamless needs an image of at least 16 x 16, got {w} x {h}")
     check = wrap_check(rgb)
     lattice = _coarse_lattice(rgb) if check.tiles or not force else None
-    if check.tiles and lattice is not None:
+    if check.tiles:
         # only periods that the line profiles confirm (a lattice found in the faint peaks of
         # a few tie holes on concrete panels has periods no line repeats at)
-        axis_periods = {a: _period(lattice, a, (h, w)) for a in (0, 1)}
+        axis_periods = {
+            a: _period(lattice, a, (h, w)) if lattice is not None else None for a in (0, 1)
+        }
         confirmed = {
             a: p if p and _profile_period(_line_profile(rgb, a, p), p) else None
             for a, p in axis_periods.items()
         }
         steps = {a: _phase_step(rgb, a, confirmed[a]) for a in (0, 1)}
         edges = {a: _edge_phase_step(rgb, a, confirmed[a]) for a in (0, 1)}
-        jump = max(steps.values()) > PHASE_TOLERANCE
+        # the lines' spacing also where the lattice has no period along an axis but its
+        # lines repeat (courses of bricks that follow no bond, panels of a ribbed facade)
+        spacing = {
+            a: _wrap_line_spacing(rgb, a, confirmed[a] or _axis_line_period(rgb, a)) for a in (0, 1)
+        }
+        jump = max(steps.values()) > PHASE_TOLERANCE or max(spacing.values()) > 1.0
         if jump or max(edges.values()) > EDGE_PHASE_TOLERANCE:
             # the lines look fine but the pattern jumps at the wrap
-            worst = max(check.worst, *steps.values(), *edges.values())
+            worst = max(check.worst, *steps.values(), *edges.values(), *spacing.values())
             scores = dict(check.scores)
             scores.update({(a, -1): v for a, v in steps.items()})
             scores.update({(a, -2): v for a, v in edges.items()})
+            scores.update({(a, -3): v for a, v in spacing.items()})
             check = WrapCheck(tiles=False, worst=worst, scores=scores)
     if check.tiles and not force:
         return SeamlessPlan(check, force, lattice, None, (h, w), int(band_px or 0), False)
