@@ -112,6 +112,16 @@ def test_paint_inpaint_undo_redo_save(material_window, qtbot, tmp_path: Path) ->
     back, mask = load_material_project(tmp_path / "rock.texmat")
     np.testing.assert_array_equal(mask, win.mask)
     np.testing.assert_array_equal(back.maps[1].image.rgb, win.mset.maps[1].image.rgb)
+    # the project keeps the undo history: reopened, Undo takes the fill back
+    from texpaint.ui.material_window import open_material_path
+
+    reopened = open_material_path(tmp_path / "rock.texmat", engine=win.engine)
+    qtbot.addWidget(reopened)
+    assert reopened.history.labels == ["Inpaint set"] and reopened.history.position == 1
+    assert reopened.undo_action.isEnabled()
+    reopened.undo_action.trigger()
+    for before, m in zip(original, reopened.mset.maps, strict=True):
+        np.testing.assert_array_equal(m.image.rgb, before)
 
 
 def test_empty_mask_and_flip(material_window, monkeypatch) -> None:
@@ -583,7 +593,7 @@ def test_material_window_autosaves_edits_and_removes_the_autosave_on_close(
 ) -> None:
     """A change (here Flip Normal Y and a mask stroke) is autosaved as a material project on a
     background thread, atomically; nothing new, nothing written; closing removes it."""
-    from texpaint.document.material_project import load_material_project
+    from texpaint.document.material_project import load_material_project, read_material_project
 
     win = material_window
     saver = win.autosaver
@@ -600,6 +610,8 @@ def test_material_window_autosaves_edits_and_removes_the_autosave_on_close(
     assert not list(path.parent.glob(f".{path.name}*.tmp"))  # written through a temp file
     back, mask = load_material_project(path)
     np.testing.assert_array_equal(mask, win.mask)
+    assert read_material_project(path).history.labels == win.history.labels  # undo kept too
+    assert len(win.history.labels) == 2
     normal = back.get(MapRole.NORMAL)
     assert normal is not None and normal.normal_convention == "directx"
     np.testing.assert_array_equal(normal.image.rgb, win.mset.get(MapRole.NORMAL).image.rgb)

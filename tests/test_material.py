@@ -632,6 +632,95 @@ def test_material_project_round_trip(tmp_path: Path) -> None:
     assert [p.name for p in written] == [m.name for m in new.maps]
 
 
+def test_material_project_stores_the_undo_history(tmp_path: Path) -> None:
+    """As a ``.texpaint`` project stores its undo history, a ``.texmat`` stores the set's:
+    undo/redo after reopening give back the same pixels, mask and normal convention."""
+    from texpaint.document.material_history import MaterialHistory
+    from texpaint.document.material_project import (
+        load_material_project,
+        read_material_project,
+        save_material_project,
+    )
+
+    mset = open_material(_cropped_set("nobiax-82", tmp_path / "set", size=128))
+    w, h = mset.size
+    history = MaterialHistory()
+    mask = np.zeros((h, w), np.float32)
+    before = mask.copy()
+    mask[40:70, 30:90] = 1.0
+    history.record_mask("Mask stroke", before, mask)
+    original = mset.with_pixels([(m.image.rgb, m.image.alpha) for m in mset.maps])
+    filled, _fill = inpaint_material(mset, mask, seed=3, harmonise_colour=False)
+    history.record("Inpaint set", mset, filled)
+    flipped = filled.with_pixels([(m.image.rgb, m.image.alpha) for m in filled.maps])
+    normal = flipped.get(MapRole.NORMAL)
+    assert normal is not None
+    flipped.flip_normal_convention(normal.name)
+    want = (normal.normal_convention, normal.image.rgb.copy())
+    history.record("Flip normal Y", filled, flipped)
+    history.undo(flipped, mask)  # one redoable step is kept too
+    assert history.position == 2
+
+    path = save_material_project(tmp_path / "rock.texmat", flipped, mask, history)
+    back = read_material_project(path)
+    assert back.history.labels == ["Mask stroke", "Inpaint set", "Flip normal Y"]
+    assert back.history.position == 2
+    assert back.history.redo(back.mset, back.mask) == "Flip normal Y"
+    back_normal = back.mset.get(MapRole.NORMAL)
+    assert back_normal is not None and back_normal.normal_convention == want[0]
+    np.testing.assert_array_equal(back_normal.image.rgb, want[1])
+    assert back.history.undo(back.mset, back.mask) == "Flip normal Y"
+    assert back.history.undo(back.mset, back.mask) == "Inpaint set"
+    for a, b in zip(original.maps, back.mset.maps, strict=True):
+        np.testing.assert_array_equal(b.image.rgb, a.image.rgb, err_msg=a.name)
+    assert back.history.undo(back.mset, back.mask) == "Mask stroke"
+    assert not back.mask.any()
+    # a cap keeps the newest steps (oldest applied first), the position follows
+    cap = history.steps[1].nbytes + history.steps[2].nbytes
+    path2 = save_material_project(
+        tmp_path / "capped.texmat", flipped, mask, history, max_history_bytes=cap
+    )
+    capped = read_material_project(path2)
+    assert capped.history.labels == ["Inpaint set", "Flip normal Y"]
+    assert capped.history.position == 1
+    # a file saved without a history opens with an empty one; load_material_project as before
+    path3 = save_material_project(tmp_path / "plain.texmat", flipped, mask)
+    assert read_material_project(path3).history.labels == []
+    assert load_material_project(path)[0].size == (w, h)
+
+
+def test_material_project_refuses_a_damaged_history(tmp_path: Path) -> None:
+    import json
+    import zipfile
+
+    from texpaint.document.material_history import MaterialHistory
+    from texpaint.document.material_project import read_material_project, save_material_project
+
+    mset = open_material(_cropped_set("nobiax-139", tmp_path / "set", size=64))
+    history = MaterialHistory()
+    mask = np.zeros((64, 64), np.float32)
+    new = mask.copy()
+    new[10:20, 10:30] = 1.0
+    history.record_mask("Mask stroke", mask, new)
+    path = save_material_project(tmp_path / "a.texmat", mset, new, history)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    manifest = json.loads(members["manifest.json"])
+    for change, why in (
+        (lambda m: m["history"]["steps"][0].update(box=[10, 20, 10, 99]), "outside the set"),
+        (lambda m: m["history"].update(position=5), "position"),
+        (lambda m: m["history"]["steps"][0].update(box=[10, 20, 10, 31]), "expected float32"),
+    ):
+        bad_manifest = json.loads(json.dumps(manifest))
+        change(bad_manifest)
+        bad = tmp_path / "bad.texmat"
+        with zipfile.ZipFile(bad, "w") as zf:
+            for n, data in members.items():
+                zf.writestr(n, json.dumps(bad_manifest) if n == "manifest.json" else data)
+        with pytest.raises(MaterialError, match=why):
+            read_material_project(bad)
+
+
 def test_material_project_refuses_damaged_files(tmp_path: Path) -> None:
     import zipfile
 

@@ -131,6 +131,33 @@ class MaterialHistory:
         self._steps: list[MaterialStep] = []
         self._pos = 0  # steps[:pos] are applied
 
+    @classmethod
+    def restored(
+        cls, steps: list[MaterialStep], position: int, cap_bytes: int = DEFAULT_CAP_BYTES
+    ) -> MaterialHistory:
+        """A history holding ``steps`` (oldest first) with the first ``position`` applied, as
+        read back from a project file (no cap is applied to them here).
+
+        Raises:
+            MaterialError: ``position`` is outside ``0 .. len(steps)``.
+        """
+        if not 0 <= position <= len(steps):
+            raise MaterialError(f"undo position {position} outside 0..{len(steps)}")
+        history = cls(cap_bytes)
+        history._steps = list(steps)
+        history._pos = int(position)
+        return history
+
+    def copy(self) -> MaterialHistory:
+        """A history with the same steps and position; steps are immutable and shared, so a
+        save on another thread can read the copy while this one goes on changing."""
+        return MaterialHistory.restored(self._steps, self._pos, self.cap_bytes)
+
+    @property
+    def steps(self) -> tuple[MaterialStep, ...]:
+        """All steps, oldest first (the first :attr:`position` are applied)."""
+        return tuple(self._steps)
+
     @property
     def can_undo(self) -> bool:
         """True when there is a step to undo."""

@@ -8,6 +8,17 @@ Layout of the zip::
     map<i>.npz      ``rgb`` float32 (H, W, 3) [+ ``alpha`` float32 (H, W)] of map i, in full
                     precision (``np.savez_compressed``)
     mask.npz        ``mask`` float32 (H, W) in [0, 1]
+    history.npz     the undo history's arrays (when one was saved): for step k,
+                    ``s<k>_b<i>_rgb`` / ``s<k>_a<i>_rgb`` (map i's crop before / after, float32
+                    (h, w, 3)), ``s<k>_b<i>_alpha`` / ``s<k>_a<i>_alpha`` where the map had
+                    alpha, or ``s<k>_mask_before`` / ``s<k>_mask_after`` for a mask step;
+                    the manifest's ``history`` holds the steps' labels, boxes, which crops
+                    have alpha, normal-map conventions, and the undo position
+
+As the single-image project (``document.project``), only the newest part of the undo history
+is written (``max_history_bytes``, default 256 MB, and ``max_history_steps``): the oldest steps
+go first, then, if the applied steps alone are still too big, the undone (redoable) ones. Files
+without a history (older ones) open with an empty one; older texpaint versions ignore it.
 
 Saving keeps everything an export needs (each map's file name, format, bit depth, role), so a
 project reopened later saves and exports the set as the original files did. Writes are atomic
@@ -23,6 +34,7 @@ import json
 import os
 import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +42,17 @@ import numpy as np
 
 import texpaint
 from texpaint.document.material import MapRole, MaterialError, MaterialMap, MaterialSet
+from texpaint.document.material_history import MaterialHistory, MaterialStep
+from texpaint.document.project import DEFAULT_MAX_HISTORY_BYTES, MAX_HISTORY_BYTES_READ
 from texpaint.imaging.io import COLORSPACES, MAX_PIXELS, SAMPLE_FORMATS, ImageData
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "MaterialProject",
     "PROJECT_EXTENSION",
     "load_material_project",
+    "read_material_project",
     "save_material_project",
 ]
 
@@ -45,6 +61,19 @@ FORMAT_VERSION = 1
 PROJECT_EXTENSION = ".texmat"
 MAX_MAPS = 16
 """A project holds at most this many maps."""
+MAX_STEPS_READ = 100_000
+"""A project's undo history holds at most this many steps."""
+CONVENTIONS = (None, "opengl", "directx")
+
+
+@dataclass
+class MaterialProject:
+    """What a ``.texmat`` holds: the set, its mask (float32 ``(H, W)`` in [0, 1]) and its undo
+    history (empty when the file has none)."""
+
+    mset: MaterialSet
+    mask: np.ndarray
+    history: MaterialHistory
 
 
 def _npz(arrays: dict[str, np.ndarray]) -> bytes:
@@ -53,15 +82,74 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
+def _history_window(history: MaterialHistory, max_bytes: int, max_steps: int | None) -> range:
+    """Indices of the steps to write: a contiguous run containing the undo position (the
+    rule of ``document.project``: oldest applied steps first, then the newest undone ones)."""
+    steps = history.steps
+    start, end, index = 0, len(steps), history.position
+    total = sum(s.nbytes for s in steps)
+    while start < end and (
+        total > max_bytes or (max_steps is not None and end - start > max_steps)
+    ):
+        if start < index:
+            total -= steps[start].nbytes
+            start += 1
+        else:
+            end -= 1
+            total -= steps[end].nbytes
+    return range(start, end)
+
+
+def _history_members(
+    history: MaterialHistory, n_maps: int, max_bytes: int, max_steps: int | None
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The manifest's ``history`` entry and the arrays of ``history.npz``."""
+    keep = _history_window(history, max_bytes, max_steps)
+    entries: list[dict[str, Any]] = []
+    arrays: dict[str, np.ndarray] = {}
+    for k, i in enumerate(keep):
+        step = history.steps[i]
+        entry: dict[str, Any] = {"label": step.label, "box": [int(v) for v in step.box]}
+        if step.is_mask:
+            assert step.mask_before is not None and step.mask_after is not None
+            entry["mask"] = True
+            arrays[f"s{k}_mask_before"] = np.asarray(step.mask_before, np.float32)
+            arrays[f"s{k}_mask_after"] = np.asarray(step.mask_after, np.float32)
+        else:
+            if len(step.before) != n_maps or len(step.after) != n_maps:
+                raise MaterialError("the undo history does not match the set's maps")
+            for side, crops in (("b", step.before), ("a", step.after)):
+                entry[f"alpha_{side}"] = [alpha is not None for _, alpha in crops]
+                for j, (rgb, alpha) in enumerate(crops):
+                    arrays[f"s{k}_{side}{j}_rgb"] = np.asarray(rgb, np.float32)
+                    if alpha is not None:
+                        arrays[f"s{k}_{side}{j}_alpha"] = np.asarray(alpha, np.float32)
+            if step.conventions is not None:
+                entry["conventions"] = [list(c) for c in step.conventions]
+        entries.append(entry)
+    return {"position": history.position - keep.start, "steps": entries}, arrays
+
+
 def save_material_project(
-    path: str | os.PathLike[str], mset: MaterialSet, mask: np.ndarray | None = None
+    path: str | os.PathLike[str],
+    mset: MaterialSet,
+    mask: np.ndarray | None = None,
+    history: MaterialHistory | None = None,
+    *,
+    max_history_bytes: int = DEFAULT_MAX_HISTORY_BYTES,
+    max_history_steps: int | None = None,
 ) -> Path:
-    """Write ``mset`` (and ``mask``) to a ``.texmat`` project, atomically.
+    """Write ``mset`` (and ``mask``, and the newest part of ``history``) to a ``.texmat``
+    project, atomically.
 
     Args:
         path: target file (its folder must exist).
         mset: the set.
         mask: float32 ``(H, W)`` in [0, 1], or None (an empty mask is stored).
+        history: the set's undo history (None: none is stored); only read, so a save on
+            another thread should be given :meth:`MaterialHistory.copy`.
+        max_history_bytes: at most this many bytes of undo crops are written (module doc).
+        max_history_steps: at most this many undo steps, or None for no step limit.
 
     Returns:
         The path written.
@@ -96,6 +184,11 @@ def save_material_project(
             for mp in mset.maps
         ],
     }
+    hist_arrays: dict[str, np.ndarray] | None = None
+    if history is not None:
+        manifest["history"], hist_arrays = _history_members(
+            history, len(mset.maps), int(max_history_bytes), max_history_steps
+        )
     members = {"manifest.json": json.dumps(manifest, indent=1).encode()}
     for i, mp in enumerate(mset.maps):
         arrays = {"rgb": mp.image.rgb}
@@ -103,6 +196,8 @@ def save_material_project(
             arrays["alpha"] = mp.image.alpha
         members[f"map{i}.npz"] = _npz(arrays)
     members["mask.npz"] = _npz({"mask": m})
+    if hist_arrays is not None:
+        members["history.npz"] = _npz(hist_arrays)
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
@@ -126,47 +221,147 @@ def _get(d: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
     return d[key]
 
 
-def _array(zf: zipfile.ZipFile, name: str, key: str, shape: tuple[int, ...]) -> np.ndarray:
-    """``key`` of the npz member ``name``: float32 of ``shape``, sizes checked before any
-    decompression (the outer member and the inner ``.npy``)."""
-    raw = 4 * int(np.prod(shape))
+def _arrays(
+    zf: zipfile.ZipFile, name: str, shapes: dict[str, tuple[int, ...]]
+) -> dict[str, np.ndarray]:
+    """The arrays ``shapes`` names from the npz member ``name``: float32 of the given shapes,
+    sizes checked before any decompression (the outer member and each inner ``.npy``)."""
+    raw = {key: 4 * int(np.prod(shape)) for key, shape in shapes.items()}
     try:
         info = zf.getinfo(name)
     except KeyError as e:
         raise MaterialError(f"damaged material project: {name} is missing") from e
-    if info.file_size > 3 * raw + (1 << 20):
+    if info.file_size > 3 * sum(raw.values()) + 4096 * len(raw) + (1 << 20):
         raise MaterialError(f"damaged material project: {name} is larger than its size allows")
+    out: dict[str, np.ndarray] = {}
     try:
         data = zf.read(name)
         with zipfile.ZipFile(io.BytesIO(data)) as inner:
-            member = inner.getinfo(f"{key}.npy")
-            if member.file_size > raw + 4096:
-                raise MaterialError(
-                    f"damaged material project: {name}:{key} is larger than its size allows"
-                )
+            for key in shapes:
+                member = inner.getinfo(f"{key}.npy")
+                if member.file_size > raw[key] + 4096:
+                    raise MaterialError(
+                        f"damaged material project: {name}:{key} is larger than its size allows"
+                    )
         with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            a = z[key]
+            for key in shapes:
+                out[key] = z[key]
     except MaterialError:
         raise
     except KeyError as e:
-        raise MaterialError(f"damaged material project: {name} has no {key!r}") from e
+        raise MaterialError(f"damaged material project: {name} lacks an array ({e})") from e
     except Exception as e:  # zlib, ValueError, BadZipFile ...
         raise MaterialError(f"damaged material project: cannot read {name} ({e})") from e
-    if a.dtype != np.float32 or a.shape != shape:
-        raise MaterialError(
-            f"damaged material project: {name}:{key} is {a.dtype} {a.shape}, expected float32 "
-            f"{shape}"
-        )
-    return np.ascontiguousarray(a)
+    for key, shape in shapes.items():
+        a = out[key]
+        if a.dtype != np.float32 or a.shape != shape:
+            raise MaterialError(
+                f"damaged material project: {name}:{key} is {a.dtype} {a.shape}, expected "
+                f"float32 {shape}"
+            )
+        out[key] = np.ascontiguousarray(a)
+    return out
+
+
+def _array(zf: zipfile.ZipFile, name: str, key: str, shape: tuple[int, ...]) -> np.ndarray:
+    """``key`` of the npz member ``name``: float32 of ``shape`` (:func:`_arrays`)."""
+    return _arrays(zf, name, {key: shape})[key]
+
+
+def _read_history(
+    zf: zipfile.ZipFile, hist: Any, size: tuple[int, int], n_maps: int
+) -> MaterialHistory:
+    """The undo history the manifest's ``history`` entry describes (arrays checked against
+    it); an empty one when the file has none."""
+    if hist is None:
+        return MaterialHistory()
+    where = "the history"
+    position = _get(hist, "position", int, where)
+    entries = _get(hist, "steps", list, where)
+    if len(entries) > MAX_STEPS_READ or not 0 <= position <= len(entries):
+        raise MaterialError("damaged material project: undo history position or length")
+    h, w = size
+    shapes: dict[str, tuple[int, ...]] = {}
+    plan: list[tuple[str, tuple[int, int, int, int], dict[str, Any] | None, Any]] = []
+    for k, entry in enumerate(entries):
+        at = f"history step {k}"
+        label = _get(entry, "label", str, at)
+        box = _get(entry, "box", list, at)
+        if len(box) != 4 or not all(isinstance(v, int) and not isinstance(v, bool) for v in box):
+            raise MaterialError(f"damaged material project: {at} has no valid box")
+        y0, y1, x0, x1 = box
+        if not (0 <= y0 < y1 <= h and 0 <= x0 < x1 <= w):
+            raise MaterialError(f"damaged material project: {at} box {box} outside the set")
+        hw = (y1 - y0, x1 - x0)
+        if entry.get("mask") is True:
+            shapes[f"s{k}_mask_before"] = shapes[f"s{k}_mask_after"] = hw
+            plan.append((label, (y0, y1, x0, x1), None, None))
+            continue
+        flags: dict[str, Any] = {}
+        for side in ("b", "a"):
+            f = _get(entry, f"alpha_{side}", list, at)
+            if len(f) != n_maps or not all(isinstance(v, bool) for v in f):
+                raise MaterialError(f"damaged material project: {at} alpha flags")
+            flags[side] = f
+            for j in range(n_maps):
+                shapes[f"s{k}_{side}{j}_rgb"] = (*hw, 3)
+                if f[j]:
+                    shapes[f"s{k}_{side}{j}_alpha"] = hw
+        conv = entry.get("conventions")
+        if conv is not None and not (
+            isinstance(conv, list)
+            and len(conv) == 2
+            and all(isinstance(c, list) and len(c) == n_maps for c in conv)
+            and all(v in CONVENTIONS for c in conv for v in c)
+        ):
+            raise MaterialError(f"damaged material project: {at} conventions")
+        plan.append((label, (y0, y1, x0, x1), flags, conv))
+    if 4 * sum(int(np.prod(s)) for s in shapes.values()) > MAX_HISTORY_BYTES_READ:
+        raise MaterialError("damaged material project: the undo history is too large")
+    arrays = _arrays(zf, "history.npz", shapes) if shapes else {}
+    steps = []
+    for k, (label, box, have_alpha, conv) in enumerate(plan):
+        if have_alpha is None:
+            steps.append(
+                MaterialStep(
+                    label, box, (), (), arrays[f"s{k}_mask_before"], arrays[f"s{k}_mask_after"]
+                )
+            )
+            continue
+        crops = {
+            side: tuple(
+                (
+                    arrays[f"s{k}_{side}{j}_rgb"],
+                    arrays[f"s{k}_{side}{j}_alpha"] if have_alpha[side][j] else None,
+                )
+                for j in range(n_maps)
+            )
+            for side in ("b", "a")
+        }
+        conventions = None if conv is None else (tuple(conv[0]), tuple(conv[1]))
+        steps.append(MaterialStep(label, box, crops["b"], crops["a"], conventions=conventions))
+    return MaterialHistory.restored(steps, position)
 
 
 def load_material_project(path: str | os.PathLike[str]) -> tuple[MaterialSet, np.ndarray]:
+    """Read a ``.texmat`` project's set and mask (:func:`read_material_project` without the
+    undo history).
+
+    Raises:
+        MaterialError: as :func:`read_material_project`.
+    """
+    project = read_material_project(path)
+    return project.mset, project.mask
+
+
+def read_material_project(path: str | os.PathLike[str]) -> MaterialProject:
     """Read a ``.texmat`` project.
 
     Returns:
-        ``(set, mask)``: the :class:`MaterialSet` (each map's ``path`` is its original file
-        name inside the set's source folder, so a save writes the same names) and the mask,
-        float32 ``(H, W)`` in [0, 1].
+        :class:`MaterialProject`: the :class:`MaterialSet` (each map's ``path`` is its
+        original file name inside the set's source folder, so a save writes the same names),
+        the mask, float32 ``(H, W)`` in [0, 1], and the undo history at its saved position
+        (empty when the file holds none).
 
     Raises:
         MaterialError: missing, not a texpaint material project, a newer format version, or
@@ -228,5 +423,6 @@ def load_material_project(path: str | os.PathLike[str]) -> tuple[MaterialSet, np
                 MaterialMap(role, image, image.source_path, conv, bool(entry.get("grey", False)))
             )
         mask = np.clip(_array(zf, "mask.npz", "mask", (h, w)), 0.0, 1.0)
+        history = _read_history(zf, manifest.get("history"), (h, w), len(maps))
     name = manifest.get("name") if isinstance(manifest.get("name"), str) else p.stem
-    return MaterialSet(maps, str(name), folder), mask
+    return MaterialProject(MaterialSet(maps, str(name), folder), mask, history)

@@ -1,9 +1,10 @@
 """Autosave and crash recovery of Material windows, as the painter's :mod:`texpaint.ui.autosave`.
 
-Each open :class:`~texpaint.ui.material_window.MaterialWindow` writes its set, roles and mask
-as a material project (:func:`~texpaint.document.material_project.save_material_project`:
-atomic, temp file + :func:`os.replace`) to ``<data dir>/autosave/material-<pid>-<n>.texmat``
-every N minutes (the painter's Preferences, default 3) and after each applied edit of the
+Each open :class:`~texpaint.ui.material_window.MaterialWindow` writes its set, roles, mask
+and undo history as a material project
+(:func:`~texpaint.document.material_project.save_material_project`: atomic, temp file +
+:func:`os.replace`) to ``<data dir>/autosave/material-<pid>-<n>.texmat`` every N minutes
+(the painter's Preferences, default 3) and after each applied edit of the
 maps (Inpaint, Make Seamless, Denoise, Stylize), only when the window changed since its last
 autosave. The GUI thread only copies the arrays; compression and the write run on a
 background thread (:func:`~texpaint.ui.background.run_in_background`, thread
@@ -30,6 +31,7 @@ import numpy as np
 from PySide6.QtCore import QObject
 
 from texpaint.document.material import MaterialSet
+from texpaint.document.material_history import MaterialHistory
 from texpaint.document.material_project import PROJECT_EXTENSION, save_material_project
 from texpaint.models.catalog import user_data_dir
 from texpaint.ui.autosave import BackgroundSaver, _pid_alive
@@ -102,7 +104,7 @@ class MaterialAutosaver(BackgroundSaver):
         win = self._window()
         return None if win is None else win.revision
 
-    def _snapshot(self) -> tuple[MaterialSet, np.ndarray]:
+    def _snapshot(self) -> tuple[MaterialSet, np.ndarray, MaterialHistory]:
         win = self._window()
         assert win is not None  # _state() saw it a moment ago, on this thread
         snapshot = win.mset.with_pixels(
@@ -113,9 +115,9 @@ class MaterialAutosaver(BackgroundSaver):
         )
         mask = np.array(win.mask, dtype=np.float32, copy=True)
         self.folder.mkdir(parents=True, exist_ok=True)
-        return snapshot, mask
+        return snapshot, mask, win.history.copy()  # undo steps are immutable: shared
 
-    def _write(self, snapshot: tuple[MaterialSet, np.ndarray]) -> Path:
+    def _write(self, snapshot: tuple[MaterialSet, np.ndarray, MaterialHistory]) -> Path:
         return save_material_project(self.path, *snapshot)
 
 

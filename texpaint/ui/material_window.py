@@ -69,7 +69,7 @@ from texpaint.document.material import (
 from texpaint.document.material_history import MaterialHistory
 from texpaint.document.material_project import (
     PROJECT_EXTENSION,
-    load_material_project,
+    read_material_project,
     save_material_project,
 )
 from texpaint.imaging.shading import light_direction, lit_preview
@@ -354,6 +354,7 @@ class MaterialWindow(QMainWindow):
         project_path: the ``.texmat`` project the set came from (Save writes it), or None.
         autosave_folder: where the autosave goes (default ``<data dir>/autosave``,
             :mod:`texpaint.ui.material_autosave`).
+        history: the set's undo history (a reopened project's), or None (empty).
 
     Attributes:
         revision: counts the changes to the set, its roles and the mask (autosave compares
@@ -371,6 +372,7 @@ class MaterialWindow(QMainWindow):
         engine: InferenceEngine | None = None,
         project_path: Path | None = None,
         autosave_folder: Path | None = None,
+        history: MaterialHistory | None = None,
     ) -> None:
         super().__init__(parent)
         if parent is not None:
@@ -379,7 +381,7 @@ class MaterialWindow(QMainWindow):
         self.mset = mset
         w, h = mset.size
         self.mask = np.zeros((h, w), np.float32) if mask is None else mask.astype(np.float32)
-        self.history = MaterialHistory()
+        self.history = history if history is not None else MaterialHistory()
         self.current = 0
         self.modified = False
         self.revision = 0
@@ -887,12 +889,15 @@ class MaterialWindow(QMainWindow):
         return bool(folder) and self.save_set_to(Path(folder)) is not None
 
     def save_project_to(self, path: Path) -> bool:
-        """Write the set, its roles and the mask to a ``.texmat`` project."""
+        """Write the set, its roles, the mask and the undo history to a ``.texmat`` project."""
         snapshot = self.mset.with_pixels([(m.image.rgb, m.image.alpha) for m in self.mset.maps])
         mask = self.mask.copy()
+        history = self.history.copy()  # steps are immutable: the copy is safe to read there
         try:
             run_off_gui_thread(
-                self, "Saving project…", lambda: save_material_project(path, snapshot, mask)
+                self,
+                "Saving project…",
+                lambda: save_material_project(path, snapshot, mask, history),
             )
         except MaterialError as e:
             QMessageBox.warning(self, "texpaint", str(e))
@@ -968,13 +973,15 @@ def open_material_path(
     """
     from texpaint.document.material import open_material
 
-    project = None
+    project, history = None, None
     if path.suffix.lower() == PROJECT_EXTENSION:
-        mset, mask = load_material_project(path)
-        project = path
+        saved = read_material_project(path)
+        mset, mask, history, project = saved.mset, saved.mask, saved.history, path
     else:
         mset, mask = open_material(path), None
-    window = MaterialWindow(mset, mask, parent, engine=engine, project_path=project)
+    window = MaterialWindow(
+        mset, mask, parent, engine=engine, project_path=project, history=history
+    )
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     return window
 
@@ -1056,11 +1063,14 @@ def offer_material_recovery(
     windows = []
     for f in files:
         try:
-            mset, mask = load_material_project(f)
+            saved = read_material_project(f)
         except MaterialError as e:
             QMessageBox.warning(parent, "Cannot recover", f"{e}\nThe autosave is kept at {f}.")
             continue
-        win = MaterialWindow(mset, mask, parent, engine=engine, autosave_folder=folder)
+        win = MaterialWindow(
+            saved.mset, saved.mask, parent, engine=engine, autosave_folder=folder,
+            history=saved.history,
+        )  # fmt: skip
         win.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         win.modified = True
         win.autosaver.adopt(f)
