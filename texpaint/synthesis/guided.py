@@ -73,6 +73,9 @@ class GuidedSettings:
         occupancy: weight of the occupancy penalty (Kaspar et al. 2015); 0 disables it.
         iterations: search/vote iterations per level (the coarsest level gets twice as many).
         fine_iterations: iterations at the finest level (0: the field is only upsampled).
+        half_iterations: iterations at the half-resolution level (the last one searched
+            when ``fine_iterations`` is 0, and the most costly); -1: ``iterations``. Fewer
+            there saves time when the quilting that follows re-chooses the pieces anyway.
         min_side: the coarsest level's shorter side (content and exemplar), pixels.
         coherence: factor (<= 1) on the distance of a neighbour's shifted source during
             propagation; below 1 prefers copying larger coherent pieces.
@@ -120,6 +123,18 @@ class GuidedSettings:
             the exemplar's; it also evens out the step in brightness between neighbouring
             pieces. 0: every pixel is an exemplar pixel.
         shade_sigma: Gaussian sigma (pixels) of that correction.
+        coarse_block_px: when larger than ``block_px``, the quilting first runs with blocks
+            of this side (overlap scaled alike), and the final pass of ``block_px`` blocks is
+            offered, besides its own candidates, the large pieces that pass copied, at cost
+            times ``coarse_keep``: wherever small blocks fit the content no better, the
+            neighbouring small blocks all take the one large piece and it stays whole
+            (longer strokes, whole swirls where the content allows), while the small blocks
+            still follow the content's forms elsewhere (a coarse-to-fine quilting schedule).
+            0: one pass.
+        coarse_keep: factor (<= 1) on the cost of the coarse pass's piece in the final pass.
+        coarse_detail: when True the factor rises from ``coarse_keep`` where the content is
+            smooth to 1 where it has the most detail (:func:`keep_factor`): large pieces
+            where the content is smooth, small ones along its forms.
         seed: random seed (the result is deterministic for a given seed).
     """
 
@@ -130,6 +145,7 @@ class GuidedSettings:
     occupancy: float = 0.02
     iterations: int = 2
     fine_iterations: int = 0
+    half_iterations: int = -1
     min_side: int = 48
     coherence: float = 1.0
     final: str = "quilt"
@@ -148,6 +164,9 @@ class GuidedSettings:
     orientation_sigma: float = 6.0
     shade: float = 0.0
     shade_sigma: float = 3.0
+    coarse_block_px: int = 0
+    coarse_keep: float = 0.8
+    coarse_detail: bool = True
     seed: int = 0
 
 
@@ -370,11 +389,12 @@ def _seam_path(err, transpose):
 
 
 @numba.njit(**_NJIT)
-def _paste_block(out, filled, block, by, bx, ov):
-    """Paste ``block`` ``(b, b, 3)`` at (by, bx) of ``out`` behind the minimum-error cuts
-    through its left and top ``ov``-wide strips where they overlap placed pixels
-    (``filled``); pixels before a cut keep what is there. Hard cut: every pixel is either
-    the old one or the block's."""
+def _paste_block(out, filled, block, by, bx, ov, srcmap, sy, sx):
+    """Paste ``block`` ``(b, b, 3)`` (the exemplar block whose top-left corner is at
+    (sy, sx)) at (by, bx) of ``out`` behind the minimum-error cuts through its left and top
+    ``ov``-wide strips where they overlap placed pixels (``filled``); pixels before a cut
+    keep what is there. Hard cut: every pixel is either the old one or the block's.
+    ``srcmap`` int32 ``(H, W, 2)`` gets the exemplar position of every pasted pixel."""
     b = block.shape[0]
     take = np.ones((b, b), np.bool_)
     if ov >= 2:
@@ -409,6 +429,8 @@ def _paste_block(out, filled, block, by, bx, ov):
                 for k in range(3):
                     out[by + i, bx + j, k] = block[i, j, k]
                 filled[by + i, bx + j] = True
+                srcmap[by + i, bx + j, 0] = sy + i
+                srcmap[by + i, bx + j, 1] = sx + j
 
 
 @numba.njit(**_NJIT)
@@ -434,17 +456,25 @@ def _quilt_row(
     lam,
     norm,
     cont,
+    srcmap,
+    prior,
+    keep,
+    keepmap,
 ):
     """One row ``bi`` (top ``by``) of quilting blocks at columns ``xs0``: candidates are the
     field's sources at the ``probe`` x ``probe`` pixels shifted to the block corner, the
-    continuation of the left block and of the block above (at row ``prev_y``, -1: none) and
-    ``rand[j]``; the best (:func:`_block_pick`) is pasted (:func:`_paste_block`), its
+    continuation of the left block and of the block above (at row ``prev_y``, -1: none),
+    when ``keep > 0`` the piece a coarser pass copied at the block's centre and at its
+    corners (``prior`` int32 ``(H, W, 2)``: the exemplar position each output pixel was
+    copied from, shifted to this block; cost times ``keep``), and ``rand[j]``; the best
+    (:func:`_block_pick`) is pasted (:func:`_paste_block`, sources into ``srcmap``), its
     corner stored in ``src[bi, j]`` and its pixels counted in ``usage``."""
     he, we = sf.shape[0], sf.shape[1]
     npb = probe.shape[0]
     nr = rand.shape[1]
-    cand = np.empty((npb * npb + 2 + nr, 2), np.int32)
-    scale = np.ones(npb * npb + 2 + nr, np.float32)
+    npr = 5 if keep > 0 else 0
+    cand = np.empty((npb * npb + 2 + npr + nr, 2), np.int32)
+    scale = np.ones(npb * npb + 2 + npr + nr, np.float32)
     for bj in range(xs0.shape[0]):
         bx = xs0[bj]
         n = 0
@@ -465,6 +495,13 @@ def _quilt_row(
             cand[n, 0] = src[bi - 1, bj, 0] + by - prev_y
             cand[n, 1] = src[bi - 1, bj, 1]
             scale[n] = cont
+            n += 1
+        for a in range(npr):
+            i = b // 2 if a == 0 else (a // 3) * (b - 1)
+            j = b // 2 if a == 0 else (a % 2) * (b - 1)
+            cand[n, 0] = prior[by + i, bx + j, 0] - i
+            cand[n, 1] = prior[by + i, bx + j, 1] - j
+            scale[n] = keepmap[by + b // 2, bx + b // 2]
             n += 1
         for k in range(nr):
             cand[n, 0] = rand[bj, k, 0]
@@ -496,7 +533,7 @@ def _quilt_row(
         src[bi, bj, 0] = sy
         src[bi, bj, 1] = sx
         block = np.ascontiguousarray(sf[sy : sy + b, sx : sx + b, :3])
-        _paste_block(out, filled, block, by, bx, ov)
+        _paste_block(out, filled, block, by, bx, ov, srcmap, sy, sx)
         for i in range(b):
             for j in range(b):
                 usage[om[sy + i, sx + j]] += 1.0
@@ -712,9 +749,15 @@ def _original_index(origin: np.ndarray, f: int) -> np.ndarray:
     return np.ascontiguousarray(oy * (int(ox.max()) + 1) + ox, dtype=np.int32)
 
 
-def _random_valid(valid: np.ndarray, shape: tuple[int, ...], rng: np.random.Generator):
-    """int32 arrays ``(sy, sx)`` of ``shape``: positions drawn uniformly where ``valid``."""
-    idx = np.flatnonzero(valid)
+def _random_valid(
+    valid: np.ndarray,
+    shape: tuple[int, ...],
+    rng: np.random.Generator,
+    where: np.ndarray | None = None,
+):
+    """int32 arrays ``(sy, sx)`` of ``shape``: positions drawn uniformly where ``valid``
+    (``where``: ``np.flatnonzero(valid)`` when the caller has it already)."""
+    idx = np.flatnonzero(valid) if where is None else where
     pick = idx[rng.integers(0, idx.size, shape)]
     return (pick // valid.shape[1]).astype(np.int32), (pick % valid.shape[1]).astype(np.int32)
 
@@ -809,6 +852,8 @@ def guided_synthesis(
         (st.iterations * 2 if lv == n_levels - 1 else st.iterations) if lv else st.fine_iterations
         for lv in range(n_levels)
     ]
+    if st.half_iterations >= 0 and n_levels > 2:
+        iters[1] = st.half_iterations
     work = [hc * wc / 4**lv * max(1, it) for lv, it in enumerate(iters)]
     total, done = sum(work), 0.0
     nnf = None
@@ -889,7 +934,15 @@ def guided_synthesis(
         sf = np.ascontiguousarray(
             np.dstack([st.colour_weight * exemplar, gw * ge_full]), np.float32
         )
-        q = _quilt(tf, sf, label, origin, nnf, st, rng, abort)
+        prior = keep = None
+        if st.coarse_block_px > st.block_px:
+            cb = st.coarse_block_px
+            ov = max(1, round(st.overlap_px * cb / st.block_px))
+            _q, prior = _quilt(tf, sf, label, origin, nnf, st, rng, abort, cb, ov)
+            keep = keep_factor(_lum(content), st)
+        q, _src = _quilt(
+            tf, sf, label, origin, nnf, st, rng, abort, st.block_px, st.overlap_px, prior, keep
+        )
         q = q / st.colour_weight if st.colour_weight > 0 else q
         return _shade(q, target_lum, st)
     if st.final == "compose":
@@ -906,22 +959,30 @@ def _quilt(
     st: GuidedSettings,
     rng: np.random.Generator,
     abort: Callable[[], bool] | None,
-) -> np.ndarray:
+    block_px: int,
+    overlap_px: int,
+    prior: np.ndarray | None = None,
+    keep: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Guided image quilting (Efros & Freeman 2001, "texture transfer") over the finest
-    level: blocks of ``st.block_px`` on a grid of step ``block_px - overlap_px`` in scan
+    level: blocks of ``block_px`` on a grid of step ``block_px - overlap_px`` in scan
     order, each an exact copy of an exemplar block chosen among candidates proposed by the
     nearest-neighbour field ``nnf`` (the sources of a few of the block's pixels, shifted to
-    the block's corner), the continuations of the left and upper blocks and a few random
-    ones, by :func:`_block_pick` (``tf``/``sf`` agreement, overlap agreement, usage); pasted
-    behind the minimum-error boundary cuts through its left and top overlaps
-    (:func:`_paste_block`, the numba form of
+    the block's corner), the continuations of the left and upper blocks, the pieces of a
+    coarser pass (``prior``, int32 ``(H, W, 2)`` exemplar positions, their cost times
+    ``keep``, float32 ``(H, W)`` factors <= 1, at the block's centre; None: not proposed)
+    so that its large pieces stay whole wherever the smaller blocks fit no better) and a
+    few random ones, by :func:`_block_pick` (``tf``/``sf`` agreement, overlap agreement,
+    usage); pasted behind the minimum-error boundary cuts through its
+    left and top overlaps (:func:`_paste_block`, the numba form of
     :func:`texpaint.imaging.quilting.min_error_cut_mask` for scan-order blocks; a hard cut,
     so every pixel is an exemplar pixel). ``tf`` ``(H, W, C)`` and ``sf``
-    ``(He, We, C)``: colour first."""
+    ``(He, We, C)``: colour first. Returns the colours float32 ``(H, W, 3)`` and the
+    exemplar position each pixel was copied from, int32 ``(H, W, 2)``."""
     h, w = tf.shape[:2]
     he, we = sf.shape[:2]
-    b = max(4, min(st.block_px, h, w, he, we))
-    ov = max(0, min(st.overlap_px, b // 2))
+    b = max(4, min(block_px, h, w, he, we))
+    ov = max(0, min(overlap_px, b // 2))
     step = b - ov
     ys0 = list(range(0, max(1, h - b + 1), step))
     xs0 = list(range(0, max(1, w - b + 1), step))
@@ -931,26 +992,52 @@ def _quilt(
         xs0.append(w - b)
     out = np.zeros((h, w, 3), np.float32)
     filled = np.zeros((h, w), np.bool_)
+    srcmap = np.zeros((h, w, 2), np.int32)
+    use_prior = prior is not None and keep is not None
+    if not use_prior:
+        prior, keep = np.zeros((1, 1, 2), np.int32), np.zeros((1, 1), np.float32)
     om = _original_index(origin, 1)
     usage = np.zeros(int(om.max()) + 1, np.float32)
     norm = np.float32(usage.size / (h * w))
     src = np.zeros((len(ys0), len(xs0), 2), np.int64)
     bvalid = _valid_windows(label, b, b, (0, 0))
     bvalid[he - b + 1 :], bvalid[:, we - b + 1 :] = 0, 0
+    where = np.flatnonzero(bvalid)
     probe = np.linspace(0, b - 1, 4).astype(np.int64)
     xs_arr = np.array(xs0, np.int64)
     for bi, by in enumerate(ys0):
         if abort is not None and abort():
             raise SynthesisCancelled()
         rand = np.stack(
-            _random_valid(bvalid, (len(xs0), max(1, st.random_candidates)), rng), axis=-1
+            _random_valid(bvalid, (len(xs0), max(1, st.random_candidates)), rng, where), axis=-1
         )
         prev_y = ys0[bi - 1] if bi else -1
         _quilt_row(
             tf, sf, bvalid, om, nnf, out, filled, usage, src, bi, by, prev_y, xs_arr, probe, rand,
             b, ov, st.overlap_weight, st.block_occupancy, norm, np.float32(st.continuation),
+            srcmap, prior, np.float32(1.0 if use_prior else 0.0), keep,
         )  # fmt: skip
-    return out
+    return out, srcmap
+
+
+def keep_factor(lum: np.ndarray, st: GuidedSettings) -> np.ndarray:
+    """The factor on the cost of a coarse piece in the final quilting pass (see
+    :class:`GuidedSettings`): ``coarse_keep`` where the content ``lum`` (float32 ``(H, W)``
+    in [0, 1]) is smoothest, rising to 1 (no preference) where its forms change most, by
+    ``coarse_keep + (1 - coarse_keep) * d``: ``d`` is the gradient magnitude of the
+    luminance blurred at the final block's scale (sigma ``block_px / 4``; finer grain is
+    the exemplar's to replace), averaged over the coarse block (sigma ``coarse_block_px /
+    2``) and stretched so its 5th percentile is 0 and its 95th 1 (clipped). With
+    ``coarse_detail`` False: ``coarse_keep`` everywhere. Returns float32 ``(H, W)``."""
+    k = float(st.coarse_keep)
+    if not st.coarse_detail:
+        return np.full(lum.shape, k, np.float32)
+    s = cv2.GaussianBlur(lum, (0, 0), max(1.0, st.block_px / 4.0))
+    g = np.hypot(cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3))
+    e = cv2.GaussianBlur(g, (0, 0), st.coarse_block_px / 2.0)
+    lo, hi = np.percentile(e, [5, 95])
+    d = np.clip((e - lo) / (hi - lo + 1e-6), 0.0, 1.0)
+    return np.ascontiguousarray(k + (1.0 - k) * d, dtype=np.float32)
 
 
 def _shade(out: np.ndarray, target_lum: np.ndarray | None, st: GuidedSettings) -> np.ndarray:
