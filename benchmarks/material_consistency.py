@@ -127,7 +127,12 @@ def _independent(
 
 
 def consistency(
-    n_masks: int, seed: int, method: str = "auto", independent: bool = True, first_mask: int = 0
+    n_masks: int,
+    seed: int,
+    method: str = "auto",
+    independent: bool = True,
+    first_mask: int = 0,
+    guide_weights: dict[str, float] | None = None,
 ) -> dict:
     rows = []
     for name in SETS:
@@ -140,7 +145,9 @@ def consistency(
             kind = ("thick_strokes", "blobs")[k % 2]
             mask = random_mask(rng, h, w, kind, min_cover=0.1, max_cover=0.3)
             t0 = time.perf_counter()
-            new, fill = inpaint_material(mset, mask, seed=seed + k, method=method)
+            new, fill = inpaint_material(
+                mset, mask, seed=seed + k, method=method, guide_weights=guide_weights
+            )
             dt = time.perf_counter() - t0
             indep = _independent(mset, mask, seed + k, method) if independent else None
             hole = mask > 0
@@ -294,16 +301,32 @@ def main() -> int:
         help="how the set fill decides its source map (default auto, as the app: the "
         "synthesis core for a structured albedo, block quilting for a stochastic one)",
     )
+    p.add_argument(
+        "--guide-weights",
+        default=None,
+        help="consistency: the set fill's extra guide channels, e.g. 'height=1,normal=0' "
+        "(default: the app's, which depend on the method)",
+    )
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
+    weights = None
+    if args.guide_weights is not None:
+        try:
+            weights = {
+                k.strip(): float(v)
+                for k, v in (part.split("=") for part in args.guide_weights.split(",") if part)
+            }
+        except ValueError:
+            p.error(f"--guide-weights: expected name=number pairs, got {args.guide_weights!r}")
     if not PBR.is_dir():
         print(f"error: {PBR} not found", file=sys.stderr)
         return 2
     report: dict = {}
     if not args.skip_consistency:
         report["consistency"] = consistency(
-            args.masks, args.seed, args.method, not args.skip_independent, args.first_mask
-        )
+            args.masks, args.seed, args.method, not args.skip_independent, args.first_mask,
+            weights,
+        )  # fmt: skip
         print("edge agreement, albedo vs height/normal (1 = every edge matched within 2 px)")
         print(f"{'set, pair':>24} {'n':>3} {'fill':>7} {'intact':>7} {'independent':>12}  method")
         for key, s in report["consistency"]["per_set"].items():
