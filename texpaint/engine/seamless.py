@@ -199,7 +199,9 @@ def _neighbour_differences(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.roll(a, -1, axis=1) - a, np.roll(a, -1, axis=0) - a
 
 
-def match_band_detail(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+def match_band_detail(
+    image: np.ndarray, mask: np.ndarray, measure: np.ndarray | None = None
+) -> tuple[np.ndarray, float]:
     """Give an inpainted band the same amount of fine detail as the texture around it.
 
     The image is split into ``base`` (a wrap-around Gaussian blur of :data:`DETAIL_SIGMA_PX`)
@@ -219,6 +221,10 @@ def match_band_detail(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, 
         image: float32 ``(H, W, 3)``, the inpainted image, wrap-continuous (rolled so its band
             lies inside the image).
         mask: float32 ``(H, W)`` in [0, 1], the band that was inpainted (1 = generated).
+        measure: bool ``(H, W)``, the pixels whose energy ``g`` is matched (a subset of
+            ``mask > 0``); None = ``mask > 0``. Quilted bands pass their core: the strips
+            where the cuts run carry the cuts' own small steps, which would lower the gain
+            and leave the band's middle (the wrap seam) smoother than the texture.
 
     Returns:
         ``(result, gain)``: float32 ``(H, W, 3)`` (pixels where ``mask == 0`` bit-identical
@@ -229,6 +235,9 @@ def match_band_detail(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, 
     band = mask > 0
     if not band.any() or band.all():
         return rgb.copy(), 1.0
+    core = band if measure is None else (measure & band)
+    if not core.any():
+        core = band
     base = np.stack(
         [_circular_gaussian(rgb[..., c].astype(np.float64), DETAIL_SIGMA_PX) for c in range(3)],
         axis=-1,
@@ -238,7 +247,7 @@ def match_band_detail(image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, 
     channels = rgb.shape[2]
 
     def band_mean(terms: np.ndarray) -> float:
-        return float(terms.sum(axis=2)[band].mean()) / channels
+        return float(terms.sum(axis=2)[core].mean()) / channels
 
     e_dd = band_mean(dx * dx + dy * dy)
     e_bd = band_mean(bx * dx + by * dy)
@@ -1160,7 +1169,10 @@ def make_seamless(
     # sources: give the bands the texture's own fine detail (gradient energy)
     reach = max(band_x // 2 + ov_x, band_y // 2 + ov_y)
     cross = seam_band_mask(h, w, min(2 * reach, min(h, w) // 2))
-    out, _gain = match_band_detail(out, cross)
+    core = np.zeros((h, w), bool)  # the bands without their cut strips
+    core[h // 2 - band_y // 2 : h // 2 + band_y // 2] = True
+    core[:, w // 2 - band_x // 2 : w // 2 + band_x // 2] = True
+    out, _gain = match_band_detail(out, cross, core)
     progress(1.0, "Make Seamless: done")
     return _to_plan_size(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)), plan)
 
