@@ -323,9 +323,11 @@ class SeamlessPlan:
             return "already tiles: left unchanged"
         parts = []
         if self.lattice is not None:
-            # the periods fit to period uses (:func:`_period`), else the lattice's own
+            # the periods fit to period used (``period_px``, :func:`_period`), else the
+            # lattice's own
             px, py = (
-                _period(self.lattice, a, self.synth_size)
+                self.period_px[a]
+                or _period(self.lattice, a, self.synth_size)
                 or self.lattice.axis_period(a, tol_rel=0.05)
                 for a in (1, 0)
             )
@@ -772,13 +774,17 @@ def _fit(
     tuple[float, float, float, float] | None, tuple[int, int], tuple[int, int], tuple[float, float]
 ]:
     """Fit to period over both axes (:func:`_fit_axis`): ``(crop, size, gap, period_px)`` as
-    in :class:`SeamlessPlan`; no fit (``None``, the input size) without a lattice."""
+    in :class:`SeamlessPlan`; no fit (``None``, the input size) without a lattice. An axis
+    along which the lattice has no period (:func:`_period`: its vectors slant too far, or
+    the period is over half the image) is fitted to the spacing of its lines when they are
+    regular (:func:`_axis_line_period`): the tile then holds whole courses or panels, and
+    the band re-synthesises where the joints within them step at the wrap."""
     h, w = rgb.shape[:2]
     if lattice is None:
         return None, (h, w), (0, 0), (0.0, 0.0)
     fits: list[tuple[float, float, int, int, float]] = []
     for axis, n in ((0, h), (1, w)):
-        p = _period(lattice, axis, (h, w))
+        p = _period(lattice, axis, (h, w)) or _axis_line_period(rgb, axis)
         if p:
             start, length, out, gap = _fit_axis(rgb, axis, p, allow_gap)
             fits.append((start, length, out, gap, p * (out - gap) / length))
