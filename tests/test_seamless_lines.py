@@ -128,3 +128,19 @@ def test_band_gain_measured_on_the_core_only():
     assert energy(cored, core) / ref > energy(whole, core) / ref + 0.1
     assert gain > 1.2
     assert np.array_equal(cored[outside], img[outside])
+
+
+def test_a_shear_is_not_a_line_spacing():
+    """A sheared wall's course pair (80, 6) has no 6 px spacing along the courses: the band's
+    segments along the courses follow the brick length instead, and are longer than their
+    overlap."""
+    from texpaint.engine.seamless import SeamlessPlan
+    from texpaint.imaging.seams import WrapCheck
+
+    sheared = Lattice(t1=(80.3, 5.8), t2=(-1.1, 111.0), confidence=0.3)
+    assert S._line_steps(sheared, 1) == [111.0]
+    assert S._line_steps(sheared, 0) == [80.3]
+    plan = SeamlessPlan(WrapCheck(False, 9.0, {}), False, sheared, None, (482, 444), 44, False)
+    ov = S.seam_overlap_px(plan, 0)
+    seg = S._segment_px(plan, 1, ov)
+    assert seg is not None and seg - ov >= 24, (seg, ov)

@@ -997,6 +997,22 @@ def axis_band_px(plan: SeamlessPlan, axis: int) -> int:
     return max(plan.band_px, 2 * math.ceil((g + 2 * GAP_MARGIN_PX) / 2))
 
 
+SHEAR_SHARE = 0.2
+"""A basis vector's component along an axis counts as a line spacing (:func:`_line_steps`)
+only when it is at least this share of the vector's length; less is the shear of a wall
+whose courses step a few pixels sideways."""
+
+
+def _line_steps(lattice: Lattice, axis: int) -> list[float]:
+    """The lattice's line spacings along image ``axis`` (pixels): the components along it of
+    its basis vectors that are over 2 px and at least :data:`SHEAR_SHARE` of the vector's
+    length (a course pair ``(80, 6)`` of a sheared wall has no 6 px spacing along the
+    courses: its segments would be one sixth as long as the overlap they are cut through)."""
+    return [
+        abs(t[axis]) for t in lattice.basis if abs(t[axis]) > max(2.0, SHEAR_SHARE * math.hypot(*t))
+    ]
+
+
 def seam_overlap_px(plan: SeamlessPlan, axis: int) -> int:
     """Width (pixels) of the strips beside the band over the ``axis`` seam (1 = left/right)
     where the cuts run: :func:`~texpaint.imaging.seam_band.band_overlap_px`, widened for a
@@ -1007,7 +1023,7 @@ def seam_overlap_px(plan: SeamlessPlan, axis: int) -> int:
     ov = band_overlap_px(band)
     if plan.lattice is None:
         return ov
-    steps = [abs(t[axis]) for t in plan.lattice.basis if abs(t[axis]) > 2.0]
+    steps = _line_steps(plan.lattice, axis)
     if not steps:
         return ov
     most = max(ov, (plan.synth_size[axis] // 3 - band) // 2)
@@ -1023,7 +1039,7 @@ def _segment_px(plan: SeamlessPlan, along: int, overlap: int) -> int | None:
     segments find fewer sources); None (that default) without a lattice."""
     if plan.lattice is None:
         return None
-    steps = [abs(t[along]) for t in plan.lattice.basis if abs(t[along]) > 2.0]
+    steps = _line_steps(plan.lattice, along)
     if not steps:
         return None
     default = max(2 * axis_band_px(plan, 1 - along), 48)  # quilt_band's own default
