@@ -7,13 +7,17 @@ The method (:func:`plan_seamless`, then :func:`make_seamless`):
    like the image's own interior lines at every scale, and (for a periodic texture) the
    pattern one period across the wrap repeats as it does inside (:func:`_phase_step` on the
    luminance, :func:`_edge_phase_step` on its edges, for each period the line profiles
-   confirm: a crop of a clean grid has ordinary-looking lines but a cut period), the image is
-   returned unchanged (unless ``force``): the CLI then copies the file, the dialog says
-   "already tiles".
+   confirm: a crop of a clean grid has ordinary-looking lines but a cut period), and the
+   courses, grout lines or plank gaps on either side of the wrap are spaced as the interior
+   ones are (:func:`_wrap_line_spacing`, also along an axis where only the line profile has
+   a period, :func:`_axis_line_period`), the image is returned unchanged (unless ``force``):
+   the CLI then copies the file, the dialog says "already tiles".
 2. **Lattice** (:func:`texpaint.synthesis.lattice.find_lattice` with its ``scored`` basis,
    axis periods refined on the line profiles; when it finds only a fine grain such as a
    weave's threads, again on the image blurred by half that grain, for the pattern's coarser
-   lattice): periodic textures (bricks, tiles, planks, checks) get their
+   lattice; a lattice along one axis only gains the other axis's line period, and an axis
+   the lattice has no period along is fitted to its lines' spacing when they are regular):
+   periodic textures (bricks, tiles, planks, checks) get their
    period vectors; with ``fit_to_period`` each axis that has a period is fitted to the
    *nearest* whole number of periods, so the size changes by at most half a period: cropped
    when that number is below the size (a sub-pixel crop resampled to whole pixels, placed where
@@ -37,7 +41,8 @@ The method (:func:`plan_seamless`, then :func:`make_seamless`):
    :func:`~texpaint.synthesis.lattice.correlation_length`, or 0.4 x its longer period), 24 px
    to a sixth of the shorter side. Copies chosen by least squared difference lean towards
    smoother sources, so the bands' fine detail is then matched to the texture's
-   (:func:`match_band_detail`). Roll back.
+   (:func:`match_band_detail`, its gain measured on the bands without their cut strips).
+   Roll back.
 
 ``method="network"`` keeps the earlier path for step 4 (texpaint's inpainting network over a
 soft cross band of a fixed width, wrap mode, then :func:`match_band_detail`);
@@ -852,6 +857,8 @@ def plan_seamless(
         if jump or max(edges.values()) > EDGE_PHASE_TOLERANCE:
             # the lines look fine but the pattern jumps at the wrap
             worst = max(check.worst, *steps.values(), *edges.values(), *spacing.values())
+            # keys (axis, -1): phase step, (axis, -2): edge phase step, (axis, -3): wrap
+            # line spacing (the strip widths of wrap_check's own keys are positive)
             scores = dict(check.scores)
             scores.update({(a, -1): v for a, v in steps.items()})
             scores.update({(a, -2): v for a, v in edges.items()})
