@@ -85,7 +85,12 @@ What it does
          side from the first): it crosses several joints
   ====== ==================================================================================
 
-  Its ``avg`` rows average the three classes.
+  Its ``avg`` rows average the three classes. ``--structure-images`` picks other images
+  (a comma-separated list of file names, or ``train`` for :data:`TRAIN_STRUCTURE_SET`, to be
+  used with ``--val`` set to the ``cc0-1k/train`` folder): develop there, check on val.
+* ``--per-hole``: a table with one line per image and mask class (PSNR, low-pass PSNR and
+  SWD of texpaint and of each patch-based peer, the ground truth's SWD, and texpaint's SWD
+  minus PatchMatch's), to find which holes a difference in the averages comes from.
 
 * Targets, printed as PASS/FAIL lines (the script exits 0 either way):
 
@@ -173,6 +178,26 @@ STRUCTURE_SET = (
 )
 """The val textures with a clear lattice (``--set structure``): bricks, tiles, planks,
 a herringbone floor, a woven check, a chequer plate and an anti-slip dot grid."""
+
+TRAIN_STRUCTURE_SET = (
+    "ambientcg__Facade005_facade_albedo.jpg",
+    "nobiax__57_diffuse.png",
+    "polyhaven__beam_wall_01_diff_1k.jpg",
+    "polyhaven__black_painted_planks_diff_1k.jpg",
+    "polyhaven__blue_metal_plate_diff_1k.jpg",
+    "polyhaven__brick_floor_003_diff_1k.jpg",
+    "polyhaven__brick_floor_02_diff_1k.jpg",
+    "polyhaven__brick_villa_floor_diff_1k.jpg",
+    "polyhaven__brick_wall_001_diff_1k.jpg",
+    "polyhaven__brick_wall_006_diff_1k.jpg",
+    "polyhaven__brick_wall_09_diff_1k.jpg",
+    "polyhaven__brick_wall_13_diff_1k.jpg",
+    "polyhaven__brown_floor_tiles_diff_1k.jpg",
+    "polyhaven__metal_plate_02_diff_1k.jpg",
+)
+"""The ``cc0-1k/train`` textures with a clear lattice (``--structure-images train`` with
+``--val`` set to the train folder): the structure set to develop and select settings on,
+so that the val structure set stays a check."""
 
 
 @dataclass(frozen=True)
@@ -446,6 +471,42 @@ def format_table(agg: dict, methods: list[str], labels: list[str]) -> str:
     return "\n".join(lines).rstrip()
 
 
+def format_per_hole(per_image: list[dict], methods: list[str]) -> str:
+    """One line per image and mask class of ``per_image`` (:func:`main`'s rows): PSNR /
+    low-pass PSNR / SWD of texpaint and of the patch-based peers that were run, the ground
+    truth's SWD, and texpaint's SWD minus PatchMatch's (``dSWD``, negative: texpaint lower)."""
+    shown = [m for m in ("texpaint", "patchmatch", "resynth") if m in methods]
+    rows: dict[tuple[str, str], dict[str, dict]] = {}
+    for r in per_image:
+        rows.setdefault((r["image"], r["class"]), {})[r["method"]] = r
+    head = f"{'image':<32}{'mask':<8}" + "".join(
+        f"{METHOD_LABELS[m] + ' PSNR/LP/SWD':>26}" for m in shown
+    )
+    head += f"{'GT SWD':>9}{'dSWD':>9}"
+    lines = [head, "-" * len(head)]
+    for (image, cname), by in rows.items():
+        line = f"{Path(image).stem[:31]:<32}{cname:<8}"
+        for m in shown:
+            r = by[m]
+            line += f"{r['psnr']:>10.2f}{r['lpsnr']:>7.2f}{r['swd']:>9.4f}"
+        line += f"{by['ground truth']['swd']:>9.4f}"
+        if "texpaint" in by and "patchmatch" in by:
+            line += f"{by['texpaint']['swd'] - by['patchmatch']['swd']:>+9.4f}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def structure_names(option: str | None) -> tuple[str, ...]:
+    """The structure set's file names for ``--structure-images``: None gives
+    :data:`STRUCTURE_SET` (val), ``"train"`` :data:`TRAIN_STRUCTURE_SET`, anything else is a
+    comma-separated list of file names."""
+    if option is None:
+        return STRUCTURE_SET
+    if option.strip() == "train":
+        return TRAIN_STRUCTURE_SET
+    return tuple(n.strip() for n in option.split(",") if n.strip())
+
+
 def contact_sheet(rows: list[dict], path: Path, methods: list[str], cell: int = 256) -> None:
     """Write the side-by-side PNG: one row per image, columns input+mask, methods, ground truth.
 
@@ -546,6 +607,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="directory caching the peers' outputs (not texpaint's) per image, mask class, "
         "size, seed and PatchMatch radius: reruns only recompute texpaint",
     )
+    p.add_argument(
+        "--structure-images",
+        default=None,
+        help="structure set: comma-separated image file names instead of the val list, or "
+        "'train' for the train lattice textures (use with --val .../cc0-1k/train)",
+    )
+    p.add_argument(
+        "--per-hole",
+        action="store_true",
+        help="also print one line per image and mask class (texpaint against the peers)",
+    )
     p.add_argument("--speed-size", type=int, default=1024, help="side of the speed test image")
     p.add_argument("--skip-speed", action="store_true", help="skip the 1024 px speed test")
     args = p.parse_args(argv)
@@ -579,7 +651,8 @@ def main(argv: list[str] | None = None) -> int:
     if paths is None:
         return 2
     if args.set == "structure":
-        paths = [p for p in paths if p.name in STRUCTURE_SET][: args.limit]
+        names = structure_names(args.structure_images)
+        paths = [p for p in paths if p.name in names][: args.limit]
         if not paths:
             print(f"error: none of the structure set's images is in {args.val}", file=sys.stderr)
             return 2
@@ -706,6 +779,9 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     agg = aggregate(per_image, args.methods, args.classes, avg)
+    if args.per_hole:
+        print(format_per_hole(per_image, args.methods))
+        print()
     print(format_table(agg, args.methods, [*args.classes, avg[0]]))
     print()
     print("Targets:")
