@@ -28,7 +28,9 @@ well as in the untouched part), and well above ``independent``.
 Speed (the second target): a 2048² set of 5 maps (the nobiax-82 maps tiled 2 x 2, plus a
 roughness map made as 1 - specular) with a seeded 25 % mask: wall time of the set fill vs the
 same fill of the albedo alone (one map, no guide channels), and vs the single-image Inpaint
-of the albedo (``ops.runner.run_job``). Target: set < 2x the albedo alone.
+of the albedo (``ops.runner.run_job``). Target: set < 2x the albedo alone. The set and the
+albedo alone run in turn (``--repeats`` pairs) and the median of the pairs' ratios is printed
+with the load average, as the machine may be shared; CPU time (all threads) is printed too.
 
 ``--method auto`` (default, what the app does) decides the shared source map by the
 texture (:func:`texpaint.engine.material_fill.choose_method`: the synthesis core for a
@@ -50,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -230,33 +233,43 @@ def speed(seed: int, repeats: int, method: str = "auto") -> dict:
     rng = np.random.default_rng([seed, 2048])
     mask = random_mask(rng, h, w, "thick_strokes", min_cover=0.2, max_cover=0.3)
 
-    cpu: dict[str, float] = {}
-
-    def best(fn, name: str = "") -> float:
-        """Best wall time of ``repeats`` runs; the best CPU time (all threads of the
-        process) goes to ``cpu[name]``: less sensitive to other processes on a shared
-        machine than the wall time."""
-        times, cpus = [], []
-        for _ in range(repeats):
-            t0, c0 = time.perf_counter(), time.process_time()
-            fn()
-            times.append(time.perf_counter() - t0)
-            cpus.append(time.process_time() - c0)
-        cpu[name] = min(cpus)
-        return min(times)
-
     warm = np.zeros((256, 256), np.float32)
     warm[100:140, 100:140] = 1
     warm_maps = [MapPixels(maps[0].rgb[:256, :256], None, "colour")]
     fill_material(warm_maps, warm, method=method)  # imports, compiled kernels
-    t_set = best(lambda: fill_material(maps, mask, seed=seed, method=method), "set")
-    t_set_albedo_guide = best(
-        lambda: fill_material(maps, mask, seed=seed, guide_weights={}, method=method)
+    fill_material(maps, mask, seed=seed, method=method)  # and the set's own (torch, scipy)
+
+    def timed(fn) -> tuple[float, float]:
+        """Wall and CPU time (all threads of the process) of one call."""
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        return time.perf_counter() - t0, time.process_time() - c0
+
+    # set and albedo alone in turn, so each pair sees about the same load; the ratio is the
+    # median of the pairs' ratios (the machine may be shared)
+    pairs, loads = [], []
+    for _ in range(repeats):
+        s = timed(lambda: fill_material(maps, mask, seed=seed, method=method))
+        a = timed(lambda: fill_material(maps[:1], mask, seed=seed, method=method))
+        pairs.append((s, a))
+        loads.append(os.getloadavg()[0])
+        print(
+            f"speed pair: set {s[0]:.2f} s ({s[1]:.2f} CPU s), albedo alone {a[0]:.2f} s "
+            f"({a[1]:.2f} CPU s), load {loads[-1]:.1f}",
+            file=sys.stderr,
+        )
+    t_set = min(p[0][0] for p in pairs)
+    t_albedo = min(p[1][0] for p in pairs)
+    cpu = {"set": min(p[0][1] for p in pairs), "albedo": min(p[1][1] for p in pairs)}
+    ratio_wall = float(np.median([p[0][0] / p[1][0] for p in pairs]))
+    ratio_cpu = float(np.median([p[0][1] / p[1][1] for p in pairs]))
+    t_set_albedo_guide = min(
+        timed(lambda: fill_material(maps, mask, seed=seed, guide_weights={}, method=method))[0]
+        for _ in range(repeats)
     )
-    t_albedo = best(lambda: fill_material(maps[:1], mask, seed=seed, method=method), "albedo")
     runtime = Runtime("cpu")
     job = Job(op=Operation.INPAINT, image=maps[0].rgb, mask=mask, seed=seed)
-    t_pipeline = best(lambda: run_job(job, runtime=runtime))
+    t_pipeline = min(timed(lambda: run_job(job, runtime=runtime))[0] for _ in range(repeats))
     return {
         "method": method,
         "size": [w, h],
@@ -267,6 +280,9 @@ def speed(seed: int, repeats: int, method: str = "auto") -> dict:
         "albedo_alone_s": t_albedo,
         "single_image_inpaint_s": t_pipeline,
         "ratio_set_vs_albedo": t_set / t_albedo,
+        "median_pair_ratio_wall": ratio_wall,
+        "median_pair_ratio_cpu": ratio_cpu,
+        "load_average_1min": loads,
         "ratio_set_albedo_guide_vs_albedo": t_set_albedo_guide / t_albedo,
         "ratio_set_vs_single_image_inpaint": t_set / t_pipeline,
         "set_cpu_s": cpu["set"],
@@ -293,7 +309,13 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--skip-speed", action="store_true")
     p.add_argument("--skip-consistency", action="store_true")
-    p.add_argument("--repeats", type=int, default=1, help="speed: best of N runs (default 1)")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="speed: N runs of the set and the albedo alone in turn (default 1); times are "
+        "the best, ratios also the median of the pairs' ratios",
+    )
     p.add_argument(
         "--method",
         choices=("auto", "core", "quilt"),
@@ -351,7 +373,10 @@ def main() -> int:
             f"albedo {sp['single_image_inpaint_s']:.2f} s "
             f"({sp['ratio_set_vs_single_image_inpaint']:.2f}x); CPU time set "
             f"{sp['set_cpu_s']:.2f} s, albedo alone {sp['albedo_alone_cpu_s']:.2f} s -> "
-            f"{sp['ratio_set_vs_albedo_cpu']:.2f}x"
+            f"{sp['ratio_set_vs_albedo_cpu']:.2f}x; median of {len(sp['load_average_1min'])} "
+            f"set/albedo pairs {sp['median_pair_ratio_wall']:.2f}x wall, "
+            f"{sp['median_pair_ratio_cpu']:.2f}x CPU (load "
+            f"{min(sp['load_average_1min']):.1f}-{max(sp['load_average_1min']):.1f})"
         )
     if args.json is not None:
         args.json.parent.mkdir(parents=True, exist_ok=True)

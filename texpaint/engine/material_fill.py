@@ -20,9 +20,10 @@ map, so features stay aligned across maps:
    averages sparse features away there, so the filled albedo and relief agree less than
    the untouched ones, while quilted blocks keep the texture's features and their alignment.
 2. Apply the source map to every map (and its alpha) with the soft mask
-   (:func:`~texpaint.synthesis.source_map.apply_source_map`). Data maps (height, roughness,
-   metallic, AO, specular) are copied as they are: every filled pixel is bit-identical to
-   its source pixel, no colour transfer (:data:`SEAM_LEVELLED_ROLES`). Normal maps are
+   (:func:`~texpaint.synthesis.source_map.apply_source_map`). Data maps (roughness,
+   metallic, AO, specular; height after the core) are copied as they are: every filled pixel
+   is bit-identical to its source pixel, no colour transfer; a quilted height map is levelled
+   across the seams like the normal map (:data:`SEAM_LEVELLED_ROLES`). Normal maps are
    copied, levelled across the fill's
    seams (each piece of one offset gets one constant tilt, a least-squares fit to the steps
    across its seams, plus a smooth membrane from the hole's edge, then a few
@@ -31,7 +32,9 @@ map, so features stay aligned across maps:
    copied from elsewhere carry their own regional tilt, which showed as facets of their own
    hue and a crease at the hole's edge), then renormalised
    wherever the mask is not 0 (soft edges blend normals). Colour maps copied by quilting are
-   levelled the same way (shading). After the core, the albedo takes the core's
+   levelled the same way (shading), without the per-pixel step (:data:`SEAM_RELAX_KINDS`).
+   The per-pixel step works within :data:`SEAM_RELAX_BAND_PX` of the seams, and every map's
+   work touches the hole's pixels only. After the core, the albedo takes the core's
    own fill of its channels: the same copy plus the core's smooth corrections (the seam
    membrane at the hole's edge and the vote's local mean), which change shading, never move
    a feature; other colour maps (emission, and the albedo after quilting) get a
@@ -88,13 +91,28 @@ CONTEXT_MARGIN_PX = 48
 """Smallest context margin (pixels) kept around the hole's box when planning."""
 
 DEFAULT_GUIDE_WEIGHTS: dict[str, float] = {"height": 1.0, "normal": 1.0}
-"""Extra guide channels by default: the height map's grey level (weight 1) and the normal
-map's x/y (weight 1), against the albedo's [0, 1] colour. With the albedo alone the fill's
-seams fall where the colours agree but the relief does not (edge agreement with the albedo
-in the filled normal map 0.56 on nobiax-100 against 0.80 in its untouched part); with normal
-weight 0.5 / 1 / 2 it is 0.64 / 0.68 / 0.69 there and 0.44 / 0.47 / 0.45 on nobiax-139
-(chosen on these ``pbr-sets``, the only sets there are, with the consistency benchmark's
-first mask). These are the weights of the core; quilting uses :data:`QUILT_GUIDE_WEIGHTS`."""
+"""Extra guide channels of the core by default: the height map's grey level (weight 1) when
+the set has a height map, else the normal map's x/y (weight 1), against the albedo's [0, 1]
+colour (:func:`_core_weights`). With the albedo alone the fill's seams fall where the colours
+agree but the relief does not (edge agreement with the albedo in the filled normal map 0.56
+on nobiax-100 against 0.80 in its untouched part); with normal weight 0.5 / 1 / 2 it is
+0.64 / 0.68 / 0.69 there and 0.44 / 0.47 / 0.45 on nobiax-139 (chosen on these ``pbr-sets``,
+the only sets there are, with the consistency benchmark's first mask). One relief channel is
+enough: with ``--method core`` on the benchmark's masks 0-1, height + normal / height alone /
+normal alone gave albedo-height 0.640 / 0.642 / 0.638 and albedo-normal 0.570 / 0.572 / 0.573
+(intact 0.640 / 0.581), and every guide channel costs the core about a sixth more time (on
+the 2048² speed set: 3 / 4 / 6 channels 6.6 / 7.7 / 9.9 CPU s). These are the weights of the
+core; quilting uses :data:`QUILT_GUIDE_WEIGHTS`."""
+
+
+def _core_weights(maps: Sequence[MapPixels], weights: dict[str, float]) -> dict[str, float]:
+    """The core's guide weights for this set: ``weights`` without the normal map's channels
+    when the set has a height map the height weight applies to (one relief channel,
+    :data:`DEFAULT_GUIDE_WEIGHTS`)."""
+    if weights.get("height", 0.0) > 0 and any(m.role == "height" for m in maps):
+        return {**weights, "normal": 0.0}
+    return dict(weights)
+
 
 QUILT_GUIDE_WEIGHTS: dict[str, float] = {"height": 1.0, "normal": 2.0}
 """Extra guide channels by default when block quilting decides the fill (``"auto"`` on a
@@ -476,11 +494,18 @@ SEAM_LEVELLED_KINDS: tuple[str, ...] = ("colour", "normal")
 """Map kinds whose pieces are levelled across the fill's seams (:func:`_seam_offsets`) when
 ``harmonise_colour``: colour maps (shading) and normal maps (regional tilt)."""
 
-SEAM_LEVELLED_ROLES: tuple[str, ...] = ()
-"""Data maps levelled too, by role (none). Levelling the height map was tried: on rock
-(nobiax-82) pieces shifted their base level by 0.08 on average and up to 0.39 of the range
-(pieces of a peak lowered into a valley), which a 16-bit displacement map would clip; so
-height, roughness, metallic, AO and specular stay exact copies of their source pixels."""
+SEAM_LEVELLED_ROLES: tuple[str, ...] = ("height",)
+"""Data maps levelled too, by role, when block quilting decided the fill: the height map,
+whose quilted pieces otherwise keep their sources' base levels, so every seam of the fill is
+a cliff in the displacement (on rock, nobiax-76, steps of a tenth of the range and more
+outline every piece: looked at on the consistency benchmark's masks 0 and 1) while the
+levelled normal map says the surface is smooth there. Levelled, a piece keeps its relief up
+to a smooth offset (a piece taken from a peak may sit lower, in a valley); values are
+clipped to the map's range. After the structure-aware core (lattice-consistent copies, small
+steps) the height stays an exact copy: on a brick wall whose hole ends on a mortar line,
+levelling lowered the bricks next to it by up to 0.13, as the steps at the hole's edge are
+measured with local means of the untouched side only. Roughness, metallic, AO and specular
+stay exact copies of their source pixels."""
 
 SEAM_MEAN_SIGMA_PX = 2.0
 """Gaussian sigma (pixels) of the local means that measure a map's step across a seam
@@ -716,6 +741,15 @@ def _edge_membrane(
 SEAM_RELAX_ITERATIONS = 40
 """Conjugate-gradient iterations of :func:`_relax_seams` (each spreads a correction about
 one pixel further from the seams; the piece constants already carry the far field)."""
+
+SEAM_RELAX_KINDS: tuple[str, ...] = ("normal", "data")
+"""Kinds of map whose levelling is relaxed per pixel (:func:`_relax_seams`): normal maps and
+levelled data maps (the quilted height), whose seams' steps vary along them. Colour maps
+keep the piece constants, membrane and low-frequency shading only: relaxed, a quilted albedo
+lost its own detail next to the seams (edge pixels within 3 px of a seam 0.11-0.13 of the
+pixels against 0.20 in the untouched texture, nobiax-82 and nobiax-139, the consistency
+benchmark's mask 0; 0.17-0.18 unrelaxed), and its edge agreement with the normal map fell
+(0.405 / 0.476 relaxed, 0.429 / 0.491 not; intact 0.426 / 0.502)."""
 
 SEAM_RELAX_BAND_PX = 32
 """Only hole pixels within this distance (pixels) of a seam or of the hole's edge are relaxed
@@ -955,7 +989,8 @@ def fill_material(
         mask: float32 ``(H, W)`` in [0, 1], 1 = fill; soft edges allowed.
         guide_index: the map the fill is decided on (the albedo).
         guide_weights: extra guide channels, ``{"height": w, "normal": w}`` (0 or missing
-            = off; None = :data:`DEFAULT_GUIDE_WEIGHTS` for the core,
+            = off; None = :data:`DEFAULT_GUIDE_WEIGHTS` for the core (the height map's
+            channel, or the normal map's when there is no height map),
             :data:`QUILT_GUIDE_WEIGHTS` for quilting): the grey level of the map whose
             role is ``"height"`` and the first normal map's x/y, scaled by
             ``w`` against the albedo's [0, 1] colour.
@@ -1017,7 +1052,9 @@ def fill_material(
     if guide_weights is not None:
         weights = guide_weights
     else:
-        weights = QUILT_GUIDE_WEIGHTS if method == "quilt" else DEFAULT_GUIDE_WEIGHTS
+        weights = (
+            QUILT_GUIDE_WEIGHTS if method == "quilt" else _core_weights(maps, DEFAULT_GUIDE_WEIGHTS)
+        )
     guide = _guide(maps, guide_index, weights)
     if method == "core":
         try:
@@ -1056,21 +1093,33 @@ def fill_material(
         copied = _pixels(mp.rgb, flat_src)  # (N, 3): each hole pixel's source pixel
         core_albedo = mp.kind == "colour" and core_guide is not None and i == guide_index
         keep = mp.kind == "normal" and normal_length == "keep"  # exact copies promised
-        levelled = mp.kind in SEAM_LEVELLED_KINDS or mp.role in SEAM_LEVELLED_ROLES
+        levelled = mp.kind in SEAM_LEVELLED_KINDS or (
+            mp.role in SEAM_LEVELLED_ROLES and method == "quilt"
+        )
         if harmonise_colour and levelled and not core_albedo and not keep:
             if pieces is None:
                 pieces = _seam_labels(source, hole)
                 pairs = _seam_pairs(source, hole, pieces[0], wrap)
                 system = _poisson_system(hole, _relax_region(pieces[0]))
-            values = _slopes(mp.rgb) if mp.kind == "normal" else mp.rgb
+            if mp.kind == "normal":
+                values = _slopes(mp.rgb)
+            elif np.array_equal(mp.rgb[..., 0], mp.rgb[..., 1]) and np.array_equal(
+                mp.rgb[..., 0], mp.rgb[..., 2]
+            ):
+                values = np.ascontiguousarray(mp.rgb[..., :1])  # grey: level one channel
+            else:
+                values = mp.rgb
             mean, den = _known_mean(values, hole, wrap)
             levels = _seam_offsets(mean, den, pairs, pieces[1])
             membrane = _edge_membrane(mean, den, pairs, levels, pieces[0])
             level = levels[pieces[0].ravel()[flat_hole]] + _pixels(membrane, flat_hole)
-            if SEAM_RELAX_ITERATIONS > 0 and system is not None:
+            if SEAM_RELAX_ITERATIONS > 0 and system is not None and mp.kind in SEAM_RELAX_KINDS:
                 level = _relax_seams(level, mean, den, pairs, system)
             if mp.kind == "normal":
                 copied = _tilted(copied, level)
+            elif mp.kind == "data":
+                top = max(1.0, float(mp.rgb.max()))
+                copied = np.clip(copied + level, min(0.0, float(mp.rgb.min())), top)
             else:
                 copied = copied + level
         if mp.kind == "colour" and harmonise_colour:
