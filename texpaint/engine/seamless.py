@@ -1057,8 +1057,11 @@ def _band_offsets(
     lattice: Lattice | None, size: tuple[int, int]
 ) -> tuple[list[tuple[int, int]] | None, tuple[float, float] | None]:
     """Candidate source offsets for :func:`quilt_band`: the lattice vectors up to half the
-    image (rounded to whole pixels), and for a one-dimensional lattice the direction along
-    its gaps that offsets may slide; ``(None, None)`` without a lattice (random offsets)."""
+    image, that half included (rounded to whole pixels; an image of four whole periods has
+    no other vector that moves a band of a third of it clear of itself, and without one the
+    band is quilted from random offsets that break the grid), and for a one-dimensional
+    lattice the direction along its gaps that offsets may slide; ``(None, None)`` without a
+    lattice (random offsets)."""
     if lattice is None:
         return None, None
     vs = lattice.vectors(max_len=0.5 * max(size))
@@ -1160,6 +1163,15 @@ def make_seamless(
         return _to_plan_size(np.roll(out, (-shift[0], -shift[1]), axis=(0, 1)), plan)
     ov_x, ov_y = (seam_overlap_px(plan, a) for a in (1, 0))
     offsets, free_axis = _band_offsets(plan.lattice, (h, w))
+    # longer lattice vectors (the tile holds whole periods, so they wrap onto the lattice)
+    # for segments that no vector up to half the image can fill clear of the bands: an image
+    # of four periods has no other vector that moves a band of a third of it clear of itself
+    longer = None
+    if plan.lattice is not None and plan.crop is not None:
+        longer = sorted(
+            {(round(v[0]), round(v[1])) for v in plan.lattice.vectors(max_len=float(max(h, w)))}
+            - set(offsets or [])
+        )
     rows = np.arange(h // 2 - band_y // 2 - ov_y, h // 2 + band_y // 2 + ov_y) % h
     avoid = np.zeros((h, w), bool)
     avoid[rows] = True
@@ -1171,6 +1183,7 @@ def make_seamless(
         axis=1,
         offsets=offsets,
         free_axis=free_axis,
+        fallback_offsets=longer,
         avoid=avoid,
         segment_px=_segment_px(plan, 0, ov_x),
         overlap_px=ov_x,
@@ -1187,6 +1200,7 @@ def make_seamless(
         axis=0,
         offsets=offsets,
         free_axis=free_axis,
+        fallback_offsets=longer,
         segment_px=_segment_px(plan, 1, ov_y),
         overlap_px=ov_y,
         seed=seed + 1,

@@ -79,6 +79,7 @@ def quilt_band(
     axis: int = 1,
     offsets: Sequence[tuple[int, int]] | None = None,
     free_axis: tuple[float, float] | None = None,
+    fallback_offsets: Sequence[tuple[int, int]] | None = None,
     avoid: np.ndarray | None = None,
     segment_px: int | None = None,
     overlap_px: int | None = None,
@@ -99,7 +100,11 @@ def quilt_band(
         free_axis: with ``offsets``, a unit direction ``(dy, dx)`` along which a random
             shift is added to each offset (a one-dimensional lattice: planks may slide along
             their gaps); None = offsets as given.
-        avoid: bool ``(H, W)``, pixels never copied (another seam not yet healed); None.
+        fallback_offsets: with ``offsets``, further offsets ``(dy, dx)`` (longer lattice
+            vectors) tried only for a segment that no offset of ``offsets`` can fill.
+        avoid: bool ``(H, W)``, pixels not copied (another seam not yet healed); None. With
+            ``offsets``, a segment that no offset can fill without them takes an offset that
+            only keeps clear of the band itself before falling back to random offsets.
         segment_px: segment length along the band (default ``max(2 * band_px, 48)``).
         overlap_px: width of the strips at each side where the cuts run (default
             :func:`band_overlap_px`); wide enough to hold a mortar course, the cut can follow
@@ -121,6 +126,7 @@ def quilt_band(
         av = None if avoid is None else avoid.T
         off = None if offsets is None else [(dx, dy) for dy, dx in offsets]
         fa = None if free_axis is None else (free_axis[1], free_axis[0])
+        fb = None if fallback_offsets is None else [(dx, dy) for dy, dx in fallback_offsets]
         out = quilt_band(
             img.transpose(1, 0, 2),
             centre,
@@ -128,6 +134,7 @@ def quilt_band(
             axis=1,
             offsets=off,
             free_axis=fa,
+            fallback_offsets=fb,
             avoid=av,
             segment_px=segment_px,
             overlap_px=overlap_px,
@@ -157,12 +164,15 @@ def quilt_band(
     blocked[:, np.mod(cols, w)] = True
     # window sums of the blocked map: a source block is allowed when it holds no blocked pixel
     integral = cv2.integral(blocked.astype(np.uint8))  # (h + 1, w + 1)
+    band_only = np.zeros((h, w), np.uint8)
+    band_only[:, np.mod(cols, w)] = 1
+    integral_band = cv2.integral(band_only)
 
-    def allowed(dy: np.ndarray, dx: np.ndarray, y: int) -> np.ndarray:
+    def allowed(dy: np.ndarray, dx: np.ndarray, y: int, table: np.ndarray = integral) -> np.ndarray:
         ok = np.ones(dy.shape, bool)
         for i, (oy, ox) in enumerate(zip(dy, dx, strict=True)):
             sy, sx = (y + int(oy)) % h, (x0 + int(ox)) % w
-            ok[i] = _box_count(integral, sy, sx, seg, bw, h, w) == 0
+            ok[i] = _box_count(table, sy, sx, seg, bw, h, w) == 0
         return ok
 
     for y in starts:
@@ -194,7 +204,25 @@ def quilt_band(
                 [rng.integers(0, h, RANDOM_CANDIDATES), rng.integers(0, w, RANDOM_CANDIDATES)],
                 axis=1,
             )
-        if cand.size:
+        if offsets is not None:
+            # a lattice copy keeps the grid, a random one breaks it: when no lattice vector
+            # clears the band and ``avoid``, one that clears the band; then the longer
+            # ``fallback_offsets`` likewise
+            more = np.zeros((0, 2), np.int64)
+            if fallback_offsets is not None and len(fallback_offsets):
+                more = np.round(np.array(fallback_offsets, np.float64).reshape(-1, 2))
+            for pool in (cand, more.astype(np.int64)):
+                if not pool.size:
+                    continue
+                ok = allowed(pool[:, 0], pool[:, 1], y)
+                if not ok.any() and avoid is not None:
+                    ok = allowed(pool[:, 0], pool[:, 1], y, integral_band)
+                if ok.any():
+                    cand = pool[ok]
+                    break
+            else:
+                cand = np.zeros((0, 2), np.int64)
+        elif cand.size:
             cand = cand[allowed(cand[:, 0], cand[:, 1], y)]
         if cand.size == 0 and offsets is not None:  # no lattice vector fits: any offset
             cand = np.stack(
