@@ -221,21 +221,8 @@ BEST_STYLE_SETTINGS: dict[str, dict] = {
         "orientation_weight": 0.5,
         "half_iterations": 1,
     },
-    "the_scream": {
-        "block_px": 20,
-        "overlap_px": 6,
-        "luminance_weight": 3.0,
-        "continuation": 0.5,
-        "coarse_block_px": 40,
-        "coarse_keep": 0.3,
-    },
-    "great_wave": {
-        "block_px": 24,
-        "overlap_px": 7,
-        "luminance_weight": 3.0,
-        "coarse_block_px": 48,
-        "coarse_keep": 0.3,
-    },
+    "the_scream": {"block_px": 20, "overlap_px": 6, "luminance_weight": 3.0, "continuation": 0.5},
+    "great_wave": {"block_px": 24, "overlap_px": 7, "luminance_weight": 3.0},
     "woman_with_a_hat": {"block_px": 20, "overlap_px": 6, "shade": 0.1},
     "wreck_of_the_minotaur": {"orientation_weight": 0.5, "shade": 0.0},
     "weathered_wood": {"block_px": 24, "overlap_px": 8, "continuation": 0.5},
@@ -247,11 +234,12 @@ luminance guide to keep the forms (The Scream also continues pieces more: longer
 Woman with a Hat's colour areas read in 20 px pieces (12-16 px: confetti); Starry Night's,
 Woman with a Hat's and the Wreck's patch distance to the exemplar needs a weaker orientation
 guide or less (the Wreck: no) shading; weathered wood's plank lines read longer in larger,
-continued pieces. The Scream and The Great Wave first quilt with blocks twice as large and
-keep those pieces whole where the content is smooth (``coarse_block_px``, ``coarse_keep``:
-longer bands, whole crests; on Starry Night the same cost patch SWD on train images, so it
-is off there); Starry Night searches once at half resolution (``half_iterations``: a
-quarter less time at 1 MP, the same figures on train images).
+continued pieces. Starry Night searches once at half resolution (``half_iterations``: a
+quarter less time at 1 MP, the same figures on train images). The coarse quilting pass
+(``coarse_block_px``) is off for every style: on The Scream (40 px) and The Great Wave
+(48 px) it gave somewhat longer bands and crests at about the same val figures, but took
+their 1024² jobs from about 6 to about 10 s (idle machine), over the Best speed target;
+on Starry Night it cost patch SWD on train images.
 Chosen on ``cc0-1k/val`` (``benchmarks/RESULTS.md``)."""
 
 
