@@ -43,7 +43,11 @@ import numpy as np
 import texpaint
 from texpaint.document.material import MapRole, MaterialError, MaterialMap, MaterialSet
 from texpaint.document.material_history import MaterialHistory, MaterialStep
-from texpaint.document.project import DEFAULT_MAX_HISTORY_BYTES, MAX_HISTORY_BYTES_READ
+from texpaint.document.project import (
+    DEFAULT_MAX_HISTORY_BYTES,
+    MAX_HISTORY_BYTES_READ,
+    history_window,
+)
 from texpaint.imaging.io import COLORSPACES, MAX_PIXELS, SAMPLE_FORMATS, ImageData
 
 __all__ = [
@@ -82,33 +86,16 @@ def _npz(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def _history_window(history: MaterialHistory, max_bytes: int, max_steps: int | None) -> range:
-    """Indices of the steps to write: a contiguous run containing the undo position (the
-    rule of ``document.project``: oldest applied steps first, then the newest undone ones)."""
-    steps = history.steps
-    start, end, index = 0, len(steps), history.position
-    total = sum(s.nbytes for s in steps)
-    while start < end and (
-        total > max_bytes or (max_steps is not None and end - start > max_steps)
-    ):
-        if start < index:
-            total -= steps[start].nbytes
-            start += 1
-        else:
-            end -= 1
-            total -= steps[end].nbytes
-    return range(start, end)
-
-
 def _history_members(
     history: MaterialHistory, n_maps: int, max_bytes: int, max_steps: int | None
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The manifest's ``history`` entry and the arrays of ``history.npz``."""
-    keep = _history_window(history, max_bytes, max_steps)
+    steps = history.steps
+    keep = history_window([s.nbytes for s in steps], history.position, max_bytes, max_steps)
     entries: list[dict[str, Any]] = []
     arrays: dict[str, np.ndarray] = {}
     for k, i in enumerate(keep):
-        step = history.steps[i]
+        step = steps[i]
         entry: dict[str, Any] = {"label": step.label, "box": [int(v) for v in step.box]}
         if step.is_mask:
             assert step.mask_before is not None and step.mask_after is not None

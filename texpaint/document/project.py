@@ -40,7 +40,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,6 +64,7 @@ __all__ = [
     "PROJECT_SUFFIX",
     "ProjectError",
     "ProjectSnapshot",
+    "history_window",
     "load_project",
     "save_project",
     "snapshot_project",
@@ -90,19 +91,34 @@ class ProjectError(Exception):
 
 
 # ------------------------------------------------------------------------------------ saving
-def _history_window(history: UndoHistory, max_bytes: int, max_steps: int | None) -> range:
-    """Indices of the steps to write: a contiguous run containing the current position."""
-    start, end, index = 0, len(history.steps), history.index
-    total = sum(s.nbytes for s in history.steps)
+def history_window(
+    sizes: Sequence[int], position: int, max_bytes: int, max_steps: int | None
+) -> range:
+    """Indices of the undo steps a project writes: a contiguous run containing the undo
+    position, within ``max_bytes`` and ``max_steps`` (None: no step limit). The oldest
+    applied steps go first, then, if the applied ones alone are too big, the newest undone
+    (redoable) ones. Serves ``.texpaint`` and ``.texmat`` projects alike.
+
+    Args:
+        sizes: each step's size in bytes, oldest first.
+        position: how many steps (from the oldest) are applied, ``0 .. len(sizes)``.
+        max_bytes: at most this many bytes of steps are kept.
+        max_steps: at most this many steps, or None.
+
+    Returns:
+        ``range(start, end)`` of kept step indices (empty when nothing fits).
+    """
+    start, end = 0, len(sizes)
+    total = sum(sizes)
     while start < end and (
         total > max_bytes or (max_steps is not None and end - start > max_steps)
     ):
-        if start < index:  # oldest applied step first
-            total -= history.steps[start].nbytes
+        if start < position:  # oldest applied step first
+            total -= sizes[start]
             start += 1
         else:  # then the newest undone one
             end -= 1
-            total -= history.steps[end].nbytes
+            total -= sizes[end]
     return range(start, end)
 
 
@@ -181,7 +197,9 @@ def snapshot_project(
     history = doc.history
     if history.in_block:
         raise ProjectError("finish the brush stroke before saving the project")
-    keep = _history_window(history, int(max_history_bytes), max_history_steps)
+    keep = history_window(
+        [s.nbytes for s in history.steps], history.index, int(max_history_bytes), max_history_steps
+    )
     steps_meta: list[dict[str, Any]] = []
     tiles: dict[str, np.ndarray] = {}
     k = j = 0
