@@ -19,8 +19,8 @@ map, so features stay aligned across maps:
    specks and chips held fewer of them than the texture): the core's multi-scale fill
    averages sparse features away there, so the filled albedo and relief agree less than
    the untouched ones, while quilted blocks keep the texture's features and their alignment.
-2. Apply the source map to every map (and its alpha) with the soft mask
-   (:func:`~texpaint.synthesis.source_map.apply_source_map`). Data maps (roughness,
+2. Apply the source map to every map (and its alpha) with the soft mask, on the hole's
+   pixels (:func:`~texpaint.synthesis.source_map.blend_pixels`). Data maps (roughness,
    metallic, AO, specular; height after the core) are copied as they are: every filled pixel
    is bit-identical to its source pixel, no colour transfer; a quilted height map is levelled
    across the seams like the normal map (:data:`SEAM_LEVELLED_ROLES`). Normal maps are
@@ -942,15 +942,6 @@ def _blend_lengths(
     return out
 
 
-def _blend(before: np.ndarray, fill: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """``before * (1 - m) + fill * m`` per pixel, exactly ``fill`` where ``m >= 1``: arrays
-    ``(N, C)`` or ``(N,)`` of the hole's pixels, ``mask`` float32 ``(N,)`` in (0, 1]."""
-    if mask.min() >= 1:
-        return fill.astype(before.dtype, copy=False)
-    m = mask[:, None] if before.ndim == 2 else mask
-    return np.where(m >= 1, fill, before * (1 - m) + fill * m).astype(before.dtype)
-
-
 def _put(image: np.ndarray, flat: np.ndarray, values: np.ndarray) -> np.ndarray:
     """A copy of ``image`` (``(H, W)`` or ``(H, W, C)``) with its pixels at flat indices
     ``flat`` set to ``values`` (``(N,)`` or ``(N, C)``); every other pixel bit-identical."""
@@ -1028,6 +1019,8 @@ def fill_material(
         raise JobError(f"normal_length must be 'unit' or 'keep', got {normal_length!r}")
     if method not in FILL_METHODS:
         raise JobError(f"method must be one of {FILL_METHODS}, got {method!r}")
+    from texpaint.synthesis.source_map import blend_pixels
+
     t0 = time.perf_counter()
     if not maps:
         raise JobError("A material set needs at least one map.")
@@ -1130,7 +1123,7 @@ def fill_material(
                 full = _low_frequency_match(mp.rgb, _put(mp.rgb, flat_hole, copied), hole, block_px)
                 copied = _pixels(full, flat_hole)
         before = _pixels(mp.rgb, flat_hole)
-        filled = _blend(before, copied, m_hole)
+        filled = blend_pixels(before, copied, m_hole)
         if mp.kind == "normal" and normal_length == "keep":
             filled = _blend_lengths(before, copied, filled, m_hole)
         elif mp.kind == "normal":
@@ -1138,7 +1131,7 @@ def fill_material(
         rgb = _put(mp.rgb, flat_hole, filled)
         alpha = None
         if mp.alpha is not None:
-            a_hole = _blend(_pixels(mp.alpha, flat_hole), _pixels(mp.alpha, flat_src), m_hole)
+            a_hole = blend_pixels(_pixels(mp.alpha, flat_hole), _pixels(mp.alpha, flat_src), m_hole)
             alpha = _put(mp.alpha, flat_hole, a_hole)
         out.append(MapPixels(np.ascontiguousarray(rgb), alpha, mp.kind, mp.role))
     progress(1.0, "Done")

@@ -20,7 +20,7 @@ Two pieces:
   can be replayed on any map without mixing values.
 * :func:`apply_source_map`: copies through a source map into any array (any dtype, any
   number of channels), composited with a soft mask; pixels where the mask is 0 stay
-  bit-identical.
+  bit-identical; :func:`blend_pixels` is its soft-mask step for a list of pixels.
 
 Arrays: guides float32 ``(H, W, C)``; holes ``(H, W)`` bool (True = to fill); masks float32
 ``(H, W)`` in [0, 1]. numpy + OpenCV only.
@@ -37,6 +37,7 @@ from texpaint.imaging.quilting import Placement, energy_normalised_cost, min_err
 
 __all__ = [
     "apply_source_map",
+    "blend_pixels",
     "identity_source_map",
     "render_source_map",
     "source_offsets",
@@ -98,20 +99,37 @@ def apply_source_map(image: np.ndarray, source: np.ndarray, mask: np.ndarray) ->
     sy, sx = source[..., 0][sel], source[..., 1][sel]
     if sy.min() < 0 or sy.max() >= h or sx.min() < 0 or sx.max() >= w:
         raise ValueError("source map indices out of range")
-    taken = img[sy, sx]
-    mv = m[sel]
+    out[sel] = blend_pixels(img[sel], img[sy, sx], m[sel])
+    return out
+
+
+def blend_pixels(before: np.ndarray, taken: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Composite ``taken`` over ``before`` for a list of pixels (the soft-mask step of
+    :func:`apply_source_map`): ``before * (1 - m) + taken * m`` where ``m < 1``, exactly
+    ``taken`` where ``m >= 1``.
+
+    Args:
+        before: ``(N,)`` or ``(N, C)`` pixels of any numeric dtype (uint8/uint16 are blended
+            in float32 and rounded back to the nearest level; floats blended in float32).
+        taken: the same shape, the pixels copied in (cast to ``before``'s dtype).
+        mask: float ``(N,)`` in (0, 1], the weight of ``taken``.
+
+    Returns:
+        A new ``(N,)`` / ``(N, C)`` array of ``before``'s dtype.
+    """
+    out = np.array(taken, dtype=before.dtype, copy=True)
+    mv = np.asarray(mask, dtype=np.float32)
     partial = mv < 1.0
     if partial.any():
-        mp = mv[partial].reshape((-1,) + (1,) * (img.ndim - 2))
+        mp = mv[partial].reshape((-1,) + (1,) * (before.ndim - 1))
         mixed = (
-            img[sel][partial].astype(np.float32) * (1 - mp) + taken[partial].astype(np.float32) * mp
+            before[partial].astype(np.float32) * (1 - mp)
+            + np.asarray(taken[partial], np.float32) * mp
         )
-        if np.issubdtype(img.dtype, np.integer):
-            info = np.iinfo(img.dtype)
+        if np.issubdtype(before.dtype, np.integer):
+            info = np.iinfo(before.dtype)
             mixed = np.clip(np.rint(mixed), info.min, info.max)
-        taken = taken.copy()
-        taken[partial] = mixed.astype(img.dtype)
-    out[sel] = taken
+        out[partial] = mixed.astype(before.dtype)
     return out
 
 
