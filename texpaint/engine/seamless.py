@@ -639,14 +639,9 @@ def _axis_line_period(rgb: np.ndarray, axis: int) -> float | None:
     n = rgb.shape[axis]
     if n < 3 * FINE_PERIOD_PX:
         return None
-    profile = rgb.mean(axis=2).mean(axis=1 - axis).astype(np.float64)
-    f = profile - cv2.GaussianBlur(profile[:, None], (0, 0), n / 16.0)[:, 0]
-    f -= float(f.mean())
-    var = float((f * f).mean())
-    if var <= 1e-12:
+    ac = _autocorrelation_1d(_line_profile(rgb, axis, n / 16.0))
+    if ac is None:
         return None
-    spec = np.fft.rfft(f, 2 * n)
-    ac = np.fft.irfft(spec * np.conj(spec), 2 * n)[:n] / (n - np.arange(n)) / var
     neg = np.flatnonzero(ac[: n // 3] < 0)
     if neg.size == 0:
         return None
@@ -696,6 +691,19 @@ def _with_line_periods(rgb: np.ndarray, lattice: Lattice | None) -> Lattice | No
     return Lattice(t1, t2, lattice.confidence)
 
 
+def _autocorrelation_1d(profile: np.ndarray) -> np.ndarray | None:
+    """float64 ``(n,)``: the normalised autocorrelation of a 1-D profile ``(n,)`` at lags
+    ``0 .. n - 1`` (mean removed, no wrap: each lag divided by its overlap and by the
+    variance, so lag 0 is 1); None for a flat profile."""
+    f = profile.astype(np.float64) - float(profile.mean())
+    n = f.size
+    var = float((f * f).mean())
+    if var <= 1e-12:
+        return None
+    spec = np.fft.rfft(f, 2 * n)
+    return np.fft.irfft(spec * np.conj(spec), 2 * n)[:n] / (n - np.arange(n)) / var
+
+
 PROFILE_PEAK = 0.3
 """:func:`_refine_axis_periods` trusts a line profile's period only when its normalised
 autocorrelation peak is at least this high (straight, regular lines)."""
@@ -707,13 +715,10 @@ def _profile_period(profile: np.ndarray, guess: float) -> float | None:
     (parabolic sub-pixel peak) of at least :data:`PROFILE_PEAK`; refined through the peak
     near each multiple ``k x`` that fits in half the profile while it stays at least half as
     high, divided by ``k``. None when there is no such peak."""
-    f = profile.astype(np.float64) - float(profile.mean())
-    n = f.size
-    var = float((f * f).mean())
-    if var <= 1e-12 or guess * 2 > n:
+    n = profile.size
+    ac = _autocorrelation_1d(profile) if guess * 2 <= n else None
+    if ac is None:
         return None
-    spec = np.fft.rfft(f, 2 * n)
-    ac = np.fft.irfft(spec * np.conj(spec), 2 * n)[:n] / (n - np.arange(n)) / var
 
     def peak(centre: float, radius: float) -> tuple[float, float] | None:
         lo, hi = max(1, int(math.floor(centre - radius))), int(math.ceil(centre + radius))
