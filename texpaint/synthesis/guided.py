@@ -598,10 +598,11 @@ def pdf_transfer(
     return x_all.reshape(content.shape).astype(np.float32)
 
 
-def _gradients(lum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(gx, gy)``: Sobel gradients (float32 ``(H, W)``) of the luminance smoothed by a 1 px
-    Gaussian, the gradients :func:`_edges` and :func:`orientation` are built on."""
-    s = cv2.GaussianBlur(lum, (0, 0), 1.0)
+def _gradients(lum: np.ndarray, sigma: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """``(gx, gy)``: Sobel gradients (float32 ``(H, W)``) of the luminance smoothed by a
+    Gaussian of ``sigma`` (pixels; 1 px for :func:`_edges` and :func:`orientation`, the
+    final block's scale for :func:`keep_factor`)."""
+    s = cv2.GaussianBlur(lum, (0, 0), sigma)
     return cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3)
 
 
@@ -1032,8 +1033,7 @@ def keep_factor(lum: np.ndarray, st: GuidedSettings) -> np.ndarray:
     k = float(st.coarse_keep)
     if not st.coarse_detail:
         return np.full(lum.shape, k, np.float32)
-    s = cv2.GaussianBlur(lum, (0, 0), max(1.0, st.block_px / 4.0))
-    g = np.hypot(cv2.Sobel(s, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(s, cv2.CV_32F, 0, 1, ksize=3))
+    g = np.hypot(*_gradients(lum, max(1.0, st.block_px / 4.0)))
     e = cv2.GaussianBlur(g, (0, 0), st.coarse_block_px / 2.0)
     lo, hi = np.percentile(e, [5, 95])
     d = np.clip((e - lo) / (hi - lo + 1e-6), 0.0, 1.0)
